@@ -1,0 +1,53 @@
+# Project-wide build helpers: warnings, sanitizers, clang-tidy, and the two target helpers
+# opel_library() and opel_test() every CMakeLists.txt below uses.
+
+add_library(opel_warnings INTERFACE)
+target_compile_options(opel_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor
+  -Wold-style-cast -Wimplicit-fallthrough
+  $<$<BOOL:${OPEL_WERROR}>:-Werror>)
+
+if(OPEL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(OPEL_CLANG_TIDY)
+  find_program(OPEL_CLANG_TIDY_EXE NAMES clang-tidy-14 clang-tidy REQUIRED)
+endif()
+
+# Applies warnings and (optionally) clang-tidy to a project target.
+function(opel_target_defaults target)
+  target_link_libraries(${target} PRIVATE opel_warnings)
+  if(OPEL_CLANG_TIDY)
+    set_target_properties(${target} PROPERTIES CXX_CLANG_TIDY "${OPEL_CLANG_TIDY_EXE}")
+  endif()
+endfunction()
+
+# opel_library(NAME name SRCS ... [DEPS ...] [PRIVATE_DEPS ...])
+# A static library opel_<name> with the alias opel::<name>, includes rooted at services/.
+function(opel_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target opel_${ARG_NAME})
+  add_library(${target} STATIC ${ARG_SRCS})
+  add_library(opel::${ARG_NAME} ALIAS ${target})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/services)
+  target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  opel_target_defaults(${target})
+endfunction()
+
+# opel_test(NAME name SRCS ... [DEPS ...] [LABELS unit|integration|system])
+# A GoogleTest executable whose tests are discovered into CTest with the given labels.
+function(opel_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  opel_target_defaults(${ARG_NAME})
+  gtest_discover_tests(${ARG_NAME}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120
+    DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,34 @@
+// Clock: the only way code outside main.cc learns the time. SystemClock reads the wall
+// clock; ManualClock is set by tests and offline tools. Both are used from one thread.
+#pragma once
+
+#include "common/clock/time.h"
+
+namespace opel {
+
+// Source of "now". Implementations are cheap to call and never block.
+class Clock {
+public:
+    virtual ~Clock() = default;
+    virtual TimePoint now() const = 0;
+};
+
+// The wall clock (UTC), truncated to seconds.
+class SystemClock final : public Clock {
+public:
+    TimePoint now() const override;
+};
+
+// A clock that only moves when told to. For tests and stream-time tools.
+class ManualClock final : public Clock {
+public:
+    explicit ManualClock(TimePoint start) : now_(start) {}
+    TimePoint now() const override { return now_; }
+    void set(TimePoint t) { now_ = t; }
+    void advance(Duration d) { now_ += d; }
+
+private:
+    TimePoint now_;
+};
+
+}  // namespace opel

@@ -1,0 +1,130 @@
+#include "common/clock/time.h"
+
+#include <array>
+#include <cstdio>
+
+namespace opel {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::sys_days;
+using std::chrono::year_month_day;
+
+bool parse_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
+    if (pos + count > text.size()) {
+        return false;
+    }
+    int value = 0;
+    for (std::size_t i = pos; i < pos + count; ++i) {
+        const char c = text[i];
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+}
+
+// 01:00 UTC on the last Sunday of the given month.
+TimePoint last_sunday_one_am(std::chrono::year y, std::chrono::month m) {
+    const sys_days last{y / m / std::chrono::last};
+    const std::chrono::weekday wd{last};
+    const sys_days sunday = last - (wd - std::chrono::Sunday);
+    return TimePoint{sunday} + hours{1};
+}
+
+}  // namespace
+
+std::string format_utc(TimePoint t) {
+    const sys_days day = std::chrono::floor<days>(t);
+    const year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{t - day};
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02ld:%02ld:%02lldZ",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+                  static_cast<long>(hms.minutes().count()),
+                  static_cast<long long>(hms.seconds().count()));
+    return buf.data();
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view text) {
+    int y = 0;
+    int mo = 0;
+    int d = 0;
+    int h = 0;
+    int mi = 0;
+    int s = 0;
+    if (!parse_digits(text, 0, 4, y) || text.size() < 20 || text[4] != '-' ||
+        !parse_digits(text, 5, 2, mo) || text[7] != '-' || !parse_digits(text, 8, 2, d) ||
+        (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !parse_digits(text, 11, 2, h) ||
+        text[13] != ':' || !parse_digits(text, 14, 2, mi) || text[16] != ':' ||
+        !parse_digits(text, 17, 2, s)) {
+        return std::nullopt;
+    }
+    std::size_t pos = 19;
+    if (pos < text.size() && text[pos] == '.') {
+        ++pos;
+        const std::size_t start = pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+            ++pos;
+        }
+        if (pos == start) {
+            return std::nullopt;
+        }
+    }
+    if (pos >= text.size()) {
+        return std::nullopt;
+    }
+    int offset_minutes = 0;
+    if (text[pos] == 'Z' || text[pos] == 'z') {
+        ++pos;
+    } else if (text[pos] == '+' || text[pos] == '-') {
+        int oh = 0;
+        int om = 0;
+        if (!parse_digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+            !parse_digits(text, pos + 4, 2, om) || oh > 23 || om > 59) {
+            return std::nullopt;
+        }
+        offset_minutes = (oh * 60 + om) * (text[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != text.size()) {
+        return std::nullopt;
+    }
+    const year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                             std::chrono::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || s > 59) {
+        return std::nullopt;
+    }
+    return TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + Duration{s} -
+           minutes{offset_minutes};
+}
+
+Duration london_offset(TimePoint t) {
+    const year_month_day ymd{std::chrono::floor<days>(t)};
+    const TimePoint bst_start = last_sunday_one_am(ymd.year(), std::chrono::March);
+    const TimePoint bst_end = last_sunday_one_am(ymd.year(), std::chrono::October);
+    return (t >= bst_start && t < bst_end) ? Duration{hours{1}} : Duration{0};
+}
+
+std::string format_london(TimePoint t) {
+    const Duration offset = london_offset(t);
+    const TimePoint local = t + offset;
+    const sys_days day = std::chrono::floor<days>(local);
+    const year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{local - day};
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u %02ld:%02ld %s",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+                  static_cast<long>(hms.minutes().count()), offset.count() != 0 ? "BST" : "GMT");
+    return buf.data();
+}
+
+}  // namespace opel

@@ -1,0 +1,423 @@
+#include "common/codec/codec.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace opel::codec {
+namespace {
+
+namespace pb = google::protobuf;
+
+google::protobuf::Timestamp timestamp(TimePoint t) {
+    google::protobuf::Timestamp ts;
+    ts.set_seconds(t.time_since_epoch().count());
+    return ts;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes, newlines inside
+// quotes). Each record carries the line it starts on.
+struct Record {
+    int line = 0;
+    std::vector<std::string> fields;
+};
+
+std::vector<Record> split_csv(std::string_view text) {
+    std::vector<Record> records;
+    Record current{1, {}};
+    std::string field;
+    bool quoted = false;
+    bool any = false;
+    int line = 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                if (c == '\n') {
+                    ++line;
+                }
+                field += c;
+            }
+            continue;
+        }
+        if (c == '"') {
+            quoted = true;
+            any = true;
+        } else if (c == ',') {
+            current.fields.push_back(std::move(field));
+            field.clear();
+            any = true;
+        } else if (c == '\n') {
+            if (any || !field.empty()) {
+                current.fields.push_back(std::move(field));
+                records.push_back(std::move(current));
+            }
+            field.clear();
+            any = false;
+            ++line;
+            current = Record{line, {}};
+        } else if (c != '\r') {
+            field += c;
+            any = true;
+        }
+    }
+    if (any || !field.empty()) {
+        current.fields.push_back(std::move(field));
+        records.push_back(std::move(current));
+    }
+    return records;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+    s = trim(s);
+    if (s.empty()) {
+        return std::nullopt;
+    }
+    if (s.front() == '+') {
+        s.remove_prefix(1);
+    }
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || ptr != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+SitrepResult from_proto(const v1::Sitrep& in) {
+    engine::Sitrep out;
+    out.site_id = in.site_id();
+    out.submission_id = in.submission_id();
+    out.declared_reason = in.declared_reason();
+    out.comment = in.comment();
+    if (in.has_declared_level()) {
+        out.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 1000));
+    }
+    for (const auto& [name, value] : in.measures()) {
+        out.measures.emplace(name, value);
+    }
+    if (in.has_as_at()) {
+        const auto seconds = in.as_at().seconds();
+        if (seconds < pb::util::TimeUtil::kTimestampMinSeconds ||
+            seconds > pb::util::TimeUtil::kTimestampMaxSeconds || in.as_at().nanos() < 0 ||
+            in.as_at().nanos() > 999999999) {
+            return unexpected(std::vector<engine::FieldError>{
+                {"as_at", "invalid_time", "as_at is not a valid timestamp"}});
+        }
+        out.as_at = TimePoint{Duration{in.as_at().seconds()}};
+    }
+    return out;
+}
+
+SitrepResult sitrep_from_json(std::string_view json) {
+    v1::Sitrep sitrep;
+    pb::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    const auto status = pb::util::JsonStringToMessage(std::string(json), &sitrep, options);
+    if (!status.ok()) {
+        return unexpected(std::vector<engine::FieldError>{
+            {"", "malformed", "not a valid sitrep JSON object: " + std::string(status.message())}});
+    }
+    return from_proto(sitrep);
+}
+
+std::vector<CsvRow> sitreps_from_csv(std::string_view text) {
+    std::vector<CsvRow> rows;
+    std::vector<Record> records = split_csv(text);
+    if (records.empty()) {
+        rows.push_back({1, unexpected(std::vector<engine::FieldError>{
+                               {"", "malformed", "empty CSV: a header line is required"}})});
+        return rows;
+    }
+    const Record& header = records.front();
+    enum class Column {
+        site_id,
+        as_at,
+        submission_id,
+        declared_level,
+        declared_reason,
+        comment,
+        measure
+    };
+    std::vector<Column> columns;
+    std::vector<engine::FieldError> header_errors;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < header.fields.size(); ++i) {
+        const std::string name(trim(header.fields[i]));
+        const auto dup = std::find(names.begin(), names.end(), name);
+        if (name.empty()) {
+            header_errors.push_back(
+                {"header", "malformed", "column " + std::to_string(i + 1) + " has no name"});
+        } else if (dup != names.end()) {
+            header_errors.push_back(
+                {"header", "duplicate_column", "column '" + name + "' appears twice"});
+        }
+        names.push_back(name);
+        columns.push_back(name == "site_id"           ? Column::site_id
+                          : name == "as_at"           ? Column::as_at
+                          : name == "submission_id"   ? Column::submission_id
+                          : name == "declared_level"  ? Column::declared_level
+                          : name == "declared_reason" ? Column::declared_reason
+                          : name == "comment"         ? Column::comment
+                                                      : Column::measure);
+    }
+    for (const char* required : {"site_id", "as_at"}) {
+        if (std::find(names.begin(), names.end(), required) == names.end()) {
+            header_errors.push_back({"header", "missing_column",
+                                     std::string("the header needs a '") + required + "' column"});
+        }
+    }
+    if (!header_errors.empty()) {
+        rows.push_back({header.line, unexpected(std::move(header_errors))});
+        return rows;
+    }
+    for (std::size_t r = 1; r < records.size(); ++r) {
+        const Record& rec = records[r];
+        std::vector<engine::FieldError> errors;
+        engine::Sitrep s;
+        if (rec.fields.size() != names.size()) {
+            errors.push_back({"", "malformed",
+                              "line has " + std::to_string(rec.fields.size()) +
+                                  " fields; the header has " + std::to_string(names.size())});
+            rows.push_back({rec.line, unexpected(std::move(errors))});
+            continue;
+        }
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const std::string value(trim(rec.fields[i]));
+            switch (columns[i]) {
+                case Column::site_id:
+                    s.site_id = value;
+                    break;
+                case Column::as_at:
+                    if (!value.empty()) {
+                        s.as_at = parse_rfc3339(value);
+                        if (!s.as_at) {
+                            errors.push_back({"as_at", "invalid_time",
+                                              "'" + value +
+                                                  "' is not an RFC 3339 time such as "
+                                                  "2026-01-06T08:00:00Z"});
+                        }
+                    }
+                    break;
+                case Column::submission_id:
+                    s.submission_id = value;
+                    break;
+                case Column::declared_level:
+                    if (!value.empty()) {
+                        const auto level = parse_number(value);
+                        if (!level || *level != std::floor(*level) || std::abs(*level) > 1000) {
+                            errors.push_back({"declared_level", "invalid_level",
+                                              "'" + value + "' is not an OPEL level 1..4"});
+                        } else {
+                            s.declared_level = static_cast<int>(*level);
+                        }
+                    }
+                    break;
+                case Column::declared_reason:
+                    s.declared_reason = value;
+                    break;
+                case Column::comment:
+                    s.comment = rec.fields[i];
+                    break;
+                case Column::measure:
+                    if (!value.empty()) {
+                        const auto number = parse_number(value);
+                        if (!number) {
+                            errors.push_back({"measures." + names[i], "not_a_number",
+                                              "'" + value + "' is not a number"});
+                        } else {
+                            s.measures.emplace(names[i], *number);
+                        }
+                    }
+                    break;
+            }
+        }
+        if (errors.empty()) {
+            rows.push_back({rec.line, std::move(s)});
+        } else {
+            rows.push_back({rec.line, unexpected(std::move(errors))});
+        }
+    }
+    return rows;
+}
+
+v1::Status to_proto(engine::Status status) {
+    switch (status) {
+        case engine::Status::opel1:
+            return v1::STATUS_OPEL_1;
+        case engine::Status::opel2:
+            return v1::STATUS_OPEL_2;
+        case engine::Status::opel3:
+            return v1::STATUS_OPEL_3;
+        case engine::Status::opel4:
+            return v1::STATUS_OPEL_4;
+        case engine::Status::stale:
+            return v1::STATUS_STALE;
+        case engine::Status::unknown:
+            break;
+    }
+    return v1::STATUS_UNKNOWN;
+}
+
+v1::NodeResult to_proto(const engine::NodeResult& r) {
+    v1::NodeResult out;
+    out.set_node_id(r.node_id);
+    out.set_path(r.path);
+    out.set_kind(std::string(engine::to_string(r.kind)));
+    out.set_status(to_proto(r.status));
+    out.set_computed(to_proto(r.computed));
+    out.set_band_level(to_proto(r.band_level));
+    out.set_total(r.total);
+    out.set_normalised_score(r.normalised);
+    for (const engine::ParameterResult& p : r.parameters) {
+        v1::ParameterResult* pr = out.add_parameters();
+        pr->set_id(p.id);
+        pr->set_name(p.name);
+        pr->set_unit(p.unit);
+        if (p.value) {
+            pr->set_value(*p.value);
+        }
+        pr->set_score(static_cast<std::uint32_t>(p.score));
+        pr->set_weight(static_cast<std::uint32_t>(p.weight));
+        pr->set_carried_forward(p.carried_forward);
+        if (p.carried_from) {
+            *pr->mutable_carried_from() = timestamp(*p.carried_from);
+        }
+        pr->set_worst_policy(p.worst_policy);
+    }
+    out.set_decided_by(r.decided_by);
+    out.set_coverage_percent(r.coverage_percent);
+    for (const engine::PillarResult& p : r.pillars) {
+        v1::PillarResult* pr = out.add_pillars();
+        pr->set_provider_type(std::string(engine::to_string(p.provider_type)));
+        pr->set_status(to_proto(p.status));
+        pr->set_normalised_score(p.normalised);
+        pr->set_coverage_percent(p.coverage_percent);
+    }
+    if (r.as_at) {
+        *out.mutable_as_at() = timestamp(*r.as_at);
+    }
+    out.set_transition_number(r.transition_number);
+    out.set_declared_level(static_cast<std::uint32_t>(r.declared_level));
+    out.set_declared_reason(r.declared_reason);
+    out.set_card(r.card);
+    out.set_submission_id(r.submission_id);
+    out.set_comment(r.comment);
+    return out;
+}
+
+v1::Event to_proto(const engine::Event& e) {
+    v1::Event out;
+    switch (e.kind) {
+        case engine::EventKind::escalated:
+            out.set_kind(v1::EVENT_KIND_ESCALATED);
+            break;
+        case engine::EventKind::deescalated:
+            out.set_kind(v1::EVENT_KIND_DEESCALATED);
+            break;
+        case engine::EventKind::stale:
+            out.set_kind(v1::EVENT_KIND_STALE);
+            break;
+        case engine::EventKind::recovered:
+            out.set_kind(v1::EVENT_KIND_RECOVERED);
+            break;
+        case engine::EventKind::unknown:
+            out.set_kind(v1::EVENT_KIND_UNKNOWN);
+            break;
+        case engine::EventKind::known:
+            out.set_kind(v1::EVENT_KIND_KNOWN);
+            break;
+        case engine::EventKind::declared_mismatch:
+            out.set_kind(v1::EVENT_KIND_DECLARED_MISMATCH);
+            break;
+    }
+    out.set_node_id(e.node_id);
+    out.set_path(e.path);
+    out.set_transition_id(e.transition_id);
+    out.set_from(to_proto(e.from));
+    out.set_to(to_proto(e.to));
+    *out.mutable_at() = timestamp(e.at);
+    *out.mutable_result() = to_proto(e.result);
+    for (const engine::ActionItem& a : e.actions) {
+        v1::ActionItem* item = out.add_actions();
+        item->set_role(a.role);
+        item->set_action(a.action);
+        item->set_level(static_cast<std::uint32_t>(a.level));
+    }
+    out.set_stand_down_note(e.stand_down_note);
+    out.set_declared_level(static_cast<std::uint32_t>(e.declared_level));
+    if (e.kind == engine::EventKind::declared_mismatch) {
+        out.set_computed(to_proto(e.computed));
+    }
+    out.set_declared_reason(e.declared_reason);
+    return out;
+}
+
+v1::SubmitError to_proto(const engine::FieldError& error) {
+    v1::SubmitError out;
+    out.set_field(error.field);
+    out.set_code(error.code);
+    out.set_message(error.message);
+    return out;
+}
+
+v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,
+                         std::uint64_t sequence) {
+    v1::SubmitReply reply;
+    switch (outcome.status) {
+        case engine::SubmitStatus::accepted:
+            reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
+            break;
+        case engine::SubmitStatus::duplicate:
+            reply.set_status(v1::SUBMIT_STATUS_DUPLICATE);
+            break;
+        case engine::SubmitStatus::late:
+            reply.set_status(v1::SUBMIT_STATUS_LATE);
+            break;
+        case engine::SubmitStatus::rejected:
+            reply.set_status(v1::SUBMIT_STATUS_REJECTED);
+            break;
+    }
+    reply.set_submission_id(outcome.submission_id);
+    reply.set_site_id(std::string(site_id));
+    reply.set_sequence(sequence);
+    for (const engine::NodeResult& r : outcome.results) {
+        if (r.node_id == site_id) {
+            *reply.mutable_result() = to_proto(r);
+        }
+    }
+    for (const engine::FieldError& e : outcome.errors) {
+        *reply.add_errors() = to_proto(e);
+    }
+    return reply;
+}
+
+std::string to_json(const google::protobuf::Message& message) {
+    std::string out;
+    pb::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    const auto status = pb::util::MessageToJsonString(message, &out, options);
+    OPEL_CHECK(status.ok(), "every opel.v1 message has a JSON mapping");
+    return out;
+}
+
+}  // namespace opel::codec

@@ -1,0 +1,51 @@
+// Translation between the wire (opel.v1 protobuf, its JSON mapping, and sitrep CSV) and the
+// engine's plain types. The only place outside main.cc/tools that knows both sides.
+// Decoding never throws: problems come back as FieldErrors naming the field (or CSV line).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result/result.h"
+#include "engine/engine.h"
+#include "opel/v1/event.pb.h"
+#include "opel/v1/reply.pb.h"
+#include "opel/v1/result.pb.h"
+#include "opel/v1/sitrep.pb.h"
+
+namespace opel::codec {
+
+using SitrepResult = Result<engine::Sitrep, std::vector<engine::FieldError>>;
+
+// Decodes a wire sitrep. Only a malformed timestamp can fail here; content rules are the
+// engine's validate_sitrep.
+SitrepResult from_proto(const v1::Sitrep& sitrep);
+
+// Parses one JSON object in the protobuf JSON mapping of opel.v1.Sitrep.
+SitrepResult sitrep_from_json(std::string_view json);
+
+// One row of a sitrep CSV file: its 1-based line number and the decoded sitrep or errors.
+struct CsvRow {
+    int line = 0;
+    SitrepResult sitrep;
+};
+
+// Parses a CSV text with header `site_id,as_at,<measure>,...` (optional columns:
+// submission_id, declared_level, declared_reason, comment; an empty cell = measure absent;
+// RFC 4180 quoting). A bad header yields one row with line 1 and the errors.
+std::vector<CsvRow> sitreps_from_csv(std::string_view text);
+
+v1::Status to_proto(engine::Status status);
+v1::NodeResult to_proto(const engine::NodeResult& result);
+v1::Event to_proto(const engine::Event& event);
+v1::SubmitError to_proto(const engine::FieldError& error);
+
+// The reply for an engine outcome (sequence is the caller's: 0 offline).
+v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,
+                         std::uint64_t sequence);
+
+// Compact JSON (protobuf JSON mapping, field names as in the .proto, defaults omitted).
+std::string to_json(const google::protobuf::Message& message);
+
+}  // namespace opel::codec

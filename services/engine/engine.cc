@@ -1,0 +1,448 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <map>
+
+#include "engine/text.h"
+
+namespace opel::engine {
+namespace {
+
+EventKind transition_kind(Status from, Status to) {
+    if (to == Status::stale) {
+        return EventKind::stale;
+    }
+    if (from == Status::stale) {
+        return EventKind::recovered;
+    }
+    if (to == Status::unknown) {
+        return EventKind::unknown;
+    }
+    if (from == Status::unknown) {
+        return EventKind::known;
+    }
+    return level_of(to) > level_of(from) ? EventKind::escalated : EventKind::deescalated;
+}
+
+std::string band_sentence(const Bands& bands, double total, int level) {
+    if (level == 1) {
+        return "total " + format_number(total) + " is below the OPEL 2 cut-off " +
+               format_number(bands.cutoff(2));
+    }
+    return "total " + format_number(total) + " is in the OPEL " + std::to_string(level) +
+           " band (>= " + format_number(bands.cutoff(level)) + ")";
+}
+
+}  // namespace
+
+std::string_view to_string(SubmitStatus status) {
+    switch (status) {
+        case SubmitStatus::accepted:
+            return "ACCEPTED";
+        case SubmitStatus::duplicate:
+            return "DUPLICATE";
+        case SubmitStatus::late:
+            return "LATE";
+        case SubmitStatus::rejected:
+            break;
+    }
+    return "REJECTED";
+}
+
+std::string_view to_string(EventKind kind) {
+    switch (kind) {
+        case EventKind::escalated:
+            return "escalated";
+        case EventKind::deescalated:
+            return "deescalated";
+        case EventKind::stale:
+            return "stale";
+        case EventKind::recovered:
+            return "recovered";
+        case EventKind::unknown:
+            return "unknown";
+        case EventKind::known:
+            return "known";
+        case EventKind::declared_mismatch:
+            break;
+    }
+    return "declared_mismatch";
+}
+
+Engine::Engine(EngineConfig config) : model_(std::move(config)), states_(model_.node_count()) {
+    for (NodeIndex i = 0; i < model_.node_count(); ++i) {
+        const ModelNode& n = model_.node(i);
+        NodeResult& r = states_[i].result;
+        r.node_id = n.config.id;
+        r.path = n.path;
+        r.kind = n.config.kind;
+        r.card = n.card != nullptr ? n.card->id : std::string();
+        r.decided_by = n.config.kind == NodeKind::site ? "no sitrep accepted yet"
+                                                       : "no child has reported yet";
+        if (n.config.kind == NodeKind::site) {
+            OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
+            states_[i].carried.resize(n.card->parameters.size());
+        }
+    }
+}
+
+SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall_now,
+                             Duration max_clock_skew) {
+    SubmitOutcome out;
+    out.submission_id = sitrep.effective_submission_id();
+    if (const auto seen = seen_.find(out.submission_id); seen != seen_.end()) {
+        out.status = SubmitStatus::duplicate;
+        out.original_status = seen->second;
+        return out;
+    }
+    out.errors = validate_sitrep(sitrep, model_, wall_now, max_clock_skew);
+    if (!out.errors.empty()) {
+        out.status = SubmitStatus::rejected;
+        return out;
+    }
+    const NodeIndex site = *model_.find_node(sitrep.site_id);
+    const TimePoint as_at = *sitrep.as_at;
+    NodeState& st = states_[site];
+    if (st.latest_as_at && as_at < *st.latest_as_at) {
+        out.status = SubmitStatus::late;
+        seen_.emplace(out.submission_id, SubmitStatus::late);
+        return out;
+    }
+    const TimePoint now = wall_now ? *wall_now : std::max(now_.value_or(as_at), as_at);
+    Tick tick = advance_to(now);
+    out.results = std::move(tick.results);
+    out.events = std::move(tick.events);
+    apply(site, sitrep, now, out);
+    out.status = SubmitStatus::accepted;
+    seen_.emplace(out.submission_id, SubmitStatus::accepted);
+    return out;
+}
+
+MeasureValues Engine::measure_values(const Sitrep& sitrep) const {
+    MeasureValues values(model_.measures().size());
+    for (const auto& [name, value] : sitrep.measures) {
+        const auto index = model_.measure_index(name);
+        OPEL_CHECK(index.has_value(), "validated sitreps name only catalogue measures");
+        values[*index] = value;
+    }
+    return values;
+}
+
+void Engine::apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out) {
+    const ModelNode& node = model_.node(site);
+    const ActionCard& card = *node.card;
+    NodeState& st = states_[site];
+    const TimePoint as_at = *sitrep.as_at;
+
+    CardEvaluation eval = evaluate_card(card, measure_values(sitrep), st.carried, as_at);
+    for (std::size_t i = 0; i < eval.parameters.size(); ++i) {
+        if (eval.parameters[i].fresh) {
+            st.carried[i] = CarriedValue{*eval.parameters[i].value, as_at};
+        }
+    }
+    st.latest_as_at = as_at;
+    st.evaluation = std::move(eval);
+    if (st.deadline) {
+        deadlines_.erase({*st.deadline, site});
+    }
+    const TimePoint deadline = as_at + card.reporting_interval + card.grace;
+    st.deadline = deadline;
+
+    Status next = Status::unknown;
+    std::string note;
+    if (deadline <= now) {
+        next = Status::stale;
+        st.hold = {};
+        note = "stays STALE: this sitrep is itself past its reporting deadline " +
+               format_utc(deadline);
+        st.deadline.reset();
+    } else {
+        deadlines_.insert({deadline, site});
+        if (st.evaluation->unknown) {
+            next = Status::unknown;
+            st.hold = {};
+        } else {
+            const HysteresisOutcome h =
+                apply_hysteresis(st.status, st.evaluation->level, st.evaluation->total, card.bands,
+                                 card.hysteresis, as_at, st.hold);
+            next = h.status;
+            note = h.note;
+        }
+    }
+    build_site_result(site, sitrep, note);
+    set_status(site, next, as_at, out.events);
+
+    // Declared vs computed: an event when a (declared, computed) disagreement first appears
+    // or changes; agreement clears it.
+    if (sitrep.declared_level && is_level(st.status) &&
+        *sitrep.declared_level != level_of(st.status)) {
+        const std::pair<int, Status> mismatch{*sitrep.declared_level, st.status};
+        if (st.reported_mismatch != mismatch) {
+            st.reported_mismatch = mismatch;
+            Event e;
+            e.kind = EventKind::declared_mismatch;
+            e.node_id = node.config.id;
+            e.path = node.path;
+            e.from = st.status;
+            e.to = st.status;
+            e.at = as_at;
+            e.result = st.result;
+            e.declared_level = *sitrep.declared_level;
+            e.computed = st.status;
+            e.declared_reason = sitrep.declared_reason;
+            out.events.push_back(std::move(e));
+        }
+    } else {
+        st.reported_mismatch.reset();
+    }
+    out.results.push_back(st.result);
+    recompute_ancestors({site}, now, out.results, out.events);
+}
+
+void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const std::string& note) {
+    const ModelNode& node = model_.node(site);
+    const ActionCard& card = *node.card;
+    NodeState& st = states_[site];
+    const CardEvaluation& eval = *st.evaluation;
+    NodeResult& r = st.result;
+    r.as_at = sitrep.as_at;
+    r.submission_id = sitrep.effective_submission_id();
+    r.comment = sitrep.comment;
+    r.declared_level = sitrep.declared_level.value_or(0);
+    r.declared_reason = sitrep.declared_reason;
+    r.total = eval.total;
+    r.normalised = eval.normalised;
+    r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
+    r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
+    r.parameters.clear();
+    r.parameters.reserve(card.parameters.size());
+    for (std::size_t i = 0; i < card.parameters.size(); ++i) {
+        const Parameter& p = card.parameters[i];
+        const ParameterOutcome& o = eval.parameters[i];
+        r.parameters.push_back({p.id, p.name, p.unit, o.value, o.score, p.weight, o.carried_forward,
+                                o.carried_from, o.worst_policy});
+    }
+    std::string why;
+    if (eval.unknown) {
+        why = "UNKNOWN: " + eval.unknown_reason;
+    } else if (eval.floor_rule) {
+        const FloorRule& fr = card.floors[*eval.floor_rule];
+        why = "floor rule: " + fr.parameter + " scores " +
+              std::to_string(eval.parameters[fr.parameter_index].score) +
+              " (>= " + std::to_string(fr.min_score) + ") so at least OPEL " +
+              std::to_string(fr.min_level) + (fr.note.empty() ? "" : " - " + fr.note) + "; " +
+              band_sentence(card.bands, eval.total, eval.band_level);
+    } else {
+        why = band_sentence(card.bands, eval.total, eval.band_level);
+    }
+    if (!note.empty()) {
+        why += "; " + note;
+    }
+    r.decided_by = std::move(why);
+}
+
+void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events) {
+    NodeState& st = states_[node];
+    const Status from = st.status;
+    st.status = status;
+    st.result.status = status;
+    if (from == status) {
+        return;
+    }
+    ++st.transitions;
+    st.result.transition_number = st.transitions;
+    const ModelNode& n = model_.node(node);
+    Event e;
+    e.kind = transition_kind(from, status);
+    e.node_id = n.config.id;
+    e.path = n.path;
+    e.transition_id = n.config.id + "#" + std::to_string(st.transitions);
+    e.from = from;
+    e.to = status;
+    e.at = at;
+    e.result = st.result;
+    if (n.card != nullptr && is_level(status)) {
+        e.actions = n.card->actions_for(level_of(status));
+        if (e.kind == EventKind::deescalated) {
+            e.stand_down_note =
+                n.card->actions[static_cast<std::size_t>(level_of(status) - 1)].stand_down_note;
+        }
+    }
+    events.push_back(std::move(e));
+}
+
+void Engine::recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
+                                 std::vector<NodeResult>& results, std::vector<Event>& events) {
+    // Deepest first so every node sees its children's new state; each node once.
+    std::map<std::pair<int, NodeIndex>, bool, std::greater<>> pending;
+    for (const NodeIndex c : changed) {
+        for (auto p = model_.node(c).parent; p; p = model_.node(*p).parent) {
+            pending.emplace(std::pair{model_.node(*p).depth, *p}, true);
+        }
+    }
+    for (const auto& [key, unused] : pending) {
+        recompute_system(key.second, at, events);
+        results.push_back(states_[key.second].result);
+    }
+}
+
+void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events) {
+    const ModelNode& n = model_.node(node);
+    const NodeConfig& cfg = n.config;
+    NodeState& st = states_[node];
+    NodeResult& r = st.result;
+    r.as_at = at;
+
+    double all_weight = 0;
+    double included_weight = 0;
+    double weighted_sum = 0;
+    int worst = 0;
+    std::string worst_child;
+    for (const NodeIndex c : n.children) {
+        const double w = model_.node(c).config.weight;
+        all_weight += w;
+        const NodeState& cs = states_[c];
+        if (!is_level(cs.status)) {
+            continue;
+        }
+        included_weight += w;
+        weighted_sum += w * cs.result.normalised;
+        if (level_of(cs.status) > worst) {
+            worst = level_of(cs.status);
+            worst_child = model_.node(c).config.id;
+        }
+    }
+    r.coverage_percent = all_weight > 0 ? 100 * included_weight / all_weight : 0;
+    r.normalised = included_weight > 0 ? weighted_sum / included_weight : 0;
+    r.total = r.normalised;
+    compute_pillars(node);
+
+    if (included_weight <= 0 || r.coverage_percent < cfg.min_coverage_percent) {
+        r.computed = Status::unknown;
+        r.band_level = Status::unknown;
+        r.decided_by = included_weight <= 0
+                           ? "UNKNOWN: no child is reporting"
+                           : "UNKNOWN: coverage " + format_number(r.coverage_percent) +
+                                 "% is below the minimum " +
+                                 format_number(cfg.min_coverage_percent) + "%";
+        set_status(node, Status::unknown, at, events);
+        return;
+    }
+
+    int band = 0;
+    std::string why;
+    if (cfg.aggregation == Aggregation::weighted_mean) {
+        band = band_level(*cfg.bands, r.normalised);
+        why = "weighted mean score " + format_number(r.normalised) + " (coverage " +
+              format_number(r.coverage_percent) +
+              "%): " + band_sentence(*cfg.bands, r.normalised, band);
+    } else {
+        band = worst;
+        why = "worst child level OPEL " + std::to_string(worst) + " (" + worst_child +
+              "), coverage " + format_number(r.coverage_percent) + "%";
+    }
+    r.band_level = status_of_level(band);
+    int level = band;
+    for (const NodeFloorRule& fr : cfg.floors) {
+        if (fr.level <= level) {
+            continue;
+        }
+        int count = 0;
+        for (const NodeIndex c : n.children) {
+            const Status cs = states_[c].status;
+            if (is_level(cs) && level_of(cs) >= fr.level) {
+                ++count;
+            }
+        }
+        if (count >= fr.min_children) {
+            level = fr.level;
+            why = "floor rule: " + std::to_string(count) + " children at OPEL " +
+                  std::to_string(fr.level) + " or above (>= " + std::to_string(fr.min_children) +
+                  ") so at least OPEL " + std::to_string(fr.level) +
+                  (fr.note.empty() ? "" : " - " + fr.note) + "; " + why;
+        }
+    }
+    r.computed = status_of_level(level);
+    Status next = status_of_level(level);
+    if (cfg.aggregation == Aggregation::weighted_mean) {
+        HoldState no_hold;
+        const HysteresisOutcome h = apply_hysteresis(
+            st.status, level, r.normalised, *cfg.bands,
+            Hysteresis{cfg.deescalation_margin, Duration{0}, Duration{0}}, at, no_hold);
+        next = h.status;
+        if (!h.note.empty()) {
+            why += "; " + h.note;
+        }
+    }
+    r.decided_by = std::move(why);
+    set_status(node, next, at, events);
+}
+
+void Engine::compute_pillars(NodeIndex node) {
+    const ModelNode& n = model_.node(node);
+    NodeResult& r = states_[node].result;
+    r.pillars.clear();
+    if (!n.config.pillars) {
+        return;
+    }
+    struct Sum {
+        double all = 0;
+        double included = 0;
+        double weighted = 0;
+    };
+    std::map<ProviderType, Sum> sums;
+    for (const NodeIndex s : n.pillar_sites) {
+        const ModelNode& site = model_.node(s);
+        Sum& sum = sums[site.config.provider_type];
+        sum.all += site.config.weight;
+        if (is_level(states_[s].status)) {
+            sum.included += site.config.weight;
+            sum.weighted += site.config.weight * states_[s].result.normalised;
+        }
+    }
+    for (const auto& [type, sum] : sums) {
+        PillarResult p;
+        p.provider_type = type;
+        p.coverage_percent = sum.all > 0 ? 100 * sum.included / sum.all : 0;
+        if (sum.included > 0) {
+            p.normalised = sum.weighted / sum.included;
+            p.status = status_of_level(band_level(*n.config.bands, p.normalised));
+        }
+        r.pillars.push_back(p);
+    }
+}
+
+Tick Engine::advance_to(TimePoint now) {
+    Tick tick;
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+        const TimePoint instant = deadlines_.begin()->first;
+        std::vector<NodeIndex> changed;
+        while (!deadlines_.empty() && deadlines_.begin()->first == instant) {
+            const NodeIndex site = deadlines_.begin()->second;
+            deadlines_.erase(deadlines_.begin());
+            NodeState& st = states_[site];
+            st.deadline.reset();
+            st.hold = {};
+            st.result.decided_by = "STALE: no accepted sitrep since " +
+                                   format_utc(*st.latest_as_at) + " (deadline " +
+                                   format_utc(instant) + ")";
+            set_status(site, Status::stale, instant, tick.events);
+            tick.results.push_back(st.result);
+            changed.push_back(site);
+        }
+        recompute_ancestors(changed, instant, tick.results, tick.events);
+    }
+    if (!now_ || now > *now_) {
+        now_ = now;
+    }
+    return tick;
+}
+
+std::optional<TimePoint> Engine::next_deadline() const {
+    if (deadlines_.empty()) {
+        return std::nullopt;
+    }
+    return deadlines_.begin()->first;
+}
+
+}  // namespace opel::engine

@@ -1,0 +1,104 @@
+// Engine: THE OPEL core. Owns the compiled Model and the state of every site and node, and
+// turns sitreps and the passage of time into results and events (SPEC §4). Pure: it never
+// reads a clock, blocks, logs or touches I/O; time arrives as an argument. Single-threaded:
+// one owner calls it (the daemon's engine thread, or an offline tool).
+//
+//   submit(sitrep, wall_now?) ── duplicate? ── validate ── late? ── advance_to(now) ── apply
+//                                                                         │            │
+//   advance_to(now) ◀── timer at next_deadline() (daemon)                  ▼            ▼
+//                                                              stale events   site result,
+//                                                                              ancestors, events
+// Modes: with wall_now (daemon) "now" is the wall clock and future as_at is checked; without
+// (opel evaluate / replay) "now" is stream time: the largest accepted as_at so far.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/hysteresis.h"
+#include "engine/model.h"
+#include "engine/result.h"
+#include "engine/scoring.h"
+#include "engine/sitrep.h"
+
+namespace opel::engine {
+
+enum class SubmitStatus { accepted, duplicate, late, rejected };
+
+std::string_view to_string(SubmitStatus status);
+
+struct SubmitOutcome {
+    SubmitStatus status = SubmitStatus::rejected;
+    std::string submission_id;
+    SubmitStatus original_status = SubmitStatus::rejected;  // duplicate: the first outcome
+    std::vector<FieldError> errors;                         // rejected: every problem
+    std::vector<NodeResult> results;  // accepted: the site first, then recomputed ancestors
+                                      // (after any staleness that fired first)
+    std::vector<Event> events;        // staleness that fired first, then this sitrep's
+};
+
+// Results and events from time passing (staleness deadlines).
+struct Tick {
+    std::vector<NodeResult> results;
+    std::vector<Event> events;
+};
+
+class Engine {
+public:
+    // Precondition: check_config(config) is empty (checked).
+    explicit Engine(EngineConfig config);
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // Submits one sitrep. wall_now: the daemon clock (enables the future check with
+    // max_clock_skew); nullopt: stream time. Never throws for bad input.
+    SubmitOutcome submit(const Sitrep& sitrep, std::optional<TimePoint> wall_now,
+                         Duration max_clock_skew = std::chrono::minutes{5});
+
+    // Fires every staleness deadline <= now, one instant at a time, oldest first.
+    Tick advance_to(TimePoint now);
+
+    // The earliest pending staleness deadline, if any.
+    std::optional<TimePoint> next_deadline() const;
+
+    const Model& model() const { return model_; }
+    const NodeResult& result(NodeIndex node) const { return states_[node].result; }
+    // The largest time the engine has been advanced to (stream time offline).
+    std::optional<TimePoint> now() const { return now_; }
+
+private:
+    struct NodeState {
+        Status status = Status::unknown;
+        std::uint64_t transitions = 0;
+        HoldState hold;
+        NodeResult result;
+        // Sites only:
+        std::optional<TimePoint> latest_as_at;
+        std::optional<TimePoint> deadline;
+        std::vector<std::optional<CarriedValue>> carried;
+        std::optional<CardEvaluation> evaluation;
+        std::optional<std::pair<int, Status>> reported_mismatch;
+    };
+
+    void apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out);
+    void build_site_result(NodeIndex site, const Sitrep& sitrep, const std::string& note);
+    void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);
+    void recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events);
+    void recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
+                             std::vector<NodeResult>& results, std::vector<Event>& events);
+    void compute_pillars(NodeIndex node);
+    MeasureValues measure_values(const Sitrep& sitrep) const;
+
+    Model model_;
+    std::vector<NodeState> states_;
+    std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
+    std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome
+    std::optional<TimePoint> now_;
+};
+
+}  // namespace opel::engine

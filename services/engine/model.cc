@@ -1,0 +1,132 @@
+#include "engine/model.h"
+
+#include <functional>
+
+#include "common/result/check.h"
+
+namespace opel::engine {
+namespace {
+
+std::vector<std::size_t> resolve(const Model& model, const std::vector<std::string>& names) {
+    std::vector<std::size_t> out;
+    out.reserve(names.size());
+    for (const std::string& name : names) {
+        const auto index = model.measure_index(name);
+        OPEL_CHECK(index.has_value(), "checked config names only catalogue measures");
+        out.push_back(*index);
+    }
+    return out;
+}
+
+}  // namespace
+
+Model::Model(EngineConfig config) {
+    OPEL_CHECK(check_config(config).empty(), "a Model is built only from a checked config");
+    measures_ = std::move(config.measures);
+    cards_ = std::move(config.cards);
+    for (std::size_t i = 0; i < measures_.size(); ++i) {
+        measure_index_.emplace(measures_[i].name, i);
+    }
+    for (const MeasureDef& m : measures_) {
+        at_most_.push_back(resolve(*this, m.at_most));
+    }
+    for (ActionCard& card : cards_) {
+        for (Parameter& p : card.parameters) {
+            p.expression.numerator_index = resolve(*this, p.expression.numerator);
+            p.expression.denominator_index = resolve(*this, p.expression.denominator);
+        }
+        for (FloorRule& fr : card.floors) {
+            bool found = false;
+            for (std::size_t i = 0; i < card.parameters.size(); ++i) {
+                if (card.parameters[i].id == fr.parameter) {
+                    fr.parameter_index = i;
+                    found = true;
+                }
+            }
+            OPEL_CHECK(found, "checked config floor rules name card parameters");
+        }
+    }
+
+    nodes_.reserve(config.nodes.size());
+    for (NodeConfig& n : config.nodes) {
+        node_index_.emplace(n.id, nodes_.size());
+        nodes_.push_back(ModelNode{std::move(n), std::nullopt, {}, {}, 0, nullptr, {}});
+    }
+    bool have_root = false;
+    for (NodeIndex i = 0; i < nodes_.size(); ++i) {
+        ModelNode& n = nodes_[i];
+        if (n.config.parent.empty()) {
+            OPEL_CHECK(!have_root, "checked config has one root");
+            root_ = i;
+            have_root = true;
+            continue;
+        }
+        const auto parent = find_node(n.config.parent);
+        OPEL_CHECK(parent.has_value(), "checked config parents exist");
+        n.parent = *parent;
+        nodes_[*parent].children.push_back(i);
+    }
+    OPEL_CHECK(have_root, "checked config has a root");
+
+    // Paths, depths and effective cards, top-down from the root.
+    const std::function<void(NodeIndex, const ActionCard*)> link =
+        [&](NodeIndex i, const ActionCard* inherited) {
+            ModelNode& n = nodes_[i];
+            n.path = n.parent ? nodes_[*n.parent].path + "/" + n.config.id : n.config.id;
+            n.depth = n.parent ? nodes_[*n.parent].depth + 1 : 0;
+            const ActionCard* own = n.config.card.empty() ? nullptr : card(n.config.card);
+            if (n.config.kind == NodeKind::site) {
+                n.card = own != nullptr ? own : inherited;
+                OPEL_CHECK(n.card != nullptr, "checked config gives every site a card");
+                ++site_count_;
+            } else {
+                n.card = own;
+            }
+            for (const NodeIndex child : n.children) {
+                link(child, own != nullptr ? own : inherited);
+            }
+        };
+    link(root_, nullptr);
+
+    for (ModelNode& n : nodes_) {
+        if (!n.config.pillars) {
+            continue;
+        }
+        std::vector<NodeIndex> stack(n.children.rbegin(), n.children.rend());
+        while (!stack.empty()) {
+            const NodeIndex c = stack.back();
+            stack.pop_back();
+            if (nodes_[c].config.kind == NodeKind::site) {
+                n.pillar_sites.push_back(c);
+            }
+            stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
+        }
+    }
+}
+
+std::optional<std::size_t> Model::measure_index(std::string_view name) const {
+    const auto it = measure_index_.find(name);
+    if (it == measure_index_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+const ActionCard* Model::card(std::string_view id) const {
+    for (const ActionCard& c : cards_) {
+        if (c.id == id) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+std::optional<NodeIndex> Model::find_node(std::string_view id) const {
+    const auto it = node_index_.find(id);
+    if (it == node_index_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+}  // namespace opel::engine

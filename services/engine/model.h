@@ -1,0 +1,64 @@
+// Model: a checked EngineConfig compiled for evaluation — names resolved to indices, the tree
+// linked (parents, children, paths, depth), each site's effective card chosen (its own, else
+// the nearest ancestor's), and each pillar ICS's descendant sites listed. Immutable after
+// construction; shared read-only by the Engine. Not thread-safe to construct, safe to read.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/config.h"
+
+namespace opel::engine {
+
+using NodeIndex = std::size_t;
+
+struct ModelNode {
+    NodeConfig config;
+    std::optional<NodeIndex> parent;
+    std::vector<NodeIndex> children;  // in config order
+    std::string path;                 // "national/north-west/QOP/stockport/RWJ"
+    int depth = 0;                    // root = 0
+    // Sites: the card that scores them (never null). Systems: their own card for alert
+    // actions, or null.
+    const ActionCard* card = nullptr;
+    std::vector<NodeIndex> pillar_sites;  // ICS with pillars: every descendant site
+};
+
+class Model {
+public:
+    // Precondition: check_config(config) returned no problems (checked: aborts otherwise).
+    explicit Model(EngineConfig config);
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    const std::vector<MeasureDef>& measures() const { return measures_; }
+    std::optional<std::size_t> measure_index(std::string_view name) const;
+    // Catalogue indices of each measure's at_most list.
+    const std::vector<std::size_t>& at_most(std::size_t measure) const { return at_most_[measure]; }
+
+    const std::vector<ActionCard>& cards() const { return cards_; }
+    const ActionCard* card(std::string_view id) const;
+
+    std::size_t node_count() const { return nodes_.size(); }
+    const ModelNode& node(NodeIndex index) const { return nodes_[index]; }
+    std::optional<NodeIndex> find_node(std::string_view id) const;
+    NodeIndex root() const { return root_; }
+    std::size_t site_count() const { return site_count_; }
+
+private:
+    std::vector<MeasureDef> measures_;
+    std::map<std::string, std::size_t, std::less<>> measure_index_;
+    std::vector<std::vector<std::size_t>> at_most_;
+    std::vector<ActionCard> cards_;  // never resized after construction (nodes point in)
+    std::vector<ModelNode> nodes_;
+    std::map<std::string, NodeIndex, std::less<>> node_index_;
+    NodeIndex root_ = 0;
+    std::size_t site_count_ = 0;
+};
+
+}  // namespace opel::engine

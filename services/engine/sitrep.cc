@@ -1,0 +1,111 @@
+#include "engine/sitrep.h"
+
+#include <cmath>
+
+#include "engine/model.h"
+#include "engine/text.h"
+
+namespace opel::engine {
+
+std::string Sitrep::effective_submission_id() const {
+    if (!submission_id.empty()) {
+        return submission_id;
+    }
+    return site_id + "@" + (as_at ? format_utc(*as_at) : std::string("?"));
+}
+
+std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
+                                        std::optional<TimePoint> now, Duration max_clock_skew) {
+    std::vector<FieldError> errors;
+    const auto add = [&errors](std::string field, std::string code, std::string message) {
+        errors.push_back({std::move(field), std::move(code), std::move(message)});
+    };
+
+    if (sitrep.site_id.empty()) {
+        add("site_id", "missing_field", "site_id is required");
+    } else if (const auto node = model.find_node(sitrep.site_id); !node) {
+        add("site_id", "unknown_site", "no site '" + sitrep.site_id + "' in the node tree");
+    } else if (model.node(*node).config.kind != NodeKind::site) {
+        add("site_id", "not_a_site",
+            "'" + sitrep.site_id + "' is a " +
+                std::string(to_string(model.node(*node).config.kind)) + ", not a reporting site");
+    }
+
+    if (!sitrep.as_at) {
+        add("as_at", "missing_field", "as_at (the time the figures describe) is required");
+    } else if (now && *sitrep.as_at > *now + max_clock_skew) {
+        add("as_at", "future_as_at",
+            "as_at " + format_utc(*sitrep.as_at) + " is more than " +
+                std::to_string(max_clock_skew.count()) + " s ahead of the server clock " +
+                format_utc(*now));
+    }
+
+    if (sitrep.submission_id.size() > max_id_length) {
+        add("submission_id", "too_long",
+            "submission_id is " + std::to_string(sitrep.submission_id.size()) +
+                " characters; at most " + std::to_string(max_id_length));
+    }
+    if (sitrep.comment.size() > max_text_length) {
+        add("comment", "too_long",
+            "comment is " + std::to_string(sitrep.comment.size()) + " characters; at most " +
+                std::to_string(max_text_length));
+    }
+    if (sitrep.declared_reason.size() > max_text_length) {
+        add("declared_reason", "too_long",
+            "declared_reason is " + std::to_string(sitrep.declared_reason.size()) +
+                " characters; at most " + std::to_string(max_text_length));
+    }
+    if (sitrep.declared_level) {
+        if (*sitrep.declared_level < 1 || *sitrep.declared_level > 4) {
+            add("declared_level", "invalid_level",
+                "declared_level must be an OPEL level 1..4, got " +
+                    std::to_string(*sitrep.declared_level));
+        }
+        if (sitrep.declared_reason.empty()) {
+            add("declared_reason", "missing_reason",
+                "a declared level needs a declared_reason (the clinical judgement behind it)");
+        }
+    } else if (!sitrep.declared_reason.empty()) {
+        add("declared_reason", "unexpected_field",
+            "declared_reason given without a declared_level");
+    }
+
+    if (sitrep.measures.empty()) {
+        add("measures", "missing_field", "a sitrep needs at least one measure");
+    }
+    for (const auto& [name, value] : sitrep.measures) {
+        const std::string field = "measures." + name;
+        const auto index = model.measure_index(name);
+        if (!index) {
+            add(field, "unknown_measure", "measure '" + name + "' is not in the catalogue");
+            continue;
+        }
+        const MeasureDef& def = model.measures()[*index];
+        if (!std::isfinite(value)) {
+            add(field, "not_a_number", name + " must be a finite number");
+            continue;
+        }
+        if (def.integer && value != std::floor(value)) {
+            add(field, "not_integer",
+                name + " must be a whole number (" + def.unit + "), got " + format_number(value));
+        }
+        if ((def.min && value < *def.min) || (def.max && value > *def.max)) {
+            add(field, "out_of_range",
+                name + " = " + format_number(value) + " is outside " +
+                    (def.min ? format_number(*def.min) : std::string("-inf")) + ".." +
+                    (def.max ? format_number(*def.max) : std::string("inf")));
+        }
+        for (const std::size_t whole : model.at_most(*index)) {
+            const std::string& whole_name = model.measures()[whole].name;
+            const auto it = sitrep.measures.find(whole_name);
+            if (it != sitrep.measures.end() && std::isfinite(it->second) && value > it->second) {
+                add(field, "part_exceeds_whole",
+                    name + " = " + format_number(value) + " exceeds " + whole_name + " = " +
+                        format_number(it->second));
+            }
+        }
+    }
+    return errors;
+}
+
+}  // namespace opel::engine

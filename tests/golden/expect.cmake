@@ -1,0 +1,26 @@
+# Runs ARGS (a |-separated list: the program and its arguments) and checks the exit code is
+# EXPECTED_EXIT and that stdout+stderr match EXPECTED_REGEX (if given).
+# With INJECT_FILE/INJECT_FROM/INJECT_TO: first copies CONFIG to WORK_DIR/config and replaces
+# the first INJECT_FROM with INJECT_TO in INJECT_FILE there (an injected config error).
+if(INJECT_FILE)
+  file(REMOVE_RECURSE ${WORK_DIR}/config)
+  file(COPY ${CONFIG} DESTINATION ${WORK_DIR})
+  file(READ ${WORK_DIR}/config/${INJECT_FILE} text)
+  string(FIND "${text}" "${INJECT_FROM}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "'${INJECT_FROM}' not found in ${INJECT_FILE}: update the test")
+  endif()
+  string(LENGTH "${INJECT_FROM}" len)
+  string(SUBSTRING "${text}" 0 ${at} before)
+  math(EXPR after_at "${at} + ${len}")
+  string(SUBSTRING "${text}" ${after_at} -1 after)
+  file(WRITE ${WORK_DIR}/config/${INJECT_FILE} "${before}${INJECT_TO}${after}")
+endif()
+string(REPLACE "|" ";" ARGS "${ARGS}")
+execute_process(COMMAND ${ARGS} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE code)
+if(NOT code EQUAL EXPECTED_EXIT)
+  message(FATAL_ERROR "exit ${code}, expected ${EXPECTED_EXIT}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(EXPECTED_REGEX AND NOT "${out}${err}" MATCHES "${EXPECTED_REGEX}")
+  message(FATAL_ERROR "output does not match '${EXPECTED_REGEX}'\nstdout:\n${out}\nstderr:\n${err}")
+endif()

@@ -1,0 +1,87 @@
+#include "cli.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace opel::cli {
+
+std::optional<std::string> Args::parse(const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& value_flags,
+                                       const std::vector<std::string>& bool_flags, Args& out) {
+    const auto contains = [](const std::vector<std::string>& v, const std::string& s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    };
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        const std::string& arg = argv[i];
+        if (arg.size() < 3 || arg.rfind("--", 0) != 0) {
+            out.positional_.push_back(arg);
+            continue;
+        }
+        std::string name = arg.substr(2);
+        std::optional<std::string> inline_value;
+        if (const auto eq = name.find('='); eq != std::string::npos) {
+            inline_value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        if (contains(bool_flags, name)) {
+            if (inline_value) {
+                return "--" + name + " takes no value";
+            }
+            out.values_.emplace(name, "");
+        } else if (contains(value_flags, name)) {
+            if (inline_value) {
+                out.values_.emplace(name, *inline_value);
+            } else if (i + 1 < argv.size()) {
+                out.values_.emplace(name, argv[++i]);
+            } else {
+                return "--" + name + " needs a value";
+            }
+        } else {
+            return "unknown option --" + name;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Args::value(const std::string& flag) const {
+    const auto it = values_.find(flag);
+    if (it == values_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+std::vector<std::string> Args::values(const std::string& flag) const {
+    std::vector<std::string> out;
+    const auto [begin, end] = values_.equal_range(flag);
+    for (auto it = begin; it != end; ++it) {
+        out.push_back(it->second);
+    }
+    return out;
+}
+
+std::string config_path(const Args& args) {
+    if (const auto flag = args.value("config")) {
+        return *flag;
+    }
+    if (const char* env = std::getenv("OPEL_CONFIG"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return OPEL_DEFAULT_CONFIG;
+}
+
+std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,
+                                                          std::ostream& err) {
+    auto loaded = config::load_config(path);
+    if (!loaded) {
+        for (const config::ConfigError& e : loaded.error()) {
+            err << e.to_string() << '\n';
+        }
+        err << loaded.error().size() << " problem" << (loaded.error().size() == 1 ? "" : "s")
+            << " in the configuration\n";
+        return std::nullopt;
+    }
+    return std::move(loaded).value();
+}
+
+}  // namespace opel::cli
