@@ -69,7 +69,8 @@ std::string_view to_string(EventKind kind) {
     return "declared_mismatch";
 }
 
-Engine::Engine(EngineConfig config) : model_(std::move(config)), states_(model_.node_count()) {
+Engine::Engine(EngineConfig config, EngineOptions options)
+    : model_(std::move(config)), options_(options), states_(model_.node_count()) {
     for (NodeIndex i = 0; i < model_.node_count(); ++i) {
         const ModelNode& n = model_.node(i);
         NodeResult& r = states_[i].result;
@@ -105,7 +106,9 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     NodeState& st = states_[site];
     if (st.latest_as_at && as_at < *st.latest_as_at) {
         out.status = SubmitStatus::late;
-        seen_.emplace(out.submission_id, SubmitStatus::late);
+        if (options_.track_submissions) {
+            seen_.emplace(out.submission_id, SubmitStatus::late);
+        }
         return out;
     }
     const TimePoint now = wall_now ? *wall_now : std::max(now_.value_or(as_at), as_at);
@@ -114,7 +117,9 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     out.events = std::move(tick.events);
     apply(site, sitrep, now, out);
     out.status = SubmitStatus::accepted;
-    seen_.emplace(out.submission_id, SubmitStatus::accepted);
+    if (options_.track_submissions) {
+        seen_.emplace(out.submission_id, SubmitStatus::accepted);
+    }
     return out;
 }
 
@@ -436,6 +441,44 @@ Tick Engine::advance_to(TimePoint now) {
         now_ = now;
     }
     return tick;
+}
+
+NodeSnapshot Engine::snapshot(NodeIndex node) const {
+    const NodeState& st = states_[node];
+    return {st.status,       st.transitions, st.hold,    st.result,
+            st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch};
+}
+
+void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
+    NodeState& st = states_[node];
+    if (st.deadline) {
+        deadlines_.erase({*st.deadline, node});
+    }
+    const ModelNode& n = model_.node(node);
+    st.status = snapshot.status;
+    st.transitions = snapshot.transitions;
+    st.hold = snapshot.hold;
+    st.result = std::move(snapshot.result);
+    // Identity comes from the current config, whatever was stored.
+    st.result.node_id = n.config.id;
+    st.result.path = n.path;
+    st.result.kind = n.config.kind;
+    st.result.status = st.status;
+    st.result.transition_number = st.transitions;
+    st.latest_as_at = snapshot.latest_as_at;
+    st.deadline = snapshot.deadline;
+    st.reported_mismatch = snapshot.reported_mismatch;
+    st.evaluation.reset();
+    if (n.config.kind == NodeKind::site) {
+        OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
+        st.carried = std::move(snapshot.carried);
+        if (st.carried.size() != n.card->parameters.size()) {
+            st.carried.assign(n.card->parameters.size(), std::nullopt);  // the card changed
+        }
+        if (st.deadline) {
+            deadlines_.insert({*st.deadline, node});
+        }
+    }
 }
 
 std::optional<TimePoint> Engine::next_deadline() const {

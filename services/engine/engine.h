@@ -42,6 +42,26 @@ struct SubmitOutcome {
     std::vector<Event> events;        // staleness that fired first, then this sitrep's
 };
 
+// The durable state of one node: everything the engine needs to carry on after a restart
+// exactly as if it had not stopped (held status, transition count, hysteresis holds,
+// staleness clock, carry-forward values, the latest result that parents aggregate).
+struct NodeSnapshot {
+    Status status = Status::unknown;
+    std::uint64_t transitions = 0;
+    HoldState hold;
+    NodeResult result;
+    std::optional<TimePoint> latest_as_at;                    // sites
+    std::optional<TimePoint> deadline;                        // sites: pending staleness deadline
+    std::vector<std::optional<CarriedValue>> carried;         // sites: card parameter order
+    std::optional<std::pair<int, Status>> reported_mismatch;  // sites
+};
+
+struct EngineOptions {
+    // Remember every accepted/late submission_id in memory for DUPLICATE detection. A daemon
+    // that keeps idempotency keys in its store turns this off and checks the store first.
+    bool track_submissions = true;
+};
+
 // Results and events from time passing (staleness deadlines).
 struct Tick {
     std::vector<NodeResult> results;
@@ -51,7 +71,7 @@ struct Tick {
 class Engine {
 public:
     // Precondition: check_config(config) is empty (checked).
-    explicit Engine(EngineConfig config);
+    explicit Engine(EngineConfig config, EngineOptions options = {});
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
@@ -70,6 +90,14 @@ public:
     const NodeResult& result(NodeIndex node) const { return states_[node].result; }
     // The largest time the engine has been advanced to (stream time offline).
     std::optional<TimePoint> now() const { return now_; }
+
+    // State of one node, for storage.
+    NodeSnapshot snapshot(NodeIndex node) const;
+    // Restores one node's state (after a restart). Carry-forward values whose count no
+    // longer matches the node's card (the card changed) are dropped. Call before any submit.
+    void restore(NodeIndex node, NodeSnapshot snapshot);
+    // Restores the engine's notion of now.
+    void restore_now(std::optional<TimePoint> now) { now_ = now; }
 
 private:
     struct NodeState {
@@ -95,6 +123,7 @@ private:
     MeasureValues measure_values(const Sitrep& sitrep) const;
 
     Model model_;
+    EngineOptions options_;
     std::vector<NodeState> states_;
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
     std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome

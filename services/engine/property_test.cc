@@ -139,6 +139,44 @@ TEST(StreamProperty, ResubmittingEverySitrepChangesNothing) {
     }
 }
 
+// Runs `stream`, restarting the engine from snapshots every `restart_every` sitreps (0 =
+// never), and logs every result and event.
+std::string run_with_restarts(const std::vector<Sitrep>& stream, std::size_t restart_every) {
+    auto make = [] {
+        EngineConfig config = opel::testing::small_config();
+        config.cards[0].hysteresis = {1, std::chrono::minutes{90}, std::chrono::minutes{20}};
+        return std::make_unique<Engine>(std::move(config));
+    };
+    std::unique_ptr<Engine> engine = make();
+    std::ostringstream log;
+    for (std::size_t i = 0; i < stream.size(); ++i) {
+        if (restart_every != 0 && i % restart_every == 0) {
+            std::unique_ptr<Engine> next = make();
+            for (NodeIndex n = 0; n < engine->model().node_count(); ++n) {
+                next->restore(n, engine->snapshot(n));
+            }
+            next->restore_now(engine->now());
+            engine = std::move(next);
+        }
+        const SubmitOutcome out = engine->submit(stream[i], std::nullopt);
+        for (const NodeResult& r : out.results) {
+            log << describe(r) << '\n';
+        }
+        for (const Event& e : out.events) {
+            log << to_string(e.kind) << ' ' << e.transition_id << '\n';
+        }
+    }
+    return log.str();
+}
+
+TEST(StreamProperty, RestartFromSnapshotsEqualsNoRestart) {
+    for (const std::uint32_t seed : seeds) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        const auto stream = random_stream(seed, 300);
+        EXPECT_EQ(run_with_restarts(stream, 0), run_with_restarts(stream, 7));
+    }
+}
+
 TEST(StreamProperty, TransitionIdsAreConsecutivePerNode) {
     for (const std::uint32_t seed : seeds) {
         SCOPED_TRACE("seed " + std::to_string(seed));

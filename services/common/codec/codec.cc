@@ -17,6 +17,35 @@ google::protobuf::Timestamp timestamp(TimePoint t) {
     return ts;
 }
 
+std::optional<TimePoint> time_of(const google::protobuf::Timestamp& ts, bool present) {
+    if (!present) {
+        return std::nullopt;
+    }
+    return TimePoint{Duration{ts.seconds()}};
+}
+
+engine::NodeKind kind_from(std::string_view kind) {
+    for (const engine::NodeKind k :
+         {engine::NodeKind::site, engine::NodeKind::locality, engine::NodeKind::ics,
+          engine::NodeKind::region, engine::NodeKind::national}) {
+        if (engine::to_string(k) == kind) {
+            return k;
+        }
+    }
+    return engine::NodeKind::site;
+}
+
+engine::ProviderType provider_from(std::string_view type) {
+    for (const engine::ProviderType t :
+         {engine::ProviderType::acute, engine::ProviderType::community,
+          engine::ProviderType::mental_health, engine::ProviderType::nhs111}) {
+        if (engine::to_string(t) == type) {
+            return t;
+        }
+    }
+    return engine::ProviderType::none;
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
@@ -260,6 +289,41 @@ std::vector<CsvRow> sitreps_from_csv(std::string_view text) {
     return rows;
 }
 
+v1::Sitrep to_proto(const engine::Sitrep& in) {
+    v1::Sitrep out;
+    out.set_site_id(in.site_id);
+    if (in.as_at) {
+        *out.mutable_as_at() = timestamp(*in.as_at);
+    }
+    out.set_submission_id(in.submission_id);
+    if (in.declared_level) {
+        out.set_declared_level(static_cast<std::uint32_t>(std::max(*in.declared_level, 0)));
+    }
+    out.set_declared_reason(in.declared_reason);
+    out.set_comment(in.comment);
+    for (const auto& [name, value] : in.measures) {
+        (*out.mutable_measures())[name] = value;
+    }
+    return out;
+}
+
+engine::Status from_proto(v1::Status status) {
+    switch (status) {
+        case v1::STATUS_OPEL_1:
+            return engine::Status::opel1;
+        case v1::STATUS_OPEL_2:
+            return engine::Status::opel2;
+        case v1::STATUS_OPEL_3:
+            return engine::Status::opel3;
+        case v1::STATUS_OPEL_4:
+            return engine::Status::opel4;
+        case v1::STATUS_STALE:
+            return engine::Status::stale;
+        default:
+            return engine::Status::unknown;
+    }
+}
+
 v1::Status to_proto(engine::Status status) {
     switch (status) {
         case engine::Status::opel1:
@@ -409,6 +473,94 @@ v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view 
         *reply.add_errors() = to_proto(e);
     }
     return reply;
+}
+
+engine::NodeResult from_proto(const v1::NodeResult& in) {
+    engine::NodeResult r;
+    r.node_id = in.node_id();
+    r.path = in.path();
+    r.kind = kind_from(in.kind());
+    r.status = from_proto(in.status());
+    r.computed = from_proto(in.computed());
+    r.band_level = from_proto(in.band_level());
+    r.total = in.total();
+    r.normalised = in.normalised_score();
+    for (const v1::ParameterResult& p : in.parameters()) {
+        r.parameters.push_back({p.id(), p.name(), p.unit(),
+                                p.has_value() ? std::optional<double>(p.value()) : std::nullopt,
+                                static_cast<int>(p.score()), static_cast<int>(p.weight()),
+                                p.carried_forward(),
+                                time_of(p.carried_from(), p.has_carried_from()), p.worst_policy()});
+    }
+    r.decided_by = in.decided_by();
+    r.coverage_percent = in.coverage_percent();
+    for (const v1::PillarResult& p : in.pillars()) {
+        r.pillars.push_back({provider_from(p.provider_type()), from_proto(p.status()),
+                             p.normalised_score(), p.coverage_percent()});
+    }
+    r.as_at = time_of(in.as_at(), in.has_as_at());
+    r.transition_number = in.transition_number();
+    r.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 4));
+    r.declared_reason = in.declared_reason();
+    r.card = in.card();
+    r.submission_id = in.submission_id();
+    r.comment = in.comment();
+    return r;
+}
+
+v1::NodeState to_proto(const engine::NodeSnapshot& s) {
+    v1::NodeState out;
+    out.set_status(to_proto(s.status));
+    out.set_transitions(s.transitions);
+    if (s.hold.escalate_since) {
+        *out.mutable_escalate_since() = timestamp(*s.hold.escalate_since);
+    }
+    if (s.hold.deescalate_since) {
+        *out.mutable_deescalate_since() = timestamp(*s.hold.deescalate_since);
+    }
+    *out.mutable_result() = to_proto(s.result);
+    if (s.latest_as_at) {
+        *out.mutable_latest_as_at() = timestamp(*s.latest_as_at);
+    }
+    if (s.deadline) {
+        *out.mutable_deadline() = timestamp(*s.deadline);
+    }
+    for (const auto& c : s.carried) {
+        v1::CarriedSlot* slot = out.add_carried();
+        if (c) {
+            slot->mutable_value()->set_value(c->value);
+            *slot->mutable_value()->mutable_as_at() = timestamp(c->as_at);
+        }
+    }
+    if (s.reported_mismatch) {
+        out.set_mismatch_declared(static_cast<std::uint32_t>(s.reported_mismatch->first));
+        out.set_mismatch_computed(to_proto(s.reported_mismatch->second));
+    }
+    return out;
+}
+
+engine::NodeSnapshot from_proto(const v1::NodeState& in) {
+    engine::NodeSnapshot s;
+    s.status = from_proto(in.status());
+    s.transitions = in.transitions();
+    s.hold.escalate_since = time_of(in.escalate_since(), in.has_escalate_since());
+    s.hold.deescalate_since = time_of(in.deescalate_since(), in.has_deescalate_since());
+    s.result = from_proto(in.result());
+    s.latest_as_at = time_of(in.latest_as_at(), in.has_latest_as_at());
+    s.deadline = time_of(in.deadline(), in.has_deadline());
+    for (const v1::CarriedSlot& slot : in.carried()) {
+        if (slot.has_value()) {
+            s.carried.push_back(engine::CarriedValue{
+                slot.value().value(), TimePoint{Duration{slot.value().as_at().seconds()}}});
+        } else {
+            s.carried.emplace_back(std::nullopt);
+        }
+    }
+    if (in.mismatch_declared() != 0) {
+        s.reported_mismatch =
+            std::pair{static_cast<int>(in.mismatch_declared()), from_proto(in.mismatch_computed())};
+    }
+    return s;
 }
 
 std::string to_json(const google::protobuf::Message& message) {

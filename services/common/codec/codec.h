@@ -13,6 +13,7 @@
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/result.pb.h"
 #include "opel/v1/sitrep.pb.h"
+#include "opel/v1/state.pb.h"
 
 namespace opel::codec {
 
@@ -36,10 +37,19 @@ struct CsvRow {
 // RFC 4180 quoting). A bad header yields one row with line 1 and the errors.
 std::vector<CsvRow> sitreps_from_csv(std::string_view text);
 
+v1::Sitrep to_proto(const engine::Sitrep& sitrep);
+
 v1::Status to_proto(engine::Status status);
+engine::Status from_proto(v1::Status status);
 v1::NodeResult to_proto(const engine::NodeResult& result);
 v1::Event to_proto(const engine::Event& event);
 v1::SubmitError to_proto(const engine::FieldError& error);
+
+// Results and stored state back to the engine (restart, clients). Unknown enum values map to
+// UNKNOWN / site; text fields are copied as they are.
+engine::NodeResult from_proto(const v1::NodeResult& result);
+v1::NodeState to_proto(const engine::NodeSnapshot& snapshot);
+engine::NodeSnapshot from_proto(const v1::NodeState& state);
 
 // The reply for an engine outcome (sequence is the caller's: 0 offline).
 v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,

@@ -1,0 +1,352 @@
+#include "common/store/store.h"
+
+#include <sqlite3.h>
+
+namespace opel::store {
+namespace {
+
+constexpr std::int64_t schema_version = 1;
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS sitreps (
+  seq INTEGER PRIMARY KEY,
+  submission_id TEXT NOT NULL UNIQUE,
+  site_id TEXT NOT NULL,
+  as_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  sitrep BLOB NOT NULL,
+  reply BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS sitreps_site_time ON sitreps(site_id, as_at);
+CREATE TABLE IF NOT EXISTS results (
+  sequence INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  result BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS results_node_time ON results(node_id, at);
+CREATE TABLE IF NOT EXISTS events (
+  sequence INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  event BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_node_time ON events(node_id, at);
+CREATE TABLE IF NOT EXISTS node_state (
+  node_id TEXT PRIMARY KEY,
+  state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL);
+)sql";
+
+Errc errc_of(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return Errc::busy;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+            return Errc::readonly;
+        case SQLITE_FULL:
+            return Errc::full;
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+            return Errc::io;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return Errc::corrupt;
+        default:
+            return Errc::other;
+    }
+}
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+void bind_blob(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_blob(sqlite3_stmt* s, int i) {
+    const void* data = sqlite3_column_blob(s, i);
+    const int size = sqlite3_column_bytes(s, i);
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+// Resets a prepared statement when the scope ends, whatever happened.
+class Reset {
+public:
+    explicit Reset(sqlite3_stmt* s) : s_(s) {}
+    ~Reset() {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    Reset(const Reset&) = delete;
+    Reset& operator=(const Reset&) = delete;
+
+private:
+    sqlite3_stmt* s_;
+};
+
+}  // namespace
+
+std::string_view to_string(Errc code) {
+    switch (code) {
+        case Errc::busy:
+            return "busy";
+        case Errc::readonly:
+            return "readonly";
+        case Errc::full:
+            return "full";
+        case Errc::io:
+            return "io";
+        case Errc::corrupt:
+            return "corrupt";
+        case Errc::schema:
+            return "schema";
+        case Errc::other:
+            break;
+    }
+    return "other";
+}
+
+StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+        StoreError e{errc_of(rc), "cannot open database '" + path + "': " +
+                                      (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};
+        sqlite3_close(db);
+        return unexpected(std::move(e));
+    }
+    std::unique_ptr<Store> store(new Store(db));
+    sqlite3_busy_timeout(db, 2000);
+    for (const char* sql :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+        if (auto r = store->exec(sql); !r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    if (auto r = store->exec(schema); !r) {
+        return unexpected(std::move(r).error());
+    }
+    auto prepared = [&store](const char* sql, sqlite3_stmt*& out) -> StoreResult<Done> {
+        auto s = store->prepare(sql);
+        if (!s) {
+            return unexpected(std::move(s).error());
+        }
+        out = *s;
+        return Done{};
+    };
+    for (auto r : {
+             prepared("SELECT reply FROM sitreps WHERE submission_id = ?", store->find_reply_),
+             prepared("INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
+                      "sitrep, reply) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      store->add_sitrep_),
+             prepared("INSERT INTO results (sequence, node_id, at, status, result) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      store->add_result_),
+             prepared("INSERT INTO events (sequence, node_id, at, kind, event) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      store->add_event_),
+             prepared("INSERT INTO node_state (node_id, state) VALUES (?, ?) "
+                      "ON CONFLICT(node_id) DO UPDATE SET state = excluded.state",
+                      store->put_state_),
+             prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                      store->put_meta_),
+             prepared("SELECT value FROM meta WHERE key = ?", store->get_meta_),
+         }) {
+        if (!r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    auto version = store->meta("schema_version");
+    if (!version) {
+        return unexpected(std::move(version).error());
+    }
+    if (*version && **version != schema_version) {
+        return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
+                                                       std::to_string(**version) + "; this is " +
+                                                       std::to_string(schema_version)});
+    }
+    if (!*version) {
+        if (auto r = store->put_meta("schema_version", schema_version); !r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    return store;
+}
+
+Store::~Store() {
+    for (sqlite3_stmt* s : statements_) {
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db_);
+}
+
+StoreError Store::error(int rc, std::string_view what) const {
+    return {errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db_)};
+}
+
+StoreResult<Done> Store::exec(const char* sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        StoreError e{errc_of(rc), std::string(sql).substr(0, 40) + ": " +
+                                      (message != nullptr ? message : sqlite3_errstr(rc))};
+        sqlite3_free(message);
+        return unexpected(std::move(e));
+    }
+    return Done{};
+}
+
+StoreResult<sqlite3_stmt*> Store::prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) {
+        return unexpected(error(rc, "prepare"));
+    }
+    statements_.push_back(s);
+    return s;
+}
+
+StoreResult<Done> Store::begin() { return exec("BEGIN IMMEDIATE"); }
+
+StoreResult<Done> Store::commit() { return exec("COMMIT"); }
+
+void Store::rollback() {
+    if (sqlite3_get_autocommit(db_) == 0) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+StoreResult<std::optional<std::string>> Store::find_reply(std::string_view submission_id) {
+    const Reset reset(find_reply_);
+    bind_text(find_reply_, 1, submission_id);
+    const int rc = sqlite3_step(find_reply_);
+    if (rc == SQLITE_ROW) {
+        return std::optional<std::string>(column_blob(find_reply_, 0));
+    }
+    if (rc == SQLITE_DONE) {
+        return std::optional<std::string>();
+    }
+    return unexpected(error(rc, "find reply"));
+}
+
+StoreResult<Done> Store::add_sitrep(const SitrepRow& row) {
+    const Reset reset(add_sitrep_);
+    bind_text(add_sitrep_, 1, row.submission_id);
+    bind_text(add_sitrep_, 2, row.site_id);
+    sqlite3_bind_int64(add_sitrep_, 3, row.as_at.time_since_epoch().count());
+    sqlite3_bind_int64(add_sitrep_, 4, row.received_at.time_since_epoch().count());
+    bind_text(add_sitrep_, 5, row.status);
+    bind_blob(add_sitrep_, 6, row.sitrep);
+    bind_blob(add_sitrep_, 7, row.reply);
+    const int rc = sqlite3_step(add_sitrep_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store sitrep"));
+    }
+    return Done{};
+}
+
+namespace {
+
+StoreResult<Done> add_published(sqlite3* db, sqlite3_stmt* s, const PublishedRow& row,
+                                const char* what) {
+    const Reset reset(s);
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(row.sequence));
+    bind_text(s, 2, row.node_id);
+    sqlite3_bind_int64(s, 3, row.at.time_since_epoch().count());
+    bind_text(s, 4, row.kind);
+    bind_blob(s, 5, row.payload);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        return unexpected(StoreError{errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db)});
+    }
+    return Done{};
+}
+
+}  // namespace
+
+StoreResult<Done> Store::add_result(const PublishedRow& row) {
+    return add_published(db_, add_result_, row, "store result");
+}
+
+StoreResult<Done> Store::add_event(const PublishedRow& row) {
+    return add_published(db_, add_event_, row, "store event");
+}
+
+StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_view state) {
+    const Reset reset(put_state_);
+    bind_text(put_state_, 1, node_id);
+    bind_blob(put_state_, 2, state);
+    const int rc = sqlite3_step(put_state_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store node state"));
+    }
+    return Done{};
+}
+
+StoreResult<Done> Store::put_meta(std::string_view key, std::int64_t value) {
+    const Reset reset(put_meta_);
+    bind_text(put_meta_, 1, key);
+    sqlite3_bind_int64(put_meta_, 2, value);
+    const int rc = sqlite3_step(put_meta_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store meta"));
+    }
+    return Done{};
+}
+
+StoreResult<std::optional<std::int64_t>> Store::meta(std::string_view key) {
+    const Reset reset(get_meta_);
+    bind_text(get_meta_, 1, key);
+    const int rc = sqlite3_step(get_meta_);
+    if (rc == SQLITE_ROW) {
+        return std::optional<std::int64_t>(sqlite3_column_int64(get_meta_, 0));
+    }
+    if (rc == SQLITE_DONE) {
+        return std::optional<std::int64_t>();
+    }
+    return unexpected(error(rc, "read meta"));
+}
+
+StoreResult<std::vector<std::pair<std::string, std::string>>> Store::node_states() {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_, "SELECT node_id, state FROM node_state", -1, &raw, nullptr);
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) {
+        return unexpected(error(rc, "read node state"));
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+        out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)),
+                         column_blob(s.get(), 1));
+    }
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "read node state"));
+    }
+    return out;
+}
+
+StoreResult<std::int64_t> Store::count(std::string_view table) {
+    if (table != "sitreps" && table != "results" && table != "events" && table != "node_state") {
+        return unexpected(StoreError{Errc::other, "no table '" + std::string(table) + "'"});
+    }
+    const std::string sql = "SELECT count(*) FROM " + std::string(table);
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK || (rc = sqlite3_step(s.get())) != SQLITE_ROW) {
+        return unexpected(error(rc, "count"));
+    }
+    return static_cast<std::int64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+}  // namespace opel::store

@@ -1,0 +1,119 @@
+// Store: opel-escalatord's durable history and state in one SQLite database (WAL).
+// Owned by the engine thread; not thread-safe. Every write happens inside a transaction the
+// caller opens and commits, so a batch of submissions is one commit (group commit) and an
+// ACCEPTED reply is only sent after the commit that holds it returns.
+//
+// Tables
+//   sitreps      every accepted or late sitrep: submission_id (unique), site, as_at, status,
+//                the sitrep and the reply that was sent (for DUPLICATE)
+//   results      every published node result, by publisher sequence
+//   events       every published event (alerts), by publisher sequence
+//   node_state   the engine's current state per node (upserted): restart reads this, not
+//                the history
+//   meta         key/value: publisher sequence, engine time, schema version
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/clock/time.h"
+#include "common/result/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace opel::store {
+
+enum class Errc {
+    busy,      // locked by another process or connection (SQLITE_BUSY/LOCKED)
+    readonly,  // the file or directory is not writable (SQLITE_READONLY)
+    full,      // the disk is full (SQLITE_FULL)
+    io,        // an I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
+    corrupt,   // not a database, or damaged (SQLITE_CORRUPT/NOTADB)
+    schema,    // a database from an incompatible version
+    other,     // anything else SQLite reports
+};
+
+struct StoreError {
+    Errc code = Errc::other;
+    std::string message;  // SQLite's message with the operation that failed
+};
+
+using Done = std::monostate;
+template <typename T>
+using StoreResult = Result<T, StoreError>;
+
+// One accepted or late sitrep as stored.
+struct SitrepRow {
+    std::string submission_id;
+    std::string site_id;
+    TimePoint as_at;
+    TimePoint received_at;
+    std::string status;  // "accepted" or "late"
+    std::string sitrep;  // serialized opel.v1.Sitrep
+    std::string reply;   // serialized opel.v1.SubmitReply
+};
+
+// One published message kept as history.
+struct PublishedRow {
+    std::uint64_t sequence = 0;
+    std::string node_id;
+    TimePoint at;
+    std::string kind;     // results: status ("OPEL 3"); events: event kind
+    std::string payload;  // serialized opel.v1.NodeResult / opel.v1.Event
+};
+
+class Store {
+public:
+    // Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL so
+    // a commit survives kill -9 and power loss.
+    static StoreResult<std::unique_ptr<Store>> open(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    StoreResult<Done> begin();
+    StoreResult<Done> commit();
+    void rollback();  // never fails observably; safe when no transaction is open
+
+    // The stored reply for a submission_id, if it was accepted or late before.
+    StoreResult<std::optional<std::string>> find_reply(std::string_view submission_id);
+
+    StoreResult<Done> add_sitrep(const SitrepRow& row);
+    StoreResult<Done> add_result(const PublishedRow& row);
+    StoreResult<Done> add_event(const PublishedRow& row);
+    StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state);
+    StoreResult<Done> put_meta(std::string_view key, std::int64_t value);
+
+    // Restart: every node's state, and meta values.
+    StoreResult<std::vector<std::pair<std::string, std::string>>> node_states();
+    StoreResult<std::optional<std::int64_t>> meta(std::string_view key);
+
+    // Counts, for logs and tests.
+    StoreResult<std::int64_t> count(std::string_view table);
+
+private:
+    explicit Store(sqlite3* db) : db_(db) {}
+    StoreResult<Done> exec(const char* sql);
+    StoreResult<sqlite3_stmt*> prepare(const char* sql);
+    StoreError error(int rc, std::string_view what) const;
+
+    sqlite3* db_ = nullptr;
+    std::vector<sqlite3_stmt*> statements_;  // finalized in the destructor
+    sqlite3_stmt* find_reply_ = nullptr;
+    sqlite3_stmt* add_sitrep_ = nullptr;
+    sqlite3_stmt* add_result_ = nullptr;
+    sqlite3_stmt* add_event_ = nullptr;
+    sqlite3_stmt* put_state_ = nullptr;
+    sqlite3_stmt* put_meta_ = nullptr;
+    sqlite3_stmt* get_meta_ = nullptr;
+};
+
+std::string_view to_string(Errc code);
+
+}  // namespace opel::store

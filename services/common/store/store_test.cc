@@ -1,0 +1,113 @@
+#include "common/store/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace opel::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("opel-store-test-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add);
+        fs::remove_all(dir_);
+    }
+    std::unique_ptr<Store> open() {
+        auto s = Store::open((dir_ / "opel.db").string());
+        EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+        return s ? std::move(s).value() : nullptr;
+    }
+    static SitrepRow row(std::string id) {
+        return {std::move(id),
+                "RWJ",
+                TimePoint{Duration{100}},
+                TimePoint{Duration{101}},
+                "accepted",
+                "sitrep-bytes",
+                "reply-bytes"};
+    }
+    fs::path dir_;
+};
+
+TEST_F(StoreTest, CommittedRowsSurviveReopening) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->begin());
+        ASSERT_TRUE(store->add_sitrep(row("a")));
+        ASSERT_TRUE(store->put_node_state("RWJ", "state-1"));
+        ASSERT_TRUE(store->put_node_state("RWJ", "state-2"));
+        ASSERT_TRUE(store->put_meta("sequence", 42));
+        ASSERT_TRUE(store->add_result({1, "RWJ", TimePoint{Duration{5}}, "OPEL 3", "r"}));
+        ASSERT_TRUE(store->add_event({2, "RWJ", TimePoint{Duration{5}}, "escalated", "e"}));
+        ASSERT_TRUE(store->commit());
+    }
+    auto store = open();
+    EXPECT_EQ(*store->find_reply("a"), std::optional<std::string>("reply-bytes"));
+    EXPECT_EQ(*store->find_reply("b"), std::nullopt);
+    EXPECT_EQ(*store->meta("sequence"), std::optional<std::int64_t>(42));
+    const auto states = store->node_states();
+    ASSERT_TRUE(states.has_value());
+    ASSERT_EQ(states->size(), 1U);
+    EXPECT_EQ((*states)[0].second, "state-2");
+    EXPECT_EQ(*store->count("results"), 1);
+    EXPECT_EQ(*store->count("events"), 1);
+}
+
+TEST_F(StoreTest, RolledBackRowsAreGone) {
+    auto store = open();
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_sitrep(row("a")));
+    store->rollback();
+    EXPECT_EQ(*store->find_reply("a"), std::nullopt);
+    EXPECT_EQ(*store->count("sitreps"), 0);
+}
+
+TEST_F(StoreTest, DuplicateSubmissionIdIsAnError) {
+    auto store = open();
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_sitrep(row("a")));
+    const auto again = store->add_sitrep(row("a"));
+    ASSERT_FALSE(again.has_value());
+    EXPECT_EQ(again.error().code, Errc::other);
+    store->rollback();
+}
+
+TEST_F(StoreTest, ReadOnlyDatabaseFailsToWriteWithReadonly) {
+    open().reset();
+    if (::geteuid() == 0) {
+        // Permission bits do not bind root; the escalatord system test covers this case by
+        // running the daemon as an unprivileged user.
+        GTEST_SKIP() << "running as root: permission bits do not apply";
+    }
+    fs::permissions(dir_ / "opel.db", fs::perms::owner_read, fs::perm_options::replace);
+    auto store = Store::open((dir_ / "opel.db").string());
+    if (store) {
+        auto begin = (*store)->begin();
+        const auto write = begin ? (*store)->add_sitrep(row("a")) : unexpected(begin.error());
+        ASSERT_FALSE(write.has_value());
+        EXPECT_EQ(write.error().code, Errc::readonly);
+    } else {
+        EXPECT_EQ(store.error().code, Errc::readonly);
+    }
+}
+
+TEST_F(StoreTest, GarbageFileIsReportedAsCorrupt) {
+    { std::ofstream(dir_ / "opel.db") << std::string(8192, 'x'); }
+    auto store = Store::open((dir_ / "opel.db").string());
+    ASSERT_FALSE(store.has_value());
+    EXPECT_EQ(store.error().code, Errc::corrupt);
+}
+
+}  // namespace
+}  // namespace opel::store

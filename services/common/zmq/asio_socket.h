@@ -1,0 +1,61 @@
+// AsioSocket: a ZeroMQ socket driven by a Boost.Asio io_context on one thread.
+//
+// ZeroMQ exposes readiness through ZMQ_FD, which is edge-triggered: it signals a state
+// change, not "a message is waiting". So on every wake the owner drains the socket with
+// dontwait until ZMQ_EVENTS no longer reports POLLIN, and after every send it calls
+// after_send(), because processing a send can consume the signal of newly arrived input.
+// The fd is released (never closed) by ZeroMQ's own close; LINGER is set before closing so
+// shutdown never hangs on undelivered output.
+//
+// Owner: the thread running the io_context; never touched from another thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+namespace opel::net {
+
+class AsioSocket {
+public:
+    AsioSocket(boost::asio::io_context& io, zmq::context_t& context, zmq::socket_type type);
+    ~AsioSocket();
+    AsioSocket(const AsioSocket&) = delete;
+    AsioSocket& operator=(const AsioSocket&) = delete;
+
+    zmq::socket_t& socket() { return socket_; }
+
+    // Starts calling `on_readable` whenever input may be waiting. The handler must drain:
+    // receive with dontwait until it would block (see readable()).
+    void start(std::function<void()> on_readable);
+
+    // True while ZMQ_EVENTS reports input waiting.
+    bool readable();
+
+    // Call after sending on this socket: schedules the handler if input is waiting.
+    void after_send();
+
+    // Stops waiting and closes the socket with the given linger (milliseconds).
+    void close(int linger_ms = 0);
+
+private:
+    void arm();
+
+    boost::asio::io_context& io_;
+    zmq::socket_t socket_;
+    boost::asio::posix::stream_descriptor descriptor_;
+    std::function<void()> on_readable_;
+    bool closed_ = false;
+    bool posted_ = false;
+};
+
+// Receives one multipart message without waiting. Empty when nothing is waiting.
+std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket);
+
+// True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback).
+bool is_local_endpoint(const std::string& endpoint);
+
+}  // namespace opel::net
