@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/model.h"
 #include "support/engine_fixtures.h"
 
 namespace opel::engine {
@@ -161,6 +162,25 @@ TEST(ActionCardTest, ActionsIncludeLowerLevelsWhenTheRowSaysSo) {
     EXPECT_EQ(items[0].level, 1);
     EXPECT_EQ(items[2].level, 3);
     EXPECT_EQ(card.actions_for(2).size(), 1U);
+}
+
+}  // namespace
+}  // namespace opel::engine
+
+namespace opel::engine {
+namespace {
+
+TEST(PathMatchesTest, MatchesWholeSegmentsAnywhere) {
+    const std::string_view path = "national/north-west/QOP/stockport/RWJ";
+    EXPECT_TRUE(path_matches(path, ""));
+    EXPECT_TRUE(path_matches(path, "national/north-west"));
+    EXPECT_TRUE(path_matches(path, "QOP/stockport"));
+    EXPECT_TRUE(path_matches(path, "RWJ"));
+    EXPECT_TRUE(path_matches(path, path));
+    EXPECT_FALSE(path_matches(path, "QOP/bolton"));
+    EXPECT_FALSE(path_matches(path, "stock"));
+    EXPECT_FALSE(path_matches(path, "RW"));
+    EXPECT_FALSE(path_matches("national/north-west/QOP", "QOP/stockport"));
 }
 
 }  // namespace

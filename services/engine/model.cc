@@ -104,6 +104,15 @@ Model::Model(EngineConfig config) {
     }
 }
 
+bool path_matches(std::string_view path, std::string_view filter) {
+    if (filter.empty()) {
+        return true;
+    }
+    const std::string padded_path = "/" + std::string(path) + "/";
+    const std::string padded_filter = "/" + std::string(filter) + "/";
+    return padded_path.find(padded_filter) != std::string::npos;
+}
+
 std::optional<std::size_t> Model::measure_index(std::string_view name) const {
     const auto it = measure_index_.find(name);
     if (it == measure_index_.end()) {

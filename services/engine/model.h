@@ -29,6 +29,11 @@ struct ModelNode {
     std::vector<NodeIndex> pillar_sites;  // ICS with pillars: every descendant site
 };
 
+// Whether a node path is inside the subtree a filter names. The filter is a full path prefix
+// ("national/north-west/QOP") or a run of segments anywhere in the path ("QOP/stockport",
+// "RWJ"); empty matches everything. Matching is by whole segments.
+bool path_matches(std::string_view path, std::string_view filter);
+
 class Model {
 public:
     // Precondition: check_config(config) returned no problems (checked: aborts otherwise).

@@ -1,0 +1,236 @@
+#include "escalatord/escalator.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <random>
+
+#include "common/codec/codec.h"
+#include "common/log/log.h"
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/request.pb.h"
+#include "support/engine_fixtures.h"
+
+namespace opel::escalatord {
+namespace {
+
+namespace fs = std::filesystem;
+using opel::testing::at;
+
+std::string request(const engine::Sitrep& s) {
+    v1::SubmitRequest r;
+    *r.mutable_sitrep() = codec::to_proto(s);
+    return r.SerializeAsString();
+}
+
+v1::SubmitReply reply_of(const std::string& bytes) {
+    v1::SubmitReply r;
+    EXPECT_TRUE(r.ParseFromString(bytes));
+    return r;
+}
+
+class EscalatorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("opel-escalator-test-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir_);
+        settings_.database_path = (dir_ / "opel.db").string();
+        settings_.max_message_bytes = 4096;
+        reopen();
+    }
+    void TearDown() override {
+        escalator_.reset();
+        store_.reset();
+        fs::remove_all(dir_);
+    }
+    // Simulates a restart: a new store connection and escalator restored from the file.
+    void reopen() {
+        escalator_.reset();
+        store_ = std::move(store::Store::open(settings_.database_path)).value();
+        escalator_ = std::make_unique<Escalator>(opel::testing::small_config(), settings_, *store_,
+                                                 clock_, *log_);
+        ASSERT_TRUE(escalator_->restore());
+    }
+    Escalator::BatchOutput submit(const std::vector<std::string>& payloads) {
+        std::vector<std::string_view> views(payloads.begin(), payloads.end());
+        return escalator_->submit_batch(views);
+    }
+    v1::SubmitReply submit_one(const engine::Sitrep& s) {
+        return reply_of(submit({request(s)}).replies.at(0));
+    }
+
+    fs::path dir_;
+    config::EscalatordSettings settings_;
+    ManualClock clock_{at("2026-01-06T08:00:00Z")};
+    std::shared_ptr<spdlog::logger> log_ = log::make_logger("test", log::Format::human, "off");
+    std::unique_ptr<store::Store> store_;
+    std::unique_ptr<Escalator> escalator_;
+};
+
+const std::initializer_list<std::pair<const char*, double>> level3{{"a", 25}, {"b", 75}};
+const std::initializer_list<std::pair<const char*, double>> level1{{"a", 5}, {"b", 95}};
+
+TEST_F(EscalatorTest, AcceptedSitrepIsStoredAndPublishedWithExplanationAndActions) {
+    const auto out = submit({request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3))});
+    const v1::SubmitReply reply = reply_of(out.replies.at(0));
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply.result().status(), v1::STATUS_OPEL_3);
+    EXPECT_EQ(reply.sequence(), out.publications.size());
+    EXPECT_EQ(*store_->count("sitreps"), 1);
+    ASSERT_FALSE(out.publications.empty());
+    EXPECT_EQ(out.publications[0].topic, "status/national/region/ICS/loc/S1");
+    bool alert = false;
+    std::uint64_t expected_sequence = 0;
+    for (const Publication& p : out.publications) {
+        v1::Publication pub;
+        ASSERT_TRUE(pub.ParseFromString(p.payload));
+        EXPECT_EQ(pub.sequence(), ++expected_sequence);  // consecutive, from 1
+        if (p.topic == "alert/national/region/ICS/loc/S1") {
+            alert = true;
+            EXPECT_EQ(pub.alert().transition_id(), "S1#1");
+            EXPECT_EQ(pub.alert().to(), v1::STATUS_OPEL_3);
+            ASSERT_EQ(pub.alert().actions_size(), 1);
+            EXPECT_EQ(pub.alert().actions(0).action(), "act at level 3");
+            EXPECT_EQ(pub.alert().result().parameters_size(), 2);
+        }
+    }
+    EXPECT_TRUE(alert);
+}
+
+TEST_F(EscalatorTest, DuplicateGetsTheOriginalReplyAndHasNoEffect) {
+    const auto s = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    const v1::SubmitReply first = submit_one(s);
+    const auto again = submit({request(s)});
+    const v1::SubmitReply dup = reply_of(again.replies[0]);
+    EXPECT_EQ(dup.status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(dup.original_status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(dup.sequence(), first.sequence());
+    EXPECT_TRUE(again.publications.empty());
+    EXPECT_EQ(*store_->count("sitreps"), 1);
+}
+
+TEST_F(EscalatorTest, DuplicateInsideOneBatchIsDetected) {
+    const std::string r = request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const auto out = submit({r, r});
+    EXPECT_EQ(reply_of(out.replies[0]).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply_of(out.replies[1]).status(), v1::SUBMIT_STATUS_DUPLICATE);
+}
+
+TEST_F(EscalatorTest, RejectedSitrepNamesEveryErrorAndStoresNothing) {
+    const v1::SubmitReply reply =
+        submit_one(opel::testing::sitrep("XYZ", "2026-01-06T08:00:00Z", {{"zz", 1}}));
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(reply.errors_size(), 2);
+    EXPECT_EQ(reply.errors(0).code(), "unknown_site");
+    EXPECT_EQ(reply.errors(1).code(), "unknown_measure");
+    EXPECT_EQ(*store_->count("sitreps"), 0);
+    EXPECT_EQ(escalator_->sequence(), 0U);
+}
+
+TEST_F(EscalatorTest, FutureAsAtBeyondTheClockSkewIsRejected) {
+    const v1::SubmitReply reply =
+        submit_one(opel::testing::sitrep("S1", "2026-01-06T08:06:00Z", level3));
+    ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    EXPECT_EQ(reply.errors(0).code(), "future_as_at");
+}
+
+TEST_F(EscalatorTest, GarbageAndOversizeRequestsAreRejectedPrecisely) {
+    const auto out = submit({"\x01\x02garbage", std::string(5000, 'x'), ""});
+    const v1::SubmitReply garbage = reply_of(out.replies[0]);
+    EXPECT_EQ(garbage.status(), v1::SUBMIT_STATUS_REJECTED);
+    EXPECT_EQ(garbage.errors(0).code(), "malformed");
+    const v1::SubmitReply big = reply_of(out.replies[1]);
+    EXPECT_EQ(big.errors(0).code(), "oversize");
+    EXPECT_EQ(big.errors(0).message(), "request of 5000 bytes is larger than the limit of 4096");
+    EXPECT_EQ(reply_of(out.replies[2]).errors(0).code(), "malformed");
+}
+
+TEST_F(EscalatorTest, LateSitrepIsStoredAsHistoryWithoutMovingState) {
+    clock_.set(at("2026-01-06T10:00:00Z"));
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T10:00:00Z", level3));
+    const std::uint64_t sequence = escalator_->sequence();
+    const v1::SubmitReply late =
+        submit_one(opel::testing::sitrep("S1", "2026-01-06T09:00:00Z", level1));
+    EXPECT_EQ(late.status(), v1::SUBMIT_STATUS_LATE);
+    EXPECT_EQ(*store_->count("sitreps"), 2);
+    EXPECT_EQ(escalator_->sequence(), sequence);
+}
+
+TEST_F(EscalatorTest, RestartRestoresStateSequenceAndIdempotencyKeys) {
+    const auto s = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    submit_one(s);
+    const std::uint64_t sequence = escalator_->sequence();
+    reopen();
+    EXPECT_EQ(escalator_->sequence(), sequence);
+    const auto s1 = *escalator_->engine().model().find_node("S1");
+    EXPECT_EQ(escalator_->engine().result(s1).status, engine::Status::opel3);
+    EXPECT_EQ(submit_one(s).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    // The next transition continues the numbering; nothing is re-published.
+    clock_.set(at("2026-01-06T08:30:00Z"));
+    const auto out = submit({request(opel::testing::sitrep("S1", "2026-01-06T08:30:00Z", level1))});
+    v1::Publication first;
+    ASSERT_TRUE(first.ParseFromString(out.publications.at(0).payload));
+    EXPECT_EQ(first.sequence(), sequence + 1);
+    bool saw_transition = false;
+    for (const Publication& p : out.publications) {
+        v1::Publication pub;
+        pub.ParseFromString(p.payload);
+        if (pub.has_alert() && pub.alert().node_id() == "S1") {
+            EXPECT_EQ(pub.alert().transition_id(), "S1#2");
+            saw_transition = true;
+        }
+    }
+    EXPECT_TRUE(saw_transition);
+}
+
+TEST_F(EscalatorTest, StalenessFiresOnTimeAndIsDurable) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    EXPECT_EQ(escalator_->next_deadline(), at("2026-01-06T09:30:00Z"));
+    clock_.set(at("2026-01-06T09:29:59Z"));
+    EXPECT_TRUE(escalator_->on_time().empty());
+    clock_.set(at("2026-01-06T09:30:00Z"));
+    const auto pubs = escalator_->on_time();
+    ASSERT_FALSE(pubs.empty());
+    reopen();
+    const auto s1 = *escalator_->engine().model().find_node("S1");
+    EXPECT_EQ(escalator_->engine().result(s1).status, engine::Status::stale);
+    EXPECT_FALSE(escalator_->next_deadline());
+}
+
+TEST_F(EscalatorTest, LockedDatabaseAnswersUnavailableAndChangesNothing) {
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    const auto s = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    const auto out = submit({request(s)});
+    EXPECT_EQ(reply_of(out.replies[0]).status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_TRUE(out.publications.empty());
+    EXPECT_EQ(escalator_->sequence(), 0U);
+    const auto s1 = *escalator_->engine().model().find_node("S1");
+    EXPECT_EQ(escalator_->engine().result(s1).status, engine::Status::unknown);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    EXPECT_EQ(submit_one(s).status(), v1::SUBMIT_STATUS_ACCEPTED);  // the retry is safe
+}
+
+TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    v1::SnapshotRequest req;
+    req.set_subtree("ICS/loc");
+    v1::Snapshot snap;
+    ASSERT_TRUE(snap.ParseFromString(escalator_->snapshot(req.SerializeAsString())));
+    EXPECT_EQ(snap.sequence(), escalator_->sequence());
+    std::vector<std::string> ids;
+    for (const auto& r : snap.results()) {
+        ids.push_back(r.node_id());
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"loc", "S1", "S2"}));
+    v1::Snapshot bad;
+    ASSERT_TRUE(bad.ParseFromString(escalator_->snapshot("\xff\xff")));
+    EXPECT_FALSE(bad.error().empty());
+}
+
+}  // namespace
+}  // namespace opel::escalatord

@@ -1,0 +1,198 @@
+// opel-escalatord: ingest sitreps, compute OPEL levels, store, publish. main() only wires.
+#include <spdlog/logger.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/clock/clock.h"
+#include "common/config/loader.h"
+#include "common/log/log.h"
+#include "common/store/store.h"
+#include "escalatord/escalator.h"
+#include "escalatord/server.h"
+
+namespace {
+
+constexpr const char* usage = R"(usage: opel-escalatord [options]
+
+Ingests sitreps over ZeroMQ, computes OPEL levels per the action cards, stores everything
+in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/SIGTERM.
+
+  --config DIR|FILE        configuration (default $OPEL_CONFIG, else the shipped config/)
+  --database PATH          SQLite database (default: escalatord.database_path)
+  --submit ENDPOINT        submit ROUTER endpoint   (default: escalatord.submit_endpoint)
+  --publish ENDPOINT       publish PUB endpoint     (default: escalatord.publish_endpoint)
+  --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
+  --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
+  --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
+  --log-level LEVEL        trace, debug, info, warn, error, critical (default $SPDLOG_LEVEL or info)
+  --log-format FORMAT      human (default) or json
+  --help                   this text
+
+Environment overrides (applied after the file, before flags): OPEL_DATABASE_PATH,
+OPEL_SUBMIT_ENDPOINT, OPEL_PUBLISH_ENDPOINT, OPEL_SNAPSHOT_ENDPOINT.
+Exit codes: 0 clean stop, 1 failure (config, database, endpoint), 2 usage.
+)";
+
+struct Flags {
+    std::string config;
+    std::string database, submit, publish, snapshot, heartbeat;
+    std::string log_level, log_format = "human";
+    bool allow_insecure_remote = false;
+};
+
+// Returns an error message for bad usage.
+std::string parse(const std::vector<std::string>& args, Flags& f) {
+    const std::pair<const char*, std::string*> values[] = {
+        {"--config", &f.config},       {"--database", &f.database},
+        {"--submit", &f.submit},       {"--publish", &f.publish},
+        {"--snapshot", &f.snapshot},   {"--heartbeat-seconds", &f.heartbeat},
+        {"--log-level", &f.log_level}, {"--log-format", &f.log_format}};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--allow-insecure-remote") {
+            f.allow_insecure_remote = true;
+            continue;
+        }
+        bool known = false;
+        for (const auto& [name, target] : values) {
+            if (args[i] == name) {
+                if (i + 1 >= args.size()) {
+                    return std::string(name) + " needs a value";
+                }
+                *target = args[++i];
+                known = true;
+            }
+        }
+        if (!known) {
+            return "unknown argument '" + args[i] + "'";
+        }
+    }
+    return {};
+}
+
+void override_from_env(const char* name, std::string& target) {
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
+        target = v;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (const std::string& a : args) {
+        if (a == "--help" || a == "-h") {
+            std::cout << usage;
+            return 0;
+        }
+    }
+    Flags flags;
+    if (const std::string error = parse(args, flags); !error.empty()) {
+        std::cerr << "opel-escalatord: " << error << "\n\n" << usage;
+        return 2;
+    }
+    const auto format = opel::log::parse_format(flags.log_format);
+    if (!format) {
+        std::cerr << "opel-escalatord: --log-format must be human or json\n";
+        return 2;
+    }
+    auto log = opel::log::make_logger("escalatord", *format, flags.log_level);
+    if (!log) {
+        std::cerr << "opel-escalatord: unknown log level '" << flags.log_level << "'\n";
+        return 2;
+    }
+
+    std::string config_path = flags.config;
+    override_from_env("OPEL_CONFIG", config_path);
+    if (!flags.config.empty()) {
+        config_path = flags.config;
+    }
+    if (config_path.empty()) {
+        config_path = OPEL_DEFAULT_CONFIG;
+    }
+    auto loaded = opel::config::load_config(config_path);
+    if (!loaded) {
+        for (const auto& e : loaded.error()) {
+            log->critical("config: {}", e.to_string());
+        }
+        return 1;
+    }
+    opel::config::EscalatordSettings settings = loaded->escalatord;
+    override_from_env("OPEL_DATABASE_PATH", settings.database_path);
+    override_from_env("OPEL_SUBMIT_ENDPOINT", settings.submit_endpoint);
+    override_from_env("OPEL_PUBLISH_ENDPOINT", settings.publish_endpoint);
+    override_from_env("OPEL_SNAPSHOT_ENDPOINT", settings.snapshot_endpoint);
+    const std::pair<const std::string*, std::string*> overrides[] = {
+        {&flags.database, &settings.database_path},
+        {&flags.submit, &settings.submit_endpoint},
+        {&flags.publish, &settings.publish_endpoint},
+        {&flags.snapshot, &settings.snapshot_endpoint}};
+    for (const auto& [flag, target] : overrides) {
+        if (!flag->empty()) {
+            *target = *flag;
+        }
+    }
+    if (!flags.heartbeat.empty()) {
+        const int seconds = std::atoi(flags.heartbeat.c_str());
+        if (seconds <= 0) {
+            std::cerr << "opel-escalatord: --heartbeat-seconds must be a positive number\n";
+            return 2;
+        }
+        settings.heartbeat_interval = opel::Duration{seconds};
+    }
+    log->info(
+        "config {}: {} measures, {} cards, {} nodes; database {}; max clock skew {} s, "
+        "heartbeat {} s, max message {} bytes",
+        loaded->root_file.string(), loaded->engine.measures.size(), loaded->engine.cards.size(),
+        loaded->engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
+        settings.heartbeat_interval.count(), settings.max_message_bytes);
+
+    auto store = opel::store::Store::open(settings.database_path);
+    if (!store) {
+        log->critical("database {}: {}", settings.database_path, store.error().message);
+        return 1;
+    }
+    const opel::SystemClock clock;
+    opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, **store, clock,
+                                          *log);
+    if (auto restored = escalator.restore(); !restored) {
+        log->critical("database {}: cannot restore state: {}", settings.database_path,
+                      restored.error().message);
+        return 1;
+    }
+
+    boost::asio::io_context io;
+    zmq::context_t context;
+    opel::escalatord::Server server(io, context, escalator, settings,
+                                    {flags.allow_insecure_remote, 256, 100000}, *log);
+    if (auto bound = server.bind(); !bound) {
+        log->critical("{}", bound.error());
+        return 1;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) {
+            return;
+        }
+        log->info("signal {}: stopping", signal);
+        server.stop();
+        io.stop();
+    });
+    server.start();
+    io.run();
+    const auto& c = escalator.counters();
+    log->info(
+        "stopped cleanly: {} accepted, {} late, {} duplicate, {} rejected, {} unavailable, "
+        "{} published, sequence {}",
+        c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published,
+        escalator.sequence());
+    return 0;
+} catch (const std::exception& e) {
+    std::cerr << "opel-escalatord: fatal: " << e.what() << '\n';
+    return 1;
+}

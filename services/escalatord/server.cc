@@ -1,0 +1,206 @@
+#include "escalatord/server.h"
+
+#include <spdlog/logger.h>
+
+#include <zmq_addon.hpp>
+
+namespace opel::escalatord {
+namespace {
+
+// A ROUTER request: the routing envelope (identity, and the empty delimiter REQ clients
+// add) and the payload frames after it.
+struct Envelope {
+    std::vector<zmq::message_t> route;
+    std::vector<zmq::message_t> body;
+};
+
+Envelope split(std::vector<zmq::message_t> frames) {
+    Envelope e;
+    std::size_t i = 0;
+    if (!frames.empty()) {
+        e.route.push_back(std::move(frames[0]));
+        i = 1;
+    }
+    if (i < frames.size() && frames[i].size() == 0 && frames.size() > 2) {
+        e.route.push_back(std::move(frames[i]));
+        ++i;
+    }
+    for (; i < frames.size(); ++i) {
+        e.body.push_back(std::move(frames[i]));
+    }
+    return e;
+}
+
+void reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload) {
+    std::vector<zmq::message_t> out;
+    for (zmq::message_t& m : envelope.route) {
+        out.push_back(std::move(m));
+    }
+    out.emplace_back(payload.data(), payload.size());
+    // A peer that has gone away is simply not answered (ROUTER drops the reply).
+    (void)zmq::send_multipart(socket, out, zmq::send_flags::dontwait);
+}
+
+}  // namespace
+
+Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
+               config::EscalatordSettings settings, ServerOptions options, spdlog::logger& log)
+    : io_(io),
+      escalator_(escalator),
+      settings_(std::move(settings)),
+      options_(options),
+      log_(log),
+      submit_(io, context, zmq::socket_type::router),
+      publish_(io, context, zmq::socket_type::pub),
+      snapshot_(io, context, zmq::socket_type::router),
+      deadline_timer_(io),
+      heartbeat_timer_(io) {}
+
+Server::~Server() { stop(); }
+
+Result<std::monostate, std::string> Server::bind() {
+    const std::pair<net::AsioSocket*, const std::string*> endpoints[] = {
+        {&submit_, &settings_.submit_endpoint},
+        {&publish_, &settings_.publish_endpoint},
+        {&snapshot_, &settings_.snapshot_endpoint}};
+    // Hard cap well above the accepted size: a larger frame drops the connection rather
+    // than the daemon's memory; up to max_message_bytes gets a precise REJECTED reply.
+    const auto cap = static_cast<std::int64_t>(settings_.max_message_bytes) * 4 + 4096;
+    submit_.socket().set(zmq::sockopt::maxmsgsize, cap);
+    snapshot_.socket().set(zmq::sockopt::maxmsgsize, std::int64_t{4096});
+    publish_.socket().set(zmq::sockopt::sndhwm, options_.publish_high_water_mark);
+    for (const auto& [socket, endpoint] : endpoints) {
+        if (!net::is_local_endpoint(*endpoint)) {
+            if (!options_.allow_insecure_remote) {
+                return unexpected(std::string("refusing to listen on non-loopback endpoint ") +
+                                  *endpoint +
+                                  " without encryption; use a loopback or ipc:// endpoint, or "
+                                  "pass --allow-insecure-remote");
+            }
+            log_.warn(
+                "listening UNENCRYPTED on non-loopback endpoint {}: anyone who can reach "
+                "it can submit and read; --allow-insecure-remote is set",
+                *endpoint);
+        }
+        try {
+            socket->socket().bind(*endpoint);
+        } catch (const zmq::error_t& e) {
+            return unexpected("cannot bind " + *endpoint + ": " + e.what());
+        }
+    }
+    return std::monostate{};
+}
+
+void Server::start() {
+    submit_.start([this] { on_submit(); });
+    snapshot_.start([this] { on_snapshot(); });
+    arm_deadline();
+    arm_heartbeat();
+    log_.info("serving: submit {}, publish {}, snapshot {}", settings_.submit_endpoint,
+              settings_.publish_endpoint, settings_.snapshot_endpoint);
+}
+
+void Server::stop() {
+    if (stopped_) {
+        return;
+    }
+    stopped_ = true;
+    deadline_timer_.cancel();
+    heartbeat_timer_.cancel();
+    submit_.close(1000);
+    snapshot_.close(0);
+    publish_.close(0);
+}
+
+void Server::on_submit() {
+    while (!stopped_ && submit_.readable()) {
+        std::vector<Envelope> requests;
+        while (requests.size() < options_.max_batch) {
+            std::vector<zmq::message_t> frames = net::receive_multipart(submit_.socket());
+            if (frames.empty()) {
+                break;
+            }
+            requests.push_back(split(std::move(frames)));
+        }
+        if (requests.empty()) {
+            break;
+        }
+        std::vector<std::string_view> payloads;
+        std::vector<std::size_t> index;  // request -> payload, or npos for bad framing
+        for (Envelope& r : requests) {
+            if (r.body.size() == 1) {
+                index.push_back(payloads.size());
+                payloads.emplace_back(r.body[0].data<char>(), r.body[0].size());
+            } else {
+                index.push_back(std::string::npos);
+            }
+        }
+        Escalator::BatchOutput out = escalator_.submit_batch(payloads);
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (index[i] == std::string::npos) {
+                reply(submit_.socket(), requests[i],
+                      escalator_.framing_error(requests[i].body.size()));
+            } else {
+                reply(submit_.socket(), requests[i], out.replies[index[i]]);
+            }
+        }
+        publish(out.publications);
+        arm_deadline();
+    }
+    submit_.after_send();
+}
+
+void Server::on_snapshot() {
+    while (!stopped_ && snapshot_.readable()) {
+        std::vector<zmq::message_t> frames = net::receive_multipart(snapshot_.socket());
+        if (frames.empty()) {
+            break;
+        }
+        Envelope request = split(std::move(frames));
+        const std::string_view body =
+            request.body.size() == 1
+                ? std::string_view(request.body[0].data<char>(), request.body[0].size())
+                : std::string_view("\xff");  // undecodable: answered with an error
+        reply(snapshot_.socket(), request, escalator_.snapshot(body));
+    }
+    snapshot_.after_send();
+}
+
+void Server::publish(const std::vector<Publication>& publications) {
+    for (const Publication& p : publications) {
+        std::array<zmq::const_buffer, 2> parts{zmq::buffer(p.topic), zmq::buffer(p.payload)};
+        (void)zmq::send_multipart(publish_.socket(), parts, zmq::send_flags::dontwait);
+    }
+}
+
+void Server::arm_deadline() {
+    const auto next = escalator_.next_deadline();
+    if (stopped_ || !next) {
+        deadline_timer_.cancel();
+        return;
+    }
+    deadline_timer_.expires_at(std::chrono::system_clock::time_point(next->time_since_epoch()));
+    deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        publish(escalator_.on_time());
+        arm_deadline();
+    });
+}
+
+void Server::arm_heartbeat() {
+    if (stopped_) {
+        return;
+    }
+    heartbeat_timer_.expires_after(settings_.heartbeat_interval);
+    heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        publish({escalator_.heartbeat()});
+        arm_heartbeat();
+    });
+}
+
+}  // namespace opel::escalatord

@@ -1,0 +1,72 @@
+// Server: opel-escalatord's transport shell. Owns the ZeroMQ sockets, the Asio timers and
+// the batching; hands payloads to the Escalator and sends what it returns.
+//
+//   submit   ROUTER  bind  ◀── SubmitRequest      ──▶ SubmitReply (one per request)
+//   publish  PUB     bind  ──▶ [topic, Publication] status/<path>, alert/<path>, heartbeat
+//   snapshot ROUTER  bind  ◀── SnapshotRequest    ──▶ Snapshot (results + sequence)
+//
+// On every wake the submit socket is drained into one batch (at most max_batch requests),
+// the batch is committed once, then the replies are sent and the publications published,
+// in that order. The publish socket has a bounded queue per subscriber (PUB high-water
+// mark): a subscriber that stops reading loses messages, never slows ingest; subscribers
+// see the loss as a gap in sequence numbers and re-synchronise from the snapshot socket.
+//
+// Single thread: everything runs on the io_context's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <memory>
+#include <string>
+
+#include "common/config/settings.h"
+#include "common/result/result.h"
+#include "common/zmq/asio_socket.h"
+#include "escalatord/escalator.h"
+
+namespace opel::escalatord {
+
+struct ServerOptions {
+    bool allow_insecure_remote = false;    // listen on non-loopback endpoints unencrypted
+    std::size_t max_batch = 256;           // requests per commit
+    int publish_high_water_mark = 100000;  // messages queued per subscriber before dropping
+};
+
+class Server {
+public:
+    Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
+           config::EscalatordSettings settings, ServerOptions options, spdlog::logger& log);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds the three endpoints. Fails with a message for a bad or busy endpoint, or a
+    // non-loopback endpoint without allow_insecure_remote.
+    Result<std::monostate, std::string> bind();
+    // Starts serving: socket handlers, the staleness timer and the heartbeat.
+    void start();
+    // Stops timers and closes the sockets (linger 0 for the feed, 1 s for replies).
+    void stop();
+
+private:
+    void on_submit();
+    void on_snapshot();
+    void publish(const std::vector<Publication>& publications);
+    void arm_deadline();
+    void arm_heartbeat();
+
+    boost::asio::io_context& io_;
+    Escalator& escalator_;
+    config::EscalatordSettings settings_;
+    ServerOptions options_;
+    spdlog::logger& log_;
+    net::AsioSocket submit_;
+    net::AsioSocket publish_;
+    net::AsioSocket snapshot_;
+    boost::asio::system_timer deadline_timer_;
+    boost::asio::steady_timer heartbeat_timer_;
+    bool stopped_ = false;
+};
+
+}  // namespace opel::escalatord
