@@ -70,6 +70,58 @@ std::string config_path(const Args& args) {
     return OPEL_DEFAULT_CONFIG;
 }
 
+std::optional<Endpoints> endpoints(const Args& args, std::ostream& err) {
+    const struct {
+        const char* flag;
+        const char* env;
+        std::string Endpoints::*field;
+    } sources[] = {{"submit-endpoint", "OPEL_SUBMIT_ENDPOINT", &Endpoints::submit},
+                   {"publish-endpoint", "OPEL_PUBLISH_ENDPOINT", &Endpoints::publish},
+                   {"snapshot-endpoint", "OPEL_SNAPSHOT_ENDPOINT", &Endpoints::snapshot}};
+    Endpoints out;
+    bool all = true;
+    for (const auto& s : sources) {
+        if (const auto flag = args.value(s.flag)) {
+            out.*s.field = *flag;
+        } else if (const char* env = std::getenv(s.env); env != nullptr && *env != '\0') {
+            out.*s.field = env;
+        } else {
+            all = false;
+        }
+    }
+    if (all) {
+        return out;
+    }
+    auto loaded = load_config_or_report(config_path(args), err);
+    if (!loaded) {
+        return std::nullopt;
+    }
+    const config::EscalatordSettings& settings = loaded->escalatord;
+    for (const auto& s : sources) {
+        if ((out.*s.field).empty()) {
+            out.*s.field = s.field == &Endpoints::submit    ? settings.submit_endpoint
+                           : s.field == &Endpoints::publish ? settings.publish_endpoint
+                                                            : settings.snapshot_endpoint;
+        }
+    }
+    return out;
+}
+
+std::optional<long> positive_number(const Args& args, const std::string& flag, long fallback,
+                                    std::ostream& err) {
+    const auto text = args.value(flag);
+    if (!text) {
+        return fallback;
+    }
+    char* end = nullptr;
+    const long value = std::strtol(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || value <= 0) {
+        err << "--" << flag << " must be a positive whole number, got '" << *text << "'\n";
+        return std::nullopt;
+    }
+    return value;
+}
+
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,
                                                           std::ostream& err) {
     auto loaded = config::load_config(path);

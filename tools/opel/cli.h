@@ -40,6 +40,22 @@ private:
 // The config path: --config, else $OPEL_CONFIG, else the shipped config directory.
 std::string config_path(const Args& args);
 
+// The daemon's endpoints as a client sees them: --submit-endpoint / --publish-endpoint /
+// --snapshot-endpoint, else OPEL_SUBMIT_ENDPOINT / ..., else the configuration file.
+struct Endpoints {
+    std::string submit;
+    std::string publish;
+    std::string snapshot;
+};
+// The flags endpoints() reads; add them to a subcommand's value flags.
+inline const std::vector<std::string> endpoint_flags = {"submit-endpoint", "publish-endpoint",
+                                                        "snapshot-endpoint", "config"};
+std::optional<Endpoints> endpoints(const Args& args, std::ostream& err);
+
+// A positive integer flag value, or an error message.
+std::optional<long> positive_number(const Args& args, const std::string& flag, long fallback,
+                                    std::ostream& err);
+
 // Loads the configuration; on failure prints every error to `err` and returns nullopt.
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,
                                                           std::ostream& err);

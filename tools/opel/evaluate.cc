@@ -9,6 +9,8 @@
 #include "common/codec/codec.h"
 #include "engine/engine.h"
 #include "engine/text.h"
+#include "inputs.h"
+#include "report.h"
 
 namespace opel::cli {
 namespace {
@@ -35,97 +37,6 @@ alert with its actions, and the final state of the tree; with --json, JSON lines
 Invalid sitreps are reported with all their errors and skipped; exit 1 if there were any.
 )";
 
-struct Input {
-    int line = 0;
-    codec::SitrepResult sitrep;
-};
-
-std::vector<Input> read_inputs(const std::string& text, bool csv) {
-    std::vector<Input> inputs;
-    if (csv) {
-        for (codec::CsvRow& row : codec::sitreps_from_csv(text)) {
-            inputs.push_back({row.line, std::move(row.sitrep)});
-        }
-        return inputs;
-    }
-    std::istringstream in(text);
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) {
-            continue;
-        }
-        inputs.push_back({number, codec::sitrep_from_json(line)});
-    }
-    return inputs;
-}
-
-// Pads to `width` columns, or cuts with "~" so the next column always has a space before it.
-std::string pad(std::string s, std::size_t width) {
-    if (s.size() >= width) {
-        s = s.substr(0, width - 2) + "~ ";
-    } else {
-        s.append(width - s.size(), ' ');
-    }
-    return s;
-}
-
-std::string level_text(engine::Status s) { return std::string(engine::to_string(s)); }
-
-void print_errors(std::ostream& out, const std::vector<engine::FieldError>& errors) {
-    for (const engine::FieldError& e : errors) {
-        out << "    " << (e.field.empty() ? "(sitrep)" : e.field) << ": " << e.code << ": "
-            << e.message << '\n';
-    }
-}
-
-void print_site(std::ostream& out, const engine::NodeResult& r) {
-    out << "    decided by: " << r.decided_by << '\n';
-    if (r.declared_level != 0) {
-        out << "    declared:   OPEL " << r.declared_level << " (" << r.declared_reason << ")\n";
-    }
-    out << "    " << pad("parameter", 46) << pad("value", 22) << "score  weight\n";
-    for (const engine::ParameterResult& p : r.parameters) {
-        std::string value = p.value ? engine::format_number(*p.value) + " " + p.unit
-                                    : (p.worst_policy ? "missing" : "-");
-        if (p.carried_forward) {
-            value += " (carried)";
-        }
-        out << "    " << pad(p.name.empty() ? p.id : p.name, 46) << pad(value, 22)
-            << pad(p.score == 0 ? "-" : std::to_string(p.score), 7) << p.weight << '\n';
-    }
-    out << "    " << pad("total", 46) << pad(engine::format_number(r.total), 22) << "(normalised "
-        << engine::format_number(r.normalised) << "/100)\n";
-}
-
-void print_event(std::ostream& out, const engine::Event& e) {
-    if (e.kind == engine::EventKind::declared_mismatch) {
-        out << "  ! MISMATCH " << e.node_id << ": declared OPEL " << e.declared_level
-            << " but computed " << level_text(e.computed) << " - " << e.declared_reason << '\n';
-        return;
-    }
-    out << "  ! " << pad(std::string(engine::to_string(e.kind)), 13) << pad(e.transition_id, 20)
-        << e.path << ": " << level_text(e.from) << " -> " << level_text(e.to) << '\n';
-    if (!e.stand_down_note.empty()) {
-        out << "      stand down: " << e.stand_down_note << '\n';
-    }
-    // The alert carries every action (lower levels too where the card says so); the report
-    // lists the new level's own and counts the rest.
-    std::size_t lower = 0;
-    for (const engine::ActionItem& a : e.actions) {
-        if (a.level == engine::level_of(e.to)) {
-            out << "      " << a.role << ": " << a.action << '\n';
-        } else {
-            ++lower;
-        }
-    }
-    if (lower > 0) {
-        out << "      (and " << lower << " action" << (lower == 1 ? "" : "s")
-            << " carried over from lower levels)\n";
-    }
-}
-
 void print_tree(std::ostream& out, const engine::Engine& engine) {
     const engine::Model& model = engine.model();
     std::vector<std::pair<engine::NodeIndex, int>> stack{{model.root(), 0}};
@@ -133,25 +44,7 @@ void print_tree(std::ostream& out, const engine::Engine& engine) {
         const auto [index, depth] = stack.back();
         stack.pop_back();
         const engine::ModelNode& n = model.node(index);
-        const engine::NodeResult& r = engine.result(index);
-        std::string label(static_cast<std::size_t>(depth) * 2, ' ');
-        label += n.config.id;
-        if (!n.config.name.empty()) {
-            label += " (" + n.config.name + ")";
-        }
-        out << "  " << pad(label, 52) << pad(level_text(r.status), 9);
-        if (n.config.kind != engine::NodeKind::site && engine::is_level(r.status)) {
-            out << "score " << engine::format_number(r.normalised) << ", coverage "
-                << engine::format_number(r.coverage_percent) << "%";
-            for (const engine::PillarResult& p : r.pillars) {
-                out << "; " << engine::to_string(p.provider_type) << " " << level_text(p.status);
-            }
-        } else if (n.config.kind != engine::NodeKind::site) {
-            out << "coverage " << engine::format_number(r.coverage_percent) << "%";
-        } else if (r.as_at) {
-            out << "as at " << format_london(*r.as_at);
-        }
-        out << '\n';
+        print_row(out, depth, n.config.name, engine.result(index));
         for (std::size_t k = n.children.size(); k-- > 0;) {  // reversed: first child on top
             stack.emplace_back(n.children[k], depth + 1);
         }
@@ -175,35 +68,14 @@ int evaluate_main(const std::vector<std::string>& argv) {
         return exit_usage;
     }
     const std::string source = args.positional().empty() ? "-" : args.positional()[0];
-    std::string format = args.value("format").value_or("");
+    const std::string format = args.value("format").value_or("");
     if (!format.empty() && format != "csv" && format != "jsonl") {
         std::cerr << "opel evaluate: --format must be jsonl or csv, got '" << format << "'\n";
         return exit_usage;
     }
-    std::string text;
-    if (source == "-") {
-        std::ostringstream buffer;
-        buffer << std::cin.rdbuf();
-        text = buffer.str();
-    } else {
-        std::ifstream in(source, std::ios::binary);
-        if (!in) {
-            std::cerr << "opel evaluate: cannot open '" << source << "'\n";
-            return exit_failed;
-        }
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        text = buffer.str();
-    }
-    if (format.empty()) {
-        if (source.ends_with(".csv")) {
-            format = "csv";
-        } else if (source.ends_with(".jsonl") || source.ends_with(".json")) {
-            format = "jsonl";
-        } else {
-            const auto first = text.find_first_not_of(" \t\r\n");
-            format = first != std::string::npos && text[first] == '{' ? "jsonl" : "csv";
-        }
+    auto inputs = read_sitreps(source, format, std::cerr);
+    if (!inputs) {
+        return exit_failed;
     }
 
     auto loaded = load_config_or_report(config_path(args), std::cerr);
@@ -217,7 +89,7 @@ int evaluate_main(const std::vector<std::string>& argv) {
     int accepted = 0;
     int alerts = 0;
 
-    for (Input& input : read_inputs(text, format == "csv")) {
+    for (Input& input : *inputs) {
         engine::SubmitOutcome outcome;
         std::string site_id;
         if (!input.sitrep) {

@@ -9,6 +9,9 @@
 namespace opel::cli {
 int check_config_main(const std::vector<std::string>& args);
 int evaluate_main(const std::vector<std::string>& args);
+int submit_main(const std::vector<std::string>& args);
+int status_main(const std::vector<std::string>& args);
+int watch_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
 namespace {
@@ -23,6 +26,9 @@ constexpr Command commands[] = {
     {"check-config", "validate the configuration; file:line errors", opel::cli::check_config_main},
     {"evaluate", "run sitreps (JSON lines or CSV) through the engine offline",
      opel::cli::evaluate_main},
+    {"submit", "send sitreps to opel-escalatord; print each reply", opel::cli::submit_main},
+    {"status", "current levels of a subtree with the parameter breakdown", opel::cli::status_main},
+    {"watch", "follow status and alerts live (snapshot, then updates)", opel::cli::watch_main},
 };
 
 void usage(std::ostream& out) {

@@ -508,6 +508,47 @@ engine::NodeResult from_proto(const v1::NodeResult& in) {
     return r;
 }
 
+engine::Event from_proto(const v1::Event& in) {
+    engine::Event e;
+    switch (in.kind()) {
+        case v1::EVENT_KIND_DEESCALATED:
+            e.kind = engine::EventKind::deescalated;
+            break;
+        case v1::EVENT_KIND_STALE:
+            e.kind = engine::EventKind::stale;
+            break;
+        case v1::EVENT_KIND_RECOVERED:
+            e.kind = engine::EventKind::recovered;
+            break;
+        case v1::EVENT_KIND_UNKNOWN:
+            e.kind = engine::EventKind::unknown;
+            break;
+        case v1::EVENT_KIND_KNOWN:
+            e.kind = engine::EventKind::known;
+            break;
+        case v1::EVENT_KIND_DECLARED_MISMATCH:
+            e.kind = engine::EventKind::declared_mismatch;
+            break;
+        default:
+            e.kind = engine::EventKind::escalated;
+    }
+    e.node_id = in.node_id();
+    e.path = in.path();
+    e.transition_id = in.transition_id();
+    e.from = from_proto(in.from());
+    e.to = from_proto(in.to());
+    e.at = TimePoint{Duration{in.at().seconds()}};
+    e.result = from_proto(in.result());
+    for (const v1::ActionItem& a : in.actions()) {
+        e.actions.push_back({a.role(), a.action(), static_cast<int>(a.level())});
+    }
+    e.stand_down_note = in.stand_down_note();
+    e.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 4));
+    e.computed = from_proto(in.computed());
+    e.declared_reason = in.declared_reason();
+    return e;
+}
+
 v1::NodeState to_proto(const engine::NodeSnapshot& s) {
     v1::NodeState out;
     out.set_status(to_proto(s.status));

@@ -48,6 +48,7 @@ v1::SubmitError to_proto(const engine::FieldError& error);
 // Results and stored state back to the engine (restart, clients). Unknown enum values map to
 // UNKNOWN / site; text fields are copied as they are.
 engine::NodeResult from_proto(const v1::NodeResult& result);
+engine::Event from_proto(const v1::Event& event);
 v1::NodeState to_proto(const engine::NodeSnapshot& snapshot);
 engine::NodeSnapshot from_proto(const v1::NodeState& state);
 

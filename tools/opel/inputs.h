@@ -1,0 +1,25 @@
+// Reading sitreps from a file or standard input, as JSON lines or CSV (shared by
+// `opel evaluate` and `opel submit`).
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/codec/codec.h"
+
+namespace opel::cli {
+
+// One input sitrep: the line it came from and the decoded sitrep, or why it could not be.
+struct Input {
+    int line = 0;
+    codec::SitrepResult sitrep;
+};
+
+// Reads `source` ("-" = standard input). `format` is "jsonl", "csv" or empty (then from the
+// file name, else the first byte). Prints why and returns nullopt if the file cannot be read.
+std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,
+                                               std::ostream& err);
+
+}  // namespace opel::cli

@@ -1,0 +1,28 @@
+#include "snapshot_client.h"
+
+#include "common/zmq/client.h"
+
+namespace opel::cli {
+
+Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
+                                                 const std::string& endpoint,
+                                                 const std::string& subtree,
+                                                 std::chrono::milliseconds timeout) {
+    net::RequestClient client(context, endpoint);
+    v1::SnapshotRequest request;
+    request.set_subtree(subtree);
+    auto answer = client.request(request.SerializeAsString(), timeout, 2);
+    if (!answer) {
+        return unexpected(std::move(answer).error());
+    }
+    v1::Snapshot snapshot;
+    if (!snapshot.ParseFromString(*answer)) {
+        return unexpected("undecodable snapshot from " + endpoint);
+    }
+    if (!snapshot.error().empty()) {
+        return unexpected("snapshot refused: " + snapshot.error());
+    }
+    return snapshot;
+}
+
+}  // namespace opel::cli

@@ -1,0 +1,23 @@
+// Asking opel-escalatord's snapshot endpoint for the current state of a subtree.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/result/result.h"
+#include "opel/v1/feed.pb.h"
+
+namespace zmq {
+class context_t;
+}
+
+namespace opel::cli {
+
+// The current results of every node whose path matches `subtree` (see engine::path_matches)
+// and the publisher sequence they are consistent with. Error: why there is none.
+Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
+                                                 const std::string& endpoint,
+                                                 const std::string& subtree,
+                                                 std::chrono::milliseconds timeout);
+
+}  // namespace opel::cli

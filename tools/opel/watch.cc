@@ -1,0 +1,252 @@
+// opel watch: the live feed (status and alerts), complete from the moment it connects and
+// never silently missing an update (ZeroMQ guide "Clone" pattern).
+#include <deque>
+#include <iostream>
+#include <zmq.hpp>
+
+#include "cli.h"
+#include "common/codec/codec.h"
+#include "common/zmq/client.h"
+#include "engine/model.h"
+#include "report.h"
+#include "snapshot_client.h"
+
+namespace opel::cli {
+namespace {
+
+constexpr const char* help =
+    R"(usage: opel watch [--kind status|alert] [--node PATH] [--min-level N] [--json] [options]
+
+Follows opel-escalatord live. On connecting it takes a snapshot of the current state (shown
+for --kind status), then prints every update after it. Every message carries the
+publisher's sequence number; a gap (a dropped message, a daemon restart) is reported on
+standard error and the view is re-synchronised from a fresh snapshot, so nothing is missed
+silently and nothing is shown twice.
+
+  --kind status|alert       only node results, or only alerts (default both)
+  --node PATH               only this subtree (QOP/stockport, RWJ, national/north-west)
+  --min-level N             only results/alerts at OPEL N or above (STALE and
+                            declared-vs-computed mismatches are always shown)
+  --json                    JSON lines: {"snapshot":...} once, then {"status":...} /
+                            {"alert":...} with "sequence"
+  --count N                 exit 0 after N printed updates (scripts, tests)
+  --seconds N               exit 0 after N seconds
+  --publish-endpoint EP     default $OPEL_PUBLISH_ENDPOINT, else the configuration
+  --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
+  --config DIR|FILE         configuration to read the endpoints from
+
+Exit 0 on --count/--seconds; 1 when the daemon cannot be reached for a snapshot.
+)";
+
+struct Filter {
+    bool status = true;
+    bool alert = true;
+    std::string node;
+    int min_level = 1;
+
+    bool wants(const engine::NodeResult& r) const {
+        return status && engine::path_matches(r.path, node) &&
+               (r.status == engine::Status::stale ||
+                (engine::is_level(r.status) && engine::level_of(r.status) >= min_level) ||
+                min_level <= 1);
+    }
+    bool wants(const engine::Event& e) const {
+        const auto high = [this](engine::Status s) {
+            return engine::is_level(s) && engine::level_of(s) >= min_level;
+        };
+        return alert && engine::path_matches(e.path, node) &&
+               (min_level <= 1 || high(e.from) || high(e.to) ||
+                e.kind == engine::EventKind::stale ||
+                e.kind == engine::EventKind::declared_mismatch);
+    }
+};
+
+class Watcher {
+public:
+    Watcher(zmq::context_t& context, Endpoints endpoints, Filter filter, bool json)
+        : context_(context),
+          endpoints_(std::move(endpoints)),
+          filter_(std::move(filter)),
+          json_(json),
+          subscriber_(context, endpoints_.publish, {""}) {}
+
+    // Takes a snapshot; returns false when the daemon cannot be reached.
+    bool synchronise(bool show) {
+        auto snapshot =
+            fetch_snapshot(context_, endpoints_.snapshot, filter_.node, std::chrono::seconds(5));
+        if (!snapshot) {
+            std::cerr << "opel watch: " << snapshot.error() << '\n';
+            return false;
+        }
+        last_ = snapshot->sequence();
+        synchronised_ = true;
+        if (!show) {
+            return true;
+        }
+        if (json_) {
+            std::cout << "{\"snapshot\":" << codec::to_json(*snapshot) << "}\n";
+        } else {
+            std::cout << "-- snapshot at sequence " << last_ << '\n';
+            if (filter_.status) {
+                for (const v1::NodeResult& r : snapshot->results()) {
+                    const engine::NodeResult result = codec::from_proto(r);
+                    if (filter_.wants(result)) {
+                        print_row(std::cout, 0, "", result);
+                    }
+                }
+            }
+        }
+        std::cout.flush();
+        return true;
+    }
+
+    // Runs until `count` updates were printed (0 = no limit) or `seconds` pass (0 = none).
+    int run(long count, long seconds) {
+        using clock = std::chrono::steady_clock;
+        const auto deadline = clock::now() + std::chrono::seconds(seconds);
+        // Clone pattern: subscribed first; wait briefly for the subscription to carry
+        // traffic, buffering it, then snapshot and drop what the snapshot already covers.
+        std::deque<std::pair<std::string, std::string>> early;
+        if (auto first = subscriber_.receive(std::chrono::milliseconds(1500))) {
+            early.push_back(std::move(*first));
+        }
+        if (!synchronise(true)) {
+            return exit_failed;
+        }
+        long printed = 0;
+        while ((count == 0 || printed < count) && (seconds == 0 || clock::now() < deadline)) {
+            std::optional<std::pair<std::string, std::string>> message;
+            if (!early.empty()) {
+                message = std::move(early.front());
+                early.pop_front();
+            } else {
+                message = subscriber_.receive(std::chrono::milliseconds(200));
+            }
+            if (!message) {
+                continue;
+            }
+            v1::Publication pub;
+            if (!pub.ParseFromString(message->second)) {
+                std::cerr << "opel watch: undecodable message on topic '" << message->first
+                          << "' ignored\n";
+                continue;
+            }
+            if (pub.has_heartbeat()) {
+                if (pub.heartbeat().last_sequence() > last_) {
+                    resync(last_ + 1, pub.heartbeat().last_sequence());
+                } else if (pub.heartbeat().last_sequence() < last_) {
+                    std::cerr << "opel watch: publisher sequence went back to "
+                              << pub.heartbeat().last_sequence() << " (daemon restarted with "
+                              << "older state?); re-synchronising\n";
+                    synchronise(true);
+                }
+                continue;
+            }
+            if (pub.sequence() <= last_) {
+                continue;  // already reflected in the snapshot
+            }
+            if (pub.sequence() > last_ + 1) {
+                resync(last_ + 1, pub.sequence() - 1);
+                if (pub.sequence() <= last_) {
+                    continue;
+                }
+            }
+            last_ = pub.sequence();
+            printed += show(pub) ? 1 : 0;
+        }
+        return exit_ok;
+    }
+
+private:
+    void resync(std::uint64_t from, std::uint64_t to) {
+        std::cerr << "opel watch: missed sequence " << from << ".." << to
+                  << "; re-synchronising from a snapshot\n";
+        synchronise(true);
+    }
+
+    bool show(const v1::Publication& pub) {
+        if (pub.has_status()) {
+            const engine::NodeResult r = codec::from_proto(pub.status());
+            if (!filter_.wants(r)) {
+                return false;
+            }
+            if (json_) {
+                std::cout << "{\"sequence\":" << pub.sequence()
+                          << ",\"status\":" << codec::to_json(pub.status()) << "}\n";
+            } else {
+                std::cout << pad(std::to_string(pub.sequence()), 8);
+                print_row(std::cout, 0, "", r);
+            }
+        } else if (pub.has_alert()) {
+            const engine::Event e = codec::from_proto(pub.alert());
+            if (!filter_.wants(e)) {
+                return false;
+            }
+            if (json_) {
+                std::cout << "{\"sequence\":" << pub.sequence()
+                          << ",\"alert\":" << codec::to_json(pub.alert()) << "}\n";
+            } else {
+                std::cout << pad(std::to_string(pub.sequence()), 8) << format_london(e.at) << '\n';
+                print_event(std::cout, e);
+            }
+        } else {
+            return false;
+        }
+        std::cout.flush();
+        return true;
+    }
+
+    zmq::context_t& context_;
+    Endpoints endpoints_;
+    Filter filter_;
+    bool json_;
+    net::Subscriber subscriber_;
+    std::uint64_t last_ = 0;
+    bool synchronised_ = false;
+};
+
+}  // namespace
+
+int watch_main(const std::vector<std::string>& argv) {
+    Args args;
+    std::vector<std::string> value_flags = endpoint_flags;
+    value_flags.insert(value_flags.end(), {"kind", "node", "min-level", "count", "seconds"});
+    if (const auto error = Args::parse(argv, value_flags, {"json", "help"}, args)) {
+        std::cerr << "opel watch: " << *error << "\n\n" << help;
+        return exit_usage;
+    }
+    if (args.has("help")) {
+        std::cout << help;
+        return exit_ok;
+    }
+    Filter filter;
+    const std::string kind = args.value("kind").value_or("");
+    if (!kind.empty() && kind != "status" && kind != "alert") {
+        std::cerr << "opel watch: --kind must be status or alert, got '" << kind << "'\n";
+        return exit_usage;
+    }
+    filter.status = kind != "alert";
+    filter.alert = kind != "status";
+    filter.node = args.value("node").value_or("");
+    const auto min_level = positive_number(args, "min-level", 1, std::cerr);
+    const auto count =
+        args.has("count") ? positive_number(args, "count", 0, std::cerr) : std::optional<long>(0);
+    const auto seconds = args.has("seconds") ? positive_number(args, "seconds", 0, std::cerr)
+                                             : std::optional<long>(0);
+    if (!min_level || !count || !seconds || *min_level > 4 || !args.positional().empty()) {
+        if (min_level && *min_level > 4) {
+            std::cerr << "opel watch: --min-level must be 1-4\n";
+        }
+        return exit_usage;
+    }
+    filter.min_level = static_cast<int>(*min_level);
+    const auto eps = endpoints(args, std::cerr);
+    if (!eps) {
+        return exit_failed;
+    }
+    zmq::context_t context;
+    Watcher watcher(context, *eps, filter, args.has("json"));
+    return watcher.run(*count, *seconds);
+}
+
+}  // namespace opel::cli
