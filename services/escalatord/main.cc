@@ -30,6 +30,8 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
   --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
   --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
+  --clock-rate R           DEMO/DRILL ONLY: run the clock R times faster than real time
+  --clock-start TIME       DEMO/DRILL ONLY: the clock's reading at start (RFC 3339)
   --log-level LEVEL        trace, debug, info, warn, error, critical (default $SPDLOG_LEVEL or info)
   --log-format FORMAT      human (default) or json
   --help                   this text
@@ -43,6 +45,7 @@ struct Flags {
     std::string config;
     std::string database, submit, publish, snapshot, heartbeat;
     std::string log_level, log_format = "human";
+    std::string clock_rate, clock_start;
     bool allow_insecure_remote = false;
 };
 
@@ -157,7 +160,35 @@ int main(int argc, char** argv) try {
         log->critical("database {}: {}", settings.database_path, store.error().message);
         return 1;
     }
-    const opel::SystemClock clock;
+    const opel::SystemClock system_clock;
+    double rate = 1;
+    if (!flags.clock_rate.empty()) {
+        char* end = nullptr;
+        rate = std::strtod(flags.clock_rate.c_str(), &end);
+        if (*end != '\0' || !(rate >= 1) || rate > 100000) {
+            std::cerr << "opel-escalatord: --clock-rate must be a number from 1 to 100000\n";
+            return 2;
+        }
+    }
+    opel::TimePoint start = system_clock.now();
+    if (!flags.clock_start.empty()) {
+        const auto parsed = opel::parse_rfc3339(flags.clock_start);
+        if (!parsed) {
+            std::cerr << "opel-escalatord: --clock-start must be an RFC 3339 time\n";
+            return 2;
+        }
+        start = *parsed;
+    }
+    const opel::ScaledClock scaled_clock(start, rate);
+    const bool simulated_clock = !flags.clock_rate.empty() || !flags.clock_start.empty();
+    const opel::Clock& clock =
+        simulated_clock ? static_cast<const opel::Clock&>(scaled_clock) : system_clock;
+    if (simulated_clock) {
+        log->warn(
+            "SIMULATED CLOCK: starts at {} and runs {}x real time; for demos and drills "
+            "only, never for live reporting",
+            opel::format_utc(start), rate);
+    }
     opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, **store, clock,
                                           *log);
     if (auto restored = escalator.restore(); !restored) {
@@ -168,8 +199,8 @@ int main(int argc, char** argv) try {
 
     boost::asio::io_context io;
     zmq::context_t context;
-    opel::escalatord::Server server(io, context, escalator, settings,
-                                    {flags.allow_insecure_remote, 256, 100000}, *log);
+    opel::escalatord::Server server(io, context, escalator, clock, settings,
+                                    {flags.allow_insecure_remote, 256, 100000, rate}, *log);
     if (auto bound = server.bind(); !bound) {
         log->critical("{}", bound.error());
         return 1;

@@ -44,9 +44,11 @@ void reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload
 }  // namespace
 
 Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-               config::EscalatordSettings settings, ServerOptions options, spdlog::logger& log)
+               const Clock& clock, config::EscalatordSettings settings, ServerOptions options,
+               spdlog::logger& log)
     : io_(io),
       escalator_(escalator),
+      clock_(clock),
       settings_(std::move(settings)),
       options_(options),
       log_(log),
@@ -179,7 +181,10 @@ void Server::arm_deadline() {
         deadline_timer_.cancel();
         return;
     }
-    deadline_timer_.expires_at(std::chrono::system_clock::time_point(next->time_since_epoch()));
+    // The deadline is on the (possibly accelerated) clock; wait the matching real time.
+    const auto simulated = std::chrono::duration<double>(*next - clock_.now());
+    const auto real = std::chrono::ceil<std::chrono::milliseconds>(simulated / options_.clock_rate);
+    deadline_timer_.expires_after(std::max(real, std::chrono::milliseconds(0)));
     deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) {
             return;
@@ -193,7 +198,7 @@ void Server::arm_heartbeat() {
     if (stopped_) {
         return;
     }
-    heartbeat_timer_.expires_after(settings_.heartbeat_interval);
+    heartbeat_timer_.expires_after(settings_.heartbeat_interval);  // real time
     heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) {
             return;

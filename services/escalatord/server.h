@@ -16,7 +16,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/system_timer.hpp>
 #include <memory>
 #include <string>
 
@@ -31,12 +30,14 @@ struct ServerOptions {
     bool allow_insecure_remote = false;    // listen on non-loopback endpoints unencrypted
     std::size_t max_batch = 256;           // requests per commit
     int publish_high_water_mark = 100000;  // messages queued per subscriber before dropping
+    double clock_rate = 1;                 // simulated seconds per real second (the clock's rate)
 };
 
 class Server {
 public:
     Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-           config::EscalatordSettings settings, ServerOptions options, spdlog::logger& log);
+           const Clock& clock, config::EscalatordSettings settings, ServerOptions options,
+           spdlog::logger& log);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -58,13 +59,14 @@ private:
 
     boost::asio::io_context& io_;
     Escalator& escalator_;
+    const Clock& clock_;
     config::EscalatordSettings settings_;
     ServerOptions options_;
     spdlog::logger& log_;
     net::AsioSocket submit_;
     net::AsioSocket publish_;
     net::AsioSocket snapshot_;
-    boost::asio::system_timer deadline_timer_;
+    boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer heartbeat_timer_;
     bool stopped_ = false;
 };

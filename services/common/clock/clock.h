@@ -32,3 +32,24 @@ private:
 };
 
 }  // namespace opel
+
+namespace opel {
+
+// A clock that runs `rate` times faster than the wall clock from `start` (its reading at
+// construction), for demos, drills and tests that need hours to pass in seconds. rate 1 with
+// start = now is the wall clock. Reads the real clock; lives here for that reason.
+class ScaledClock final : public Clock {
+public:
+    ScaledClock(TimePoint start, double rate);
+    TimePoint now() const override;
+    double rate() const { return rate_; }
+    // How long to wait on the real clock for `simulated` to pass.
+    std::chrono::milliseconds real_wait(Duration simulated) const;
+
+private:
+    TimePoint start_;
+    std::chrono::steady_clock::time_point real_start_;
+    double rate_;
+};
+
+}  // namespace opel

@@ -1,0 +1,262 @@
+// opel simulate: realistic synthetic sitreps for every acute site of the configured tree,
+// submitted through the real submit endpoint (or printed with --dry-run).
+//
+// The model: each site has a baseline pressure (seeded); pressure follows the day (quiet
+// overnight, a morning surge, handovers lengthening through the afternoon and evening);
+// no-criteria-to-reside creeps up day by day; one site (RWJ by default, --hot-site) is
+// pushed to OPEL 4 from four hours in and recovers over the next day; one site (RMP by
+// default, --silent-site) stops reporting from six to fourteen hours in, long enough to go
+// STALE, then comes back. Figures are internally consistent (parts never exceed wholes).
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+
+#include "cli.h"
+#include "common/clock/clock.h"
+#include "common/codec/codec.h"
+#include "common/zmq/client.h"
+#include "engine/model.h"
+#include "opel/v1/request.pb.h"
+
+namespace opel::cli {
+namespace {
+
+constexpr const char* help =
+    R"(usage: opel simulate [--speed R] [--days D] [--seed S] [--start TIME] [options]
+
+Generates realistic synthetic sitreps for every acute site in the configured tree and
+submits them through opel-escalatord's submit endpoint, pacing them on a clock that runs
+R times faster than real time from TIME. Start the daemon with the same clock
+(opel-escalatord --clock-rate R --clock-start TIME) so its staleness matches.
+
+  --speed R                 simulated seconds per real second (default 1)
+  --start TIME              simulated start, RFC 3339 (default: now, whole minute)
+  --days D                  how long to simulate (default 1)
+  --seed S                  random seed; the same seed gives the same sitreps (default 1)
+  --interval-minutes M      how often each site reports (default 120)
+  --hot-site ID             the site pushed to OPEL 4 and back (default RWJ)
+  --silent-site ID          the site that stops reporting for 8 hours (default RMP)
+  --dry-run                 print the sitreps as JSON lines instead of sending them
+  --quiet                   no progress lines
+  --submit-endpoint EP      default $OPEL_SUBMIT_ENDPOINT, else the configuration
+  --config DIR|FILE         configuration: the tree, and the endpoint
+
+Exit 0 when every sitrep was accepted; 1 if any was rejected or unanswered.
+)";
+
+double clamp01(double x) { return std::clamp(x, 0.0, 1.0); }
+
+// Pressure of the day at `hour` (0-24): quiet overnight, surge through the morning, the
+// afternoon and evening peak, easing towards midnight.
+double day_curve(double hour) {
+    if (hour < 7) {
+        return 0.05;
+    }
+    if (hour < 14) {
+        return 0.05 + 0.95 * (hour - 7) / 7;
+    }
+    if (hour < 20) {
+        return 1.0;
+    }
+    return 1.0 - 0.8 * (hour - 20) / 4;
+}
+
+struct SiteModel {
+    std::string id;
+    double beds = 300;  // G&A beds (the site's weight in the tree)
+    double baseline = 0.25;
+};
+
+// The extra pressure on the hot site `elapsed` hours into the simulation.
+double hot_boost(double elapsed) {
+    if (elapsed < 4) {
+        return 0;
+    }
+    if (elapsed < 10) {
+        return 0.75 * (elapsed - 4) / 6;
+    }
+    if (elapsed < 20) {
+        return 0.75;
+    }
+    if (elapsed < 36) {
+        return 0.75 * (36 - elapsed) / 16;
+    }
+    return 0;
+}
+
+engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hours, bool hot,
+                        std::mt19937& rng) {
+    std::normal_distribution<double> noise(0, 0.04);
+    const auto day = std::chrono::floor<std::chrono::days>(at);
+    const double hour = std::chrono::duration<double, std::ratio<3600>>(at - day).count();
+    const double since_midnight = std::max(hour, 1.0);
+    const double p = std::clamp(
+        site.baseline + 0.25 * day_curve(hour) + (hot ? hot_boost(elapsed_hours) : 0) + noise(rng),
+        0.0, 1.3);
+    const double W = site.beds;
+    const auto count = [](double x) { return std::max(0.0, std::round(x)); };
+
+    engine::Sitrep s;
+    s.site_id = site.id;
+    s.as_at = at;
+    auto& m = s.measures;
+    const double arrivals = count(W / 110 * since_midnight);
+    const double lengthening = 0.6 + 0.4 * std::min(since_midnight, 16.0) / 16;
+    m["ambulance_arrivals"] = arrivals;
+    m["ambulance_handover_mean_minutes"] = std::round((12 + 60 * p * lengthening) * 10) / 10;
+    const double over30 = std::min(arrivals, count(arrivals * clamp01(p - 0.2) * 0.7));
+    m["ambulance_handovers_over_30"] = over30;
+    m["ambulance_handovers_over_60"] = std::min(over30, count(over30 * clamp01(p - 0.4) * 1.2));
+    m["ambulances_waiting"] = count(7 * p);
+    const double expected = std::round(W / 4 * since_midnight / 24 * 10) / 10;
+    const double attendances = count(expected * (0.96 + 0.26 * p));
+    m["ed_attendances_expected"] = expected;
+    m["ed_attendances"] = attendances;
+    m["ed_within_4_hours"] = std::min(attendances, count(attendances * (0.93 - 0.32 * p)));
+    const double in_department = count(W / 8 * (0.6 + 0.8 * p));
+    m["ed_patients_in_department"] = in_department;
+    m["ed_patients_over_12_hours"] =
+        std::min(in_department, count(in_department * (0.01 + 0.13 * clamp01(p - 0.2))));
+    m["ed_patients_referred"] = std::min(in_department, count(in_department * (0.16 + 0.42 * p)));
+    m["ed_median_time_to_treatment_minutes"] = count(42 + 95 * p);
+    const double majors = std::max(4.0, count(W / 18));
+    m["ed_majors_resus_capacity"] = majors;
+    m["ed_majors_resus_occupied"] = count(majors * (0.72 + 0.6 * p));
+    const double escalation = count(W * 0.11 * clamp01(p - 0.15));
+    m["ga_beds_open_core"] = W;
+    m["ga_beds_open_escalation"] = escalation;
+    const double occupied = count((W + escalation) * std::min(0.99, 0.86 + 0.12 * p));
+    m["ga_beds_occupied"] = occupied;
+    m["nctr_patients"] =
+        std::min(occupied, count(occupied * (0.08 + 0.12 * p + 0.008 * elapsed_hours / 24)));
+    const double cc_open = std::max(4.0, count(W / 35));
+    m["critical_care_beds_open"] = cc_open;
+    m["critical_care_beds_occupied"] = std::min(cc_open, count(cc_open * (0.7 + 0.3 * p)));
+    return s;
+}
+
+}  // namespace
+
+int simulate_main(const std::vector<std::string>& argv) {
+    Args args;
+    std::vector<std::string> value_flags = endpoint_flags;
+    value_flags.insert(value_flags.end(), {"speed", "start", "days", "seed", "interval-minutes",
+                                           "hot-site", "silent-site"});
+    if (const auto error = Args::parse(argv, value_flags, {"dry-run", "quiet", "help"}, args)) {
+        std::cerr << "opel simulate: " << *error << "\n\n" << help;
+        return exit_usage;
+    }
+    if (args.has("help")) {
+        std::cout << help;
+        return exit_ok;
+    }
+    const auto speed = positive_number(args, "speed", 1, std::cerr);
+    const auto days = positive_number(args, "days", 1, std::cerr);
+    const auto seed = positive_number(args, "seed", 1, std::cerr);
+    const auto interval = positive_number(args, "interval-minutes", 120, std::cerr);
+    if (!speed || !days || !seed || !interval || !args.positional().empty()) {
+        return exit_usage;
+    }
+    TimePoint start = std::chrono::floor<std::chrono::minutes>(SystemClock().now());
+    if (const auto text = args.value("start")) {
+        const auto parsed = parse_rfc3339(*text);
+        if (!parsed) {
+            std::cerr << "opel simulate: --start '" << *text << "' is not an RFC 3339 time\n";
+            return exit_usage;
+        }
+        start = *parsed;
+    }
+    auto loaded = load_config_or_report(config_path(args), std::cerr);
+    if (!loaded) {
+        return exit_failed;
+    }
+    const std::string hot = args.value("hot-site").value_or("RWJ");
+    const std::string silent = args.value("silent-site").value_or("RMP");
+    std::vector<SiteModel> sites;
+    for (const engine::NodeConfig& n : loaded->engine.nodes) {
+        if (n.kind == engine::NodeKind::site && n.provider_type == engine::ProviderType::acute) {
+            std::mt19937 rng(static_cast<std::uint32_t>(*seed) ^
+                             static_cast<std::uint32_t>(std::hash<std::string>{}(n.id)));
+            sites.push_back(
+                {n.id, n.weight, std::uniform_real_distribution<double>(0.1, 0.3)(rng)});
+        }
+    }
+    const bool dry_run = args.has("dry-run");
+    const bool quiet = args.has("quiet") || dry_run;
+    std::optional<Endpoints> eps;
+    if (!dry_run) {
+        eps = endpoints(args, std::cerr);
+        if (!eps) {
+            return exit_failed;
+        }
+    }
+    zmq::context_t context;
+    std::optional<net::RequestClient> client;
+    if (!dry_run) {
+        client.emplace(context, eps->submit);
+    }
+    const ScaledClock clock(start, static_cast<double>(*speed));
+    std::mt19937 rng(static_cast<std::uint32_t>(*seed));
+    int failures = 0;
+    int sent = 0;
+    const Duration step = std::chrono::minutes(*interval);
+    const TimePoint end = start + std::chrono::days(*days);
+    for (TimePoint t = start + step; t <= end; t += step) {
+        const double elapsed = std::chrono::duration<double, std::ratio<3600>>(t - start).count();
+        if (!dry_run) {
+            // Pace on the simulated clock: this round is due at t.
+            while (clock.now() < t) {
+                std::this_thread::sleep_for(
+                    std::min(clock.real_wait(t - clock.now()), std::chrono::milliseconds(500)));
+            }
+        }
+        std::string line;
+        for (const SiteModel& site : sites) {
+            if (site.id == silent && elapsed > 6 && elapsed <= 14) {
+                continue;  // the silent site is not reporting
+            }
+            const engine::Sitrep s = generate(site, t, elapsed, site.id == hot, rng);
+            const v1::Sitrep wire = codec::to_proto(s);
+            if (dry_run) {
+                std::cout << codec::to_json(wire) << '\n';
+                continue;
+            }
+            v1::SubmitRequest request;
+            *request.mutable_sitrep() = wire;
+            auto answer =
+                client->request(request.SerializeAsString(), std::chrono::milliseconds(5000), 3);
+            v1::SubmitReply reply;
+            if (!answer || !reply.ParseFromString(*answer)) {
+                ++failures;
+                std::cerr << "opel simulate: " << site.id << ": "
+                          << (answer ? "undecodable reply" : answer.error()) << '\n';
+                continue;
+            }
+            ++sent;
+            if (reply.status() != v1::SUBMIT_STATUS_ACCEPTED &&
+                reply.status() != v1::SUBMIT_STATUS_DUPLICATE) {
+                ++failures;
+                std::cerr << "opel simulate: " << site.id << " " << format_utc(t) << ": "
+                          << v1::SubmitStatus_Name(reply.status()) << " "
+                          << (reply.errors_size() > 0 ? reply.errors(0).message() : reply.message())
+                          << '\n';
+            } else {
+                line += " " + site.id + ":" +
+                        std::string(engine::to_string(codec::from_proto(reply.result().status())))
+                            .substr(0, 6);
+            }
+        }
+        if (!quiet) {
+            std::cout << "simulate " << format_london(t) << line << '\n' << std::flush;
+        }
+    }
+    if (!quiet) {
+        std::cout << "simulate: " << sent << " sitreps sent, " << failures << " failed\n";
+    }
+    return failures > 0 ? exit_failed : exit_ok;
+}
+
+}  // namespace opel::cli
