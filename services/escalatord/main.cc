@@ -29,6 +29,7 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --publish ENDPOINT       publish PUB endpoint     (default: escalatord.publish_endpoint)
   --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
   --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
+  --publish-hwm N          messages queued per subscriber before it loses some (default 100000)
   --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
   --clock-rate R           DEMO/DRILL ONLY: run the clock R times faster than real time
   --clock-start TIME       DEMO/DRILL ONLY: the clock's reading at start (RFC 3339)
@@ -45,17 +46,19 @@ struct Flags {
     std::string config;
     std::string database, submit, publish, snapshot, heartbeat;
     std::string log_level, log_format = "human";
-    std::string clock_rate, clock_start;
+    std::string clock_rate, clock_start, publish_hwm;
     bool allow_insecure_remote = false;
 };
 
 // Returns an error message for bad usage.
 std::string parse(const std::vector<std::string>& args, Flags& f) {
     const std::pair<const char*, std::string*> values[] = {
-        {"--config", &f.config},       {"--database", &f.database},
-        {"--submit", &f.submit},       {"--publish", &f.publish},
-        {"--snapshot", &f.snapshot},   {"--heartbeat-seconds", &f.heartbeat},
-        {"--log-level", &f.log_level}, {"--log-format", &f.log_format}};
+        {"--config", &f.config},          {"--database", &f.database},
+        {"--submit", &f.submit},          {"--publish", &f.publish},
+        {"--snapshot", &f.snapshot},      {"--heartbeat-seconds", &f.heartbeat},
+        {"--log-level", &f.log_level},    {"--log-format", &f.log_format},
+        {"--clock-rate", &f.clock_rate},  {"--clock-start", &f.clock_start},
+        {"--publish-hwm", &f.publish_hwm}};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--allow-insecure-remote") {
             f.allow_insecure_remote = true;
@@ -160,6 +163,12 @@ int main(int argc, char** argv) try {
         log->critical("database {}: {}", settings.database_path, store.error().message);
         return 1;
     }
+    if ((*store)->read_only()) {
+        log->error(
+            "database {} is read-only: every submission will be answered UNAVAILABLE "
+            "until it is writable (snapshots are still served)",
+            settings.database_path);
+    }
     const opel::SystemClock system_clock;
     double rate = 1;
     if (!flags.clock_rate.empty()) {
@@ -197,10 +206,18 @@ int main(int argc, char** argv) try {
         return 1;
     }
 
+    int hwm = 100000;
+    if (!flags.publish_hwm.empty()) {
+        hwm = std::atoi(flags.publish_hwm.c_str());
+        if (hwm <= 0) {
+            std::cerr << "opel-escalatord: --publish-hwm must be a positive number\n";
+            return 2;
+        }
+    }
     boost::asio::io_context io;
     zmq::context_t context;
     opel::escalatord::Server server(io, context, escalator, clock, settings,
-                                    {flags.allow_insecure_remote, 256, 100000, rate}, *log);
+                                    {flags.allow_insecure_remote, 256, hwm, rate}, *log);
     if (auto bound = server.bind(); !bound) {
         log->critical("{}", bound.error());
         return 1;

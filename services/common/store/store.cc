@@ -216,6 +216,8 @@ StoreResult<sqlite3_stmt*> Store::prepare(const char* sql) {
     return s;
 }
 
+bool Store::read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
+
 StoreResult<Done> Store::begin() { return exec("BEGIN IMMEDIATE"); }
 
 StoreResult<Done> Store::commit() { return exec("COMMIT"); }

@@ -94,6 +94,9 @@ public:
     StoreResult<std::vector<std::pair<std::string, std::string>>> node_states();
     StoreResult<std::optional<std::int64_t>> meta(std::string_view key);
 
+    // True when SQLite could only open the file read-only (every write will fail).
+    bool read_only() const;
+
     // Counts, for logs and tests.
     StoreResult<std::int64_t> count(std::string_view table);
 

@@ -1,0 +1,135 @@
+#include "support/daemon.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <zmq.hpp>
+
+#include "common/zmq/client.h"
+#include "opel/v1/feed.pb.h"
+
+namespace opel::testing {
+
+Daemon::Daemon(std::filesystem::path dir, std::vector<std::string> extra_args,
+               std::vector<std::string> wrapper)
+    : dir_(std::move(dir)), extra_args_(std::move(extra_args)), wrapper_(std::move(wrapper)) {}
+
+Daemon::~Daemon() {
+    if (pid_ > 0) {
+        kill9();
+    }
+}
+
+bool Daemon::start(std::chrono::seconds timeout) {
+    std::vector<std::string> args = {OPEL_ESCALATORD,
+                                     "--config",
+                                     OPEL_TEST_CONFIG,
+                                     "--submit",
+                                     submit_endpoint(),
+                                     "--publish",
+                                     publish_endpoint(),
+                                     "--snapshot",
+                                     snapshot_endpoint(),
+                                     "--heartbeat-seconds",
+                                     "1"};
+    bool has_database = false;
+    for (const std::string& a : extra_args_) {
+        has_database = has_database || a == "--database";
+    }
+    if (!has_database) {
+        args.insert(args.end(), {"--database", (dir_ / "opel.db").string()});
+    }
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    args.insert(args.begin(), wrapper_.begin(), wrapper_.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    const int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        // The daemon must not outlive the test process, whatever happens to it.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        ::dup2(log_fd, STDERR_FILENO);
+        const int null_fd = ::open("/dev/null", O_WRONLY);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(log_fd);
+    if (pid_ < 0) {
+        pid_ = -1;
+        return false;
+    }
+    zmq::context_t context;
+    v1::SnapshotRequest request;
+    request.set_subtree("no-such-node");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        net::RequestClient client(context, snapshot_endpoint());
+        if (client.request(request.SerializeAsString(), std::chrono::milliseconds(200), 0)) {
+            return true;
+        }
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;  // exited early: see the log
+            return false;
+        }
+    }
+    return false;
+}
+
+bool Daemon::wait_exit(std::chrono::milliseconds timeout, int* status) {
+    const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    if (fd >= 0) {
+        pollfd p{fd, POLLIN, 0};
+        poll(&p, 1, static_cast<int>(timeout.count()));
+        close(fd);
+    }
+    return waitpid(pid_, status, fd >= 0 ? WNOHANG : 0) == pid_;
+}
+
+int Daemon::stop(std::chrono::seconds timeout) {
+    if (pid_ <= 0) {
+        return -1;
+    }
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    if (!wait_exit(timeout, &status)) {
+        kill9();
+        return -1;
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void Daemon::kill9() {
+    if (pid_ <= 0) {
+        return;
+    }
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+std::string Daemon::log() const {
+    std::ifstream in(log_path());
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace opel::testing

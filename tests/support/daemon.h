@@ -1,0 +1,48 @@
+// A real opel-escalatord process for system tests: started with ipc:// endpoints in a
+// private directory, waited for until it answers, stopped with SIGTERM or killed with
+// SIGKILL. Every wait has a hard deadline.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace opel::testing {
+
+class Daemon {
+public:
+    // `dir` holds the sockets; the database defaults to dir/opel.db. `wrapper` runs the
+    // daemon through another program (e.g. setpriv to drop privileges).
+    Daemon(std::filesystem::path dir, std::vector<std::string> extra_args = {},
+           std::vector<std::string> wrapper = {});
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Starts the process and waits until its snapshot endpoint answers (false on timeout or
+    // early exit; the log is in log_path()).
+    bool start(std::chrono::seconds timeout = std::chrono::seconds(30));
+    // SIGTERM and wait; returns the exit status (or -1 if it had to be killed).
+    int stop(std::chrono::seconds timeout = std::chrono::seconds(15));
+    // SIGKILL and reap: a crash.
+    void kill9();
+
+    std::string submit_endpoint() const { return "ipc://" + (dir_ / "submit").string(); }
+    std::string publish_endpoint() const { return "ipc://" + (dir_ / "publish").string(); }
+    std::string snapshot_endpoint() const { return "ipc://" + (dir_ / "snapshot").string(); }
+    std::filesystem::path log_path() const { return dir_ / "daemon.log"; }
+    std::string log() const;
+
+private:
+    bool wait_exit(std::chrono::milliseconds timeout, int* status);
+
+    std::filesystem::path dir_;
+    std::vector<std::string> extra_args_;
+    std::vector<std::string> wrapper_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace opel::testing

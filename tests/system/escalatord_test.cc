@@ -1,0 +1,484 @@
+// System tests: the real opel-escalatord process, spoken to only through its public ZeroMQ
+// interface (submit ROUTER, publish PUB, snapshot ROUTER) over ipc:// in a temp directory.
+// Every wait is for a condition, with a hard deadline.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/clock/time.h"
+#include "common/zmq/client.h"
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/reply.pb.h"
+#include "opel/v1/request.pb.h"
+#include "support/daemon.h"
+
+namespace opel {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::Daemon;
+
+// The daemon runs on a clock that starts at T0 (rate 1 unless a test says otherwise).
+constexpr const char* t0 = "2026-01-13T08:00:00Z";
+
+std::string at(int minutes_from_t0) {
+    return format_utc(*parse_rfc3339(t0) + std::chrono::minutes(minutes_from_t0));
+}
+
+// A sitrep for the test card: handover minutes and NCTR % (of 200 occupied beds).
+v1::Sitrep sitrep(const std::string& site, const std::string& as_at, double handover,
+                  double nctr_percent) {
+    v1::Sitrep s;
+    s.set_site_id(site);
+    *s.mutable_as_at() = [&] {
+        google::protobuf::Timestamp ts;
+        ts.set_seconds(parse_rfc3339(as_at)->time_since_epoch().count());
+        return ts;
+    }();
+    (*s.mutable_measures())["ambulance_handover_mean_minutes"] = handover;
+    (*s.mutable_measures())["ga_beds_occupied"] = 200;
+    (*s.mutable_measures())["nctr_patients"] = 2 * nctr_percent;
+    return s;
+}
+// Levels on the test card (total 2..8, bands 3/5/7).
+v1::Sitrep opel1(const std::string& site, const std::string& t) { return sitrep(site, t, 5, 5); }
+v1::Sitrep opel4(const std::string& site, const std::string& t) { return sitrep(site, t, 70, 25); }
+
+std::string request_bytes(const v1::Sitrep& s) {
+    v1::SubmitRequest r;
+    *r.mutable_sitrep() = s;
+    return r.SerializeAsString();
+}
+
+class EscalatordTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ =
+            fs::temp_directory_path() / ("opel-system-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override {
+        if (daemon_) {
+            daemon_->kill9();
+        }
+        if (HasFailure() && daemon_) {
+            std::cerr << "daemon log:\n" << daemon_->log();
+        }
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+    }
+
+    void start(std::vector<std::string> extra = {}) {
+        extra.insert(extra.end(), {"--clock-start", t0});
+        daemon_ = std::make_unique<Daemon>(dir_, extra);
+        ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    }
+
+    v1::SubmitReply submit(const v1::Sitrep& s) {
+        net::RequestClient client(context_, daemon_->submit_endpoint());
+        auto answer = client.request(request_bytes(s), 10s, 0);
+        v1::SubmitReply reply;
+        EXPECT_TRUE(answer.has_value()) << (answer ? "" : answer.error());
+        if (answer) {
+            EXPECT_TRUE(reply.ParseFromString(*answer));
+        }
+        return reply;
+    }
+
+    v1::Snapshot snapshot(const std::string& subtree = "") {
+        net::RequestClient client(context_, daemon_->snapshot_endpoint());
+        v1::SnapshotRequest request;
+        request.set_subtree(subtree);
+        auto answer = client.request(request.SerializeAsString(), 10s, 0);
+        v1::Snapshot snap;
+        EXPECT_TRUE(answer && snap.ParseFromString(*answer));
+        return snap;
+    }
+
+    v1::NodeResult node(const std::string& id) {
+        const v1::Snapshot snap = snapshot();
+        for (const v1::NodeResult& r : snap.results()) {
+            if (r.node_id() == id) {
+                return r;
+            }
+        }
+        ADD_FAILURE() << "no node " << id;
+        return {};
+    }
+
+    // A subscriber that has provably joined: it has received a heartbeat.
+    std::unique_ptr<net::Subscriber> subscribe(const std::vector<std::string>& prefixes) {
+        std::vector<std::string> with_heartbeat = prefixes;
+        with_heartbeat.push_back("heartbeat");
+        auto sub = std::make_unique<net::Subscriber>(context_, daemon_->publish_endpoint(),
+                                                     with_heartbeat);
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (auto m = sub->receive(500ms); m && m->first == "heartbeat") {
+                return sub;
+            }
+        }
+        ADD_FAILURE() << "no heartbeat within 10 s";
+        return sub;
+    }
+
+    // The first publication on `sub` satisfying `pred`, within `timeout`.
+    static std::optional<v1::Publication> wait_for(
+        net::Subscriber& sub, const std::function<bool(const v1::Publication&)>& pred,
+        std::chrono::seconds timeout = 20s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto m = sub.receive(200ms);
+            v1::Publication pub;
+            if (m && pub.ParseFromString(m->second) && pred(pub)) {
+                return pub;
+            }
+        }
+        return std::nullopt;
+    }
+
+    fs::path dir_;
+    zmq::context_t context_;
+    std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(EscalatordTest, AcceptedSitrepPublishesStatusAndAlertWithExplanationAndActions) {
+    start();
+    auto sub = subscribe({"status/", "alert/"});
+    const v1::SubmitReply reply = submit(opel4("RWJ", at(0)));
+    ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply.result().status(), v1::STATUS_OPEL_4);
+    EXPECT_GT(reply.sequence(), 0U);
+    const auto status = wait_for(*sub, [](const v1::Publication& p) {
+        return p.has_status() && p.status().path() == "national/QOP/stockport/RWJ";
+    });
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->status().parameters_size(), 2);
+    const auto alert = wait_for(*sub, [](const v1::Publication& p) {
+        return p.has_alert() && p.alert().transition_id() == "RWJ#1";
+    });
+    ASSERT_TRUE(alert);
+    EXPECT_EQ(alert->alert().to(), v1::STATUS_OPEL_4);
+    EXPECT_EQ(alert->alert().actions_size(), 4);  // level 4 includes all lower levels
+    EXPECT_EQ(alert->alert().result().parameters(0).value(), 70);
+    EXPECT_FALSE(alert->alert().result().decided_by().empty());
+}
+
+TEST_F(EscalatordTest, RejectedSitrepNamesEveryErrorAndStoresNothing) {
+    start();
+    v1::Sitrep bad = sitrep("XYZ", at(0), -5, 10);
+    (*bad.mutable_measures())["no_such_measure"] = 1;
+    (*bad.mutable_measures())["nctr_patients"] = 500;  // > ga_beds_occupied 200
+    const v1::SubmitReply reply = submit(bad);
+    ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    std::set<std::string> codes;
+    for (const auto& e : reply.errors()) {
+        codes.insert(e.code());
+    }
+    EXPECT_EQ(codes, (std::set<std::string>{"unknown_site", "unknown_measure", "out_of_range",
+                                            "part_exceeds_whole"}));
+    EXPECT_EQ(snapshot().sequence(), 0U);
+    // Nothing stored: the same submission, corrected, is accepted, not a duplicate.
+    v1::Sitrep fixed = opel1("RWJ", at(0));
+    fixed.set_submission_id(reply.submission_id());
+    EXPECT_EQ(submit(fixed).status(), v1::SUBMIT_STATUS_ACCEPTED);
+}
+
+TEST_F(EscalatordTest, DuplicateAndLateSubmissions) {
+    start();
+    const v1::SubmitReply first = submit(opel4("RWJ", at(0)));
+    ASSERT_EQ(first.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const v1::SubmitReply dup = submit(opel1("RWJ", at(0)));  // same default submission_id
+    EXPECT_EQ(dup.status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(dup.original_status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(dup.sequence(), first.sequence());
+    const v1::SubmitReply late = submit(opel1("RWJ", at(-30)));
+    EXPECT_EQ(late.status(), v1::SUBMIT_STATUS_LATE);
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
+    EXPECT_EQ(snapshot().sequence(), first.sequence());
+}
+
+TEST_F(EscalatordTest, DeescalationWaitsForTheHysteresisHold) {
+    start();
+    ASSERT_EQ(submit(opel4("RWJ", at(-100))).result().status(), v1::STATUS_OPEL_4);
+    const v1::SubmitReply held = submit(opel1("RWJ", at(-90)));
+    EXPECT_EQ(held.result().status(), v1::STATUS_OPEL_4);
+    EXPECT_NE(held.result().decided_by().find("held since"), std::string::npos);
+    auto sub = subscribe({"alert/"});
+    EXPECT_EQ(submit(opel1("RWJ", at(-60))).result().status(), v1::STATUS_OPEL_1);
+    const auto alert =
+        wait_for(*sub, [](const v1::Publication& p) { return p.alert().node_id() == "RWJ"; });
+    ASSERT_TRUE(alert);
+    EXPECT_EQ(alert->alert().kind(), v1::EVENT_KIND_DEESCALATED);
+    EXPECT_EQ(alert->alert().transition_id(), "RWJ#2");
+}
+
+TEST_F(EscalatordTest, DeclaredLevelDifferingFromComputedRaisesAMismatchAlert) {
+    start();
+    auto sub = subscribe({"alert/"});
+    v1::Sitrep s = opel1("RWJ", at(0));
+    s.set_declared_level(4);
+    s.set_declared_reason("theatres flooded");
+    ASSERT_EQ(submit(s).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto alert = wait_for(*sub, [](const v1::Publication& p) {
+        return p.alert().kind() == v1::EVENT_KIND_DECLARED_MISMATCH;
+    });
+    ASSERT_TRUE(alert);
+    EXPECT_EQ(alert->alert().declared_level(), 4U);
+    EXPECT_EQ(alert->alert().computed(), v1::STATUS_OPEL_1);
+    EXPECT_EQ(alert->alert().declared_reason(), "theatres flooded");
+}
+
+TEST_F(EscalatordTest, SilentSiteGoesStaleAndRecovers) {
+    // 1200x: the card's 120-minute interval passes in 6 real seconds.
+    start({"--clock-rate", "1200"});
+    const auto ready = std::chrono::steady_clock::now();
+    const auto daemon_now_at_least = [&] {
+        const auto real = std::chrono::steady_clock::now() - ready;
+        return std::chrono::floor<std::chrono::minutes>(
+                   std::chrono::duration_cast<std::chrono::seconds>(real * 1200))
+            .count();
+    };
+    auto sub = subscribe({"alert/"});
+    ASSERT_EQ(submit(opel1("RWJ", at(static_cast<int>(daemon_now_at_least())))).status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+    const auto stale = wait_for(*sub, [](const v1::Publication& p) {
+        return p.alert().kind() == v1::EVENT_KIND_STALE && p.alert().node_id() == "RWJ";
+    });
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->alert().transition_id(), "RWJ#2");
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_STALE);
+    ASSERT_EQ(submit(opel4("RWJ", at(static_cast<int>(daemon_now_at_least())))).status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+    const auto recovered = wait_for(*sub, [](const v1::Publication& p) {
+        return p.alert().kind() == v1::EVENT_KIND_RECOVERED;
+    });
+    ASSERT_TRUE(recovered);
+    EXPECT_EQ(recovered->alert().to(), v1::STATUS_OPEL_4);
+}
+
+TEST_F(EscalatordTest, LateJoinerGetsSnapshotThenEveryUpdateWithoutGapOrDuplicate) {
+    start();
+    submit(opel4("RWJ", at(-50)));
+    submit(opel1("RMC", at(-50)));
+    net::Subscriber sub(context_, daemon_->publish_endpoint(), {""});
+    // Joined once anything arrives (a heartbeat at worst); then the snapshot.
+    ASSERT_TRUE(wait_for(sub, [](const v1::Publication&) { return true; }));
+    const v1::Snapshot snap = snapshot();
+    ASSERT_EQ(snap.results_size(), 5);
+    for (int i = 0; i < 10; ++i) {
+        submit(i % 2 == 0 ? opel1("RWJ", at(-40 + i)) : opel4("RWJ", at(-40 + i)));
+    }
+    const std::uint64_t last = snapshot().sequence();
+    ASSERT_GT(last, snap.sequence());
+    std::vector<std::uint64_t> seen;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while ((seen.empty() || seen.back() < last) && std::chrono::steady_clock::now() < deadline) {
+        auto m = sub.receive(200ms);
+        v1::Publication pub;
+        if (m && m->first != "heartbeat" && pub.ParseFromString(m->second) &&
+            pub.sequence() > snap.sequence()) {
+            seen.push_back(pub.sequence());
+        }
+    }
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t s = snap.sequence() + 1; s <= last; ++s) {
+        expected.push_back(s);
+    }
+    EXPECT_EQ(seen, expected);
+}
+
+TEST_F(EscalatordTest, StalledSubscriberDoesNotStopIngest) {
+    start({"--publish-hwm", "50"});  // 400 sitreps publish thousands of messages
+    zmq::socket_t stalled(context_, zmq::socket_type::sub);
+    stalled.set(zmq::sockopt::rcvhwm, 1);
+    stalled.set(zmq::sockopt::rcvbuf, 1024);
+    stalled.set(zmq::sockopt::subscribe, "");
+    stalled.connect(daemon_->publish_endpoint());  // never read
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    int accepted = 0;
+    for (int i = 0; i < 400; ++i) {
+        const v1::Sitrep s = i % 2 == 0 ? opel1("RWJ", at(-400 + i)) : opel4("RWJ", at(-400 + i));
+        auto answer = client.request(request_bytes(s), 10s, 0);
+        v1::SubmitReply reply;
+        ASSERT_TRUE(answer && reply.ParseFromString(*answer)) << "request " << i;
+        accepted += reply.status() == v1::SUBMIT_STATUS_ACCEPTED ? 1 : 0;
+    }
+    EXPECT_EQ(accepted, 400);
+    // A subscriber that reads sees everything published from now on.
+    auto sub = subscribe({"alert/"});
+    const bool rwj_high = node("RWJ").status() == v1::STATUS_OPEL_4;
+    ASSERT_EQ(submit(rwj_high ? opel1("RMC", at(0)) : opel4("RWJ", at(0))).status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_TRUE(wait_for(*sub, [](const v1::Publication& p) { return p.has_alert(); }));
+}
+
+TEST_F(EscalatordTest, GarbageFramesAndOversizeGetErrorRepliesAndServiceContinues) {
+    start();
+    zmq::socket_t dealer(context_, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::rcvtimeo, 10000);
+    dealer.connect(daemon_->submit_endpoint());
+    const auto ask = [&](std::vector<std::string> frames) {
+        std::vector<zmq::const_buffer> parts;
+        for (const std::string& f : frames) {
+            parts.push_back(zmq::buffer(f));
+        }
+        EXPECT_TRUE(zmq::send_multipart(dealer, parts));
+        std::vector<zmq::message_t> reply;
+        EXPECT_TRUE(zmq::recv_multipart(dealer, std::back_inserter(reply)));
+        v1::SubmitReply r;
+        EXPECT_TRUE(!reply.empty() && r.ParseFromString(reply.back().to_string()));
+        return r;
+    };
+    const v1::SubmitReply garbage = ask({"\x12\x34 not protobuf \xff"});
+    EXPECT_EQ(garbage.status(), v1::SUBMIT_STATUS_REJECTED);
+    EXPECT_EQ(garbage.errors(0).code(), "malformed");
+    const v1::SubmitReply two = ask({request_bytes(opel1("RWJ", at(0))), "extra"});
+    EXPECT_EQ(two.errors(0).message(), "expected exactly one payload frame, got 2");
+    const v1::SubmitReply big = ask({std::string(70000, 'x')});
+    EXPECT_EQ(big.errors(0).code(), "oversize");
+    // A REQ client (with its empty delimiter frame) is served too, and state is intact.
+    zmq::socket_t req(context_, zmq::socket_type::req);
+    req.set(zmq::sockopt::linger, 0);
+    req.set(zmq::sockopt::rcvtimeo, 10000);
+    req.connect(daemon_->submit_endpoint());
+    ASSERT_TRUE(req.send(zmq::buffer(request_bytes(opel1("RWJ", at(0))))));
+    zmq::message_t answer;
+    ASSERT_TRUE(req.recv(answer));
+    v1::SubmitReply ok;
+    ASSERT_TRUE(ok.ParseFromString(answer.to_string()));
+    EXPECT_EQ(ok.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    // The snapshot socket answers garbage with an error, and keeps serving.
+    net::RequestClient snap(context_, daemon_->snapshot_endpoint());
+    v1::Snapshot bad;
+    ASSERT_TRUE(bad.ParseFromString(*snap.request("\xff\xff\xff", 10s, 0)));
+    EXPECT_FALSE(bad.error().empty());
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);
+}
+
+TEST_F(EscalatordTest, KillNineMidBurstLosesNoAcknowledgedSitrepAndRepublishesNothing) {
+    start();
+    auto sub = subscribe({"alert/"});
+    ASSERT_EQ(submit(opel1("RWJ", at(-1))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    constexpr int total = 300;
+    std::vector<v1::Sitrep> sent;
+    for (int i = 0; i < total; ++i) {  // RMC up and down, pipelined
+        sent.push_back(i % 2 == 0 ? opel4("RMC", at(-total + i)) : opel1("RMC", at(-total + i)));
+        ASSERT_TRUE(client.send(request_bytes(sent.back())));
+    }
+    std::map<std::string, std::uint64_t> acknowledged;  // submission_id -> sequence
+    std::uint64_t max_sequence = 0;
+    while (acknowledged.size() < total / 3) {
+        auto answer = client.receive(10s);
+        ASSERT_TRUE(answer) << "no reply while the daemon is up";
+        v1::SubmitReply reply;
+        ASSERT_TRUE(reply.ParseFromString(*answer));
+        ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED);
+        acknowledged[reply.submission_id()] = reply.sequence();
+        max_sequence = std::max(max_sequence, reply.sequence());
+    }
+    daemon_->kill9();  // mid-burst: more requests are queued or in flight
+    std::set<std::string> transitions_before;
+    while (auto m = sub->receive(100ms)) {
+        v1::Publication pub;
+        if (pub.ParseFromString(m->second) && pub.has_alert()) {
+            transitions_before.insert(pub.alert().transition_id());
+        }
+    }
+    ASSERT_FALSE(transitions_before.empty());
+
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    const v1::Snapshot after = snapshot();
+    EXPECT_GE(after.sequence(), max_sequence);
+    for (const auto& [id, sequence] : acknowledged) {
+        v1::Sitrep again = sent[0];
+        for (const v1::Sitrep& s : sent) {
+            if (s.site_id() + "@" + format_utc(TimePoint{Duration{s.as_at().seconds()}}) == id) {
+                again = s;
+            }
+        }
+        const v1::SubmitReply reply = submit(again);
+        EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_DUPLICATE) << id;
+        EXPECT_EQ(reply.sequence(), sequence) << id;
+    }
+    // New transitions continue the numbering; none published before is published again.
+    auto sub2 = subscribe({"alert/"});
+    const std::uint64_t before_new = snapshot().sequence();
+    ASSERT_EQ(submit(opel4("RWJ", at(1))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    std::vector<v1::Publication> after_restart;
+    while (auto pub = wait_for(
+               *sub2, [](const v1::Publication& p) { return p.has_alert(); }, 3s)) {
+        after_restart.push_back(*pub);
+    }
+    ASSERT_FALSE(after_restart.empty());
+    bool rwj_escalated = false;
+    for (const v1::Publication& p : after_restart) {
+        EXPECT_GT(p.sequence(), before_new);
+        EXPECT_FALSE(transitions_before.contains(p.alert().transition_id()))
+            << p.alert().transition_id() << " published twice";
+        rwj_escalated = rwj_escalated || p.alert().transition_id() == "RWJ#2";
+    }
+    EXPECT_TRUE(rwj_escalated);
+}
+
+TEST_F(EscalatordTest, LockedDatabaseAnswersUnavailableThenRecovers) {
+    start();
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    const v1::SubmitReply blocked = submit(opel4("RWJ", at(0)));
+    EXPECT_EQ(blocked.status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_UNKNOWN);  // nothing changed
+    EXPECT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+}
+
+TEST_F(EscalatordTest, ReadOnlyDatabaseAnswersUnavailableNeverAFalseAccept) {
+    if (::geteuid() != 0 || !fs::exists("/usr/bin/setpriv")) {
+        GTEST_SKIP() << "needs root and setpriv to run the daemon as an unprivileged user";
+    }
+    start();
+    ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    ASSERT_EQ(daemon_->stop(), 0);
+    // The database stays root's (0644); the daemon now runs as nobody and cannot write it.
+    fs::permissions(dir_, fs::perms::all, fs::perm_options::add);
+    fs::remove(dir_ / "daemon.log");
+    daemon_ =
+        std::make_unique<Daemon>(dir_, std::vector<std::string>{"--clock-start", t0},
+                                 std::vector<std::string>{"/usr/bin/setpriv", "--reuid=nobody",
+                                                          "--regid=nogroup", "--clear-groups"});
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    EXPECT_NE(daemon_->log().find("read-only"), std::string::npos) << daemon_->log();
+    const v1::SubmitReply reply = submit(opel4("RWJ", at(1)));
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);  // nothing changed, still serving
+}
+
+TEST_F(EscalatordTest, SigtermStopsCleanly) {
+    start();
+    submit(opel1("RWJ", at(0)));
+    EXPECT_EQ(daemon_->stop(), 0);
+}
+
+TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {
+    daemon_ = std::make_unique<Daemon>(dir_, std::vector<std::string>{});
+    Daemon remote(dir_, {"--submit", "tcp://0.0.0.0:0"});
+    EXPECT_FALSE(remote.start(10s));
+    EXPECT_NE(remote.log().find("refusing to listen on non-loopback endpoint tcp://0.0.0.0:0"),
+              std::string::npos)
+        << remote.log();
+}
+
+}  // namespace
+}  // namespace opel
