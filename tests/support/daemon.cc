@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <zmq.hpp>
@@ -49,6 +49,7 @@ bool Daemon::start(std::chrono::seconds timeout) {
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.insert(args.begin(), wrapper_.begin(), wrapper_.end());
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) {
         argv.push_back(a.data());
     }

@@ -117,7 +117,7 @@ protected:
     // A subscriber that has provably joined: it has received a heartbeat.
     std::unique_ptr<net::Subscriber> subscribe(const std::vector<std::string>& prefixes) {
         std::vector<std::string> with_heartbeat = prefixes;
-        with_heartbeat.push_back("heartbeat");
+        with_heartbeat.emplace_back("heartbeat");
         auto sub = std::make_unique<net::Subscriber>(context_, daemon_->publish_endpoint(),
                                                      with_heartbeat);
         const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -327,8 +327,9 @@ TEST_F(EscalatordTest, GarbageFramesAndOversizeGetErrorRepliesAndServiceContinue
     dealer.set(zmq::sockopt::linger, 0);
     dealer.set(zmq::sockopt::rcvtimeo, 10000);
     dealer.connect(daemon_->submit_endpoint());
-    const auto ask = [&](std::vector<std::string> frames) {
+    const auto ask = [&](const std::vector<std::string>& frames) {
         std::vector<zmq::const_buffer> parts;
+        parts.reserve(frames.size());
         for (const std::string& f : frames) {
             parts.push_back(zmq::buffer(f));
         }

@@ -96,14 +96,14 @@ engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hour
     const double p = std::clamp(
         site.baseline + 0.25 * day_curve(hour) + (hot ? hot_boost(elapsed_hours) : 0) + noise(rng),
         0.0, 1.3);
-    const double W = site.beds;
+    const double beds = site.beds;
     const auto count = [](double x) { return std::max(0.0, std::round(x)); };
 
     engine::Sitrep s;
     s.site_id = site.id;
     s.as_at = at;
     auto& m = s.measures;
-    const double arrivals = count(W / 110 * since_midnight);
+    const double arrivals = count(beds / 110 * since_midnight);
     const double lengthening = 0.6 + 0.4 * std::min(since_midnight, 16.0) / 16;
     m["ambulance_arrivals"] = arrivals;
     m["ambulance_handover_mean_minutes"] = std::round((12 + 60 * p * lengthening) * 10) / 10;
@@ -111,28 +111,28 @@ engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hour
     m["ambulance_handovers_over_30"] = over30;
     m["ambulance_handovers_over_60"] = std::min(over30, count(over30 * clamp01(p - 0.4) * 1.2));
     m["ambulances_waiting"] = count(7 * p);
-    const double expected = std::round(W / 4 * since_midnight / 24 * 10) / 10;
+    const double expected = std::round(beds / 4 * since_midnight / 24 * 10) / 10;
     const double attendances = count(expected * (0.96 + 0.26 * p));
     m["ed_attendances_expected"] = expected;
     m["ed_attendances"] = attendances;
     m["ed_within_4_hours"] = std::min(attendances, count(attendances * (0.93 - 0.32 * p)));
-    const double in_department = count(W / 8 * (0.6 + 0.8 * p));
+    const double in_department = count(beds / 8 * (0.6 + 0.8 * p));
     m["ed_patients_in_department"] = in_department;
     m["ed_patients_over_12_hours"] =
         std::min(in_department, count(in_department * (0.01 + 0.13 * clamp01(p - 0.2))));
     m["ed_patients_referred"] = std::min(in_department, count(in_department * (0.16 + 0.42 * p)));
     m["ed_median_time_to_treatment_minutes"] = count(42 + 95 * p);
-    const double majors = std::max(4.0, count(W / 18));
+    const double majors = std::max(4.0, count(beds / 18));
     m["ed_majors_resus_capacity"] = majors;
     m["ed_majors_resus_occupied"] = count(majors * (0.72 + 0.6 * p));
-    const double escalation = count(W * 0.11 * clamp01(p - 0.15));
-    m["ga_beds_open_core"] = W;
+    const double escalation = count(beds * 0.11 * clamp01(p - 0.15));
+    m["ga_beds_open_core"] = beds;
     m["ga_beds_open_escalation"] = escalation;
-    const double occupied = count((W + escalation) * std::min(0.99, 0.86 + 0.12 * p));
+    const double occupied = count((beds + escalation) * std::min(0.99, 0.86 + 0.12 * p));
     m["ga_beds_occupied"] = occupied;
     m["nctr_patients"] =
         std::min(occupied, count(occupied * (0.08 + 0.12 * p + 0.008 * elapsed_hours / 24)));
-    const double cc_open = std::max(4.0, count(W / 35));
+    const double cc_open = std::max(4.0, count(beds / 35));
     m["critical_care_beds_open"] = cc_open;
     m["critical_care_beds_occupied"] = std::min(cc_open, count(cc_open * (0.7 + 0.3 * p)));
     return s;

@@ -591,7 +591,7 @@ engine::NodeSnapshot from_proto(const v1::NodeState& in) {
     s.deadline = time_of(in.deadline(), in.has_deadline());
     for (const v1::CarriedSlot& slot : in.carried()) {
         if (slot.has_value()) {
-            s.carried.push_back(engine::CarriedValue{
+            s.carried.emplace_back(engine::CarriedValue{
                 slot.value().value(), TimePoint{Duration{slot.value().as_at().seconds()}}});
         } else {
             s.carried.emplace_back(std::nullopt);
