@@ -236,8 +236,8 @@ int main(int argc, char** argv) try {
     const auto& c = escalator.counters();
     log->info(
         "stopped cleanly: {} accepted, {} late, {} duplicate, {} rejected, {} unavailable, "
-        "{} published, sequence {}",
-        c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published,
+        "{} published, {} dropped for slow subscribers, sequence {}",
+        c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, server.dropped(),
         escalator.sequence());
     return 0;
 } catch (const std::exception& e) {

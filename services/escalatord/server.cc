@@ -53,10 +53,11 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
       options_(options),
       log_(log),
       submit_(io, context, zmq::socket_type::router),
-      publish_(io, context, zmq::socket_type::pub),
+      publish_(io, context, zmq::socket_type::xpub),
       snapshot_(io, context, zmq::socket_type::router),
       deadline_timer_(io),
-      heartbeat_timer_(io) {}
+      heartbeat_timer_(io),
+      stats_timer_(io) {}
 
 Server::~Server() { stop(); }
 
@@ -71,6 +72,7 @@ Result<std::monostate, std::string> Server::bind() {
     submit_.socket().set(zmq::sockopt::maxmsgsize, cap);
     snapshot_.socket().set(zmq::sockopt::maxmsgsize, std::int64_t{4096});
     publish_.socket().set(zmq::sockopt::sndhwm, options_.publish_high_water_mark);
+    publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
     for (const auto& [socket, endpoint] : endpoints) {
         if (!net::is_local_endpoint(*endpoint)) {
             if (!options_.allow_insecure_remote) {
@@ -96,8 +98,10 @@ Result<std::monostate, std::string> Server::bind() {
 void Server::start() {
     submit_.start([this] { on_submit(); });
     snapshot_.start([this] { on_snapshot(); });
+    publish_.start([this] { on_subscription(); });
     arm_deadline();
     arm_heartbeat();
+    arm_stats();
     log_.info("serving: submit {}, publish {}, snapshot {}", settings_.submit_endpoint,
               settings_.publish_endpoint, settings_.snapshot_endpoint);
 }
@@ -109,6 +113,7 @@ void Server::stop() {
     stopped_ = true;
     deadline_timer_.cancel();
     heartbeat_timer_.cancel();
+    stats_timer_.cancel();
     submit_.close(1000);
     snapshot_.close(0);
     publish_.close(0);
@@ -168,11 +173,64 @@ void Server::on_snapshot() {
     snapshot_.after_send();
 }
 
+void Server::on_subscription() {
+    // Subscribe ("\x01topic") and unsubscribe ("\x00topic") messages from subscribers.
+    while (!stopped_ && publish_.readable()) {
+        std::vector<zmq::message_t> frames = net::receive_multipart(publish_.socket());
+        if (frames.empty()) {
+            break;
+        }
+        const zmq::message_t& m = frames.front();
+        if (m.size() >= 1 && m.data<unsigned char>()[0] == 1) {
+            ++subscriptions_;
+        } else if (m.size() >= 1 && m.data<unsigned char>()[0] == 0 && subscriptions_ > 0) {
+            --subscriptions_;
+        }
+    }
+    publish_.after_send();
+}
+
 void Server::publish(const std::vector<Publication>& publications) {
+    std::uint64_t dropped_now = 0;
     for (const Publication& p : publications) {
         std::array<zmq::const_buffer, 2> parts{zmq::buffer(p.topic), zmq::buffer(p.payload)};
+        if (zmq::send_multipart(publish_.socket(), parts, zmq::send_flags::dontwait)) {
+            continue;
+        }
+        // A matching subscriber's queue is full: count it, deliver to everyone else.
+        ++dropped_now;
+        publish_.socket().set(zmq::sockopt::xpub_nodrop, 0);
         (void)zmq::send_multipart(publish_.socket(), parts, zmq::send_flags::dontwait);
+        publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
     }
+    if (dropped_now > 0) {
+        // Logged once per batch at most (rate-limited by batching), never per message.
+        log_.warn(
+            "publish: {} message(s) dropped for a subscriber that is not reading "
+            "({} in total); ingest continues",
+            dropped_now, dropped_ + dropped_now);
+        dropped_ += dropped_now;
+    }
+    publish_.after_send();
+}
+
+void Server::arm_stats() {
+    if (stopped_) {
+        return;
+    }
+    stats_timer_.expires_after(std::chrono::seconds(60));
+    stats_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        const Counters& c = escalator_.counters();
+        log_.info(
+            "stats: accepted {}, late {}, duplicate {}, rejected {}, unavailable {}, published "
+            "{}, dropped {}, subscriptions {}, commits {}, commit failures {}, sequence {}",
+            c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, dropped_,
+            subscriptions_, c.commits, c.commit_failures, escalator_.sequence());
+        arm_stats();
+    });
 }
 
 void Server::arm_deadline() {

@@ -2,14 +2,18 @@
 // the batching; hands payloads to the Escalator and sends what it returns.
 //
 //   submit   ROUTER  bind  ◀── SubmitRequest      ──▶ SubmitReply (one per request)
-//   publish  PUB     bind  ──▶ [topic, Publication] status/<path>, alert/<path>, heartbeat
+//   publish  XPUB    bind  ──▶ [topic, Publication] status/<path>, alert/<path>, heartbeat
 //   snapshot ROUTER  bind  ◀── SnapshotRequest    ──▶ Snapshot (results + sequence)
 //
 // On every wake the submit socket is drained into one batch (at most max_batch requests),
 // the batch is committed once, then the replies are sent and the publications published,
-// in that order. The publish socket has a bounded queue per subscriber (PUB high-water
-// mark): a subscriber that stops reading loses messages, never slows ingest; subscribers
-// see the loss as a gap in sequence numbers and re-synchronise from the snapshot socket.
+// in that order. The publish socket has a bounded queue per subscriber (high-water mark):
+// a subscriber that stops reading loses messages, never slows ingest. Losses are counted:
+// the XPUB socket runs with ZMQ_XPUB_NODROP, so a send that would overflow any matching
+// subscriber's queue fails with EAGAIN; that message is counted as dropped (for at least
+// one subscriber) and sent again lossily, so every other subscriber still gets it.
+// Subscribers see the loss as a gap in sequence numbers and re-synchronise from the
+// snapshot socket.
 //
 // Single thread: everything runs on the io_context's thread.
 #pragma once
@@ -50,9 +54,14 @@ public:
     // Stops timers and closes the sockets (linger 0 for the feed, 1 s for replies).
     void stop();
 
+    std::uint64_t dropped() const { return dropped_; }
+    std::uint64_t subscriptions() const { return subscriptions_; }
+
 private:
     void on_submit();
     void on_snapshot();
+    void on_subscription();
+    void arm_stats();
     void publish(const std::vector<Publication>& publications);
     void arm_deadline();
     void arm_heartbeat();
@@ -68,6 +77,9 @@ private:
     net::AsioSocket snapshot_;
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer heartbeat_timer_;
+    boost::asio::steady_timer stats_timer_;
+    std::uint64_t dropped_ = 0;        // publications lost by at least one subscriber
+    std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
     bool stopped_ = false;
 };
 

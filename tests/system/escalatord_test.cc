@@ -313,6 +313,10 @@ TEST_F(EscalatordTest, StalledSubscriberDoesNotStopIngest) {
         accepted += reply.status() == v1::SUBMIT_STATUS_ACCEPTED ? 1 : 0;
     }
     EXPECT_EQ(accepted, 400);
+    // The loss was counted and logged, not silent.
+    EXPECT_NE(daemon_->log().find("dropped for a subscriber that is not reading"),
+              std::string::npos)
+        << daemon_->log();
     // A subscriber that reads sees everything published from now on.
     auto sub = subscribe({"alert/"});
     const bool rwj_high = node("RWJ").status() == v1::STATUS_OPEL_4;
