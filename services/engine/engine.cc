@@ -1,7 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
-#include <map>
+#include <array>
 
 #include "engine/text.h"
 
@@ -115,6 +115,7 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     Tick tick = advance_to(now);
     out.results = std::move(tick.results);
     out.events = std::move(tick.events);
+    out.results.reserve(out.results.size() + static_cast<std::size_t>(model_.node(site).depth) + 1);
     apply(site, sitrep, now, out);
     out.status = SubmitStatus::accepted;
     if (options_.track_submissions) {
@@ -211,7 +212,9 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const std::
     const CardEvaluation& eval = *st.evaluation;
     NodeResult& r = st.result;
     r.as_at = sitrep.as_at;
-    r.submission_id = sitrep.effective_submission_id();
+    r.submission_id = sitrep.submission_id.empty()
+                          ? sitrep.site_id + "@" + format_utc(*sitrep.as_at)
+                          : sitrep.submission_id;
     r.comment = sitrep.comment;
     r.declared_level = sitrep.declared_level.value_or(0);
     r.declared_reason = sitrep.declared_reason;
@@ -279,15 +282,23 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
 void Engine::recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
                                  std::vector<NodeResult>& results, std::vector<Event>& events) {
     // Deepest first so every node sees its children's new state; each node once.
-    std::map<std::pair<int, NodeIndex>, bool, std::greater<>> pending;
+    std::vector<NodeIndex> pending;
     for (const NodeIndex c : changed) {
         for (auto p = model_.node(c).parent; p; p = model_.node(*p).parent) {
-            pending.emplace(std::pair{model_.node(*p).depth, *p}, true);
+            pending.push_back(*p);
         }
     }
-    for (const auto& [key, unused] : pending) {
-        recompute_system(key.second, at, events);
-        results.push_back(states_[key.second].result);
+    if (changed.size() > 1) {
+        std::sort(pending.begin(), pending.end(), [this](NodeIndex a, NodeIndex b) {
+            const int da = model_.node(a).depth;
+            const int db = model_.node(b).depth;
+            return da != db ? da > db : a < b;
+        });
+        pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+    }
+    for (const NodeIndex node : pending) {
+        recompute_system(node, at, events);
+        results.push_back(states_[node].result);
     }
 }
 
@@ -395,20 +406,25 @@ void Engine::compute_pillars(NodeIndex node) {
         double included = 0;
         double weighted = 0;
     };
-    std::map<ProviderType, Sum> sums;
+    constexpr std::size_t types = 5;  // ProviderType values
+    std::array<Sum, types> sums{};
     for (const NodeIndex s : n.pillar_sites) {
         const ModelNode& site = model_.node(s);
-        Sum& sum = sums[site.config.provider_type];
+        Sum& sum = sums[static_cast<std::size_t>(site.config.provider_type)];
         sum.all += site.config.weight;
         if (is_level(states_[s].status)) {
             sum.included += site.config.weight;
             sum.weighted += site.config.weight * states_[s].result.normalised;
         }
     }
-    for (const auto& [type, sum] : sums) {
+    for (std::size_t t = 0; t < types; ++t) {
+        const Sum& sum = sums[t];
+        if (sum.all <= 0) {
+            continue;
+        }
         PillarResult p;
-        p.provider_type = type;
-        p.coverage_percent = sum.all > 0 ? 100 * sum.included / sum.all : 0;
+        p.provider_type = static_cast<ProviderType>(t);
+        p.coverage_percent = 100 * sum.included / sum.all;
         if (sum.included > 0) {
             p.normalised = sum.weighted / sum.included;
             p.status = status_of_level(band_level(*n.config.bands, p.normalised));

@@ -114,13 +114,13 @@ private:
     };
 
     void apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out);
+    MeasureValues measure_values(const Sitrep& sitrep) const;
     void build_site_result(NodeIndex site, const Sitrep& sitrep, const std::string& note);
     void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);
     void recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events);
     void recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
                              std::vector<NodeResult>& results, std::vector<Event>& events);
     void compute_pillars(NodeIndex node);
-    MeasureValues measure_values(const Sitrep& sitrep) const;
 
     Model model_;
     EngineOptions options_;

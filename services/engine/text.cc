@@ -1,8 +1,8 @@
 #include "engine/text.h"
 
 #include <array>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace opel::engine {
 
@@ -11,8 +11,9 @@ std::string format_number(double value) {
         return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
     }
     std::array<char, 64> buf{};
-    std::snprintf(buf.data(), buf.size(), "%.2f", value);
-    std::string s = buf.data();
+    const auto [end, ec] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed, 2);
+    std::string s(buf.data(), ec == std::errc() ? end : buf.data());
     while (s.back() == '0') {
         s.pop_back();
     }

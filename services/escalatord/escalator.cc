@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "common/clock/stopwatch.h"
 #include "common/codec/codec.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
@@ -190,8 +191,10 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         p.failure = began.error().message;
     }
     const TimePoint now = clock_.now();
+    Stopwatch watch;
     for (std::size_t i = 0; i < payloads.size() && !p.failed; ++i) {
         const std::string_view payload = payloads[i];
+        watch.lap();
         if (payload.size() > settings_.max_message_bytes) {
             p.replies[i] =
                 rejected_reply("oversize", "request of " + std::to_string(payload.size()) +
@@ -220,6 +223,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         }
         const std::string sid = sitrep->effective_submission_id();
         p.submission_ids[i] = sid;
+        counters_.decode_ns += watch.lap();
         std::optional<std::string> original;
         if (const auto in_batch = p.batch_replies.find(sid); in_batch != p.batch_replies.end()) {
             original = in_batch->second;
@@ -231,6 +235,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         } else {
             original = *stored;
         }
+        counters_.dedupe_ns += watch.lap();
         if (original) {
             v1::SubmitReply reply;
             reply.ParseFromString(*original);
@@ -242,6 +247,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         }
         const engine::SubmitOutcome outcome =
             engine_->submit(*sitrep, now, settings_.max_clock_skew);
+        counters_.engine_ns += watch.lap();
         if (outcome.status == engine::SubmitStatus::rejected) {
             p.replies[i] = serialize(codec::to_reply(outcome, sitrep->site_id, 0));
             ++counters_.rejected;
@@ -255,9 +261,12 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
                              outcome.status == engine::SubmitStatus::late ? "late" : "accepted",
                              serialize(request.sitrep()), p.replies[i]});
         ++(outcome.status == engine::SubmitStatus::late ? counters_.late : counters_.accepted);
+        counters_.encode_ns += watch.lap();
     }
     if (!p.failed) {
+        watch.lap();
         write(p);
+        counters_.commit_ns += watch.lap();
     }
     BatchOutput out;
     if (p.failed) {

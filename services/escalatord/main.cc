@@ -1,5 +1,6 @@
 // opel-escalatord: ingest sitreps, compute OPEL levels, store, publish. main() only wires.
 #include <spdlog/logger.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -214,6 +215,12 @@ int main(int argc, char** argv) try {
             return 2;
         }
     }
+    // Every subscriber connection is a file descriptor: allow as many as the system does.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
     boost::asio::io_context io;
     zmq::context_t context;
     opel::escalatord::Server server(io, context, escalator, clock, settings,
@@ -239,6 +246,12 @@ int main(int argc, char** argv) try {
         "{} published, {} dropped for slow subscribers, sequence {}",
         c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, server.dropped(),
         escalator.sequence());
+    const auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    log->info(
+        "time (ms): decode {:.1f}, dedupe {:.1f}, engine {:.1f}, encode {:.1f}, "
+        "commit {:.1f}, publish {:.1f}; {} commits",
+        ms(c.decode_ns), ms(c.dedupe_ns), ms(c.engine_ns), ms(c.encode_ns), ms(c.commit_ns),
+        ms(server.publish_ns()), c.commits);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "opel-escalatord: fatal: " << e.what() << '\n';

@@ -4,6 +4,8 @@
 
 #include <zmq_addon.hpp>
 
+#include "common/clock/stopwatch.h"
+
 namespace opel::escalatord {
 namespace {
 
@@ -191,6 +193,7 @@ void Server::on_subscription() {
 }
 
 void Server::publish(const std::vector<Publication>& publications) {
+    Stopwatch watch;
     std::uint64_t dropped_now = 0;
     for (const Publication& p : publications) {
         std::array<zmq::const_buffer, 2> parts{zmq::buffer(p.topic), zmq::buffer(p.payload)};
@@ -212,6 +215,7 @@ void Server::publish(const std::vector<Publication>& publications) {
         dropped_ += dropped_now;
     }
     publish_.after_send();
+    publish_ns_ += watch.lap();
 }
 
 void Server::arm_stats() {

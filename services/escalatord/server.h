@@ -56,6 +56,7 @@ public:
 
     std::uint64_t dropped() const { return dropped_; }
     std::uint64_t subscriptions() const { return subscriptions_; }
+    std::uint64_t publish_ns() const { return publish_ns_; }
 
 private:
     void on_submit();
@@ -80,6 +81,7 @@ private:
     boost::asio::steady_timer stats_timer_;
     std::uint64_t dropped_ = 0;        // publications lost by at least one subscriber
     std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
+    std::uint64_t publish_ns_ = 0;     // time spent handing messages to the socket
     bool stopped_ = false;
 };
 

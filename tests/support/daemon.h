@@ -34,6 +34,7 @@ public:
     std::string publish_endpoint() const { return "ipc://" + (dir_ / "publish").string(); }
     std::string snapshot_endpoint() const { return "ipc://" + (dir_ / "snapshot").string(); }
     std::filesystem::path log_path() const { return dir_ / "daemon.log"; }
+    pid_t pid() const { return pid_; }
     std::string log() const;
 
 private:

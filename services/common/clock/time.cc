@@ -42,13 +42,21 @@ std::string format_utc(TimePoint t) {
     const sys_days day = std::chrono::floor<days>(t);
     const year_month_day ymd{day};
     const std::chrono::hh_mm_ss hms{t - day};
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02ld:%02ld:%02lldZ",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
-                  static_cast<long>(hms.minutes().count()),
-                  static_cast<long long>(hms.seconds().count()));
-    return buf.data();
+    // Hand-formatted: this runs for every sitrep (default submission ids).
+    std::string out = "0000-00-00T00:00:00Z";
+    const auto put = [&out](std::size_t at, long value, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        }
+    };
+    put(0, static_cast<int>(ymd.year()), 4);
+    put(5, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
+    put(8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
+    put(11, static_cast<long>(hms.hours().count()), 2);
+    put(14, static_cast<long>(hms.minutes().count()), 2);
+    put(17, static_cast<long>(hms.seconds().count()), 2);
+    return out;
 }
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {

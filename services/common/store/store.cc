@@ -127,7 +127,10 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
     std::unique_ptr<Store> store(new Store(db));
     sqlite3_busy_timeout(db, 2000);
     for (const char* sql :
-         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+          // Checkpoint the WAL into the database every 64 MiB rather than 4 MiB: fewer
+          // checkpoint fsyncs on the commit path, same durability.
+          "PRAGMA wal_autocheckpoint=16384"}) {
         if (auto r = store->exec(sql); !r) {
             return unexpected(std::move(r).error());
         }

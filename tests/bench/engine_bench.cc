@@ -1,0 +1,104 @@
+// Engine cost per sitrep (site result + node roll-up, no I/O) against decoding the same
+// sitrep from protobuf (SubmitRequest parse + codec), measured side by side in one run.
+// Target (SPEC §8): ratio evaluate / decode <= 1.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "bench_sitreps.h"
+#include "common/codec/codec.h"
+#include "common/config/loader.h"
+#include "engine/engine.h"
+#include "opel/v1/request.pb.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace opel;
+
+constexpr int sites = 100;
+
+engine::EngineConfig load() {
+    const fs::path dir = fs::temp_directory_path() / "opel-engine-bench";
+    auto loaded = config::load_config(bench::write_config(dir, sites, false));
+    if (!loaded) {
+        std::cerr << loaded.error().front().to_string() << '\n';
+        std::exit(1);
+    }
+    return std::move(loaded->engine);
+}
+
+std::string encoded(const engine::Sitrep& s) {
+    v1::SubmitRequest r;
+    *r.mutable_sitrep() = codec::to_proto(s);
+    return r.SerializeAsString();
+}
+
+void BM_DecodeSitrep(benchmark::State& state) {
+    const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
+    const std::string bytes = encoded(bench::acute_sitrep(bench::site_id(0), t0, 0.5));
+    for (auto _ : state) {
+        v1::SubmitRequest r;
+        r.ParseFromString(bytes);
+        auto s = codec::from_proto(r.sitrep());
+        benchmark::DoNotOptimize(s);
+    }
+    state.SetLabel(std::to_string(bytes.size()) + " bytes");
+}
+BENCHMARK(BM_DecodeSitrep);
+
+void BM_EvaluateSitrep(benchmark::State& state) {
+    engine::Engine engine(load(), engine::EngineOptions{false});
+    const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
+    // A ring of prepared sitreps: every site, pressures cycling so levels change.
+    std::vector<engine::Sitrep> ring;
+    for (int k = 0; k < 4 * sites; ++k) {
+        ring.push_back(bench::acute_sitrep(bench::site_id(k % sites), t0, (k / sites) * 0.3));
+    }
+    std::size_t i = 0;
+    std::int64_t minute = 0;
+    for (auto _ : state) {
+        engine::Sitrep& s = ring[i];
+        s.as_at = t0 + std::chrono::minutes(minute);
+        auto out = engine.submit(s, std::nullopt);
+        benchmark::DoNotOptimize(out);
+        if (++i == ring.size()) {
+            i = 0;
+        }
+        if (i % sites == 0) {
+            ++minute;
+        }
+    }
+}
+BENCHMARK(BM_EvaluateSitrep);
+
+// Collects each benchmark's time per iteration so main can print the ratio.
+class RatioReporter : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        for (const Run& r : runs) {
+            times_[r.benchmark_name()] = r.GetAdjustedCPUTime();
+        }
+    }
+    std::map<std::string, double> times_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    RatioReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    const double decode = reporter.times_["BM_DecodeSitrep"];
+    const double evaluate = reporter.times_["BM_EvaluateSitrep"];
+    if (decode > 0 && evaluate > 0) {
+        std::printf(
+            "\nRESULT engine: evaluate %.0f ns/sitrep, protobuf decode %.0f ns/sitrep, "
+            "ratio %.2f (target <= 1)\n",
+            evaluate, decode, evaluate / decode);
+    }
+    return 0;
+}

@@ -1,0 +1,666 @@
+// System benchmarks of opel-escalatord, each figure printed next to a baseline measured in
+// the same run (SPEC §8, issue "Benchmarks"). The programs are real clients of the public
+// interfaces: ZeroMQ submit/publish/snapshot against the real daemon binary.
+//
+//   opel_bench ingest    durable sitreps/s (1, 4, 16 pipelined clients) vs a raw ROUTER
+//   opel_bench latency   submit->ACCEPTED and submit->alert vs raw round trip, fixed rate
+//   opel_bench scale     100 / 1,000 / 10,000 sites: throughput ratio and peak RSS
+//   opel_bench fanout    1 / 100 / 1,000 subscribers: delivered/expected and lag p99
+//   opel_bench restart   start-to-serving with 1M and 10M stored sitreps
+//   opel_bench raw-server ENDPOINT   (internal) the baseline ROUTER: replies, no work
+//
+// Every line starting "RESULT" is a figure; tools/dev/bench collects them.
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "bench_sitreps.h"
+#include "common/codec/codec.h"
+#include "common/zmq/client.h"
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/reply.pb.h"
+#include "opel/v1/request.pb.h"
+#include "support/daemon.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace opel;
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration;
+
+constexpr const char* t0_text = "2026-01-13T08:00:00Z";
+const TimePoint t0 = *parse_rfc3339(t0_text);
+std::string self_path;
+
+double seconds_since(Clock::time_point start) {
+    return duration<double>(Clock::now() - start).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) {
+        return 0;
+    }
+    std::sort(v.begin(), v.end());
+    const auto index = static_cast<std::size_t>(p / 100 * static_cast<double>(v.size() - 1));
+    return v[index];
+}
+
+std::string encoded(const engine::Sitrep& s) {
+    v1::SubmitRequest r;
+    *r.mutable_sitrep() = codec::to_proto(s);
+    return r.SerializeAsString();
+}
+
+// `count` sitreps cycling over `sites`, as_at increasing per site within the last hours
+// before T0 (fresh: none is stale on arrival), pressure cycling so levels move.
+std::vector<std::string> ingest_payloads(int sites, int count) {
+    std::vector<std::string> out;
+    out.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        const int round = i / sites;
+        const double pressure = std::array<double, 4>{0.1, 0.4, 0.9, 0.4}[round % 4];
+        out.push_back(encoded(bench::acute_sitrep(
+            bench::site_id(i % sites), t0 - std::chrono::hours(4) + Duration(round), pressure)));
+    }
+    return out;
+}
+
+// A fresh working directory per run.
+fs::path workdir(const std::string& name) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("opel-bench-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+struct LoadResult {
+    double seconds = 0;
+    int ok = 0;
+    int failed = 0;
+};
+
+// `clients` DEALER threads share `payloads`; payload i goes to client (i % sites) % clients
+// so each site's sitreps leave one connection in order. Each client keeps at most `window`
+// requests outstanding.
+LoadResult run_load(zmq::context_t& context, const std::string& endpoint,
+                    const std::vector<std::string>& payloads, int clients, int window,
+                    bool check_accepted, int sites = 100) {
+    std::atomic<int> ok{0};
+    std::atomic<int> failed{0};
+    const auto start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+            net::RequestClient client(context, endpoint);
+            std::vector<std::size_t> mine;
+            for (std::size_t i = 0; i < payloads.size(); ++i) {
+                if (static_cast<int>(i % static_cast<std::size_t>(sites)) % clients == c) {
+                    mine.push_back(i);
+                }
+            }
+            std::size_t next = 0;
+            int outstanding = 0;
+            while (next < mine.size() || outstanding > 0) {
+                while (outstanding < window && next < mine.size()) {
+                    client.send(payloads[mine[next++]]);
+                    ++outstanding;
+                }
+                auto reply = client.receive(std::chrono::seconds(30));
+                if (!reply) {
+                    failed += outstanding;
+                    return;
+                }
+                --outstanding;
+                v1::SubmitReply r;
+                if (!check_accepted ||
+                    (r.ParseFromString(*reply) && r.status() == v1::SUBMIT_STATUS_ACCEPTED)) {
+                    ++ok;
+                } else if (failed++ == 0) {
+                    std::fprintf(
+                        stderr, "first failure: %s %s %s\n",
+                        v1::SubmitStatus_Name(r.status()).c_str(), r.submission_id().c_str(),
+                        r.errors_size() > 0 ? r.errors(0).message().c_str() : r.message().c_str());
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    return {seconds_since(start), ok, failed};
+}
+
+// The baseline server: a ROUTER that answers every request at once with no work.
+int raw_server(const std::string& endpoint) {
+    zmq::context_t context;
+    zmq::socket_t router(context, zmq::socket_type::router);
+    router.set(zmq::sockopt::linger, 0);
+    router.bind(endpoint);
+    static volatile std::sig_atomic_t stop = 0;
+    std::signal(SIGTERM, [](int) { stop = 1; });
+    const std::string reply = "ok";
+    while (stop == 0) {
+        try {
+            zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+            if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) <= 0) {
+                continue;
+            }
+            std::vector<zmq::message_t> frames;
+            while (zmq::recv_multipart(router, std::back_inserter(frames),
+                                       zmq::recv_flags::dontwait)) {
+                frames.back().rebuild(reply.data(), reply.size());
+                zmq::send_multipart(router, frames);
+                frames.clear();
+            }
+        } catch (const zmq::error_t&) {
+            // EINTR: the stop signal arrived; the loop condition ends it.
+        }
+    }
+    return 0;
+}
+
+// A raw server child process, killed on destruction.
+class RawServer {
+public:
+    explicit RawServer(const std::string& endpoint) {
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execl(self_path.c_str(), self_path.c_str(), "raw-server", endpoint.c_str(), nullptr);
+            ::_exit(127);
+        }
+        // Ready when it answers.
+        zmq::context_t context;
+        for (int i = 0; i < 100; ++i) {
+            net::RequestClient c(context, endpoint);
+            if (c.request("ping", std::chrono::milliseconds(100), 0)) {
+                return;
+            }
+        }
+    }
+    ~RawServer() {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    RawServer(const RawServer&) = delete;
+    RawServer& operator=(const RawServer&) = delete;
+
+private:
+    pid_t pid_ = -1;
+};
+
+std::unique_ptr<testing::Daemon> start_daemon(const fs::path& dir, const fs::path& config,
+                                              std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--config", config.string(), "--clock-start",
+                                     t0_text,    "--log-level",   "info"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto daemon = std::make_unique<testing::Daemon>(dir, args);
+    if (!daemon->start(std::chrono::seconds(120))) {
+        std::cerr << "daemon did not start:\n" << daemon->log();
+        std::exit(1);
+    }
+    return daemon;
+}
+
+// The daemon's own account of where the time went (logged when it stops).
+std::string time_breakdown(const std::string& log) {
+    const std::regex re(R"(time \(ms\): ([^;]*); (\d+) commits)");
+    std::smatch m;
+    if (!std::regex_search(log, m, re)) {
+        return "(no breakdown in the log: " + log.substr(log.size() > 300 ? log.size() - 300 : 0) +
+               ")";
+    }
+    return m[1].str() + " ms over " + m[2].str() + " commits";
+}
+
+long peak_rss_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return -1;
+}
+
+int ingest(int total, int window) {
+    zmq::context_t context;
+    const int sites = 100;
+    const auto payloads = ingest_payloads(sites, total);
+    std::printf("ingest: %d sitreps of %zu bytes, %d sites, window %d per client\n", total,
+                payloads[0].size(), sites, window);
+    for (const int clients : {1, 4, 16}) {
+        const fs::path dir = workdir("ingest");
+        LoadResult raw;
+        {
+            RawServer server("ipc://" + (dir / "raw").string());
+            raw = run_load(context, "ipc://" + (dir / "raw").string(), payloads, clients, window,
+                           false);
+        }
+        const fs::path config = bench::write_config(dir / "config", sites, false);
+        auto daemon = start_daemon(dir, config);
+        const LoadResult real =
+            run_load(context, daemon->submit_endpoint(), payloads, clients, window, true);
+        daemon->stop();
+        const double raw_rate = raw.ok / raw.seconds;
+        const double rate = real.ok / real.seconds;
+        std::printf(
+            "RESULT ingest clients=%d window=%d: daemon %.0f sitreps/s (%d accepted, %d "
+            "failed), raw ZeroMQ %.0f req/s, ratio %.3f (target >= 0.10); daemon time: %s\n",
+            clients, window, rate, real.ok, real.failed, raw_rate, rate / raw_rate,
+            time_breakdown(daemon->log()).c_str());
+        std::fflush(stdout);
+        fs::remove_all(dir);
+    }
+    return 0;
+}
+
+// Median duration of a one-row committed transaction (synchronous=FULL, WAL) in `dir`.
+double commit_ms(const fs::path& dir) {
+    sqlite3* db = nullptr;
+    sqlite3_open((dir / "commit-probe.db").c_str(), &db);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(x)", nullptr,
+                 nullptr, nullptr);
+    std::vector<double> ms;
+    for (int i = 0; i < 50; ++i) {
+        const auto start = Clock::now();
+        sqlite3_exec(db, "INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr);
+        ms.push_back(seconds_since(start) * 1000);
+    }
+    sqlite3_close(db);
+    return percentile(ms, 50);
+}
+
+// Sends `payloads` at `rate` per second from one DEALER; returns per-request round trips in
+// ms (replies matched in order) and the send time of each request.
+std::vector<double> paced(zmq::context_t& context, const std::string& endpoint,
+                          const std::vector<std::string>& payloads, double rate,
+                          std::vector<Clock::time_point>& sent_at) {
+    net::RequestClient client(context, endpoint);
+    sent_at.assign(payloads.size(), {});
+    std::vector<double> rtt;
+    std::size_t next = 0;
+    std::size_t received = 0;
+    const auto start = Clock::now();
+    while (received < payloads.size()) {
+        const auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                     duration<double>(static_cast<double>(next) / rate));
+        if (next < payloads.size() && Clock::now() >= due) {
+            sent_at[next] = Clock::now();
+            client.send(payloads[next++]);
+            continue;
+        }
+        const auto wait =
+            next < payloads.size()
+                ? std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()) +
+                      std::chrono::milliseconds(1)
+                : std::chrono::milliseconds(10000);
+        if (auto reply = client.receive(std::max(wait, std::chrono::milliseconds(0)))) {
+            rtt.push_back(duration<double, std::milli>(Clock::now() - sent_at[received]).count());
+            ++received;
+        } else if (next >= payloads.size()) {
+            break;  // 10 s without a reply
+        }
+    }
+    return rtt;
+}
+
+int latency(double rate, int count) {
+    zmq::context_t context;
+    const fs::path dir = workdir("latency");
+    // Every sitrep is a site's first: each one changes the site's status, so each has an alert.
+    std::vector<std::string> payloads;
+    for (int i = 0; i < count; ++i) {
+        payloads.push_back(encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
+    }
+    std::vector<Clock::time_point> sent;
+    std::vector<double> raw;
+    {
+        RawServer server("ipc://" + (dir / "raw").string());
+        raw = paced(context, "ipc://" + (dir / "raw").string(), payloads, rate, sent);
+    }
+    const fs::path config = bench::write_config(dir / "config", count, true);
+    auto daemon = start_daemon(dir, config);
+    std::vector<double> alert_ms;
+    std::atomic<bool> done{false};
+    std::atomic<bool> joined{false};
+    std::atomic<int> alerts{0};
+    std::vector<Clock::time_point> sent_daemon(payloads.size());
+    std::vector<std::atomic<std::int64_t>> alert_at(payloads.size());
+    std::thread subscriber([&] {
+        net::Subscriber sub(context, daemon->publish_endpoint(), {"alert/", "heartbeat"});
+        while (!done) {
+            auto m = sub.receive(std::chrono::milliseconds(100));
+            v1::Publication pub;
+            if (!m || !pub.ParseFromString(m->second)) {
+                continue;
+            }
+            joined = true;  // the first heartbeat proves the subscription is live
+            if (pub.has_alert() && pub.alert().result().kind() == "site") {
+                const int i = std::stoi(pub.alert().node_id().substr(1));
+                alert_at[static_cast<std::size_t>(i)] = Clock::now().time_since_epoch().count();
+                ++alerts;
+            }
+        }
+    });
+    const auto wait_until = [](const std::function<bool()>& condition, std::chrono::seconds limit) {
+        const auto deadline = Clock::now() + limit;
+        while (!condition() && Clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    };
+    wait_until([&] { return joined.load(); }, std::chrono::seconds(10));
+    const std::vector<double> accepted =
+        paced(context, daemon->submit_endpoint(), payloads, rate, sent_daemon);
+    wait_until([&] { return alerts.load() >= count; }, std::chrono::seconds(10));
+    done = true;
+    subscriber.join();
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        if (alert_at[i] != 0) {
+            alert_ms.push_back(duration<double, std::milli>(
+                                   Clock::time_point(Clock::duration(alert_at[i])) - sent_daemon[i])
+                                   .count());
+        }
+    }
+    daemon->stop();
+    const double commit = commit_ms(dir);
+    const auto show = [](const char* what, const std::vector<double>& v) {
+        std::printf("RESULT latency %s: p50 %.3f ms, p99 %.3f ms, max %.3f ms (n=%zu)\n", what,
+                    percentile(v, 50), percentile(v, 99), percentile(v, 100), v.size());
+    };
+    std::printf("latency: %d sitreps at %.0f/s\n", count, rate);
+    show("raw ZeroMQ round trip", raw);
+    show("submit->ACCEPTED", accepted);
+    show("submit->alert received", alert_ms);
+    const double target = 3 * percentile(raw, 50) + commit;
+    std::printf(
+        "RESULT latency target: median submit->alert %.3f ms vs 3 x raw p50 + one "
+        "commit (%.3f ms) = %.3f ms: %s\n",
+        percentile(alert_ms, 50), commit, target,
+        percentile(alert_ms, 50) <= target ? "met" : "MISSED");
+    fs::remove_all(dir);
+    return 0;
+}
+
+int scale(int total) {
+    zmq::context_t context;
+    double base = 0;
+    for (const int sites : {100, 1000, 10000}) {
+        const fs::path dir = workdir("scale");
+        const fs::path config = bench::write_config(dir / "config", sites, false);
+        const auto payloads = ingest_payloads(sites, total);
+        auto daemon = start_daemon(dir, config);
+        const LoadResult r =
+            run_load(context, daemon->submit_endpoint(), payloads, 4, 16, true, sites);
+        const long rss = peak_rss_kb(daemon->pid());
+        daemon->stop();
+        const double rate = r.ok / r.seconds;
+        if (sites == 100) {
+            base = rate;
+        }
+        std::printf(
+            "RESULT scale sites=%d: %.0f sitreps/s (%d failed), ratio to 100 sites %.2f "
+            "(target >= 0.9), peak RSS %.1f MB (target < 64 MB at 10,000)\n",
+            sites, rate, r.failed, rate / base, static_cast<double>(rss) / 1024);
+        std::fflush(stdout);
+        fs::remove_all(dir);
+    }
+    return 0;
+}
+
+int fanout(double rate, int count) {
+    for (const int subscribers : {1, 100, 1000}) {
+        zmq::context_t context;
+        context.set(zmq::ctxopt::max_sockets, 4096);
+        const fs::path dir = workdir("fanout");
+        const fs::path config = bench::write_config(dir / "config", 100, false);
+        auto daemon = start_daemon(dir, config);
+        std::vector<std::unique_ptr<zmq::socket_t>> subs;
+        for (int i = 0; i < subscribers; ++i) {
+            auto s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub);
+            s->set(zmq::sockopt::linger, 0);
+            s->set(zmq::sockopt::subscribe, "");
+            s->connect(daemon->publish_endpoint());
+            subs.push_back(std::move(s));
+        }
+        // Wait until every subscriber has a heartbeat (it has joined), bounded.
+        std::vector<std::uint64_t> received(static_cast<std::size_t>(subscribers), 0);
+        std::vector<std::uint64_t> last_seen(static_cast<std::size_t>(subscribers), 0);
+        std::vector<bool> joined(static_cast<std::size_t>(subscribers), false);
+        std::vector<zmq::pollitem_t> items;
+        for (auto& s : subs) {
+            items.push_back({s->handle(), 0, ZMQ_POLLIN, 0});
+        }
+        std::uint64_t first_seq = 0;
+        std::uint64_t final_seq = 0;
+        std::vector<double> lag_ms;
+        std::vector<Clock::time_point> sent_at(static_cast<std::size_t>(count));
+        const auto drain = [&](std::chrono::milliseconds timeout) {
+            if (zmq::poll(items, timeout) <= 0) {
+                return;
+            }
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                if ((items[i].revents & ZMQ_POLLIN) == 0) {
+                    continue;
+                }
+                std::vector<zmq::message_t> frames;
+                while (zmq::recv_multipart(*subs[i], std::back_inserter(frames),
+                                           zmq::recv_flags::dontwait)) {
+                    v1::Publication pub;
+                    if (frames.size() == 2 &&
+                        pub.ParseFromArray(frames[1].data(), static_cast<int>(frames[1].size()))) {
+                        joined[i] = true;
+                        if (!pub.has_heartbeat()) {
+                            last_seen[i] = pub.sequence();
+                            if (pub.sequence() > first_seq) {
+                                ++received[i];
+                            }
+                            if (i == 0 && pub.status().kind() == "site") {
+                                const std::string& sid = pub.status().submission_id();
+                                const auto at = sid.find('#');
+                                if (at != std::string::npos) {
+                                    const auto k = std::stoul(sid.substr(at + 1));
+                                    lag_ms.push_back(
+                                        duration<double, std::milli>(Clock::now() - sent_at[k])
+                                            .count());
+                                }
+                            }
+                        }
+                    }
+                    frames.clear();
+                }
+            }
+        };
+        const auto join_deadline = Clock::now() + std::chrono::seconds(30);
+        while (std::count(joined.begin(), joined.end(), true) < subscribers &&
+               Clock::now() < join_deadline) {
+            drain(std::chrono::milliseconds(100));
+        }
+        // Offered load from a sender thread; this thread keeps reading.
+        std::atomic<bool> sending{true};
+        std::thread sender([&] {
+            net::RequestClient client(context, daemon->submit_endpoint());
+            const auto start = Clock::now();
+            for (int k = 0; k < count; ++k) {
+                std::this_thread::sleep_until(start +
+                                              std::chrono::duration_cast<Clock::duration>(
+                                                  duration<double>(static_cast<double>(k) / rate)));
+                engine::Sitrep s = bench::acute_sitrep(bench::site_id(k % 100),
+                                                       t0 - std::chrono::hours(1) + Duration(k),
+                                                       (k / 100) % 2 == 0 ? 0.2 : 0.9);
+                s.submission_id = "fanout#" + std::to_string(k);
+                sent_at[static_cast<std::size_t>(k)] = Clock::now();
+                client.request(encoded(s), std::chrono::seconds(10), 0);
+            }
+            sending = false;
+        });
+        while (sending) {
+            drain(std::chrono::milliseconds(50));
+        }
+        sender.join();
+        net::RequestClient snap(context, daemon->snapshot_endpoint());
+        v1::Snapshot state;
+        state.ParseFromString(*snap.request("", std::chrono::seconds(10), 0));
+        final_seq = state.sequence();
+        const auto end_deadline = Clock::now() + std::chrono::seconds(20);
+        while (*std::min_element(last_seen.begin(), last_seen.end()) < final_seq &&
+               Clock::now() < end_deadline) {
+            drain(std::chrono::milliseconds(100));
+        }
+        daemon->stop();
+        const double expected = static_cast<double>(final_seq - first_seq);
+        const double worst =
+            static_cast<double>(*std::min_element(received.begin(), received.end()));
+        std::printf(
+            "RESULT fanout subscribers=%d: delivered/expected %.4f (worst subscriber %.0f "
+            "of %.0f; target 1.0) at %.0f sitreps/s, lag p99 %.2f ms (subscriber 0)\n",
+            subscribers, worst / expected, worst, expected, rate, percentile(lag_ms, 99));
+        std::fflush(stdout);
+        subs.clear();
+        fs::remove_all(dir);
+    }
+    return 0;
+}
+
+int restart(const std::vector<long>& sizes) {
+    zmq::context_t context;
+    for (const long rows : sizes) {
+        const fs::path dir = workdir("restart");
+        struct statvfs fsinfo {};
+        ::statvfs(dir.c_str(), &fsinfo);
+        const double free_gb =
+            static_cast<double>(fsinfo.f_bavail) * static_cast<double>(fsinfo.f_frsize) / 1e9;
+        const double need_gb = static_cast<double>(rows) * 900 / 1e9 * 1.5;
+        if (free_gb < need_gb) {
+            std::printf("RESULT restart rows=%ld: SKIPPED, %.1f GB free, needs about %.1f GB\n",
+                        rows, free_gb, need_gb);
+            continue;
+        }
+        const fs::path config = bench::write_config(dir / "config", 100, false);
+        {
+            // A real run first, so node state, results and idempotency keys exist.
+            auto daemon = start_daemon(dir, config);
+            run_load(context, daemon->submit_endpoint(), ingest_payloads(100, 2000), 4, 16, true);
+            daemon->stop();
+        }
+        // History: `rows` more stored sitreps, as the daemon stores them (sitrep + reply).
+        const auto seed_start = Clock::now();
+        sqlite3* db = nullptr;
+        sqlite3_open((dir / "opel.db").c_str(), &db);
+        sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
+        sqlite3_stmt* insert = nullptr;
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO sitreps (submission_id, site_id, as_at, received_at, "
+                           "status, sitrep, reply) VALUES (?, ?, ?, ?, 'accepted', ?, ?)",
+                           -1, &insert, nullptr);
+        v1::SubmitReply reply;
+        reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
+        for (long i = 0; i < rows; ++i) {
+            const std::string site = bench::site_id(static_cast<int>(i % 100));
+            const TimePoint at = t0 - std::chrono::hours(24 * 400) + Duration(i);
+            const std::string sitrep = encoded(bench::acute_sitrep(site, at, 0.3));
+            const std::string id = site + "@" + format_utc(at);
+            reply.set_submission_id(id);
+            reply.set_site_id(site);
+            reply.set_sequence(static_cast<std::uint64_t>(i));
+            const std::string reply_bytes = reply.SerializeAsString();
+            sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(insert, 2, site.data(), static_cast<int>(site.size()),
+                              SQLITE_TRANSIENT);
+            sqlite3_bind_int64(insert, 3, at.time_since_epoch().count());
+            sqlite3_bind_int64(insert, 4, at.time_since_epoch().count());
+            sqlite3_bind_blob(insert, 5, sitrep.data(), static_cast<int>(sitrep.size()),
+                              SQLITE_TRANSIENT);
+            sqlite3_bind_blob(insert, 6, reply_bytes.data(), static_cast<int>(reply_bytes.size()),
+                              SQLITE_TRANSIENT);
+            sqlite3_step(insert);
+            sqlite3_reset(insert);
+            if (i % 500000 == 499999) {
+                sqlite3_exec(db, "COMMIT; BEGIN", nullptr, nullptr, nullptr);
+            }
+        }
+        sqlite3_finalize(insert);
+        sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        const double seed_s = seconds_since(seed_start);
+        const double size_gb = static_cast<double>(fs::file_size(dir / "opel.db")) / 1e9;
+        // Measured: process start until the snapshot endpoint answers, twice (cold, warm).
+        std::vector<double> ready_s;
+        for (int run = 0; run < 2; ++run) {
+            const auto start = Clock::now();
+            auto daemon = start_daemon(dir, config);
+            ready_s.push_back(seconds_since(start));
+            daemon->stop();
+        }
+        std::printf(
+            "RESULT restart rows=%ld: start to serving %.3f s (first), %.3f s (second); "
+            "database %.2f GB (seeded in %.0f s)\n",
+            rows, ready_s[0], ready_s[1], size_gb, seed_s);
+        std::fflush(stdout);
+        fs::remove_all(dir);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    self_path = fs::canonical("/proc/self/exe").string();
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 2 && args[0] == "raw-server") {
+        return raw_server(args[1]);
+    }
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    const bool quick = std::getenv("OPEL_BENCH_QUICK") != nullptr;
+    const std::string mode = args.empty() ? "" : args[0];
+    if (mode == "ingest") {
+        return ingest(quick ? 5000 : 40000, 16);
+    }
+    if (mode == "latency") {
+        return latency(200, quick ? 400 : 2000);
+    }
+    if (mode == "scale") {
+        return scale(quick ? 5000 : 30000);
+    }
+    if (mode == "fanout") {
+        return fanout(100, quick ? 200 : 500);
+    }
+    if (mode == "restart") {
+        std::vector<long> sizes;
+        if (const char* env = std::getenv("OPEL_BENCH_RESTART_ROWS")) {
+            std::stringstream ss(env);
+            std::string item;
+            while (std::getline(ss, item, ',')) {
+                sizes.push_back(std::stol(item));
+            }
+        } else {
+            sizes = quick ? std::vector<long>{100000} : std::vector<long>{1000000, 10000000};
+        }
+        return restart(sizes);
+    }
+    std::cerr << "usage: opel_bench ingest|latency|scale|fanout|restart\n";
+    return 2;
+}
