@@ -36,7 +36,7 @@ std::string encoded(const engine::Sitrep& s) {
     return r.SerializeAsString();
 }
 
-void BM_DecodeSitrep(benchmark::State& state) {
+void bm_decode_sitrep(benchmark::State& state) {
     const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
     const std::string bytes = encoded(bench::acute_sitrep(bench::site_id(0), t0, 0.5));
     for (auto _ : state) {
@@ -47,15 +47,17 @@ void BM_DecodeSitrep(benchmark::State& state) {
     }
     state.SetLabel(std::to_string(bytes.size()) + " bytes");
 }
-BENCHMARK(BM_DecodeSitrep);
+BENCHMARK(bm_decode_sitrep);
 
-void BM_EvaluateSitrep(benchmark::State& state) {
+void bm_evaluate_sitrep(benchmark::State& state) {
     engine::Engine engine(load(), engine::EngineOptions{false});
     const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
     // A ring of prepared sitreps: every site, pressures cycling so levels change.
     std::vector<engine::Sitrep> ring;
+    ring.reserve(4 * sites);
     for (int k = 0; k < 4 * sites; ++k) {
-        ring.push_back(bench::acute_sitrep(bench::site_id(k % sites), t0, (k / sites) * 0.3));
+        ring.push_back(bench::acute_sitrep(bench::site_id(k % sites), t0,
+                                           static_cast<double>(k / sites) * 0.3));
     }
     std::size_t i = 0;
     std::int64_t minute = 0;
@@ -72,7 +74,7 @@ void BM_EvaluateSitrep(benchmark::State& state) {
         }
     }
 }
-BENCHMARK(BM_EvaluateSitrep);
+BENCHMARK(bm_evaluate_sitrep);
 
 // Collects each benchmark's time per iteration so main can print the ratio.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -92,8 +94,8 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     RatioReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
-    const double decode = reporter.times_["BM_DecodeSitrep"];
-    const double evaluate = reporter.times_["BM_EvaluateSitrep"];
+    const double decode = reporter.times_["bm_decode_sitrep"];
+    const double evaluate = reporter.times_["bm_evaluate_sitrep"];
     if (decode > 0 && evaluate > 0) {
         std::printf(
             "\nRESULT engine: evaluate %.0f ns/sitrep, protobuf decode %.0f ns/sitrep, "
