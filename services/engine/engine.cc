@@ -147,7 +147,6 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOu
         }
     }
     st.latest_as_at = as_at;
-    st.evaluation = std::move(eval);
     if (st.deadline) {
         deadlines_.erase({*st.deadline, site});
     }
@@ -164,18 +163,17 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOu
         st.deadline.reset();
     } else {
         deadlines_.insert({deadline, site});
-        if (st.evaluation->unknown) {
+        if (eval.unknown) {
             next = Status::unknown;
             st.hold = {};
         } else {
-            const HysteresisOutcome h =
-                apply_hysteresis(st.status, st.evaluation->level, st.evaluation->total, card.bands,
-                                 card.hysteresis, as_at, st.hold);
+            const HysteresisOutcome h = apply_hysteresis(
+                st.status, eval.level, eval.total, card.bands, card.hysteresis, as_at, st.hold);
             next = h.status;
             note = h.note;
         }
     }
-    build_site_result(site, sitrep, note);
+    build_site_result(site, sitrep, eval, out.submission_id, note);
     set_status(site, next, as_at, out.events);
 
     // Declared vs computed: an event when a (declared, computed) disagreement first appears
@@ -205,16 +203,13 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOu
     recompute_ancestors({site}, now, out.results, out.events);
 }
 
-void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const std::string& note) {
+void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
+                               const std::string& submission_id, const std::string& note) {
     const ModelNode& node = model_.node(site);
     const ActionCard& card = *node.card;
-    NodeState& st = states_[site];
-    const CardEvaluation& eval = *st.evaluation;
-    NodeResult& r = st.result;
+    NodeResult& r = states_[site].result;
     r.as_at = sitrep.as_at;
-    r.submission_id = sitrep.submission_id.empty()
-                          ? sitrep.site_id + "@" + format_utc(*sitrep.as_at)
-                          : sitrep.submission_id;
+    r.submission_id = submission_id;
     r.comment = sitrep.comment;
     r.declared_level = sitrep.declared_level.value_or(0);
     r.declared_reason = sitrep.declared_reason;
@@ -484,7 +479,6 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     st.latest_as_at = snapshot.latest_as_at;
     st.deadline = snapshot.deadline;
     st.reported_mismatch = snapshot.reported_mismatch;
-    st.evaluation.reset();
     if (n.config.kind == NodeKind::site) {
         OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
         st.carried = std::move(snapshot.carried);

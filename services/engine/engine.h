@@ -109,13 +109,13 @@ private:
         std::optional<TimePoint> latest_as_at;
         std::optional<TimePoint> deadline;
         std::vector<std::optional<CarriedValue>> carried;
-        std::optional<CardEvaluation> evaluation;
         std::optional<std::pair<int, Status>> reported_mismatch;
     };
 
     void apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out);
     MeasureValues measure_values(const Sitrep& sitrep) const;
-    void build_site_result(NodeIndex site, const Sitrep& sitrep, const std::string& note);
+    void build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
+                           const std::string& submission_id, const std::string& note);
     void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);
     void recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events);
     void recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,

@@ -99,15 +99,33 @@ std::string describe(const NodeResult& r) {
     return out.str();
 }
 
-std::string run(const std::vector<Sitrep>& stream, bool twice) {
-    EngineConfig config = opel::testing::small_config();
-    config.cards[0].hysteresis = {1, std::chrono::minutes{90}, std::chrono::minutes{20}};
-    config.nodes[3].deescalation_margin = 5;
-    Engine engine(std::move(config));
+struct RunOptions {
+    bool twice = false;             // submit every sitrep twice (the second is a duplicate)
+    std::size_t restart_every = 0;  // rebuild the engine from snapshots every N sitreps
+};
+
+// Runs `stream` on the small config with hysteresis and a node margin, and logs every
+// result and event, so two runs can be compared line by line.
+std::string run(const std::vector<Sitrep>& stream, RunOptions options = {}) {
+    const auto make = [] {
+        EngineConfig config = opel::testing::small_config();
+        config.cards[0].hysteresis = {1, std::chrono::minutes{90}, std::chrono::minutes{20}};
+        config.nodes[3].deescalation_margin = 5;
+        return std::make_unique<Engine>(std::move(config));
+    };
+    std::unique_ptr<Engine> engine = make();
     std::ostringstream log;
-    for (const Sitrep& s : stream) {
-        for (int k = 0; k < (twice ? 2 : 1); ++k) {
-            const SubmitOutcome out = engine.submit(s, std::nullopt);
+    for (std::size_t i = 0; i < stream.size(); ++i) {
+        if (options.restart_every != 0 && i % options.restart_every == 0) {
+            std::unique_ptr<Engine> next = make();
+            for (NodeIndex n = 0; n < engine->model().node_count(); ++n) {
+                next->restore(n, engine->snapshot(n));
+            }
+            next->restore_now(engine->now());
+            engine = std::move(next);
+        }
+        for (int k = 0; k < (options.twice ? 2 : 1); ++k) {
+            const SubmitOutcome out = engine->submit(stream[i], std::nullopt);
             if (out.status == SubmitStatus::duplicate) {
                 EXPECT_TRUE(out.events.empty());
                 continue;
@@ -127,7 +145,7 @@ TEST(StreamProperty, SameStreamGivesIdenticalResults) {
     for (const std::uint32_t seed : seeds) {
         SCOPED_TRACE("seed " + std::to_string(seed));
         const auto stream = random_stream(seed, 300);
-        EXPECT_EQ(run(stream, false), run(stream, false));
+        EXPECT_EQ(run(stream), run(stream));
     }
 }
 
@@ -135,45 +153,15 @@ TEST(StreamProperty, ResubmittingEverySitrepChangesNothing) {
     for (const std::uint32_t seed : seeds) {
         SCOPED_TRACE("seed " + std::to_string(seed));
         const auto stream = random_stream(seed, 300);
-        EXPECT_EQ(run(stream, false), run(stream, true));
+        EXPECT_EQ(run(stream), run(stream, {.twice = true}));
     }
-}
-
-// Runs `stream`, restarting the engine from snapshots every `restart_every` sitreps (0 =
-// never), and logs every result and event.
-std::string run_with_restarts(const std::vector<Sitrep>& stream, std::size_t restart_every) {
-    auto make = [] {
-        EngineConfig config = opel::testing::small_config();
-        config.cards[0].hysteresis = {1, std::chrono::minutes{90}, std::chrono::minutes{20}};
-        return std::make_unique<Engine>(std::move(config));
-    };
-    std::unique_ptr<Engine> engine = make();
-    std::ostringstream log;
-    for (std::size_t i = 0; i < stream.size(); ++i) {
-        if (restart_every != 0 && i % restart_every == 0) {
-            std::unique_ptr<Engine> next = make();
-            for (NodeIndex n = 0; n < engine->model().node_count(); ++n) {
-                next->restore(n, engine->snapshot(n));
-            }
-            next->restore_now(engine->now());
-            engine = std::move(next);
-        }
-        const SubmitOutcome out = engine->submit(stream[i], std::nullopt);
-        for (const NodeResult& r : out.results) {
-            log << describe(r) << '\n';
-        }
-        for (const Event& e : out.events) {
-            log << to_string(e.kind) << ' ' << e.transition_id << '\n';
-        }
-    }
-    return log.str();
 }
 
 TEST(StreamProperty, RestartFromSnapshotsEqualsNoRestart) {
     for (const std::uint32_t seed : seeds) {
         SCOPED_TRACE("seed " + std::to_string(seed));
         const auto stream = random_stream(seed, 300);
-        EXPECT_EQ(run_with_restarts(stream, 0), run_with_restarts(stream, 7));
+        EXPECT_EQ(run(stream), run(stream, {.restart_every = 7}));
     }
 }
 

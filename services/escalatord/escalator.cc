@@ -334,6 +334,13 @@ Publication Escalator::heartbeat() const {
     return {"heartbeat", serialize(pub)};
 }
 
+std::string Escalator::snapshot_framing_error(std::size_t payload_frames) const {
+    v1::Snapshot snapshot;
+    snapshot.set_sequence(sequence_);
+    snapshot.set_error("expected exactly one payload frame, got " + std::to_string(payload_frames));
+    return serialize(snapshot);
+}
+
 std::string Escalator::snapshot(std::string_view request_bytes) const {
     v1::SnapshotRequest request;
     v1::Snapshot snapshot;

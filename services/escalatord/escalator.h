@@ -93,6 +93,8 @@ public:
     // Answers a snapshot request (serialized opel.v1.SnapshotRequest) with a serialized
     // opel.v1.Snapshot consistent with sequence().
     std::string snapshot(std::string_view request) const;
+    // The Snapshot naming a request the transport could not frame.
+    std::string snapshot_framing_error(std::size_t payload_frames) const;
 
     std::uint64_t sequence() const { return sequence_; }
     const Counters& counters() const { return counters_; }

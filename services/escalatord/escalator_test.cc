@@ -229,7 +229,11 @@ TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {
     EXPECT_EQ(ids, (std::vector<std::string>{"loc", "S1", "S2"}));
     v1::Snapshot bad;
     ASSERT_TRUE(bad.ParseFromString(escalator_->snapshot("\xff\xff")));
-    EXPECT_FALSE(bad.error().empty());
+    EXPECT_EQ(bad.error(), "not an opel.v1.SnapshotRequest (2 bytes)");
+    EXPECT_EQ(bad.results_size(), 0);
+    v1::Snapshot framed;
+    ASSERT_TRUE(framed.ParseFromString(escalator_->snapshot_framing_error(2)));
+    EXPECT_EQ(framed.error(), "expected exactly one payload frame, got 2");
 }
 
 }  // namespace

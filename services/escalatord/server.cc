@@ -166,11 +166,10 @@ void Server::on_snapshot() {
             break;
         }
         Envelope request = split(std::move(frames));
-        const std::string_view body =
-            request.body.size() == 1
-                ? std::string_view(request.body[0].data<char>(), request.body[0].size())
-                : std::string_view("\xff");  // undecodable: answered with an error
-        reply(snapshot_.socket(), request, escalator_.snapshot(body));
+        reply(snapshot_.socket(), request,
+              request.body.size() == 1 ? escalator_.snapshot(std::string_view(
+                                             request.body[0].data<char>(), request.body[0].size()))
+                                       : escalator_.snapshot_framing_error(request.body.size()));
     }
     snapshot_.after_send();
 }

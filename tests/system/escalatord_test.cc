@@ -477,7 +477,6 @@ TEST_F(EscalatordTest, SigtermStopsCleanly) {
 }
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {
-    daemon_ = std::make_unique<Daemon>(dir_, std::vector<std::string>{});
     Daemon remote(dir_, {"--submit", "tcp://0.0.0.0:0"});
     EXPECT_FALSE(remote.start(10s));
     EXPECT_NE(remote.log().find("refusing to listen on non-loopback endpoint tcp://0.0.0.0:0"),

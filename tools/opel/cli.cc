@@ -107,16 +107,17 @@ std::optional<Endpoints> endpoints(const Args& args, std::ostream& err) {
     return out;
 }
 
-std::optional<long> positive_number(const Args& args, const std::string& flag, long fallback,
-                                    std::ostream& err) {
+std::optional<long> number_flag(const Args& args, const std::string& flag, long fallback,
+                                std::ostream& err, long minimum) {
     const auto text = args.value(flag);
     if (!text) {
         return fallback;
     }
     char* end = nullptr;
     const long value = std::strtol(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || value <= 0) {
-        err << "--" << flag << " must be a positive whole number, got '" << *text << "'\n";
+    if (text->empty() || *end != '\0' || value < minimum) {
+        err << "--" << flag << " must be a whole number of at least " << minimum << ", got '"
+            << *text << "'\n";
         return std::nullopt;
     }
     return value;

@@ -52,9 +52,10 @@ inline const std::vector<std::string> endpoint_flags = {"submit-endpoint", "publ
                                                         "snapshot-endpoint", "config"};
 std::optional<Endpoints> endpoints(const Args& args, std::ostream& err);
 
-// A positive integer flag value, or an error message.
-std::optional<long> positive_number(const Args& args, const std::string& flag, long fallback,
-                                    std::ostream& err);
+// A whole-number flag value of at least `minimum` (`fallback` when the flag is absent);
+// nullopt after printing why when it is not one.
+std::optional<long> number_flag(const Args& args, const std::string& flag, long fallback,
+                                std::ostream& err, long minimum = 1);
 
 // Loads the configuration; on failure prints every error to `err` and returns nullopt.
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,

@@ -1,9 +1,7 @@
 // opel evaluate: run sitreps through the engine offline (stream time), the card author's
 // workbench. The same engine library as opel-escalatord, so results cannot differ.
-#include <fstream>
-#include <iomanip>
+#include <algorithm>
 #include <iostream>
-#include <sstream>
 
 #include "cli.h"
 #include "common/codec/codec.h"

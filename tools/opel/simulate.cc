@@ -153,10 +153,10 @@ int simulate_main(const std::vector<std::string>& argv) {
         std::cout << help;
         return exit_ok;
     }
-    const auto speed = positive_number(args, "speed", 1, std::cerr);
-    const auto days = positive_number(args, "days", 1, std::cerr);
-    const auto seed = positive_number(args, "seed", 1, std::cerr);
-    const auto interval = positive_number(args, "interval-minutes", 120, std::cerr);
+    const auto speed = number_flag(args, "speed", 1, std::cerr);
+    const auto days = number_flag(args, "days", 1, std::cerr);
+    const auto seed = number_flag(args, "seed", 1, std::cerr);
+    const auto interval = number_flag(args, "interval-minutes", 120, std::cerr);
     if (!speed || !days || !seed || !interval || !args.positional().empty()) {
         return exit_usage;
     }

@@ -41,7 +41,7 @@ int status_main(const std::vector<std::string>& argv) {
         std::cout << help;
         return exit_ok;
     }
-    const auto timeout = positive_number(args, "timeout-ms", 5000, std::cerr);
+    const auto timeout = number_flag(args, "timeout-ms", 5000, std::cerr);
     if (!timeout || !args.positional().empty()) {
         return exit_usage;
     }

@@ -114,10 +114,8 @@ int submit_main(const std::vector<std::string>& argv) {
         std::cerr << "opel submit: give either --file or --site/--as-at/--measure\n\n" << help;
         return exit_usage;
     }
-    const auto timeout = positive_number(args, "timeout-ms", 5000, std::cerr);
-    const auto retries = args.value("retries") == std::optional<std::string>("0")
-                             ? std::optional<long>(0)
-                             : positive_number(args, "retries", 3, std::cerr);
+    const auto timeout = number_flag(args, "timeout-ms", 5000, std::cerr);
+    const auto retries = number_flag(args, "retries", 3, std::cerr, 0);
     if (!timeout || !retries) {
         return exit_usage;
     }

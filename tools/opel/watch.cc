@@ -79,7 +79,6 @@ public:
             return false;
         }
         last_ = snapshot->sequence();
-        synchronised_ = true;
         if (!show) {
             return true;
         }
@@ -202,7 +201,6 @@ private:
     bool json_;
     net::Subscriber subscriber_;
     std::uint64_t last_ = 0;
-    bool synchronised_ = false;
 };
 
 }  // namespace
@@ -228,11 +226,11 @@ int watch_main(const std::vector<std::string>& argv) {
     filter.status = kind != "alert";
     filter.alert = kind != "status";
     filter.node = args.value("node").value_or("");
-    const auto min_level = positive_number(args, "min-level", 1, std::cerr);
+    const auto min_level = number_flag(args, "min-level", 1, std::cerr);
     const auto count =
-        args.has("count") ? positive_number(args, "count", 0, std::cerr) : std::optional<long>(0);
-    const auto seconds = args.has("seconds") ? positive_number(args, "seconds", 0, std::cerr)
-                                             : std::optional<long>(0);
+        args.has("count") ? number_flag(args, "count", 0, std::cerr) : std::optional<long>(0);
+    const auto seconds =
+        args.has("seconds") ? number_flag(args, "seconds", 0, std::cerr) : std::optional<long>(0);
     if (!min_level || !count || !seconds || *min_level > 4 || !args.positional().empty()) {
         if (min_level && *min_level > 4) {
             std::cerr << "opel watch: --min-level must be 1-4\n";
