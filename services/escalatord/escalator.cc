@@ -33,6 +33,31 @@ std::string unavailable_reply(const std::string& submission_id, const std::strin
     return serialize(reply);
 }
 
+// The sequence number stage() gives the site's own result in `outcome` (the last result for
+// the site: a staleness tick may come first), or none when there is none (LATE).
+std::optional<std::uint64_t> site_result_sequence(const engine::SubmitOutcome& outcome,
+                                                  std::string_view site_id,
+                                                  std::uint64_t first_sequence) {
+    std::optional<std::uint64_t> found;
+    for (std::size_t k = 0; k < outcome.results.size(); ++k) {
+        if (outcome.results[k].node_id == site_id) {
+            found = first_sequence + k;
+        }
+    }
+    return found;
+}
+
+// The original reply of a stored submission: the stored reply with its site result put back.
+v1::SubmitReply stored_reply(const store::StoredReply& stored) {
+    v1::SubmitReply reply;
+    reply.ParseFromString(stored.reply);
+    v1::Publication publication;
+    if (stored.result && publication.ParseFromString(*stored.result) && publication.has_status()) {
+        *reply.mutable_result() = std::move(*publication.mutable_status());
+    }
+    return reply;
+}
+
 }  // namespace
 
 // One batch's staged rows and outputs; applied to the store in one transaction.
@@ -82,18 +107,11 @@ store::StoreResult<store::Done> Escalator::restore() {
         engine_->restore(*index, codec::from_proto(state));
         ++restored;
     }
-    auto sequence = store_.meta("sequence");
+    auto sequence = store_.last_sequence();
     if (!sequence) {
         return unexpected(std::move(sequence).error());
     }
-    sequence_ = static_cast<std::uint64_t>(sequence->value_or(0));
-    auto now = store_.meta("engine_now");
-    if (!now) {
-        return unexpected(std::move(now).error());
-    }
-    if (*now) {
-        engine_->restore_now(TimePoint{Duration{**now}});
-    }
+    sequence_ = *sequence;
     log_.info("restored {} node states, sequence {}", restored, sequence_);
     return store::Done{};
 }
@@ -149,14 +167,6 @@ bool Escalator::write(Pending& p) {
     for (const engine::NodeIndex i : p.changed) {
         const std::string state = serialize(codec::to_proto(engine_->snapshot(i)));
         if (!check(store_.put_node_state(engine_->model().node(i).config.id, state))) {
-            return false;
-        }
-    }
-    if (!check(store_.put_meta("sequence", static_cast<std::int64_t>(p.sequence)))) {
-        return false;
-    }
-    if (const auto now = engine_->now()) {
-        if (!check(store_.put_meta("engine_now", now->time_since_epoch().count()))) {
             return false;
         }
     }
@@ -224,24 +234,22 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         const std::string sid = sitrep->effective_submission_id();
         p.submission_ids[i] = sid;
         counters_.decode_ns += watch.lap();
-        std::optional<std::string> original;
+        std::optional<v1::SubmitReply> original;
         if (const auto in_batch = p.batch_replies.find(sid); in_batch != p.batch_replies.end()) {
-            original = in_batch->second;
+            original.emplace().ParseFromString(in_batch->second);
             p.durable[i] = true;  // the original is only real if this batch commits
         } else if (auto stored = store_.find_reply(sid); !stored) {
             p.failed = true;
             p.failure = stored.error().message;
             break;
-        } else {
-            original = *stored;
+        } else if (*stored) {
+            original = stored_reply(**stored);
         }
         counters_.dedupe_ns += watch.lap();
         if (original) {
-            v1::SubmitReply reply;
-            reply.ParseFromString(*original);
-            reply.set_original_status(reply.status());
-            reply.set_status(v1::SUBMIT_STATUS_DUPLICATE);
-            p.replies[i] = serialize(reply);
+            original->set_original_status(original->status());
+            original->set_status(v1::SUBMIT_STATUS_DUPLICATE);
+            p.replies[i] = serialize(*original);
             ++counters_.duplicate;
             continue;
         }
@@ -253,13 +261,18 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
             ++counters_.rejected;
             continue;
         }
+        const std::uint64_t first_sequence = p.sequence + 1;
         stage(p, outcome);
-        p.replies[i] = serialize(codec::to_reply(outcome, sitrep->site_id, p.sequence));
+        v1::SubmitReply reply = codec::to_reply(outcome, sitrep->site_id, p.sequence);
+        p.replies[i] = serialize(reply);
         p.durable[i] = true;
         p.batch_replies.emplace(sid, p.replies[i]);
+        // The stored reply leaves out the site result: its results row holds it.
+        reply.clear_result();
         p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now,
                              outcome.status == engine::SubmitStatus::late ? "late" : "accepted",
-                             serialize(request.sitrep()), p.replies[i]});
+                             serialize(request.sitrep()), serialize(reply),
+                             site_result_sequence(outcome, sitrep->site_id, first_sequence)});
         ++(outcome.status == engine::SubmitStatus::late ? counters_.late : counters_.accepted);
         counters_.encode_ns += watch.lap();
     }

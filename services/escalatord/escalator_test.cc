@@ -107,6 +107,9 @@ TEST_F(EscalatorTest, DuplicateGetsTheOriginalReplyAndHasNoEffect) {
     EXPECT_EQ(dup.status(), v1::SUBMIT_STATUS_DUPLICATE);
     EXPECT_EQ(dup.original_status(), v1::SUBMIT_STATUS_ACCEPTED);
     EXPECT_EQ(dup.sequence(), first.sequence());
+    // The same reply again, site result included (rebuilt from its stored results row).
+    ASSERT_TRUE(dup.has_result());
+    EXPECT_EQ(dup.result().SerializeAsString(), first.result().SerializeAsString());
     EXPECT_TRUE(again.publications.empty());
     EXPECT_EQ(*store_->count("sitreps"), 1);
 }
@@ -116,6 +119,8 @@ TEST_F(EscalatorTest, DuplicateInsideOneBatchIsDetected) {
     const auto out = submit({r, r});
     EXPECT_EQ(reply_of(out.replies[0]).status(), v1::SUBMIT_STATUS_ACCEPTED);
     EXPECT_EQ(reply_of(out.replies[1]).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(reply_of(out.replies[1]).result().SerializeAsString(),
+              reply_of(out.replies[0]).result().SerializeAsString());
 }
 
 TEST_F(EscalatorTest, RejectedSitrepNamesEveryErrorAndStoresNothing) {

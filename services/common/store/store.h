@@ -5,12 +5,22 @@
 //
 // Tables
 //   sitreps      every accepted or late sitrep: submission_id (unique), site, as_at, status,
-//                the sitrep and the reply that was sent (for DUPLICATE)
-//   results      every published node result, by publisher sequence
-//   events       every published event (alerts), by publisher sequence
+//                the sitrep, and the reply that was sent without its site result, which is
+//                the results row `result_sequence` (DUPLICATE rebuilds the reply from both,
+//                so the result is stored once, not twice)
+//   results      every published node result, by publisher sequence, indexed by time
+//   events       every published event (alerts), by publisher sequence, indexed by node and
+//                time
 //   node_state   the engine's current state per node (upserted): restart reads this, not
 //                the history
-//   meta         key/value: publisher sequence, engine time, schema version
+//   meta         key/value: schema version
+//
+// Cost model: a commit costs one fsync plus one WAL frame (a 4 KiB page) per B-tree page it
+// changes, so every index is paid on every commit. Appends by sequence share pages; an index
+// keyed by node first costs a page per node touched (a site and its four ancestors). That is
+// why results are indexed by time alone (a history query by node and time range scans the
+// range and filters), and why the publisher sequence is not a meta row rewritten on every
+// commit but the largest stored sequence (every published message has a row).
 #pragma once
 
 #include <cstdint>
@@ -56,7 +66,15 @@ struct SitrepRow {
     TimePoint received_at;
     std::string status;  // "accepted" or "late"
     std::string sitrep;  // serialized opel.v1.Sitrep
-    std::string reply;   // serialized opel.v1.SubmitReply
+    std::string reply;   // serialized opel.v1.SubmitReply without `result`
+    // Sequence of the results row holding the site result the reply carried (none for LATE).
+    std::optional<std::uint64_t> result_sequence;
+};
+
+// What find_reply returns: the stored reply and the payload of its results row, if any.
+struct StoredReply {
+    std::string reply;                  // serialized opel.v1.SubmitReply without `result`
+    std::optional<std::string> result;  // the results row payload (opel.v1.Publication)
 };
 
 // One published message kept as history.
@@ -82,7 +100,7 @@ public:
     void rollback();  // never fails observably; safe when no transaction is open
 
     // The stored reply for a submission_id, if it was accepted or late before.
-    StoreResult<std::optional<std::string>> find_reply(std::string_view submission_id);
+    StoreResult<std::optional<StoredReply>> find_reply(std::string_view submission_id);
 
     StoreResult<Done> add_sitrep(const SitrepRow& row);
     StoreResult<Done> add_result(const PublishedRow& row);
@@ -90,8 +108,9 @@ public:
     StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state);
     StoreResult<Done> put_meta(std::string_view key, std::int64_t value);
 
-    // Restart: every node's state, and meta values.
+    // Restart: every node's state, the last published sequence (0 for none), meta values.
     StoreResult<std::vector<std::pair<std::string, std::string>>> node_states();
+    StoreResult<std::uint64_t> last_sequence();
     StoreResult<std::optional<std::int64_t>> meta(std::string_view key);
 
     // True when SQLite could only open the file read-only (every write will fail).
@@ -102,6 +121,10 @@ public:
 
 private:
     explicit Store(sqlite3* db) : db_(db) {}
+    // Writes the WAL file out to its working size once, and keeps it across restarts, so a
+    // commit's fsync overwrites allocated blocks rather than growing the file. Best effort:
+    // skipped when another connection holds the write lock.
+    void preallocate_wal();
     StoreResult<Done> exec(const char* sql);
     StoreResult<sqlite3_stmt*> prepare(const char* sql);
     StoreError error(int rc, std::string_view what) const;

@@ -35,7 +35,8 @@ protected:
                 TimePoint{Duration{101}},
                 "accepted",
                 "sitrep-bytes",
-                "reply-bytes"};
+                "reply-bytes",
+                std::nullopt};
     }
     fs::path dir_;
 };
@@ -47,15 +48,19 @@ TEST_F(StoreTest, CommittedRowsSurviveReopening) {
         ASSERT_TRUE(store->add_sitrep(row("a")));
         ASSERT_TRUE(store->put_node_state("RWJ", "state-1"));
         ASSERT_TRUE(store->put_node_state("RWJ", "state-2"));
-        ASSERT_TRUE(store->put_meta("sequence", 42));
+        ASSERT_TRUE(store->put_meta("answer", 42));
         ASSERT_TRUE(store->add_result({1, "RWJ", TimePoint{Duration{5}}, "OPEL 3", "r"}));
         ASSERT_TRUE(store->add_event({2, "RWJ", TimePoint{Duration{5}}, "escalated", "e"}));
         ASSERT_TRUE(store->commit());
     }
     auto store = open();
-    EXPECT_EQ(*store->find_reply("a"), std::optional<std::string>("reply-bytes"));
-    EXPECT_EQ(*store->find_reply("b"), std::nullopt);
-    EXPECT_EQ(*store->meta("sequence"), std::optional<std::int64_t>(42));
+    const auto found = store->find_reply("a");
+    ASSERT_TRUE(found.has_value() && found->has_value());
+    EXPECT_EQ((*found)->reply, "reply-bytes");
+    EXPECT_EQ((*found)->result, std::nullopt);  // no result_sequence: LATE
+    EXPECT_FALSE(store->find_reply("b")->has_value());
+    EXPECT_EQ(*store->meta("answer"), std::optional<std::int64_t>(42));
+    EXPECT_EQ(*store->last_sequence(), 2U);  // the event's
     const auto states = store->node_states();
     ASSERT_TRUE(states.has_value());
     ASSERT_EQ(states->size(), 1U);
@@ -64,12 +69,37 @@ TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     EXPECT_EQ(*store->count("events"), 1);
 }
 
+TEST_F(StoreTest, FoundReplyCarriesItsResultRow) {
+    auto store = open();
+    ASSERT_TRUE(store->begin());
+    SitrepRow accepted = row("a");
+    accepted.result_sequence = 7;
+    ASSERT_TRUE(store->add_sitrep(accepted));
+    ASSERT_TRUE(store->add_result({7, "RWJ", TimePoint{Duration{100}}, "OPEL 2", "result-7"}));
+    ASSERT_TRUE(store->add_result({8, "stockport", TimePoint{Duration{100}}, "OPEL 1", "r-8"}));
+    ASSERT_TRUE(store->commit());
+    const auto found = store->find_reply("a");
+    ASSERT_TRUE(found.has_value() && found->has_value());
+    EXPECT_EQ((*found)->reply, "reply-bytes");
+    EXPECT_EQ((*found)->result, std::optional<std::string>("result-7"));
+}
+
+TEST_F(StoreTest, LastSequenceIsTheLargestStoredOfResultsAndEvents) {
+    auto store = open();
+    EXPECT_EQ(*store->last_sequence(), 0U);
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_event({4, "RWJ", TimePoint{Duration{5}}, "escalated", "e"}));
+    ASSERT_TRUE(store->add_result({9, "RWJ", TimePoint{Duration{5}}, "OPEL 3", "r"}));
+    ASSERT_TRUE(store->commit());
+    EXPECT_EQ(*store->last_sequence(), 9U);
+}
+
 TEST_F(StoreTest, RolledBackRowsAreGone) {
     auto store = open();
     ASSERT_TRUE(store->begin());
     ASSERT_TRUE(store->add_sitrep(row("a")));
     store->rollback();
-    EXPECT_EQ(*store->find_reply("a"), std::nullopt);
+    EXPECT_FALSE(store->find_reply("a")->has_value());
     EXPECT_EQ(*store->count("sitreps"), 0);
 }
 
