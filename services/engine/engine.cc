@@ -33,6 +33,19 @@ std::string band_sentence(const Bands& bands, double total, int level) {
            " band (>= " + format_number(bands.cutoff(level)) + ")";
 }
 
+// Whether `parameters` are the card's parameters, in card order (by id).
+bool labelled_by(const std::vector<ParameterResult>& parameters, const ActionCard& card) {
+    if (parameters.size() != card.parameters.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        if (parameters[i].id != card.parameters[i].id) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string_view to_string(SubmitStatus status) {
@@ -96,7 +109,8 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
         out.original_status = seen->second;
         return out;
     }
-    out.errors = validate_sitrep(sitrep, model_, wall_now, max_clock_skew);
+    MeasureValues values;
+    out.errors = validate_sitrep(sitrep, model_, wall_now, max_clock_skew, &values);
     if (!out.errors.empty()) {
         out.status = SubmitStatus::rejected;
         return out;
@@ -116,7 +130,7 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     out.results = std::move(tick.results);
     out.events = std::move(tick.events);
     out.results.reserve(out.results.size() + static_cast<std::size_t>(model_.node(site).depth) + 1);
-    apply(site, sitrep, now, out);
+    apply(site, sitrep, values, now, out);
     out.status = SubmitStatus::accepted;
     if (options_.track_submissions) {
         seen_.emplace(out.submission_id, SubmitStatus::accepted);
@@ -124,23 +138,14 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     return out;
 }
 
-MeasureValues Engine::measure_values(const Sitrep& sitrep) const {
-    MeasureValues values(model_.measures().size());
-    for (const auto& [name, value] : sitrep.measures) {
-        const auto index = model_.measure_index(name);
-        OPEL_CHECK(index.has_value(), "validated sitreps name only catalogue measures");
-        values[*index] = value;
-    }
-    return values;
-}
-
-void Engine::apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out) {
+void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
+                   SubmitOutcome& out) {
     const ModelNode& node = model_.node(site);
     const ActionCard& card = *node.card;
     NodeState& st = states_[site];
     const TimePoint as_at = *sitrep.as_at;
 
-    CardEvaluation eval = evaluate_card(card, measure_values(sitrep), st.carried, as_at);
+    CardEvaluation eval = evaluate_card(card, values, st.carried, as_at);
     for (std::size_t i = 0; i < eval.parameters.size(); ++i) {
         if (eval.parameters[i].fresh) {
             st.carried[i] = CarriedValue{*eval.parameters[i].value, as_at};
@@ -217,13 +222,23 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     r.normalised = eval.normalised;
     r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
     r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
-    r.parameters.clear();
-    r.parameters.reserve(card.parameters.size());
+    // Labels (id, name, unit, weight) come from the card and are set once per card; each
+    // sitrep only updates the outcome fields in place.
+    if (!labelled_by(r.parameters, card)) {
+        r.parameters.clear();
+        for (const Parameter& p : card.parameters) {
+            r.parameters.push_back(
+                {p.id, p.name, p.unit, std::nullopt, 0, p.weight, false, std::nullopt, false});
+        }
+    }
     for (std::size_t i = 0; i < card.parameters.size(); ++i) {
-        const Parameter& p = card.parameters[i];
         const ParameterOutcome& o = eval.parameters[i];
-        r.parameters.push_back({p.id, p.name, p.unit, o.value, o.score, p.weight, o.carried_forward,
-                                o.carried_from, o.worst_policy});
+        ParameterResult& pr = r.parameters[i];
+        pr.value = o.value;
+        pr.score = o.score;
+        pr.carried_forward = o.carried_forward;
+        pr.carried_from = o.carried_from;
+        pr.worst_policy = o.worst_policy;
     }
     std::string why;
     if (eval.unknown) {
@@ -309,8 +324,9 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
     double weighted_sum = 0;
     int worst = 0;
     std::string worst_child;
-    for (const NodeIndex c : n.children) {
-        const double w = model_.node(c).config.weight;
+    for (std::size_t k = 0; k < n.children.size(); ++k) {
+        const NodeIndex c = n.children[k];
+        const double w = n.child_weights[k];
         all_weight += w;
         const NodeState& cs = states_[c];
         if (!is_level(cs.status)) {
@@ -403,13 +419,13 @@ void Engine::compute_pillars(NodeIndex node) {
     };
     constexpr std::size_t types = 5;  // ProviderType values
     std::array<Sum, types> sums{};
-    for (const NodeIndex s : n.pillar_sites) {
-        const ModelNode& site = model_.node(s);
-        Sum& sum = sums[static_cast<std::size_t>(site.config.provider_type)];
-        sum.all += site.config.weight;
-        if (is_level(states_[s].status)) {
-            sum.included += site.config.weight;
-            sum.weighted += site.config.weight * states_[s].result.normalised;
+    for (const PillarSite& site : n.pillar_sites) {
+        Sum& sum = sums[static_cast<std::size_t>(site.provider_type)];
+        sum.all += site.weight;
+        const NodeState& st = states_[site.site];
+        if (is_level(st.status)) {
+            sum.included += site.weight;
+            sum.weighted += site.weight * st.result.normalised;
         }
     }
     for (std::size_t t = 0; t < types; ++t) {
@@ -481,6 +497,15 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     st.reported_mismatch = snapshot.reported_mismatch;
     if (n.config.kind == NodeKind::site) {
         OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
+        if (labelled_by(st.result.parameters, *n.card)) {
+            // Names, units and weights are the current card's, whatever was stored.
+            for (std::size_t i = 0; i < st.result.parameters.size(); ++i) {
+                const Parameter& p = n.card->parameters[i];
+                st.result.parameters[i].name = p.name;
+                st.result.parameters[i].unit = p.unit;
+                st.result.parameters[i].weight = p.weight;
+            }
+        }
         st.carried = std::move(snapshot.carried);
         if (st.carried.size() != n.card->parameters.size()) {
             st.carried.assign(n.card->parameters.size(), std::nullopt);  // the card changed

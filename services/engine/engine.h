@@ -112,8 +112,8 @@ private:
         std::optional<std::pair<int, Status>> reported_mismatch;
     };
 
-    void apply(NodeIndex site, const Sitrep& sitrep, TimePoint now, SubmitOutcome& out);
-    MeasureValues measure_values(const Sitrep& sitrep) const;
+    void apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
+               SubmitOutcome& out);
     void build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
                            const std::string& submission_id, const std::string& note);
     void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);

@@ -50,7 +50,9 @@ Model::Model(EngineConfig config) {
     nodes_.reserve(config.nodes.size());
     for (NodeConfig& n : config.nodes) {
         node_index_.emplace(n.id, nodes_.size());
-        nodes_.push_back(ModelNode{std::move(n), std::nullopt, {}, {}, 0, nullptr, {}});
+        ModelNode node;
+        node.config = std::move(n);
+        nodes_.push_back(std::move(node));
     }
     bool have_root = false;
     for (NodeIndex i = 0; i < nodes_.size(); ++i) {
@@ -87,6 +89,11 @@ Model::Model(EngineConfig config) {
             }
         };
     link(root_, nullptr);
+    for (ModelNode& n : nodes_) {
+        for (const NodeIndex c : n.children) {
+            n.child_weights.push_back(nodes_[c].config.weight);
+        }
+    }
 
     for (ModelNode& n : nodes_) {
         if (!n.config.pillars) {
@@ -97,7 +104,8 @@ Model::Model(EngineConfig config) {
             const NodeIndex c = stack.back();
             stack.pop_back();
             if (nodes_[c].config.kind == NodeKind::site) {
-                n.pillar_sites.push_back(c);
+                n.pillar_sites.push_back(
+                    {c, nodes_[c].config.weight, nodes_[c].config.provider_type});
             }
             stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
         }

@@ -5,10 +5,11 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/config.h"
@@ -17,22 +18,42 @@ namespace opel::engine {
 
 using NodeIndex = std::size_t;
 
+// A site an ICS's pillar levels include: its index, weight at its parent, provider type.
+struct PillarSite {
+    std::size_t site = 0;
+    double weight = 1;
+    ProviderType provider_type = ProviderType::none;
+};
+
 struct ModelNode {
     NodeConfig config;
     std::optional<NodeIndex> parent;
-    std::vector<NodeIndex> children;  // in config order
-    std::string path;                 // "national/north-west/QOP/stockport/RWJ"
-    int depth = 0;                    // root = 0
+    std::vector<NodeIndex> children;    // in config order
+    std::vector<double> child_weights;  // children[i]'s weight at this node
+    std::string path;                   // "national/north-west/QOP/stockport/RWJ"
+    int depth = 0;                      // root = 0
     // Sites: the card that scores them (never null). Systems: their own card for alert
     // actions, or null.
     const ActionCard* card = nullptr;
-    std::vector<NodeIndex> pillar_sites;  // ICS with pillars: every descendant site
+    std::vector<PillarSite> pillar_sites;  // ICS with pillars: every descendant site
 };
 
 // Whether a node path is inside the subtree a filter names. The filter is a full path prefix
 // ("national/north-west/QOP") or a run of segments anywhere in the path ("QOP/stockport",
 // "RWJ"); empty matches everything. Matching is by whole segments.
 bool path_matches(std::string_view path, std::string_view filter);
+
+// Hash for string-keyed lookups by std::string_view without building a std::string.
+struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+        return std::hash<std::string_view>{}(name);
+    }
+};
+
+// Name -> index, looked up by std::string_view (sitreps name measures and sites).
+template <typename T>
+using NameIndex = std::unordered_map<std::string, T, NameHash, std::equal_to<>>;
 
 class Model {
 public:
@@ -57,11 +78,11 @@ public:
 
 private:
     std::vector<MeasureDef> measures_;
-    std::map<std::string, std::size_t, std::less<>> measure_index_;
+    NameIndex<std::size_t> measure_index_;
     std::vector<std::vector<std::size_t>> at_most_;
     std::vector<ActionCard> cards_;  // never resized after construction (nodes point in)
     std::vector<ModelNode> nodes_;
-    std::map<std::string, NodeIndex, std::less<>> node_index_;
+    NameIndex<NodeIndex> node_index_;
     NodeIndex root_ = 0;
     std::size_t site_count_ = 0;
 };

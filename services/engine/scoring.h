@@ -10,11 +10,9 @@
 
 #include "common/clock/time.h"
 #include "engine/config.h"
+#include "engine/sitrep.h"
 
 namespace opel::engine {
-
-// A validated sitrep's measures indexed by catalogue position; nullopt = not reported.
-using MeasureValues = std::vector<std::optional<double>>;
 
 // A parameter's last valid value and the as_at of the sitrep that produced it.
 struct CarriedValue {

@@ -15,7 +15,8 @@ std::string Sitrep::effective_submission_id() const {
 }
 
 std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
-                                        std::optional<TimePoint> now, Duration max_clock_skew) {
+                                        std::optional<TimePoint> now, Duration max_clock_skew,
+                                        MeasureValues* values) {
     std::vector<FieldError> errors;
     const auto add = [&errors](std::string field, std::string code, std::string message) {
         errors.push_back({std::move(field), std::move(code), std::move(message)});
@@ -73,35 +74,47 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
     if (sitrep.measures.empty()) {
         add("measures", "missing_field", "a sitrep needs at least one measure");
     }
+    // Each name is looked up once; a part_exceeds_whole check reads the whole's value by index.
+    MeasureValues local;
+    MeasureValues& by_index = values != nullptr ? *values : local;
+    by_index.assign(model.measures().size(), std::nullopt);
+    std::vector<std::optional<std::size_t>> indices;
+    indices.reserve(sitrep.measures.size());
     for (const auto& [name, value] : sitrep.measures) {
-        const std::string field = "measures." + name;
-        const auto index = model.measure_index(name);
+        indices.push_back(model.measure_index(name));
+        if (indices.back()) {
+            by_index[*indices.back()] = value;
+        }
+    }
+    std::size_t k = 0;
+    for (const auto& [name, value] : sitrep.measures) {
+        const auto field = [&name = name] { return "measures." + name; };  // only on an error
+        const auto index = indices[k++];
         if (!index) {
-            add(field, "unknown_measure", "measure '" + name + "' is not in the catalogue");
+            add(field(), "unknown_measure", "measure '" + name + "' is not in the catalogue");
             continue;
         }
         const MeasureDef& def = model.measures()[*index];
         if (!std::isfinite(value)) {
-            add(field, "not_a_number", name + " must be a finite number");
+            add(field(), "not_a_number", name + " must be a finite number");
             continue;
         }
         if (def.integer && value != std::floor(value)) {
-            add(field, "not_integer",
+            add(field(), "not_integer",
                 name + " must be a whole number (" + def.unit + "), got " + format_number(value));
         }
         if ((def.min && value < *def.min) || (def.max && value > *def.max)) {
-            add(field, "out_of_range",
+            add(field(), "out_of_range",
                 name + " = " + format_number(value) + " is outside " +
                     (def.min ? format_number(*def.min) : std::string("-inf")) + ".." +
                     (def.max ? format_number(*def.max) : std::string("inf")));
         }
         for (const std::size_t whole : model.at_most(*index)) {
-            const std::string& whole_name = model.measures()[whole].name;
-            const auto it = sitrep.measures.find(whole_name);
-            if (it != sitrep.measures.end() && std::isfinite(it->second) && value > it->second) {
-                add(field, "part_exceeds_whole",
-                    name + " = " + format_number(value) + " exceeds " + whole_name + " = " +
-                        format_number(it->second));
+            const std::optional<double>& whole_value = by_index[whole];
+            if (whole_value && std::isfinite(*whole_value) && value > *whole_value) {
+                add(field(), "part_exceeds_whole",
+                    name + " = " + format_number(value) + " exceeds " +
+                        model.measures()[whole].name + " = " + format_number(*whole_value));
             }
         }
     }

@@ -39,9 +39,15 @@ struct FieldError {
 inline constexpr std::size_t max_text_length = 2000;
 inline constexpr std::size_t max_id_length = 200;
 
+// A sitrep's measures indexed by catalogue position; nullopt = not reported.
+using MeasureValues = std::vector<std::optional<double>>;
+
 // Validates a sitrep against the model. `now` (the daemon clock) enables the future check
 // with `max_clock_skew`; offline evaluation passes nullopt. Returns every problem found.
+// When `values` is given it receives the sitrep's catalogue measures by index (meaningful
+// when nothing is returned), so the caller does not look the names up again.
 std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
-                                        std::optional<TimePoint> now, Duration max_clock_skew);
+                                        std::optional<TimePoint> now, Duration max_clock_skew,
+                                        MeasureValues* values = nullptr);
 
 }  // namespace opel::engine
