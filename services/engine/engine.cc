@@ -24,13 +24,21 @@ EventKind transition_kind(Status from, Status to) {
     return level_of(to) > level_of(from) ? EventKind::escalated : EventKind::deescalated;
 }
 
-std::string band_sentence(const Bands& bands, double total, int level) {
+// Appends the sentence saying which band `total` is in. Appending into the result's own
+// explanation keeps its buffer: no allocation per sitrep once it has grown.
+void append_band_sentence(std::string& out, const Bands& bands, double total, int level) {
+    out += "total ";
+    out += format_number(total);
     if (level == 1) {
-        return "total " + format_number(total) + " is below the OPEL 2 cut-off " +
-               format_number(bands.cutoff(2));
+        out += " is below the OPEL 2 cut-off ";
+        out += format_number(bands.cutoff(2));
+        return;
     }
-    return "total " + format_number(total) + " is in the OPEL " + std::to_string(level) +
-           " band (>= " + format_number(bands.cutoff(level)) + ")";
+    out += " is in the OPEL ";
+    out += std::to_string(level);
+    out += " band (>= ";
+    out += format_number(bands.cutoff(level));
+    out += ')';
 }
 
 // Whether `parameters` are the card's parameters, in card order (by id).
@@ -83,7 +91,10 @@ std::string_view to_string(EventKind kind) {
 }
 
 Engine::Engine(EngineConfig config, EngineOptions options)
-    : model_(std::move(config)), options_(options), states_(model_.node_count()) {
+    : model_(std::move(config)),
+      options_(options),
+      states_(model_.node_count()),
+      contributions_(model_.node_count()) {
     for (NodeIndex i = 0; i < model_.node_count(); ++i) {
         const ModelNode& n = model_.node(i);
         NodeResult& r = states_[i].result;
@@ -152,9 +163,9 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
         }
     }
     st.latest_as_at = as_at;
-    if (st.deadline) {
-        deadlines_.erase({*st.deadline, site});
-    }
+    // The site's old deadline entry is moved to the new deadline (no allocation).
+    auto entry =
+        st.deadline ? deadlines_.extract({*st.deadline, site}) : decltype(deadlines_)::node_type();
     const TimePoint deadline = as_at + card.reporting_interval + card.grace;
     st.deadline = deadline;
 
@@ -167,7 +178,12 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
                format_utc(deadline);
         st.deadline.reset();
     } else {
-        deadlines_.insert({deadline, site});
+        if (entry.empty()) {
+            deadlines_.insert({deadline, site});
+        } else {
+            entry.value() = {deadline, site};
+            deadlines_.insert(std::move(entry));
+        }
         if (eval.unknown) {
             next = Status::unknown;
             st.hold = {};
@@ -220,6 +236,7 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     r.declared_reason = sitrep.declared_reason;
     r.total = eval.total;
     r.normalised = eval.normalised;
+    contributions_[site].normalised = r.normalised;
     r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
     r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
     // Labels (id, name, unit, weight) come from the card and are set once per card; each
@@ -240,23 +257,25 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
         pr.carried_from = o.carried_from;
         pr.worst_policy = o.worst_policy;
     }
-    std::string why;
+    std::string& why = r.decided_by;
+    why.clear();
     if (eval.unknown) {
-        why = "UNKNOWN: " + eval.unknown_reason;
-    } else if (eval.floor_rule) {
-        const FloorRule& fr = card.floors[*eval.floor_rule];
-        why = "floor rule: " + fr.parameter + " scores " +
-              std::to_string(eval.parameters[fr.parameter_index].score) +
-              " (>= " + std::to_string(fr.min_score) + ") so at least OPEL " +
-              std::to_string(fr.min_level) + (fr.note.empty() ? "" : " - " + fr.note) + "; " +
-              band_sentence(card.bands, eval.total, eval.band_level);
+        why += "UNKNOWN: ";
+        why += eval.unknown_reason;
     } else {
-        why = band_sentence(card.bands, eval.total, eval.band_level);
+        if (eval.floor_rule) {
+            const FloorRule& fr = card.floors[*eval.floor_rule];
+            why += "floor rule: " + fr.parameter + " scores " +
+                   std::to_string(eval.parameters[fr.parameter_index].score) +
+                   " (>= " + std::to_string(fr.min_score) + ") so at least OPEL " +
+                   std::to_string(fr.min_level) + (fr.note.empty() ? "" : " - " + fr.note) + "; ";
+        }
+        append_band_sentence(why, card.bands, eval.total, eval.band_level);
     }
     if (!note.empty()) {
-        why += "; " + note;
+        why += "; ";
+        why += note;
     }
-    r.decided_by = std::move(why);
 }
 
 void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events) {
@@ -264,6 +283,7 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
     const Status from = st.status;
     st.status = status;
     st.result.status = status;
+    contributions_[node].status = status;
     if (from == status) {
         return;
     }
@@ -323,24 +343,25 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
     double included_weight = 0;
     double weighted_sum = 0;
     int worst = 0;
-    std::string worst_child;
+    std::optional<NodeIndex> worst_child;
     for (std::size_t k = 0; k < n.children.size(); ++k) {
         const NodeIndex c = n.children[k];
         const double w = n.child_weights[k];
         all_weight += w;
-        const NodeState& cs = states_[c];
+        const Contribution& cs = contributions_[c];
         if (!is_level(cs.status)) {
             continue;
         }
         included_weight += w;
-        weighted_sum += w * cs.result.normalised;
+        weighted_sum += w * cs.normalised;
         if (level_of(cs.status) > worst) {
             worst = level_of(cs.status);
-            worst_child = model_.node(c).config.id;
+            worst_child = c;
         }
     }
     r.coverage_percent = all_weight > 0 ? 100 * included_weight / all_weight : 0;
     r.normalised = included_weight > 0 ? weighted_sum / included_weight : 0;
+    contributions_[node].normalised = r.normalised;
     r.total = r.normalised;
     compute_pillars(node);
 
@@ -357,16 +378,26 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
     }
 
     int band = 0;
-    std::string why;
+    std::string& why = r.decided_by;
+    why.clear();
     if (cfg.aggregation == Aggregation::weighted_mean) {
         band = band_level(*cfg.bands, r.normalised);
-        why = "weighted mean score " + format_number(r.normalised) + " (coverage " +
-              format_number(r.coverage_percent) +
-              "%): " + band_sentence(*cfg.bands, r.normalised, band);
+        why += "weighted mean score ";
+        why += format_number(r.normalised);
+        why += " (coverage ";
+        why += format_number(r.coverage_percent);
+        why += "%): ";
+        append_band_sentence(why, *cfg.bands, r.normalised, band);
     } else {
         band = worst;
-        why = "worst child level OPEL " + std::to_string(worst) + " (" + worst_child +
-              "), coverage " + format_number(r.coverage_percent) + "%";
+        OPEL_CHECK(worst_child.has_value(), "an included child has a level");
+        why += "worst child level OPEL ";
+        why += std::to_string(worst);
+        why += " (";
+        why += model_.node(*worst_child).config.id;
+        why += "), coverage ";
+        why += format_number(r.coverage_percent);
+        why += '%';
     }
     r.band_level = status_of_level(band);
     int level = band;
@@ -376,7 +407,7 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
         }
         int count = 0;
         for (const NodeIndex c : n.children) {
-            const Status cs = states_[c].status;
+            const Status cs = contributions_[c].status;
             if (is_level(cs) && level_of(cs) >= fr.level) {
                 ++count;
             }
@@ -398,10 +429,10 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
             Hysteresis{cfg.deescalation_margin, Duration{0}, Duration{0}}, at, no_hold);
         next = h.status;
         if (!h.note.empty()) {
-            why += "; " + h.note;
+            why += "; ";
+            why += h.note;
         }
     }
-    r.decided_by = std::move(why);
     set_status(node, next, at, events);
 }
 
@@ -422,10 +453,10 @@ void Engine::compute_pillars(NodeIndex node) {
     for (const PillarSite& site : n.pillar_sites) {
         Sum& sum = sums[static_cast<std::size_t>(site.provider_type)];
         sum.all += site.weight;
-        const NodeState& st = states_[site.site];
-        if (is_level(st.status)) {
+        const Contribution& c = contributions_[site.site];
+        if (is_level(c.status)) {
             sum.included += site.weight;
-            sum.weighted += site.weight * st.result.normalised;
+            sum.weighted += site.weight * c.normalised;
         }
     }
     for (std::size_t t = 0; t < types; ++t) {
@@ -492,6 +523,7 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     st.result.kind = n.config.kind;
     st.result.status = st.status;
     st.result.transition_number = st.transitions;
+    contributions_[node] = {st.status, st.result.normalised};
     st.latest_as_at = snapshot.latest_as_at;
     st.deadline = snapshot.deadline;
     st.reported_mismatch = snapshot.reported_mismatch;

@@ -122,9 +122,19 @@ private:
                              std::vector<NodeResult>& results, std::vector<Event>& events);
     void compute_pillars(NodeIndex node);
 
+    // What a node gives its parents' roll-up: a copy of its status and result.normalised,
+    // kept side by side so the aggregation loops over children and pillar sites read 16
+    // bytes per node rather than a whole NodeState. Written wherever those two change
+    // (set_status, build_site_result, recompute_system, restore).
+    struct Contribution {
+        Status status = Status::unknown;
+        double normalised = 0;
+    };
+
     Model model_;
     EngineOptions options_;
     std::vector<NodeState> states_;
+    std::vector<Contribution> contributions_;  // by node index, as states_
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
     std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome
     std::optional<TimePoint> now_;
