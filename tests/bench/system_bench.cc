@@ -7,7 +7,8 @@
 //   opel_bench scale     100 / 1,000 / 10,000 sites: throughput ratio and peak RSS
 //   opel_bench fanout    1 / 100 / 1,000 subscribers: delivered/expected and lag p99
 //   opel_bench restart   start-to-serving with 1M and 10M stored sitreps
-//   opel_bench raw-server ENDPOINT   (internal) the baseline ROUTER: replies, no work
+//   opel_bench raw-server ENDPOINT REPLY_FILE   (internal) the baseline ROUTER: answers every
+//                        request with the same real ACCEPTED reply, no work
 //
 // Every line starting "RESULT" is a figure; tools/dev/bench collects them.
 #include <sqlite3.h>
@@ -33,6 +34,8 @@
 
 #include "bench_sitreps.h"
 #include "common/codec/codec.h"
+#include "common/config/loader.h"
+#include "common/store/store.h"
 #include "common/zmq/client.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
@@ -149,15 +152,33 @@ LoadResult run_load(zmq::context_t& context, const std::string& endpoint,
     return {seconds_since(start), ok, failed};
 }
 
-// The baseline server: a ROUTER that answers every request at once with no work.
-int raw_server(const std::string& endpoint) {
+// A real ACCEPTED reply to `payload` (computed offline by the engine on `config`), so the
+// baseline answers with the same message the daemon sends and the client parses it the same.
+std::string accepted_reply(const fs::path& config, const std::string& payload) {
+    auto loaded = config::load_config(config);
+    if (!loaded) {
+        std::cerr << loaded.error().front().to_string() << '\n';
+        std::exit(1);
+    }
+    engine::Engine engine(std::move(loaded->engine), engine::EngineOptions{false});
+    v1::SubmitRequest request;
+    request.ParseFromString(payload);
+    const auto sitrep = codec::from_proto(request.sitrep());
+    const engine::SubmitOutcome outcome = engine.submit(*sitrep, std::nullopt);
+    return codec::to_reply(outcome, sitrep->site_id, 1).SerializeAsString();
+}
+
+// The baseline server: a ROUTER that answers every request at once with no work, with the
+// bytes of `reply_file` (a real ACCEPTED reply).
+int raw_server(const std::string& endpoint, const std::string& reply_file) {
     zmq::context_t context;
     zmq::socket_t router(context, zmq::socket_type::router);
     router.set(zmq::sockopt::linger, 0);
     router.bind(endpoint);
     static volatile std::sig_atomic_t stop = 0;
     std::signal(SIGTERM, [](int) { stop = 1; });
-    const std::string reply = "ok";
+    std::ifstream in(reply_file, std::ios::binary);
+    const std::string reply((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     while (stop == 0) {
         try {
             zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
@@ -178,15 +199,20 @@ int raw_server(const std::string& endpoint) {
     return 0;
 }
 
-// A raw server child process, killed on destruction.
+// A raw server child process answering with `reply`, killed on destruction.
 class RawServer {
 public:
-    explicit RawServer(const std::string& endpoint) {
+    RawServer(const fs::path& dir, const std::string& reply)
+        : endpoint_("ipc://" + (dir / "raw").string()) {
+        const fs::path reply_file = dir / "raw-reply";
+        std::ofstream(reply_file, std::ios::binary) << reply;
         pid_ = ::fork();
         if (pid_ == 0) {
-            ::execl(self_path.c_str(), self_path.c_str(), "raw-server", endpoint.c_str(), nullptr);
+            ::execl(self_path.c_str(), self_path.c_str(), "raw-server", endpoint_.c_str(),
+                    reply_file.c_str(), nullptr);
             ::_exit(127);
         }
+        const std::string& endpoint = endpoint_;
         // Ready when it answers.
         zmq::context_t context;
         for (int i = 0; i < 100; ++i) {
@@ -203,8 +229,10 @@ public:
     }
     RawServer(const RawServer&) = delete;
     RawServer& operator=(const RawServer&) = delete;
+    const std::string& endpoint() const { return endpoint_; }
 
 private:
+    std::string endpoint_;
     pid_t pid_ = -1;
 };
 
@@ -251,13 +279,12 @@ int ingest(int total, int window) {
                 payloads[0].size(), sites, window);
     for (const int clients : {1, 4, 16}) {
         const fs::path dir = workdir("ingest");
+        const fs::path config = bench::write_config(dir / "config", sites, false);
         LoadResult raw;
         {
-            RawServer server("ipc://" + (dir / "raw").string());
-            raw = run_load(context, "ipc://" + (dir / "raw").string(), payloads, clients, window,
-                           false);
+            RawServer server(dir, accepted_reply(config, payloads[0]));
+            raw = run_load(context, server.endpoint(), payloads, clients, window, true);
         }
-        const fs::path config = bench::write_config(dir / "config", sites, false);
         auto daemon = start_daemon(dir, config);
         const LoadResult real =
             run_load(context, daemon->submit_endpoint(), payloads, clients, window, true);
@@ -275,19 +302,23 @@ int ingest(int total, int window) {
     return 0;
 }
 
-// Median duration of a one-row committed transaction (synchronous=FULL, WAL) in `dir`.
+// Median duration of a one-row committed transaction in `dir`, through the daemon's own
+// store (same pragmas: WAL, synchronous=FULL, the WAL preallocated) so "one commit" is the
+// cheapest durable commit this disk gives the daemon.
 double commit_ms(const fs::path& dir) {
-    sqlite3* db = nullptr;
-    sqlite3_open((dir / "commit-probe.db").c_str(), &db);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(x)", nullptr,
-                 nullptr, nullptr);
+    auto store = store::Store::open((dir / "commit-probe.db").string());
+    if (!store) {
+        std::cerr << "commit probe: " << store.error().message << '\n';
+        std::exit(1);
+    }
     std::vector<double> ms;
     for (int i = 0; i < 50; ++i) {
         const auto start = Clock::now();
-        sqlite3_exec(db, "INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr);
+        (void)(*store)->begin();
+        (void)(*store)->put_meta("probe", i);
+        (void)(*store)->commit();
         ms.push_back(seconds_since(start) * 1000);
     }
-    sqlite3_close(db);
     return percentile(ms, 50);
 }
 
@@ -335,11 +366,11 @@ int latency(double rate, int count) {
     }
     std::vector<Clock::time_point> sent;
     std::vector<double> raw;
-    {
-        RawServer server("ipc://" + (dir / "raw").string());
-        raw = paced(context, "ipc://" + (dir / "raw").string(), payloads, rate, sent);
-    }
     const fs::path config = bench::write_config(dir / "config", count, true);
+    {
+        RawServer server(dir, accepted_reply(config, payloads[0]));
+        raw = paced(context, server.endpoint(), payloads, rate, sent);
+    }
     auto daemon = start_daemon(dir, config);
     std::vector<double> alert_ms;
     std::atomic<bool> done{false};
@@ -563,7 +594,8 @@ int restart(const std::vector<long>& sizes) {
             run_load(context, daemon->submit_endpoint(), ingest_payloads(100, 2000), 4, 16, true);
             daemon->stop();
         }
-        // History: `rows` more stored sitreps, as the daemon stores them (sitrep + reply).
+        // History: `rows` more stored sitreps, as the daemon stores them (the sitrep, and the
+        // reply without its result).
         const auto seed_start = Clock::now();
         sqlite3* db = nullptr;
         sqlite3_open((dir / "opel.db").c_str(), &db);
@@ -578,7 +610,8 @@ int restart(const std::vector<long>& sizes) {
         for (long i = 0; i < rows; ++i) {
             const std::string site = bench::site_id(static_cast<int>(i % 100));
             const TimePoint at = t0 - std::chrono::hours(24 * 400) + Duration(i);
-            const std::string sitrep = encoded(bench::acute_sitrep(site, at, 0.3));
+            const std::string sitrep =
+                codec::to_proto(bench::acute_sitrep(site, at, 0.3)).SerializeAsString();
             const std::string id = site + "@" + format_utc(at);
             reply.set_submission_id(id);
             reply.set_site_id(site);
@@ -627,8 +660,8 @@ int restart(const std::vector<long>& sizes) {
 int main(int argc, char** argv) {
     self_path = fs::canonical("/proc/self/exe").string();
     const std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.size() == 2 && args[0] == "raw-server") {
-        return raw_server(args[1]);
+    if (args.size() == 3 && args[0] == "raw-server") {
+        return raw_server(args[1], args[2]);
     }
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
