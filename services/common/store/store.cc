@@ -43,6 +43,10 @@ CREATE INDEX IF NOT EXISTS events_node_time ON events(node_id, at);
 CREATE TABLE IF NOT EXISTS node_state (
   node_id TEXT PRIMARY KEY,
   state BLOB NOT NULL) WITHOUT ROWID;
+)sql";
+
+// Created first: the schema version is read before anything else is created or changed.
+constexpr const char* meta_schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID;
@@ -143,9 +147,6 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
             return unexpected(std::move(r).error());
         }
     }
-    if (auto r = store->exec(schema); !r) {
-        return unexpected(std::move(r).error());
-    }
     auto prepared = [&store](const char* sql, sqlite3_stmt*& out) -> StoreResult<Done> {
         auto s = store->prepare(sql);
         if (!s) {
@@ -154,6 +155,25 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         out = *s;
         return Done{};
     };
+    // A database of another schema version is refused before anything in it is changed.
+    if (auto r = store->exec(meta_schema); !r) {
+        return unexpected(std::move(r).error());
+    }
+    if (auto r = prepared("SELECT value FROM meta WHERE key = ?", store->get_meta_); !r) {
+        return unexpected(std::move(r).error());
+    }
+    auto version = store->meta("schema_version");
+    if (!version) {
+        return unexpected(std::move(version).error());
+    }
+    if (*version && **version != schema_version) {
+        return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
+                                                       std::to_string(**version) + "; this is " +
+                                                       std::to_string(schema_version)});
+    }
+    if (auto r = store->exec(schema); !r) {
+        return unexpected(std::move(r).error());
+    }
     for (auto r : {
              prepared("SELECT s.reply, r.result FROM sitreps s LEFT JOIN results r "
                       "ON r.sequence = s.result_sequence WHERE s.submission_id = ?",
@@ -173,20 +193,10 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
              prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                       store->put_meta_),
-             prepared("SELECT value FROM meta WHERE key = ?", store->get_meta_),
          }) {
         if (!r) {
             return unexpected(std::move(r).error());
         }
-    }
-    auto version = store->meta("schema_version");
-    if (!version) {
-        return unexpected(std::move(version).error());
-    }
-    if (*version && **version != schema_version) {
-        return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
-                                                       std::to_string(**version) + "; this is " +
-                                                       std::to_string(schema_version)});
     }
     if (!*version) {
         if (auto r = store->put_meta("schema_version", schema_version); !r) {
@@ -212,7 +222,8 @@ void Store::preallocate_wal() {
     sqlite3_int64 size = 0;
     if (wal != nullptr && wal->pMethods != nullptr &&
         wal->pMethods->xFileSize(wal, &size) == SQLITE_OK && size < wal_bytes) {
-        const std::string zeros(64 * 1024, '\0');  // the unix VFS writes < 128 KiB per call
+        // The unix VFS writes less than 128 KiB per call (it masks the length to 17 bits).
+        const std::string zeros(std::size_t{64} * 1024, '\0');
         bool written = true;
         for (sqlite3_int64 at = size; at < wal_bytes && written;
              at += static_cast<sqlite3_int64>(zeros.size())) {

@@ -1,6 +1,7 @@
 #include "common/store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -130,6 +131,31 @@ TEST_F(StoreTest, ReadOnlyDatabaseFailsToWriteWithReadonly) {
     } else {
         EXPECT_EQ(store.error().code, Errc::readonly);
     }
+}
+
+TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->put_meta("schema_version", 1));
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP INDEX results_time", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    auto store = Store::open((dir_ / "opel.db").string());
+    ASSERT_FALSE(store.has_value());
+    EXPECT_EQ(store.error().code, Errc::schema);
+    EXPECT_NE(store.error().message.find("has schema version 1; this is 2"), std::string::npos)
+        << store.error().message;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'results_time'", -1, &s,
+                       nullptr);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 0);  // nothing was created in the old database
+    sqlite3_finalize(s);
+    sqlite3_close(db);
 }
 
 TEST_F(StoreTest, GarbageFileIsReportedAsCorrupt) {
