@@ -33,20 +33,6 @@ std::string unavailable_reply(const std::string& submission_id, const std::strin
     return serialize(reply);
 }
 
-// The sequence number stage() gives the site's own result in `outcome` (the last result for
-// the site: a staleness tick may come first), or none when there is none (LATE).
-std::optional<std::uint64_t> site_result_sequence(const engine::SubmitOutcome& outcome,
-                                                  std::string_view site_id,
-                                                  std::uint64_t first_sequence) {
-    std::optional<std::uint64_t> found;
-    for (std::size_t k = 0; k < outcome.results.size(); ++k) {
-        if (outcome.results[k].node_id == site_id) {
-            found = first_sequence + k;
-        }
-    }
-    return found;
-}
-
 // The original reply of a stored submission: the stored reply with its site result put back.
 v1::SubmitReply stored_reply(const store::StoredReply& stored) {
     v1::SubmitReply reply;
@@ -116,11 +102,16 @@ store::StoreResult<store::Done> Escalator::restore() {
     return store::Done{};
 }
 
-void Escalator::stage(Pending& p, const engine::SubmitOutcome& outcome) const {
+std::optional<std::uint64_t> Escalator::stage(Pending& p, const engine::SubmitOutcome& outcome,
+                                              std::string_view site_id) const {
     const TimePoint now = clock_.now();
+    std::optional<std::uint64_t> site_sequence;
     for (const engine::NodeResult& r : outcome.results) {
         v1::Publication pub;
         pub.set_sequence(++p.sequence);
+        if (r.node_id == site_id) {
+            site_sequence = p.sequence;  // the last one: a staleness tick may come first
+        }
         *pub.mutable_status() = codec::to_proto(r);
         std::string payload = serialize(pub);
         p.results.push_back({p.sequence, r.node_id, r.as_at.value_or(now),
@@ -139,6 +130,7 @@ void Escalator::stage(Pending& p, const engine::SubmitOutcome& outcome) const {
             {p.sequence, e.node_id, e.at, std::string(engine::to_string(e.kind)), payload});
         p.publications.push_back({"alert/" + e.path, std::move(payload)});
     }
+    return site_sequence;
 }
 
 bool Escalator::write(Pending& p) {
@@ -261,8 +253,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
             ++counters_.rejected;
             continue;
         }
-        const std::uint64_t first_sequence = p.sequence + 1;
-        stage(p, outcome);
+        const std::optional<std::uint64_t> result_sequence = stage(p, outcome, sitrep->site_id);
         v1::SubmitReply reply = codec::to_reply(outcome, sitrep->site_id, p.sequence);
         p.replies[i] = serialize(reply);
         p.durable[i] = true;
@@ -271,8 +262,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         reply.clear_result();
         p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now,
                              outcome.status == engine::SubmitStatus::late ? "late" : "accepted",
-                             serialize(request.sitrep()), serialize(reply),
-                             site_result_sequence(outcome, sitrep->site_id, first_sequence)});
+                             serialize(request.sitrep()), serialize(reply), result_sequence});
         ++(outcome.status == engine::SubmitStatus::late ? counters_.late : counters_.accepted);
         counters_.encode_ns += watch.lap();
     }
@@ -319,7 +309,7 @@ std::vector<Publication> Escalator::on_time() {
     engine::SubmitOutcome as_outcome;
     as_outcome.results = tick.results;
     as_outcome.events = tick.events;
-    stage(p, as_outcome);
+    stage(p, as_outcome, {});
     if (auto began = store_.begin(); !began) {
         p.failed = true;
         p.failure = began.error().message;

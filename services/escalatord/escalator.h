@@ -103,7 +103,10 @@ public:
 private:
     struct Pending;  // one batch's rows and outputs
 
-    void stage(Pending& pending, const engine::SubmitOutcome& outcome) const;
+    // Numbers and encodes the outcome's results and events into `pending`. Returns the
+    // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE).
+    std::optional<std::uint64_t> stage(Pending& pending, const engine::SubmitOutcome& outcome,
+                                       std::string_view site_id) const;
     bool write(Pending& pending);
     void rebuild_after_failure(const std::string& why);
 

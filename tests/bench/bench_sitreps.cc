@@ -3,8 +3,13 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
+
+#include "common/codec/codec.h"
+#include "common/config/loader.h"
+#include "opel/v1/request.pb.h"
 
 namespace opel::bench {
 
@@ -80,6 +85,21 @@ std::filesystem::path write_config(const std::filesystem::path& dir, int sites,
              << "\" provider_type: PROVIDER_TYPE_ACUTE weight: " << 300 + i % 400 << " }\n";
     }
     return dir / "opel.textproto";
+}
+
+engine::EngineConfig load_config(const std::filesystem::path& root) {
+    auto loaded = config::load_config(root);
+    if (!loaded) {
+        std::cerr << loaded.error().front().to_string() << '\n';
+        std::exit(1);
+    }
+    return std::move(loaded->engine);
+}
+
+std::string encoded(const engine::Sitrep& sitrep) {
+    v1::SubmitRequest r;
+    *r.mutable_sitrep() = codec::to_proto(sitrep);
+    return r.SerializeAsString();
 }
 
 }  // namespace opel::bench

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "engine/config.h"
 #include "engine/sitrep.h"
 
 namespace opel::bench {
@@ -20,5 +21,12 @@ std::filesystem::path write_config(const std::filesystem::path& dir, int sites, 
 
 // Site id of site number `i`.
 std::string site_id(int i);
+
+// The engine configuration under `root` (a file write_config wrote); exits 1 naming the first
+// problem if it does not load.
+engine::EngineConfig load_config(const std::filesystem::path& root);
+
+// `sitrep` as a serialized opel.v1.SubmitRequest: what a client sends.
+std::string encoded(const engine::Sitrep& sitrep);
 
 }  // namespace opel::bench

@@ -9,7 +9,6 @@
 
 #include "bench_sitreps.h"
 #include "common/codec/codec.h"
-#include "common/config/loader.h"
 #include "engine/engine.h"
 #include "opel/v1/request.pb.h"
 
@@ -21,24 +20,13 @@ using namespace opel;
 constexpr int sites = 100;
 
 engine::EngineConfig load() {
-    const fs::path dir = fs::temp_directory_path() / "opel-engine-bench";
-    auto loaded = config::load_config(bench::write_config(dir, sites, false));
-    if (!loaded) {
-        std::cerr << loaded.error().front().to_string() << '\n';
-        std::exit(1);
-    }
-    return std::move(loaded->engine);
-}
-
-std::string encoded(const engine::Sitrep& s) {
-    v1::SubmitRequest r;
-    *r.mutable_sitrep() = codec::to_proto(s);
-    return r.SerializeAsString();
+    return bench::load_config(
+        bench::write_config(fs::temp_directory_path() / "opel-engine-bench", sites, false));
 }
 
 void bm_decode_sitrep(benchmark::State& state) {
     const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
-    const std::string bytes = encoded(bench::acute_sitrep(bench::site_id(0), t0, 0.5));
+    const std::string bytes = bench::encoded(bench::acute_sitrep(bench::site_id(0), t0, 0.5));
     for (auto _ : state) {
         v1::SubmitRequest r;
         r.ParseFromString(bytes);

@@ -34,7 +34,6 @@
 
 #include "bench_sitreps.h"
 #include "common/codec/codec.h"
-#include "common/config/loader.h"
 #include "common/store/store.h"
 #include "common/zmq/client.h"
 #include "opel/v1/feed.pb.h"
@@ -66,12 +65,6 @@ double percentile(std::vector<double> v, double p) {
     return v[index];
 }
 
-std::string encoded(const engine::Sitrep& s) {
-    v1::SubmitRequest r;
-    *r.mutable_sitrep() = codec::to_proto(s);
-    return r.SerializeAsString();
-}
-
 // `count` sitreps cycling over `sites`, as_at increasing per site within the last hours
 // before T0 (fresh: none is stale on arrival), pressure cycling so levels move.
 std::vector<std::string> ingest_payloads(int sites, int count) {
@@ -80,7 +73,7 @@ std::vector<std::string> ingest_payloads(int sites, int count) {
     for (int i = 0; i < count; ++i) {
         const int round = i / sites;
         const double pressure = std::array<double, 4>{0.1, 0.4, 0.9, 0.4}[round % 4];
-        out.push_back(encoded(bench::acute_sitrep(
+        out.push_back(bench::encoded(bench::acute_sitrep(
             bench::site_id(i % sites), t0 - std::chrono::hours(4) + Duration(round), pressure)));
     }
     return out;
@@ -155,16 +148,16 @@ LoadResult run_load(zmq::context_t& context, const std::string& endpoint,
 // A real ACCEPTED reply to `payload` (computed offline by the engine on `config`), so the
 // baseline answers with the same message the daemon sends and the client parses it the same.
 std::string accepted_reply(const fs::path& config, const std::string& payload) {
-    auto loaded = config::load_config(config);
-    if (!loaded) {
-        std::cerr << loaded.error().front().to_string() << '\n';
-        std::exit(1);
-    }
-    engine::Engine engine(std::move(loaded->engine), engine::EngineOptions{false});
+    engine::Engine engine(bench::load_config(config), engine::EngineOptions{false});
     v1::SubmitRequest request;
     request.ParseFromString(payload);
     const auto sitrep = codec::from_proto(request.sitrep());
-    const engine::SubmitOutcome outcome = engine.submit(*sitrep, std::nullopt);
+    const engine::SubmitOutcome outcome =
+        sitrep ? engine.submit(*sitrep, std::nullopt) : engine::SubmitOutcome{};
+    if (outcome.status != engine::SubmitStatus::accepted) {
+        std::cerr << "baseline reply: the first benchmark sitrep was not accepted offline\n";
+        std::exit(1);
+    }
     return codec::to_reply(outcome, sitrep->site_id, 1).SerializeAsString();
 }
 
@@ -212,11 +205,10 @@ public:
                     reply_file.c_str(), nullptr);
             ::_exit(127);
         }
-        const std::string& endpoint = endpoint_;
         // Ready when it answers.
         zmq::context_t context;
         for (int i = 0; i < 100; ++i) {
-            net::RequestClient c(context, endpoint);
+            net::RequestClient c(context, endpoint_);
             if (c.request("ping", std::chrono::milliseconds(100), 0)) {
                 return;
             }
@@ -314,9 +306,18 @@ double commit_ms(const fs::path& dir) {
     std::vector<double> ms;
     for (int i = 0; i < 50; ++i) {
         const auto start = Clock::now();
-        (void)(*store)->begin();
-        (void)(*store)->put_meta("probe", i);
-        (void)(*store)->commit();
+        // A failed write would time nothing: stop rather than report a bogus baseline.
+        auto r = (*store)->begin();
+        if (r) {
+            r = (*store)->put_meta("probe", i);
+        }
+        if (r) {
+            r = (*store)->commit();
+        }
+        if (!r) {
+            std::cerr << "commit probe: " << r.error().message << '\n';
+            std::exit(1);
+        }
         ms.push_back(seconds_since(start) * 1000);
     }
     return percentile(ms, 50);
@@ -362,7 +363,7 @@ int latency(double rate, int count) {
     // Every sitrep is a site's first: each one changes the site's status, so each has an alert.
     std::vector<std::string> payloads;
     for (int i = 0; i < count; ++i) {
-        payloads.push_back(encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
+        payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
     }
     std::vector<Clock::time_point> sent;
     std::vector<double> raw;
@@ -541,7 +542,7 @@ int fanout(double rate, int count) {
                                                        (k / 100) % 2 == 0 ? 0.2 : 0.9);
                 s.submission_id = "fanout#" + std::to_string(k);
                 sent_at[static_cast<std::size_t>(k)] = Clock::now();
-                client.request(encoded(s), std::chrono::seconds(10), 0);
+                client.request(bench::encoded(s), std::chrono::seconds(10), 0);
             }
             sending = false;
         });

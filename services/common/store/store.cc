@@ -379,16 +379,14 @@ StoreResult<std::optional<std::int64_t>> Store::meta(std::string_view key) {
 }
 
 StoreResult<std::uint64_t> Store::last_sequence() {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_,
-                                "SELECT max(coalesce((SELECT max(sequence) FROM results), 0), "
-                                "coalesce((SELECT max(sequence) FROM events), 0))",
-                                -1, &raw, nullptr);
-    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK || (rc = sqlite3_step(s.get())) != SQLITE_ROW) {
-        return unexpected(error(rc, "read last sequence"));
+    auto last = scalar(
+        "SELECT max(coalesce((SELECT max(sequence) FROM results), 0), "
+        "coalesce((SELECT max(sequence) FROM events), 0))",
+        "read last sequence");
+    if (!last) {
+        return unexpected(std::move(last).error());
     }
-    return static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
+    return static_cast<std::uint64_t>(*last);
 }
 
 StoreResult<std::vector<std::pair<std::string, std::string>>> Store::node_states() {
@@ -414,11 +412,15 @@ StoreResult<std::int64_t> Store::count(std::string_view table) {
         return unexpected(StoreError{Errc::other, "no table '" + std::string(table) + "'"});
     }
     const std::string sql = "SELECT count(*) FROM " + std::string(table);
+    return scalar(sql.c_str(), "count");
+}
+
+StoreResult<std::int64_t> Store::scalar(const char* sql, const char* what) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+    int rc = sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr);
     const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
     if (rc != SQLITE_OK || (rc = sqlite3_step(s.get())) != SQLITE_ROW) {
-        return unexpected(error(rc, "count"));
+        return unexpected(error(rc, what));
     }
     return static_cast<std::int64_t>(sqlite3_column_int64(s.get(), 0));
 }

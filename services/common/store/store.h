@@ -127,6 +127,8 @@ private:
     void preallocate_wal();
     StoreResult<Done> exec(const char* sql);
     StoreResult<sqlite3_stmt*> prepare(const char* sql);
+    // Runs a one-off query returning one integer (`what` names it in an error).
+    StoreResult<std::int64_t> scalar(const char* sql, const char* what);
     StoreError error(int rc, std::string_view what) const;
 
     sqlite3* db_ = nullptr;
