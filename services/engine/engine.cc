@@ -501,9 +501,9 @@ Tick Engine::advance_to(TimePoint now) {
     return tick;
 }
 
-NodeSnapshot Engine::snapshot(NodeIndex node) const {
+NodeSnapshot Engine::snapshot(NodeIndex node, bool include_result) const {
     const NodeState& st = states_[node];
-    return {st.status,       st.transitions, st.hold,    st.result,
+    return {st.status,       st.transitions, st.hold,    include_result ? st.result : NodeResult{},
             st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch};
 }
 

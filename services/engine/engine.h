@@ -91,8 +91,9 @@ public:
     // The largest time the engine has been advanced to (stream time offline).
     std::optional<TimePoint> now() const { return now_; }
 
-    // State of one node, for storage.
-    NodeSnapshot snapshot(NodeIndex node) const;
+    // State of one node, for storage. Without `include_result` the snapshot's result is left
+    // empty: a store that keeps the node's last published result elsewhere saves the copy.
+    NodeSnapshot snapshot(NodeIndex node, bool include_result = true) const;
     // Restores one node's state (after a restart). Carry-forward values whose count no
     // longer matches the node's card (the card changed) are dropped. Call before any submit.
     void restore(NodeIndex node, NodeSnapshot snapshot);

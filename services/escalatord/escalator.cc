@@ -3,7 +3,6 @@
 #include <spdlog/logger.h>
 
 #include <map>
-#include <set>
 
 #include "common/clock/stopwatch.h"
 #include "common/codec/codec.h"
@@ -46,21 +45,45 @@ v1::SubmitReply stored_reply(const store::StoredReply& stored) {
 
 }  // namespace
 
+// What a request became in prepare, and what it is counted as once the batch finishes.
+enum class Kind : std::uint8_t { unanswered, rejected, duplicate, accepted, late };
+
 // One batch's staged rows and outputs; applied to the store in one transaction.
-struct Escalator::Pending {
+struct Batch {
     std::vector<std::string> replies;
+    std::vector<Kind> kinds;
     std::vector<bool> durable;  // the reply is only true once the batch commits
     std::vector<std::string> submission_ids;
     std::vector<store::SitrepRow> sitreps;
     std::vector<store::PublishedRow> results;
     std::vector<store::PublishedRow> events;
+    struct State {
+        std::string node_id;
+        std::string state;                  // serialized opel.v1.NodeState without its result
+        std::uint64_t result_sequence = 0;  // the results row holding its result
+    };
+    std::vector<State> states;
     std::vector<Publication> publications;
-    std::set<engine::NodeIndex> changed;
-    std::map<std::string, std::string, std::less<>> batch_replies;  // for in-batch duplicates
-    std::uint64_t sequence = 0;
-    bool failed = false;
-    std::string failure;
+    std::vector<engine::Event> logged_events;            // a tick's events, logged once committed
+    std::map<engine::NodeIndex, std::uint64_t> changed;  // node -> its last result's sequence
+    std::uint64_t sequence = 0;                          // the last sequence the batch numbers
+    // Shared by every batch of one generation (see Escalator::generation_failed_).
+    std::shared_ptr<std::atomic<bool>> generation_failed;
+    bool committed = false;
+    bool skipped = false;  // not written: another batch of its generation failed
+    std::string failure;   // why the batch was not committed
+    std::uint64_t commit_ns = 0;
+
+    bool has_rows() const { return !sitreps.empty() || !results.empty() || !events.empty(); }
+    void fail(std::string why) {
+        if (failure.empty()) {
+            failure = std::move(why);
+        }
+        generation_failed->store(true);
+    }
 };
+
+void BatchDeleter::operator()(Batch* batch) const { delete batch; }
 
 Escalator::Escalator(engine::EngineConfig config, config::EscalatordSettings settings,
                      store::Store& store, const Clock& clock, spdlog::logger& log)
@@ -69,7 +92,8 @@ Escalator::Escalator(engine::EngineConfig config, config::EscalatordSettings set
       store_(store),
       clock_(clock),
       log_(log),
-      engine_(std::make_unique<engine::Engine>(config_, engine::EngineOptions{false})) {}
+      engine_(std::make_unique<engine::Engine>(config_, engine::EngineOptions{false})),
+      generation_failed_(std::make_shared<std::atomic<bool>>(false)) {}
 
 Escalator::~Escalator() = default;
 
@@ -79,16 +103,30 @@ store::StoreResult<store::Done> Escalator::restore() {
         return unexpected(std::move(states).error());
     }
     std::size_t restored = 0;
-    for (const auto& [node_id, bytes] : *states) {
-        const auto index = engine_->model().find_node(node_id);
+    for (const store::StoredState& stored : *states) {
+        const auto index = engine_->model().find_node(stored.node_id);
         v1::NodeState state;
         if (!index) {
-            log_.warn("stored state for node '{}' ignored: not in the current tree", node_id);
+            log_.warn("stored state for node '{}' ignored: not in the current tree",
+                      stored.node_id);
             continue;
         }
-        if (!state.ParseFromString(bytes)) {
-            log_.warn("stored state for node '{}' ignored: undecodable", node_id);
+        if (!state.ParseFromString(stored.state)) {
+            log_.warn("stored state for node '{}' ignored: undecodable", stored.node_id);
             continue;
+        }
+        if (stored.result_sequence) {
+            // The state was stored without its result: that is its last published one.
+            v1::Publication publication;
+            if (!stored.result || !publication.ParseFromString(*stored.result) ||
+                !publication.has_status()) {
+                log_.warn(
+                    "stored state for node '{}': its result (sequence {}) is missing or "
+                    "undecodable; restored without it until the node's next result",
+                    stored.node_id, *stored.result_sequence);
+            } else {
+                *state.mutable_result() = std::move(*publication.mutable_status());
+            }
         }
         engine_->restore(*index, codec::from_proto(state));
         ++restored;
@@ -98,11 +136,20 @@ store::StoreResult<store::Done> Escalator::restore() {
         return unexpected(std::move(sequence).error());
     }
     sequence_ = *sequence;
+    staged_ = *sequence;
     log_.info("restored {} node states, sequence {}", restored, sequence_);
     return store::Done{};
 }
 
-std::optional<std::uint64_t> Escalator::stage(Pending& p, const engine::SubmitOutcome& outcome,
+BatchPtr Escalator::new_batch() {
+    BatchPtr batch(new Batch);
+    batch->sequence = staged_;
+    batch->generation_failed = generation_failed_;
+    ++in_flight_;
+    return batch;
+}
+
+std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutcome& outcome,
                                               std::string_view site_id) const {
     const TimePoint now = clock_.now();
     std::optional<std::uint64_t> site_sequence;
@@ -118,7 +165,7 @@ std::optional<std::uint64_t> Escalator::stage(Pending& p, const engine::SubmitOu
                              std::string(engine::to_string(r.status)), payload});
         p.publications.push_back({"status/" + r.path, std::move(payload)});
         if (const auto index = engine_->model().find_node(r.node_id)) {
-            p.changed.insert(*index);
+            p.changed[*index] = p.sequence;
         }
     }
     for (const engine::Event& e : outcome.events) {
@@ -133,48 +180,57 @@ std::optional<std::uint64_t> Escalator::stage(Pending& p, const engine::SubmitOu
     return site_sequence;
 }
 
-bool Escalator::write(Pending& p) {
-    const auto check = [&p](const store::StoreResult<store::Done>& r) {
-        if (!r && !p.failed) {
-            p.failed = true;
-            p.failure = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
-        }
-        return !p.failed;
-    };
-    for (const store::SitrepRow& row : p.sitreps) {
-        if (!check(store_.add_sitrep(row))) {
-            return false;
-        }
+void Escalator::stage_states(Batch& p) const {
+    p.states.reserve(p.changed.size());
+    for (const auto& [i, result_sequence] : p.changed) {
+        p.states.push_back({engine_->model().node(i).config.id,
+                            serialize(codec::to_proto(engine_->snapshot(i, false))),
+                            result_sequence});
     }
-    for (const store::PublishedRow& row : p.results) {
-        if (!check(store_.add_result(row))) {
-            return false;
-        }
-    }
-    for (const store::PublishedRow& row : p.events) {
-        if (!check(store_.add_event(row))) {
-            return false;
-        }
-    }
-    for (const engine::NodeIndex i : p.changed) {
-        const std::string state = serialize(codec::to_proto(engine_->snapshot(i)));
-        if (!check(store_.put_node_state(engine_->model().node(i).config.id, state))) {
-            return false;
-        }
-    }
-    if (!check(store_.commit())) {
-        return false;
-    }
-    ++counters_.commits;
-    return true;
 }
 
-void Escalator::rebuild_after_failure(const std::string& why) {
-    store_.rollback();
-    ++counters_.commit_failures;
-    log_.error("storage failed, batch rolled back and answered UNAVAILABLE: {}", why);
+void Escalator::commit(store::Store& store, Batch& p) {
+    if (p.generation_failed->load()) {
+        p.skipped = true;
+        return;
+    }
+    if (!p.has_rows()) {
+        p.committed = true;
+        return;
+    }
+    Stopwatch watch;
+    const auto check = [&p](const store::StoreResult<store::Done>& r) {
+        if (!r) {
+            p.fail(std::string(store::to_string(r.error().code)) + ": " + r.error().message);
+        }
+        return r.has_value();
+    };
+    bool ok = check(store.begin());
+    for (std::size_t i = 0; ok && i < p.sitreps.size(); ++i) {
+        ok = check(store.add_sitrep(p.sitreps[i]));
+    }
+    for (std::size_t i = 0; ok && i < p.results.size(); ++i) {
+        ok = check(store.add_result(p.results[i]));
+    }
+    for (std::size_t i = 0; ok && i < p.events.size(); ++i) {
+        ok = check(store.add_event(p.events[i]));
+    }
+    for (std::size_t i = 0; ok && i < p.states.size(); ++i) {
+        ok = check(store.put_node_state(p.states[i].node_id, p.states[i].state,
+                                        p.states[i].result_sequence));
+    }
+    ok = ok && check(store.commit());
+    if (!ok) {
+        store.rollback();
+    }
+    p.committed = ok;
+    p.commit_ns = watch.lap();
+}
+
+void Escalator::rebuild_after_failure() {
     engine_ = std::make_unique<engine::Engine>(config_, engine::EngineOptions{false});
-    sequence_ = 0;
+    generation_failed_ = std::make_shared<std::atomic<bool>>(false);
+    in_flight_replies_.clear();
     if (auto r = restore(); !r) {
         // The last committed state cannot even be read back: nothing safe is left to do.
         throw std::runtime_error("cannot reload state after a storage failure: " +
@@ -182,19 +238,21 @@ void Escalator::rebuild_after_failure(const std::string& why) {
     }
 }
 
-Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_view>& payloads) {
-    Pending p;
-    p.sequence = sequence_;
+BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
+    BatchPtr batch = new_batch();
+    Batch& p = *batch;
     p.replies.resize(payloads.size());
+    p.kinds.assign(payloads.size(), Kind::unanswered);
     p.durable.assign(payloads.size(), false);
     p.submission_ids.resize(payloads.size());
-    if (auto began = store_.begin(); !began) {
-        p.failed = true;
-        p.failure = began.error().message;
-    }
     const TimePoint now = clock_.now();
     Stopwatch watch;
-    for (std::size_t i = 0; i < payloads.size() && !p.failed; ++i) {
+    // One read transaction for the batch's duplicate lookups. A batch that commits while it
+    // is open is still in in_flight_replies_ (it is finished on this thread, later).
+    if (auto began = store_.begin_read(); !began) {
+        p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message);
+    }
+    for (std::size_t i = 0; i < payloads.size() && !p.generation_failed->load(); ++i) {
         const std::string_view payload = payloads[i];
         watch.lap();
         if (payload.size() > settings_.max_message_bytes) {
@@ -202,7 +260,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
                 rejected_reply("oversize", "request of " + std::to_string(payload.size()) +
                                                " bytes is larger than the limit of " +
                                                std::to_string(settings_.max_message_bytes));
-            ++counters_.rejected;
+            p.kinds[i] = Kind::rejected;
             continue;
         }
         v1::SubmitRequest request;
@@ -211,7 +269,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
             p.replies[i] =
                 rejected_reply("malformed", "not an opel.v1.SubmitRequest carrying a sitrep (" +
                                                 std::to_string(payload.size()) + " bytes)");
-            ++counters_.rejected;
+            p.kinds[i] = Kind::rejected;
             continue;
         }
         auto sitrep = codec::from_proto(request.sitrep());
@@ -220,19 +278,20 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
             bad.status = engine::SubmitStatus::rejected;
             bad.errors = sitrep.error();
             p.replies[i] = serialize(codec::to_reply(bad, request.sitrep().site_id(), 0));
-            ++counters_.rejected;
+            p.kinds[i] = Kind::rejected;
             continue;
         }
         const std::string sid = sitrep->effective_submission_id();
         p.submission_ids[i] = sid;
         counters_.decode_ns += watch.lap();
         std::optional<v1::SubmitReply> original;
-        if (const auto in_batch = p.batch_replies.find(sid); in_batch != p.batch_replies.end()) {
-            original.emplace().ParseFromString(in_batch->second);
-            p.durable[i] = true;  // the original is only real if this batch commits
+        if (const auto in_flight = in_flight_replies_.find(sid);
+            in_flight != in_flight_replies_.end()) {
+            original.emplace().ParseFromString(in_flight->second.reply);
+            p.durable[i] = true;  // the original is only real once its batch commits
         } else if (auto stored = store_.find_reply(sid); !stored) {
-            p.failed = true;
-            p.failure = stored.error().message;
+            p.fail(std::string(store::to_string(stored.error().code)) + ": " +
+                   stored.error().message);
             break;
         } else if (*stored) {
             original = stored_reply(**stored);
@@ -242,7 +301,7 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
             original->set_original_status(original->status());
             original->set_status(v1::SUBMIT_STATUS_DUPLICATE);
             p.replies[i] = serialize(*original);
-            ++counters_.duplicate;
+            p.kinds[i] = Kind::duplicate;
             continue;
         }
         const engine::SubmitOutcome outcome =
@@ -250,46 +309,116 @@ Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_vie
         counters_.engine_ns += watch.lap();
         if (outcome.status == engine::SubmitStatus::rejected) {
             p.replies[i] = serialize(codec::to_reply(outcome, sitrep->site_id, 0));
-            ++counters_.rejected;
+            p.kinds[i] = Kind::rejected;
             continue;
         }
+        const bool late = outcome.status == engine::SubmitStatus::late;
         const std::optional<std::uint64_t> result_sequence = stage(p, outcome, sitrep->site_id);
         v1::SubmitReply reply = codec::to_reply(outcome, sitrep->site_id, p.sequence);
         p.replies[i] = serialize(reply);
+        p.kinds[i] = late ? Kind::late : Kind::accepted;
         p.durable[i] = true;
-        p.batch_replies.emplace(sid, p.replies[i]);
+        in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p});
         // The stored reply leaves out the site result: its results row holds it.
         reply.clear_result();
-        p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now,
-                             outcome.status == engine::SubmitStatus::late ? "late" : "accepted",
+        p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now, late ? "late" : "accepted",
                              serialize(request.sitrep()), serialize(reply), result_sequence});
-        ++(outcome.status == engine::SubmitStatus::late ? counters_.late : counters_.accepted);
         counters_.encode_ns += watch.lap();
     }
-    if (!p.failed) {
-        watch.lap();
-        write(p);
-        counters_.commit_ns += watch.lap();
+    store_.end_read();
+    stage_states(p);
+    counters_.encode_ns += watch.lap();
+    staged_ = p.sequence;
+    return batch;
+}
+
+BatchPtr Escalator::prepare_tick() {
+    engine::Tick tick = engine_->advance_to(clock_.now());
+    if (tick.results.empty() && tick.events.empty()) {
+        return nullptr;
     }
+    BatchPtr batch = new_batch();
+    engine::SubmitOutcome as_outcome;
+    as_outcome.results = std::move(tick.results);
+    as_outcome.events = std::move(tick.events);
+    stage(*batch, as_outcome, {});
+    stage_states(*batch);
+    batch->logged_events = std::move(as_outcome.events);
+    staged_ = batch->sequence;
+    return batch;
+}
+
+Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
+    Batch& p = *batch;
+    --in_flight_;
+    for (const std::string& sid : p.submission_ids) {
+        const auto it = in_flight_replies_.find(sid);
+        if (it != in_flight_replies_.end() && it->second.batch == &p) {
+            in_flight_replies_.erase(it);
+        }
+    }
+    counters_.commit_ns += p.commit_ns;
     BatchOutput out;
-    if (p.failed) {
-        rebuild_after_failure(p.failure);
-        for (std::size_t i = 0; i < payloads.size(); ++i) {
-            if (p.durable[i] || p.replies[i].empty()) {
+    if (!p.committed) {
+        if (!p.skipped) {
+            ++counters_.commit_failures;
+            log_.error(
+                "storage failed: {}; the batch and every batch computed with it are rolled "
+                "back and answered UNAVAILABLE, state reloaded from the last commit",
+                p.failure);
+        }
+        // The first batch of a generation to finish uncommitted rebuilds; the others
+        // belong to the old generation and only need answering.
+        if (p.generation_failed == generation_failed_) {
+            rebuild_after_failure();
+        }
+        for (std::size_t i = 0; i < p.replies.size(); ++i) {
+            if (p.durable[i] || p.kinds[i] == Kind::unanswered) {
                 p.replies[i] = unavailable_reply(p.submission_ids[i],
                                                  "storage unavailable; nothing was changed, "
                                                  "retry later");
-                ++counters_.unavailable;
+                p.kinds[i] = Kind::unanswered;
             }
         }
-        out.replies = std::move(p.replies);
-        return out;
+    } else {
+        if (p.has_rows()) {
+            ++counters_.commits;
+        }
+        for (const engine::Event& e : p.logged_events) {
+            log_.info("{} {} {} -> {}", e.transition_id, engine::to_string(e.kind),
+                      engine::to_string(e.from), engine::to_string(e.to));
+        }
+        sequence_ = p.sequence;
+        counters_.published += p.publications.size();
+        out.publications = std::move(p.publications);
     }
-    sequence_ = p.sequence;
-    counters_.published += p.publications.size();
+    for (const Kind k : p.kinds) {
+        switch (k) {
+            case Kind::unanswered:
+                ++counters_.unavailable;
+                break;
+            case Kind::rejected:
+                ++counters_.rejected;
+                break;
+            case Kind::duplicate:
+                ++counters_.duplicate;
+                break;
+            case Kind::accepted:
+                ++counters_.accepted;
+                break;
+            case Kind::late:
+                ++counters_.late;
+                break;
+        }
+    }
     out.replies = std::move(p.replies);
-    out.publications = std::move(p.publications);
     return out;
+}
+
+Escalator::BatchOutput Escalator::submit_batch(const std::vector<std::string_view>& payloads) {
+    BatchPtr batch = prepare(payloads);
+    commit(store_, *batch);
+    return finish(std::move(batch));
 }
 
 std::string Escalator::framing_error(std::size_t payload_frames) {
@@ -300,33 +429,13 @@ std::string Escalator::framing_error(std::size_t payload_frames) {
 }
 
 std::vector<Publication> Escalator::on_time() {
-    const engine::Tick tick = engine_->advance_to(clock_.now());
-    if (tick.results.empty() && tick.events.empty()) {
+    BatchPtr batch = prepare_tick();
+    if (!batch) {
         return {};
     }
-    Pending p;
-    p.sequence = sequence_;
-    engine::SubmitOutcome as_outcome;
-    as_outcome.results = tick.results;
-    as_outcome.events = tick.events;
-    stage(p, as_outcome, {});
-    if (auto began = store_.begin(); !began) {
-        p.failed = true;
-        p.failure = began.error().message;
-    } else {
-        write(p);
-    }
-    if (p.failed) {
-        rebuild_after_failure(p.failure);  // the deadlines fire again on the next tick
-        return {};
-    }
-    for (const engine::Event& e : tick.events) {
-        log_.info("{} {} {} -> {}", e.transition_id, engine::to_string(e.kind),
-                  engine::to_string(e.from), engine::to_string(e.to));
-    }
-    sequence_ = p.sequence;
-    counters_.published += p.publications.size();
-    return std::move(p.publications);
+    commit(store_, *batch);
+    // On a failure the engine is rebuilt and the deadlines fire again on the next tick.
+    return finish(std::move(batch)).publications;
 }
 
 Publication Escalator::heartbeat() const {

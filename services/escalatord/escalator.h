@@ -1,21 +1,32 @@
 // Escalator: opel-escalatord's application core. Turns submit requests and the passage of
 // time into durable state, replies and publications, gluing the pure engine to the store
-// and the wire codec. It knows nothing of sockets (server.h does the transport), so it is
-// tested directly with a real database and a manual clock.
+// and the wire codec. It knows nothing of sockets or threads (server.h does the transport,
+// writer.h the storage thread), so it is tested directly with a real database and a
+// manual clock.
 //
-//   submit_batch(payloads) ─▶ decode ─▶ duplicate? (store) ─▶ engine.submit ─▶ rows
-//                                                        one transaction ─▶ COMMIT
-//                              replies (ACCEPTED only after COMMIT) + publications, in order
+//   prepare(payloads) ─▶ decode ─▶ duplicate? (in flight, then store) ─▶ engine.submit
+//                        ─▶ rows, replies, publications, node states         engine thread
+//   commit(store, batch) ─▶ one transaction ─▶ COMMIT (fsync)      storage thread (or same)
+//   finish(batch) ─▶ replies (ACCEPTED only after COMMIT) + publications     engine thread
 //
-// Durability: a batch is one transaction. If any write or the commit fails, the transaction
-// is rolled back, the engine is rebuilt from the last committed state, and every sitrep of
-// the batch that would have changed state is answered UNAVAILABLE (nothing changed; safe to
-// retry). Publication sequence numbers are stored with the state they describe, so a
-// restart continues them and never re-publishes a committed transition.
+// Pipelining: the engine thread may prepare batch N+1 while batch N is being committed,
+// because preparing reads the engine's in-memory state (already past N) and the store only
+// to find earlier submissions (in-flight batches are checked first, then committed rows).
+// Batches are committed and finished in the order they were prepared.
 //
-// Owner: the daemon's single engine thread. Not thread-safe.
+// Durability: a batch is one transaction. If a write or the commit fails, it is rolled
+// back, and so is every batch prepared after it (they were computed on top of it): they are
+// skipped, never written. When the failed batch is finished the engine is rebuilt from the
+// last committed state, and every sitrep of the failed and skipped batches that would have
+// changed state is answered UNAVAILABLE (nothing changed; safe to retry). Publication
+// sequence numbers are stored with the state they describe, so a restart continues them and
+// never re-publishes a committed transition.
+//
+// Owner: the daemon's engine thread, except commit(), which touches only the batch and the
+// store it is given (one thread at a time). Not otherwise thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,6 +69,13 @@ struct Counters {
     std::uint64_t commit_ns = 0;  // writing the batch and COMMIT (fsync)
 };
 
+// A batch prepared on the engine thread: its rows, replies and publications.
+struct Batch;
+struct BatchDeleter {
+    void operator()(Batch* batch) const;
+};
+using BatchPtr = std::unique_ptr<Batch, BatchDeleter>;
+
 class Escalator {
 public:
     // `config` is kept to rebuild the engine after a failed commit.
@@ -75,9 +93,21 @@ public:
         std::vector<std::string> replies;  // serialized opel.v1.SubmitReply, one per request
         std::vector<Publication> publications;
     };
-    // Handles a batch of submit payloads (serialized opel.v1.SubmitRequest). Every reply is
-    // final: ACCEPTED / LATE replies are durable when this returns.
+    // Handles a batch of submit payloads (serialized opel.v1.SubmitRequest) in one go:
+    // prepare, commit on this escalator's store, finish. Every reply is final: ACCEPTED /
+    // LATE replies are durable when this returns.
     BatchOutput submit_batch(const std::vector<std::string_view>& payloads);
+
+    // The three steps of submit_batch, for a pipeline. `prepare` computes a batch of submit
+    // payloads on top of every batch prepared before it; `commit` writes it in one
+    // transaction (or skips it after an earlier failure) on `store`, a connection to the same
+    // database, from any one thread; `finish` turns it into replies and publications and
+    // must be called in prepare order.
+    BatchPtr prepare(const std::vector<std::string_view>& payloads);
+    static void commit(store::Store& store, Batch& batch);
+    BatchOutput finish(BatchPtr batch);
+    // Batches prepared and not yet finished.
+    std::size_t in_flight() const { return in_flight_; }
 
     // The REJECTED reply for a request the transport could not frame (e.g. two payload
     // frames instead of one).
@@ -85,30 +115,41 @@ public:
 
     // Fires staleness deadlines that are due by the clock; durable before returning.
     std::vector<Publication> on_time();
+    // The same as a pipeline step: a batch to commit and finish, or null when nothing is due.
+    BatchPtr prepare_tick();
     std::optional<TimePoint> next_deadline() const { return engine_->next_deadline(); }
 
     // A heartbeat carrying the last sequence number (does not consume a number).
     Publication heartbeat() const;
 
     // Answers a snapshot request (serialized opel.v1.SnapshotRequest) with a serialized
-    // opel.v1.Snapshot consistent with sequence().
+    // opel.v1.Snapshot consistent with sequence(). Only while nothing is in flight: the
+    // engine's state must be the committed one.
     std::string snapshot(std::string_view request) const;
     // The Snapshot naming a request the transport could not frame.
     std::string snapshot_framing_error(std::size_t payload_frames) const;
 
+    // The last published (and committed) sequence number.
     std::uint64_t sequence() const { return sequence_; }
     const Counters& counters() const { return counters_; }
     const engine::Engine& engine() const { return *engine_; }
 
 private:
-    struct Pending;  // one batch's rows and outputs
+    // A reply given in a batch still in flight, for duplicates that arrive before it commits.
+    struct InFlightReply {
+        std::string reply;
+        const Batch* batch = nullptr;
+    };
 
-    // Numbers and encodes the outcome's results and events into `pending`. Returns the
+    BatchPtr new_batch();
+    // Numbers and encodes the outcome's results and events into `batch`. Returns the
     // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE).
-    std::optional<std::uint64_t> stage(Pending& pending, const engine::SubmitOutcome& outcome,
+    std::optional<std::uint64_t> stage(Batch& batch, const engine::SubmitOutcome& outcome,
                                        std::string_view site_id) const;
-    bool write(Pending& pending);
-    void rebuild_after_failure(const std::string& why);
+    // Serializes the state of every node the batch changed (after the batch).
+    void stage_states(Batch& batch) const;
+    // Replaces the engine with one restored from the last commit, in a new generation.
+    void rebuild_after_failure();
 
     engine::EngineConfig config_;
     config::EscalatordSettings settings_;
@@ -116,7 +157,14 @@ private:
     const Clock& clock_;
     spdlog::logger& log_;
     std::unique_ptr<engine::Engine> engine_;
-    std::uint64_t sequence_ = 0;
+    std::uint64_t sequence_ = 0;  // published
+    std::uint64_t staged_ = 0;    // numbered by prepared batches
+    std::size_t in_flight_ = 0;
+    // Set (by commit, or by prepare on a read failure) when a batch of the current
+    // generation fails; every later batch of that generation is then skipped. A rebuild
+    // starts a new generation.
+    std::shared_ptr<std::atomic<bool>> generation_failed_;
+    engine::NameIndex<InFlightReply> in_flight_replies_;
     Counters counters_;
 };
 

@@ -167,8 +167,18 @@ TEST_F(EscalatorTest, RestartRestoresStateSequenceAndIdempotencyKeys) {
     const auto s = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
     submit_one(s);
     const std::uint64_t sequence = escalator_->sequence();
+    const auto results = [this] {
+        std::vector<std::string> out;
+        for (engine::NodeIndex i = 0; i < escalator_->engine().model().node_count(); ++i) {
+            out.push_back(codec::to_proto(escalator_->engine().result(i)).SerializeAsString());
+        }
+        return out;
+    };
+    const std::vector<std::string> before = results();
     reopen();
     EXPECT_EQ(escalator_->sequence(), sequence);
+    // Every node's result comes back whole (it is stored once, as its results row).
+    EXPECT_EQ(results(), before);
     const auto s1 = *escalator_->engine().model().find_node("S1");
     EXPECT_EQ(escalator_->engine().result(s1).status, engine::Status::opel3);
     EXPECT_EQ(submit_one(s).status(), v1::SUBMIT_STATUS_DUPLICATE);
@@ -218,6 +228,83 @@ TEST_F(EscalatorTest, LockedDatabaseAnswersUnavailableAndChangesNothing) {
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
     EXPECT_EQ(submit_one(s).status(), v1::SUBMIT_STATUS_ACCEPTED);  // the retry is safe
+}
+
+// The daemon's pipeline: batch B is prepared while batch A is not yet committed, and both
+// are committed through a second connection (the storage thread's).
+TEST_F(EscalatorTest, PipelinedBatchesCommitInOrderAndSeeEachOthersSubmissions) {
+    auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    const auto s1 = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    const auto s2 = opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level1);
+    const std::string a_payload = request(s1);
+    const std::string b_payloads[] = {request(s1), request(s2)};
+    BatchPtr a = escalator_->prepare({a_payload});
+    BatchPtr b = escalator_->prepare({b_payloads[0], b_payloads[1]});
+    EXPECT_EQ(escalator_->in_flight(), 2U);
+    Escalator::commit(*writer, *a);
+    Escalator::commit(*writer, *b);
+    const auto out_a = escalator_->finish(std::move(a));
+    const v1::SubmitReply accepted = reply_of(out_a.replies.at(0));
+    EXPECT_EQ(accepted.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(escalator_->sequence(), accepted.sequence());
+    const auto out_b = escalator_->finish(std::move(b));
+    EXPECT_EQ(escalator_->in_flight(), 0U);
+    // The duplicate was found in flight, before its original was committed.
+    const v1::SubmitReply duplicate = reply_of(out_b.replies.at(0));
+    EXPECT_EQ(duplicate.status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(duplicate.sequence(), accepted.sequence());
+    EXPECT_EQ(duplicate.result().SerializeAsString(), accepted.result().SerializeAsString());
+    const v1::SubmitReply second = reply_of(out_b.replies.at(1));
+    EXPECT_EQ(second.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    v1::Publication first_of_b;
+    ASSERT_TRUE(first_of_b.ParseFromString(out_b.publications.at(0).payload));
+    EXPECT_EQ(first_of_b.sequence(), accepted.sequence() + 1);  // numbering continues
+    EXPECT_EQ(escalator_->sequence(), second.sequence());
+    EXPECT_EQ(*store_->count("sitreps"), 2);
+    EXPECT_EQ(submit_one(s1).status(), v1::SUBMIT_STATUS_DUPLICATE);  // now from the store
+}
+
+TEST_F(EscalatorTest, FailedCommitSkipsEveryLaterBatchAndRebuildsFromTheLastCommit) {
+    auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    const auto s0 = opel::testing::sitrep("S2", "2026-01-06T07:50:00Z", level1);
+    ASSERT_EQ(submit_one(s0).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const std::uint64_t committed = escalator_->sequence();
+    const std::string a_payload =
+        request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const std::string b_payload =
+        request(opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level3));
+    BatchPtr a = escalator_->prepare({a_payload});
+    BatchPtr b = escalator_->prepare({b_payload});
+    {
+        // Another process holds the write lock while A commits: A fails.
+        sqlite3* other = nullptr;
+        ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+        Escalator::commit(*writer, *a);
+        sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(other);
+    }
+    // The database is writable again, but B was computed on top of A: it is not written.
+    Escalator::commit(*writer, *b);
+    EXPECT_EQ(reply_of(escalator_->finish(std::move(a)).replies.at(0)).status(),
+              v1::SUBMIT_STATUS_UNAVAILABLE);
+    const auto out_b = escalator_->finish(std::move(b));
+    EXPECT_EQ(reply_of(out_b.replies.at(0)).status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_TRUE(out_b.publications.empty());
+    EXPECT_EQ(*store_->count("sitreps"), 1);
+    EXPECT_EQ(escalator_->sequence(), committed);
+    // The engine is back at the last commit: S1 never reported, S2 at its first level.
+    const auto& engine = escalator_->engine();
+    EXPECT_EQ(engine.result(*engine.model().find_node("S1")).status, engine::Status::unknown);
+    EXPECT_EQ(engine.result(*engine.model().find_node("S2")).status, engine::Status::opel1);
+    // Both retries are accepted, numbered straight after the last commit.
+    const auto retry = submit({b_payload});
+    v1::Publication first;
+    ASSERT_TRUE(first.ParseFromString(retry.publications.at(0).payload));
+    EXPECT_EQ(first.sequence(), committed + 1);
+    EXPECT_EQ(reply_of(retry.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply_of(submit({a_payload}).replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(escalator_->counters().commit_failures, 1U);
 }
 
 TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {

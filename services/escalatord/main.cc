@@ -31,6 +31,8 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
   --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
   --publish-hwm N          messages queued per subscriber before it loses some (default 100000)
+  --pipeline-depth N       batches prepared while earlier ones commit, 1 to 16 (default 2;
+                           1 prepares the next batch only after the last one is committed)
   --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
   --clock-rate R           DEMO/DRILL ONLY: run the clock R times faster than real time
   --clock-start TIME       DEMO/DRILL ONLY: the clock's reading at start (RFC 3339)
@@ -47,19 +49,19 @@ struct Flags {
     std::string config;
     std::string database, submit, publish, snapshot, heartbeat;
     std::string log_level, log_format = "human";
-    std::string clock_rate, clock_start, publish_hwm;
+    std::string clock_rate, clock_start, publish_hwm, pipeline_depth;
     bool allow_insecure_remote = false;
 };
 
 // Returns an error message for bad usage.
 std::string parse(const std::vector<std::string>& args, Flags& f) {
     const std::pair<const char*, std::string*> values[] = {
-        {"--config", &f.config},          {"--database", &f.database},
-        {"--submit", &f.submit},          {"--publish", &f.publish},
-        {"--snapshot", &f.snapshot},      {"--heartbeat-seconds", &f.heartbeat},
-        {"--log-level", &f.log_level},    {"--log-format", &f.log_format},
-        {"--clock-rate", &f.clock_rate},  {"--clock-start", &f.clock_start},
-        {"--publish-hwm", &f.publish_hwm}};
+        {"--config", &f.config},           {"--database", &f.database},
+        {"--submit", &f.submit},           {"--publish", &f.publish},
+        {"--snapshot", &f.snapshot},       {"--heartbeat-seconds", &f.heartbeat},
+        {"--log-level", &f.log_level},     {"--log-format", &f.log_format},
+        {"--clock-rate", &f.clock_rate},   {"--clock-start", &f.clock_start},
+        {"--publish-hwm", &f.publish_hwm}, {"--pipeline-depth", &f.pipeline_depth}};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--allow-insecure-remote") {
             f.allow_insecure_remote = true;
@@ -159,9 +161,16 @@ int main(int argc, char** argv) try {
         loaded->engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
         settings.heartbeat_interval.count(), settings.max_message_bytes);
 
+    // Two connections to one database: the storage thread writes through `store`, the
+    // engine thread reads (duplicates, restore) through `reads` while a commit is running.
     auto store = opel::store::Store::open(settings.database_path);
     if (!store) {
         log->critical("database {}: {}", settings.database_path, store.error().message);
+        return 1;
+    }
+    auto reads = opel::store::Store::open(settings.database_path);
+    if (!reads) {
+        log->critical("database {}: {}", settings.database_path, reads.error().message);
         return 1;
     }
     if ((*store)->read_only()) {
@@ -199,7 +208,7 @@ int main(int argc, char** argv) try {
             "only, never for live reporting",
             opel::format_utc(start), rate);
     }
-    opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, **store, clock,
+    opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, **reads, clock,
                                           *log);
     if (auto restored = escalator.restore(); !restored) {
         log->critical("database {}: cannot restore state: {}", settings.database_path,
@@ -215,6 +224,15 @@ int main(int argc, char** argv) try {
             return 2;
         }
     }
+    std::size_t depth = 2;
+    if (!flags.pipeline_depth.empty()) {
+        const int parsed = std::atoi(flags.pipeline_depth.c_str());
+        if (parsed < 1 || parsed > 16 || std::to_string(parsed) != flags.pipeline_depth) {
+            std::cerr << "opel-escalatord: --pipeline-depth must be a number from 1 to 16\n";
+            return 2;
+        }
+        depth = static_cast<std::size_t>(parsed);
+    }
     // Every subscriber connection is a file descriptor: allow as many as the system does.
     rlimit files{};
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -223,8 +241,13 @@ int main(int argc, char** argv) try {
     }
     boost::asio::io_context io;
     zmq::context_t context;
-    opel::escalatord::Server server(io, context, escalator, clock, settings,
-                                    {flags.allow_insecure_remote, 256, hwm, rate}, *log);
+    opel::escalatord::ServerOptions options;
+    options.allow_insecure_remote = flags.allow_insecure_remote;
+    options.publish_high_water_mark = hwm;
+    options.clock_rate = rate;
+    options.pipeline_depth = depth;
+    opel::escalatord::Server server(io, context, escalator, **store, clock, settings, options,
+                                    *log);
     if (auto bound = server.bind(); !bound) {
         log->critical("{}", bound.error());
         return 1;

@@ -2,12 +2,12 @@
 
 #include <spdlog/logger.h>
 
+#include <boost/asio/post.hpp>
 #include <zmq_addon.hpp>
 
 #include "common/clock/stopwatch.h"
 
 namespace opel::escalatord {
-namespace {
 
 // A ROUTER request: the routing envelope (identity, and the empty delimiter REQ clients
 // add) and the payload frames after it.
@@ -15,6 +15,16 @@ struct Envelope {
     std::vector<zmq::message_t> route;
     std::vector<zmq::message_t> body;
 };
+
+// A batch in flight: its requests, in the order of its replies, and the replies already
+// decided by the transport (bad framing), sent with the others once the batch commits.
+struct Server::InFlight {
+    std::vector<Envelope> requests;
+    std::vector<std::size_t> index;            // request -> payload, or npos for bad framing
+    std::vector<std::string> framing_replies;  // by request, for bad framing
+};
+
+namespace {
 
 Envelope split(std::vector<zmq::message_t> frames) {
     Envelope e;
@@ -46,8 +56,8 @@ void reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload
 }  // namespace
 
 Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-               const Clock& clock, config::EscalatordSettings settings, ServerOptions options,
-               spdlog::logger& log)
+               store::Store& storage, const Clock& clock, config::EscalatordSettings settings,
+               ServerOptions options, spdlog::logger& log)
     : io_(io),
       escalator_(escalator),
       clock_(clock),
@@ -59,7 +69,8 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
       snapshot_(io, context, zmq::socket_type::router),
       deadline_timer_(io),
       heartbeat_timer_(io),
-      stats_timer_(io) {}
+      stats_timer_(io),
+      writer_(storage, [this] { boost::asio::post(io_, [this] { on_committed(); }); }) {}
 
 Server::~Server() { stop(); }
 
@@ -116,47 +127,64 @@ void Server::stop() {
     deadline_timer_.cancel();
     heartbeat_timer_.cancel();
     stats_timer_.cancel();
+    writer_.close();  // every batch in flight is committed (or failed) and handed back
+    on_committed();
     submit_.close(1000);
     snapshot_.close(0);
     publish_.close(0);
 }
 
 void Server::on_submit() {
-    while (!stopped_ && submit_.readable()) {
-        std::vector<Envelope> requests;
-        while (requests.size() < options_.max_batch) {
+    while (!stopped_ && snapshot_requests_.empty() &&
+           escalator_.in_flight() < options_.pipeline_depth && submit_.readable()) {
+        auto batch = std::make_unique<InFlight>();
+        while (batch->requests.size() < options_.max_batch) {
             std::vector<zmq::message_t> frames = net::receive_multipart(submit_.socket());
             if (frames.empty()) {
                 break;
             }
-            requests.push_back(split(std::move(frames)));
+            batch->requests.push_back(split(std::move(frames)));
         }
-        if (requests.empty()) {
+        if (batch->requests.empty()) {
             break;
         }
         std::vector<std::string_view> payloads;
-        std::vector<std::size_t> index;  // request -> payload, or npos for bad framing
-        for (Envelope& r : requests) {
+        batch->framing_replies.resize(batch->requests.size());
+        for (std::size_t i = 0; i < batch->requests.size(); ++i) {
+            const Envelope& r = batch->requests[i];
             if (r.body.size() == 1) {
-                index.push_back(payloads.size());
+                batch->index.push_back(payloads.size());
                 payloads.emplace_back(r.body[0].data<char>(), r.body[0].size());
             } else {
-                index.push_back(std::string::npos);
+                batch->index.push_back(std::string::npos);
+                batch->framing_replies[i] = escalator_.framing_error(r.body.size());
             }
         }
-        Escalator::BatchOutput out = escalator_.submit_batch(payloads);
-        for (std::size_t i = 0; i < requests.size(); ++i) {
-            if (index[i] == std::string::npos) {
-                reply(submit_.socket(), requests[i],
-                      escalator_.framing_error(requests[i].body.size()));
-            } else {
-                reply(submit_.socket(), requests[i], out.replies[index[i]]);
-            }
-        }
-        publish(out.publications);
+        writer_.push(escalator_.prepare(payloads));
+        in_flight_.push_back(std::move(batch));
         arm_deadline();
     }
-    submit_.after_send();
+}
+
+void Server::on_committed() {
+    for (BatchPtr& done : writer_.take_done()) {
+        Escalator::BatchOutput out = escalator_.finish(std::move(done));
+        const std::unique_ptr<InFlight> batch = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        for (std::size_t i = 0; i < batch->requests.size(); ++i) {
+            reply(submit_.socket(), batch->requests[i],
+                  batch->index[i] == std::string::npos ? batch->framing_replies[i]
+                                                       : out.replies[batch->index[i]]);
+        }
+        publish(out.publications);
+    }
+    if (escalator_.in_flight() == 0) {
+        answer_snapshots();
+    }
+    if (!stopped_) {
+        arm_deadline();
+        submit_.after_send();  // resumes reading if on_submit paused for the pipeline
+    }
 }
 
 void Server::on_snapshot() {
@@ -165,13 +193,28 @@ void Server::on_snapshot() {
         if (frames.empty()) {
             break;
         }
-        Envelope request = split(std::move(frames));
+        snapshot_requests_.push_back(split(std::move(frames)));
+    }
+    if (escalator_.in_flight() == 0) {
+        answer_snapshots();
+    }
+}
+
+void Server::answer_snapshots() {
+    if (snapshot_requests_.empty()) {
+        return;
+    }
+    for (Envelope& request : snapshot_requests_) {
         reply(snapshot_.socket(), request,
               request.body.size() == 1 ? escalator_.snapshot(std::string_view(
                                              request.body[0].data<char>(), request.body[0].size()))
                                        : escalator_.snapshot_framing_error(request.body.size()));
     }
+    snapshot_requests_.clear();
     snapshot_.after_send();
+    if (!stopped_) {
+        submit_.after_send();  // resumes reading if on_submit paused for the snapshots
+    }
 }
 
 void Server::on_subscription() {
@@ -250,7 +293,13 @@ void Server::arm_deadline() {
         if (ec || stopped_) {
             return;
         }
-        publish(escalator_.on_time());
+        if (escalator_.in_flight() >= options_.pipeline_depth || !snapshot_requests_.empty()) {
+            return;  // re-armed when the next batch is committed
+        }
+        if (BatchPtr tick = escalator_.prepare_tick()) {
+            writer_.push(std::move(tick));
+            in_flight_.push_back(std::make_unique<InFlight>());
+        }
         arm_deadline();
     });
 }

@@ -6,20 +6,26 @@
 //   snapshot ROUTER  bind  ◀── SnapshotRequest    ──▶ Snapshot (results + sequence)
 //
 // On every wake the submit socket is drained into one batch (at most max_batch requests),
-// the batch is committed once, then the replies are sent and the publications published,
-// in that order. The publish socket has a bounded queue per subscriber (high-water mark):
-// a subscriber that stops reading loses messages, never slows ingest. Losses are counted:
-// the XPUB socket runs with ZMQ_XPUB_NODROP, so a send that would overflow any matching
-// subscriber's queue fails with EAGAIN; that message is counted as dropped (for at least
+// which the escalator prepares and the storage thread (writer.h) commits; once it is
+// committed its replies are sent and its publications published, in that order and in the
+// order the batches were read. While one batch waits for its commit the next is prepared,
+// up to pipeline_depth batches in flight; beyond that requests wait in the socket. A
+// snapshot request is answered when nothing is in flight (so it shows committed state
+// only): reading new batches pauses until then. The publish socket has a bounded queue per
+// subscriber (high-water mark): a subscriber that stops reading loses messages, never slows ingest.
+// Losses are counted: the XPUB socket runs with ZMQ_XPUB_NODROP, so a send that would overflow any
+// matching subscriber's queue fails with EAGAIN; that message is counted as dropped (for at least
 // one subscriber) and sent again lossily, so every other subscriber still gets it.
 // Subscribers see the loss as a gap in sequence numbers and re-synchronise from the
 // snapshot socket.
 //
-// Single thread: everything runs on the io_context's thread.
+// Threads: everything runs on the io_context's thread except the commits, which run on the
+// writer's storage thread with its own database connection.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -27,6 +33,7 @@
 #include "common/result/result.h"
 #include "common/zmq/asio_socket.h"
 #include "escalatord/escalator.h"
+#include "escalatord/writer.h"
 
 namespace opel::escalatord {
 
@@ -35,13 +42,17 @@ struct ServerOptions {
     std::size_t max_batch = 256;           // requests per commit
     int publish_high_water_mark = 100000;  // messages queued per subscriber before dropping
     double clock_rate = 1;                 // simulated seconds per real second (the clock's rate)
+    std::size_t pipeline_depth = 2;        // batches prepared and not yet answered
 };
+
+struct Envelope;  // a request: its routing envelope and payload frames
 
 class Server {
 public:
+    // `storage` is the storage thread's own connection to the escalator's database.
     Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-           const Clock& clock, config::EscalatordSettings settings, ServerOptions options,
-           spdlog::logger& log);
+           store::Store& storage, const Clock& clock, config::EscalatordSettings settings,
+           ServerOptions options, spdlog::logger& log);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -51,7 +62,8 @@ public:
     Result<std::monostate, std::string> bind();
     // Starts serving: socket handlers, the staleness timer and the heartbeat.
     void start();
-    // Stops timers and closes the sockets (linger 0 for the feed, 1 s for replies).
+    // Stops reading, answers every batch in flight once it is committed, stops timers and
+    // closes the sockets (linger 0 for the feed, 1 s for replies).
     void stop();
 
     std::uint64_t dropped() const { return dropped_; }
@@ -59,7 +71,11 @@ public:
     std::uint64_t publish_ns() const { return publish_ns_; }
 
 private:
+    struct InFlight;  // a batch's requests, waiting for its commit
+
     void on_submit();
+    void on_committed();
+    void answer_snapshots();
     void on_snapshot();
     void on_subscription();
     void arm_stats();
@@ -79,10 +95,13 @@ private:
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer stats_timer_;
+    std::deque<std::unique_ptr<InFlight>> in_flight_;  // oldest first
+    std::vector<Envelope> snapshot_requests_;          // waiting for no batch in flight
     std::uint64_t dropped_ = 0;        // publications lost by at least one subscriber
     std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
     std::uint64_t publish_ns_ = 0;     // time spent handing messages to the socket
     bool stopped_ = false;
+    Writer writer_;  // last: its thread posts on_committed, which uses everything above
 };
 
 }  // namespace opel::escalatord

@@ -7,7 +7,11 @@ namespace {
 
 // 2: sitreps.reply without the site result, sitreps.result_sequence; results indexed by time
 //    only; node_state and meta WITHOUT ROWID; the sequence is no longer kept in meta.
-constexpr std::int64_t schema_version = 2;
+// 3: node_state.result_sequence: the state is stored without its result, which is that
+//    results row (NULL: the state carries its result, as every version-2 row does).
+//    Version 2 is upgraded in place; older versions are refused.
+constexpr std::int64_t schema_version = 3;
+constexpr std::int64_t upgradable_version = 2;
 
 // The WAL's working size: the autocheckpoint threshold (16384 pages of 4 KiB). It is written
 // once (preallocate_wal) so commits overwrite allocated blocks instead of growing the file,
@@ -42,7 +46,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_node_time ON events(node_id, at);
 CREATE TABLE IF NOT EXISTS node_state (
   node_id TEXT PRIMARY KEY,
-  state BLOB NOT NULL) WITHOUT ROWID;
+  state BLOB NOT NULL,
+  result_sequence INTEGER) WITHOUT ROWID;
 )sql";
 
 // Created first: the schema version is read before anything else is created or changed.
@@ -73,12 +78,22 @@ Errc errc_of(int rc) {
     }
 }
 
+// Bound without a copy (SQLITE_STATIC): every statement is stepped and reset (Reset) while
+// the caller's value is alive.
 void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
-    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
 void bind_blob(sqlite3_stmt* s, int i, std::string_view v) {
-    sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+void bind_sequence(sqlite3_stmt* s, int i, std::optional<std::uint64_t> v) {
+    if (v) {
+        sqlite3_bind_int64(s, i, static_cast<sqlite3_int64>(*v));
+    } else {
+        sqlite3_bind_null(s, i);
+    }
 }
 
 std::string column_blob(sqlite3_stmt* s, int i) {
@@ -166,10 +181,22 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (!version) {
         return unexpected(std::move(version).error());
     }
-    if (*version && **version != schema_version) {
+    if (*version && **version != schema_version && **version != upgradable_version) {
         return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
                                                        std::to_string(**version) + "; this is " +
                                                        std::to_string(schema_version)});
+    }
+    if (*version && **version == upgradable_version) {
+        for (const char* sql :
+             {"BEGIN IMMEDIATE", "ALTER TABLE node_state ADD COLUMN result_sequence INTEGER",
+              "UPDATE meta SET value = 3 WHERE key = 'schema_version'", "COMMIT"}) {
+            if (auto r = store->exec(sql); !r) {
+                store->rollback();
+                return unexpected(StoreError{r.error().code,
+                                             "upgrading database '" + path +
+                                                 "' from schema version 2: " + r.error().message});
+            }
+        }
     }
     if (auto r = store->exec(schema); !r) {
         return unexpected(std::move(r).error());
@@ -187,8 +214,9 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
              prepared("INSERT INTO events (sequence, node_id, at, kind, event) "
                       "VALUES (?, ?, ?, ?, ?)",
                       store->add_event_),
-             prepared("INSERT INTO node_state (node_id, state) VALUES (?, ?) "
-                      "ON CONFLICT(node_id) DO UPDATE SET state = excluded.state",
+             prepared("INSERT INTO node_state (node_id, state, result_sequence) VALUES (?, ?, ?) "
+                      "ON CONFLICT(node_id) DO UPDATE SET state = excluded.state, "
+                      "result_sequence = excluded.result_sequence",
                       store->put_state_),
              prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -274,6 +302,10 @@ StoreResult<Done> Store::begin() { return exec("BEGIN IMMEDIATE"); }
 
 StoreResult<Done> Store::commit() { return exec("COMMIT"); }
 
+StoreResult<Done> Store::begin_read() { return exec("BEGIN DEFERRED"); }
+
+void Store::end_read() { rollback(); }
+
 void Store::rollback() {
     if (sqlite3_get_autocommit(db_) == 0) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -306,9 +338,7 @@ StoreResult<Done> Store::add_sitrep(const SitrepRow& row) {
     bind_text(add_sitrep_, 5, row.status);
     bind_blob(add_sitrep_, 6, row.sitrep);
     bind_blob(add_sitrep_, 7, row.reply);
-    if (row.result_sequence) {
-        sqlite3_bind_int64(add_sitrep_, 8, static_cast<sqlite3_int64>(*row.result_sequence));
-    }
+    bind_sequence(add_sitrep_, 8, row.result_sequence);
     const int rc = sqlite3_step(add_sitrep_);
     if (rc != SQLITE_DONE) {
         return unexpected(error(rc, "store sitrep"));
@@ -343,10 +373,12 @@ StoreResult<Done> Store::add_event(const PublishedRow& row) {
     return add_published(db_, add_event_, row, "store event");
 }
 
-StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_view state) {
+StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_view state,
+                                        std::optional<std::uint64_t> result_sequence) {
     const Reset reset(put_state_);
     bind_text(put_state_, 1, node_id);
     bind_blob(put_state_, 2, state);
+    bind_sequence(put_state_, 3, result_sequence);
     const int rc = sqlite3_step(put_state_);
     if (rc != SQLITE_DONE) {
         return unexpected(error(rc, "store node state"));
@@ -389,17 +421,28 @@ StoreResult<std::uint64_t> Store::last_sequence() {
     return static_cast<std::uint64_t>(*last);
 }
 
-StoreResult<std::vector<std::pair<std::string, std::string>>> Store::node_states() {
+StoreResult<std::vector<StoredState>> Store::node_states() {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, "SELECT node_id, state FROM node_state", -1, &raw, nullptr);
+    int rc = sqlite3_prepare_v2(db_,
+                                "SELECT n.node_id, n.state, n.result_sequence, r.result "
+                                "FROM node_state n LEFT JOIN results r ON r.sequence = "
+                                "n.result_sequence",
+                                -1, &raw, nullptr);
     const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
     if (rc != SQLITE_OK) {
         return unexpected(error(rc, "read node state"));
     }
-    std::vector<std::pair<std::string, std::string>> out;
+    std::vector<StoredState> out;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)),
-                         column_blob(s.get(), 1));
+        StoredState& state = out.emplace_back();
+        state.node_id = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
+        state.state = column_blob(s.get(), 1);
+        if (sqlite3_column_type(s.get(), 2) != SQLITE_NULL) {
+            state.result_sequence = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 2));
+        }
+        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) {
+            state.result = column_blob(s.get(), 3);
+        }
     }
     if (rc != SQLITE_DONE) {
         return unexpected(error(rc, "read node state"));

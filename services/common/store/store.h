@@ -12,7 +12,8 @@
 //   events       every published event (alerts), by publisher sequence, indexed by node and
 //                time
 //   node_state   the engine's current state per node (upserted): restart reads this, not
-//                the history
+//                the history. The state is stored without the node's current result, which
+//                is the results row `result_sequence` (its last published result)
 //   meta         key/value: schema version
 //
 // Cost model: a commit costs one fsync plus one WAL frame (a 4 KiB page) per B-tree page it
@@ -77,6 +78,14 @@ struct StoredReply {
     std::optional<std::string> result;  // the results row payload (opel.v1.Publication)
 };
 
+// One node's stored state, as node_states returns it.
+struct StoredState {
+    std::string node_id;
+    std::string state;  // serialized opel.v1.NodeState, without `result` if result_sequence
+    std::optional<std::uint64_t> result_sequence;
+    std::optional<std::string> result;  // that results row's payload (opel.v1.Publication)
+};
+
 // One published message kept as history.
 struct PublishedRow {
     std::uint64_t sequence = 0;
@@ -99,17 +108,24 @@ public:
     StoreResult<Done> commit();
     void rollback();  // never fails observably; safe when no transaction is open
 
+    // A read transaction: every read until end_read() sees one committed state, and the WAL
+    // read lock is taken once rather than per statement (a batch's duplicate lookups).
+    StoreResult<Done> begin_read();
+    void end_read();  // never fails observably (nothing was written)
+
     // The stored reply for a submission_id, if it was accepted or late before.
     StoreResult<std::optional<StoredReply>> find_reply(std::string_view submission_id);
 
     StoreResult<Done> add_sitrep(const SitrepRow& row);
     StoreResult<Done> add_result(const PublishedRow& row);
     StoreResult<Done> add_event(const PublishedRow& row);
-    StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state);
+    // `state` without its result when `result_sequence` names the results row holding it.
+    StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state,
+                                     std::optional<std::uint64_t> result_sequence);
     StoreResult<Done> put_meta(std::string_view key, std::int64_t value);
 
     // Restart: every node's state, the last published sequence (0 for none), meta values.
-    StoreResult<std::vector<std::pair<std::string, std::string>>> node_states();
+    StoreResult<std::vector<StoredState>> node_states();
     StoreResult<std::uint64_t> last_sequence();
     StoreResult<std::optional<std::int64_t>> meta(std::string_view key);
 

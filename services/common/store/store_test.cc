@@ -47,8 +47,8 @@ TEST_F(StoreTest, CommittedRowsSurviveReopening) {
         auto store = open();
         ASSERT_TRUE(store->begin());
         ASSERT_TRUE(store->add_sitrep(row("a")));
-        ASSERT_TRUE(store->put_node_state("RWJ", "state-1"));
-        ASSERT_TRUE(store->put_node_state("RWJ", "state-2"));
+        ASSERT_TRUE(store->put_node_state("RWJ", "state-1", std::nullopt));
+        ASSERT_TRUE(store->put_node_state("RWJ", "state-2", 1));
         ASSERT_TRUE(store->put_meta("answer", 42));
         ASSERT_TRUE(store->add_result({1, "RWJ", TimePoint{Duration{5}}, "OPEL 3", "r"}));
         ASSERT_TRUE(store->add_event({2, "RWJ", TimePoint{Duration{5}}, "escalated", "e"}));
@@ -65,7 +65,10 @@ TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     const auto states = store->node_states();
     ASSERT_TRUE(states.has_value());
     ASSERT_EQ(states->size(), 1U);
-    EXPECT_EQ((*states)[0].second, "state-2");
+    EXPECT_EQ((*states)[0].node_id, "RWJ");
+    EXPECT_EQ((*states)[0].state, "state-2");
+    EXPECT_EQ((*states)[0].result_sequence, std::optional<std::uint64_t>(1));
+    EXPECT_EQ((*states)[0].result, std::optional<std::string>("r"));  // results row 1
     EXPECT_EQ(*store->count("results"), 1);
     EXPECT_EQ(*store->count("events"), 1);
 }
@@ -146,7 +149,7 @@ TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
     auto store = Store::open((dir_ / "opel.db").string());
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code, Errc::schema);
-    EXPECT_NE(store.error().message.find("has schema version 1; this is 2"), std::string::npos)
+    EXPECT_NE(store.error().message.find("has schema version 1; this is 3"), std::string::npos)
         << store.error().message;
     ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
@@ -156,6 +159,48 @@ TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
     EXPECT_EQ(sqlite3_column_int(s, 0), 0);  // nothing was created in the old database
     sqlite3_finalize(s);
     sqlite3_close(db);
+}
+
+TEST_F(StoreTest, StateWithoutItsResultRowComesBackWithoutAResult) {
+    auto store = open();
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->put_node_state("RWJ", "state", 5));  // no results row 5
+    ASSERT_TRUE(store->commit());
+    const auto states = store->node_states();
+    ASSERT_TRUE(states.has_value());
+    ASSERT_EQ(states->size(), 1U);
+    EXPECT_EQ((*states)[0].result_sequence, std::optional<std::uint64_t>(5));
+    EXPECT_EQ((*states)[0].result, std::nullopt);
+}
+
+TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
+    // A version-2 database: node_state without result_sequence, its states carrying their
+    // results.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) "
+                           "WITHOUT ROWID;"
+                           "INSERT INTO meta VALUES ('schema_version', 2);"
+                           "CREATE TABLE node_state (node_id TEXT PRIMARY KEY, state BLOB NOT "
+                           "NULL) WITHOUT ROWID;"
+                           "INSERT INTO node_state VALUES ('RWJ', 'state-with-result');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(3));
+    const auto states = store->node_states();
+    ASSERT_TRUE(states.has_value());
+    ASSERT_EQ(states->size(), 1U);
+    EXPECT_EQ((*states)[0].state, "state-with-result");
+    EXPECT_EQ((*states)[0].result_sequence, std::nullopt);  // the state carries its result
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->put_node_state("RWJ", "state", 1));
+    ASSERT_TRUE(store->commit());
+    store.reset();
+    EXPECT_EQ(open()->node_states()->at(0).result_sequence, std::optional<std::uint64_t>(1));
 }
 
 TEST_F(StoreTest, GarbageFileIsReportedAsCorrupt) {

@@ -1,0 +1,53 @@
+// Writer: opel-escalatord's storage thread. Commits prepared batches on its own database
+// connection, one transaction each, in the order they were pushed, so the engine thread can
+// prepare the next batch while this one waits for its fsync. Each batch comes back through
+// take_done(), committed or not, in push order; `wake` is called on the storage thread
+// after each one, so the owner posts a handler to its own thread there.
+//
+//   engine thread: push(batch) ──▶ queue ──▶ storage thread: Escalator::commit(store, batch)
+//   engine thread: take_done() ◀── done  ◀──┘ then wake()
+//
+// Thread-safe: push, take_done and close may be called from the engine thread while the
+// storage thread runs.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/store/store.h"
+#include "escalatord/escalator.h"
+
+namespace opel::escalatord {
+
+class Writer {
+public:
+    // `store` is used by the storage thread only, from now until close().
+    Writer(store::Store& store, std::function<void()> wake);
+    ~Writer();  // close()
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    void push(BatchPtr batch);
+    // The batches the storage thread has finished with, oldest first.
+    std::vector<BatchPtr> take_done();
+    // Commits everything already pushed, then stops the thread. Idempotent.
+    void close();
+
+private:
+    void run();
+
+    store::Store& store_;
+    std::function<void()> wake_;
+    std::mutex mutex_;
+    std::condition_variable pushed_;
+    std::deque<BatchPtr> queue_;
+    std::vector<BatchPtr> done_;
+    bool closing_ = false;
+    std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace opel::escalatord
