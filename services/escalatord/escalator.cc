@@ -1,5 +1,6 @@
 #include "escalatord/escalator.h"
 
+#include <google/protobuf/arena.h>
 #include <spdlog/logger.h>
 
 #include <map>
@@ -150,17 +151,19 @@ BatchPtr Escalator::new_batch() {
 }
 
 std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutcome& outcome,
-                                              std::string_view site_id) const {
+                                              std::string_view site_id,
+                                              std::string& site_result) const {
     const TimePoint now = clock_.now();
     std::optional<std::uint64_t> site_sequence;
     for (const engine::NodeResult& r : outcome.results) {
-        v1::Publication pub;
-        pub.set_sequence(++p.sequence);
+        ++p.sequence;
+        std::string result = serialize(codec::to_proto(r));
+        std::string payload = codec::status_publication(p.sequence, result);
         if (r.node_id == site_id) {
-            site_sequence = p.sequence;  // the last one: a staleness tick may come first
+            // The last one (a staleness tick may come first); its bytes go into the reply.
+            site_sequence = p.sequence;
+            site_result = std::move(result);
         }
-        *pub.mutable_status() = codec::to_proto(r);
-        std::string payload = serialize(pub);
         p.results.push_back({p.sequence, r.node_id, r.as_at.value_or(now),
                              std::string(engine::to_string(r.status)), payload});
         p.publications.push_back({"status/" + r.path, std::move(payload)});
@@ -252,6 +255,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     if (auto began = store_.begin_read(); !began) {
         p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message);
     }
+    std::vector<char> parse_block(std::size_t{16} * 1024);
     for (std::size_t i = 0; i < payloads.size() && !p.generation_failed->load(); ++i) {
         const std::string_view payload = payloads[i];
         watch.lap();
@@ -263,7 +267,11 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             p.kinds[i] = Kind::rejected;
             continue;
         }
-        v1::SubmitRequest request;
+        // Parsed into an arena on a reused block: a sitrep's strings and measure map cost no
+        // allocation of their own.
+        google::protobuf::Arena arena(parse_block.data(), parse_block.size());
+        v1::SubmitRequest& request =
+            *google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(&arena);
         if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
             !request.has_sitrep()) {
             p.replies[i] =
@@ -313,16 +321,25 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             continue;
         }
         const bool late = outcome.status == engine::SubmitStatus::late;
-        const std::optional<std::uint64_t> result_sequence = stage(p, outcome, sitrep->site_id);
-        v1::SubmitReply reply = codec::to_reply(outcome, sitrep->site_id, p.sequence);
-        p.replies[i] = serialize(reply);
+        std::string site_result;
+        const std::optional<std::uint64_t> result_sequence =
+            stage(p, outcome, sitrep->site_id, site_result);
+        // The stored reply leaves out the site result: its results row holds it. The reply
+        // sent is the stored one with the result's bytes appended.
+        std::string stored_reply =
+            serialize(codec::to_reply(outcome, sitrep->site_id, p.sequence, false));
+        p.replies[i] = stored_reply;
+        if (result_sequence) {
+            codec::append_field(p.replies[i], v1::SubmitReply::kResultFieldNumber, site_result);
+        }
         p.kinds[i] = late ? Kind::late : Kind::accepted;
         p.durable[i] = true;
         in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p});
-        // The stored reply leaves out the site result: its results row holds it.
-        reply.clear_result();
+        // What the client sent, unless it needs re-encoding (e.g. a second sitrep field).
+        const std::optional<std::string_view> sent = codec::sole_sitrep(payload);
         p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now, late ? "late" : "accepted",
-                             serialize(request.sitrep()), serialize(reply), result_sequence});
+                             sent ? std::string(*sent) : serialize(request.sitrep()),
+                             std::move(stored_reply), result_sequence});
         counters_.encode_ns += watch.lap();
     }
     store_.end_read();
@@ -341,7 +358,8 @@ BatchPtr Escalator::prepare_tick() {
     engine::SubmitOutcome as_outcome;
     as_outcome.results = std::move(tick.results);
     as_outcome.events = std::move(tick.events);
-    stage(*batch, as_outcome, {});
+    std::string unused;
+    stage(*batch, as_outcome, {}, unused);
     stage_states(*batch);
     batch->logged_events = std::move(as_outcome.events);
     staged_ = batch->sequence;

@@ -143,9 +143,10 @@ private:
 
     BatchPtr new_batch();
     // Numbers and encodes the outcome's results and events into `batch`. Returns the
-    // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE).
+    // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE)
+    // and puts that result's serialized opel.v1.NodeResult in `site_result`.
     std::optional<std::uint64_t> stage(Batch& batch, const engine::SubmitOutcome& outcome,
-                                       std::string_view site_id) const;
+                                       std::string_view site_id, std::string& site_result) const;
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one restored from the last commit, in a new generation.

@@ -6,6 +6,9 @@
 #include <charconv>
 #include <cmath>
 
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/request.pb.h"
+
 namespace opel::codec {
 namespace {
 
@@ -445,7 +448,7 @@ v1::SubmitError to_proto(const engine::FieldError& error) {
 }
 
 v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,
-                         std::uint64_t sequence) {
+                         std::uint64_t sequence, bool with_result) {
     v1::SubmitReply reply;
     switch (outcome.status) {
         case engine::SubmitStatus::accepted:
@@ -465,7 +468,7 @@ v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view 
     reply.set_site_id(std::string(site_id));
     reply.set_sequence(sequence);
     for (const engine::NodeResult& r : outcome.results) {
-        if (r.node_id == site_id) {
+        if (with_result && r.node_id == site_id) {
             *reply.mutable_result() = to_proto(r);
         }
     }
@@ -611,6 +614,66 @@ std::string to_json(const google::protobuf::Message& message) {
     const auto status = pb::util::MessageToJsonString(message, &out, options);
     OPEL_CHECK(status.ok(), "every opel.v1 message has a JSON mapping");
     return out;
+}
+
+namespace {
+
+constexpr std::uint32_t wire_varint = 0;
+constexpr std::uint32_t wire_length_delimited = 2;
+
+void append_varint(std::string& out, std::uint64_t value) {
+    while (value >= 0x80) {
+        out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+        value >>= 7;
+    }
+    out.push_back(static_cast<char>(value));
+}
+
+// Reads a varint at `at`, advancing it; none when truncated or longer than 10 bytes.
+std::optional<std::uint64_t> read_varint(std::string_view in, std::size_t& at) {
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 64 && at < in.size(); shift += 7) {
+        const auto byte = static_cast<unsigned char>(in[at++]);
+        value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+void append_field(std::string& message, int number, std::string_view bytes) {
+    append_varint(message, (static_cast<std::uint64_t>(number) << 3) | wire_length_delimited);
+    append_varint(message, bytes.size());
+    message.append(bytes);
+}
+
+std::string status_publication(std::uint64_t sequence, std::string_view node_result) {
+    std::string out;
+    out.reserve(node_result.size() + 16);
+    if (sequence != 0) {  // proto3: a zero scalar is not written
+        append_varint(out,
+                      (std::uint64_t{v1::Publication::kSequenceFieldNumber} << 3) | wire_varint);
+        append_varint(out, sequence);
+    }
+    append_field(out, v1::Publication::kStatusFieldNumber, node_result);
+    return out;
+}
+
+std::optional<std::string_view> sole_sitrep(std::string_view request) {
+    std::size_t at = 0;
+    const auto tag = read_varint(request, at);
+    if (!tag || *tag != ((std::uint64_t{v1::SubmitRequest::kSitrepFieldNumber} << 3) |
+                         wire_length_delimited)) {
+        return std::nullopt;
+    }
+    const auto size = read_varint(request, at);
+    if (!size || *size != request.size() - at) {
+        return std::nullopt;
+    }
+    return request.substr(at);
 }
 
 }  // namespace opel::codec

@@ -3,6 +3,7 @@
 // Decoding never throws: problems come back as FieldErrors naming the field (or CSV line).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,9 +53,22 @@ engine::Event from_proto(const v1::Event& event);
 v1::NodeState to_proto(const engine::NodeSnapshot& snapshot);
 engine::NodeSnapshot from_proto(const v1::NodeState& state);
 
-// The reply for an engine outcome (sequence is the caller's: 0 offline).
+// The reply for an engine outcome (sequence is the caller's: 0 offline). With
+// `with_result` false the site result is left out (a caller that has it serialized already
+// appends it with append_field).
 v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,
-                         std::uint64_t sequence);
+                         std::uint64_t sequence, bool with_result = true);
+
+// Wire-level composition, so a result is serialized once and its bytes reused: a protobuf
+// parser takes a message's fields in any order, so appending a serialized field to a
+// serialized message is the same as setting that field.
+// Appends field `number` (a message, string or bytes field) holding `bytes`.
+void append_field(std::string& message, int number, std::string_view bytes);
+// A serialized opel.v1.Publication: `sequence` and `status` = the serialized NodeResult.
+std::string status_publication(std::uint64_t sequence, std::string_view node_result);
+// The serialized sitrep inside a serialized opel.v1.SubmitRequest that holds exactly that one
+// field (what every client sends), without copying; none for anything else.
+std::optional<std::string_view> sole_sitrep(std::string_view request);
 
 // Compact JSON (protobuf JSON mapping, field names as in the .proto, defaults omitted).
 std::string to_json(const google::protobuf::Message& message);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/request.pb.h"
+
 namespace opel::codec {
 namespace {
 
@@ -103,6 +106,48 @@ TEST(CodecTest, ResultKeepsTheExplanation) {
               parse_rfc3339("2026-01-06T08:00:00Z")->time_since_epoch().count());
     EXPECT_FALSE(p.parameters(1).has_value());
     EXPECT_TRUE(p.parameters(1).worst_policy());
+}
+
+// The wire-composed messages parse to exactly what protobuf itself would have built.
+TEST(WireTest, ComposedPublicationAndReplyEqualTheirProtobufEquivalents) {
+    v1::NodeResult result;
+    result.set_node_id("RWJ");
+    result.set_decided_by(std::string(300, 'x'));  // a length that needs a two-byte varint
+    const std::string bytes = result.SerializeAsString();
+    for (const std::uint64_t sequence : {0ULL, 1ULL, 127ULL, 128ULL, 1ULL << 40}) {
+        v1::Publication expected;
+        expected.set_sequence(sequence);
+        *expected.mutable_status() = result;
+        v1::Publication composed;
+        ASSERT_TRUE(composed.ParseFromString(status_publication(sequence, bytes)));
+        EXPECT_EQ(composed.SerializeAsString(), expected.SerializeAsString()) << sequence;
+    }
+    v1::SubmitReply reply;
+    reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
+    reply.set_sequence(9);
+    std::string wire = reply.SerializeAsString();
+    append_field(wire, v1::SubmitReply::kResultFieldNumber, bytes);
+    *reply.mutable_result() = result;
+    v1::SubmitReply parsed;
+    ASSERT_TRUE(parsed.ParseFromString(wire));
+    EXPECT_EQ(parsed.SerializeAsString(), reply.SerializeAsString());
+}
+
+TEST(WireTest, SoleSitrepIsTheSitrepFieldOfARequestWithNothingElse) {
+    v1::SubmitRequest request;
+    request.mutable_sitrep()->set_site_id("RWJ");
+    (*request.mutable_sitrep()->mutable_measures())["beds"] = 91;
+    const std::string wire = request.SerializeAsString();
+    ASSERT_TRUE(sole_sitrep(wire).has_value());
+    EXPECT_EQ(*sole_sitrep(wire), request.sitrep().SerializeAsString());
+    // Anything else is left to the full parser: a second sitrep field (merged by protobuf),
+    // truncation, trailing bytes, another first field, nothing at all.
+    EXPECT_FALSE(sole_sitrep(wire + wire).has_value());
+    EXPECT_FALSE(sole_sitrep(wire.substr(0, wire.size() - 1)).has_value());
+    EXPECT_FALSE(sole_sitrep(wire + '\x00').has_value());
+    EXPECT_FALSE(sole_sitrep(std::string("\x08\x01") + wire).has_value());
+    EXPECT_FALSE(sole_sitrep("").has_value());
+    EXPECT_FALSE(sole_sitrep("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff").has_value());
 }
 
 TEST(CodecTest, ReplyListsEveryError) {
