@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "common/store/wal_vfs.h"
+
 namespace opel::store {
 namespace {
 
@@ -143,8 +145,8 @@ std::string_view to_string(Errc code) {
 
 StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3* db = nullptr;
-    const int rc =
-        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                   gathering_vfs());
     if (rc != SQLITE_OK) {
         StoreError e{errc_of(rc), "cannot open database '" + path + "': " +
                                       (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};

@@ -73,6 +73,31 @@ TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     EXPECT_EQ(*store->count("events"), 1);
 }
 
+// A commit far larger than one gathered WAL run (1 MiB) and than one write of the unix VFS
+// (128 KiB): every row is there for another connection, through the default VFS.
+TEST_F(StoreTest, LargeCommitIsWrittenWhole) {
+    auto store = open();
+    ASSERT_TRUE(store->begin());
+    const std::string payload(10000, 'p');
+    for (std::uint64_t i = 1; i <= 400; ++i) {
+        ASSERT_TRUE(store->add_result({i, "RWJ", TimePoint{Duration{5}}, "OPEL 3", payload}));
+    }
+    ASSERT_TRUE(store->commit());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), sum(length(result)) FROM results", -1, &s,
+                                 nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int64(s, 0), 400);
+    EXPECT_EQ(sqlite3_column_int64(s, 1), 400 * 10000);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    store.reset();
+    EXPECT_EQ(*open()->count("results"), 400);
+}
+
 TEST_F(StoreTest, FoundReplyCarriesItsResultRow) {
     auto store = open();
     ASSERT_TRUE(store->begin());
