@@ -3,6 +3,7 @@
 #include <google/protobuf/arena.h>
 #include <spdlog/logger.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/clock/stopwatch.h"
@@ -71,15 +72,18 @@ struct Batch {
     // Shared by every batch of one generation (see Escalator::generation_failed_).
     std::shared_ptr<std::atomic<bool>> generation_failed;
     bool committed = false;
-    bool skipped = false;  // not written: another batch of its generation failed
-    std::string failure;   // why the batch was not committed
+    bool reports_failure = false;   // the failure is its own (one per failed transaction)
+    bool ends_transaction = false;  // the last batch of a transaction with rows (counted once)
+    std::string failure;            // why the batch was not committed
     std::uint64_t commit_ns = 0;
 
     bool has_rows() const { return !sitreps.empty() || !results.empty() || !events.empty(); }
-    void fail(std::string why) {
+    // Fails the batch and its generation; `report`: this batch logs and counts the failure.
+    void fail(std::string why, bool report) {
         if (failure.empty()) {
             failure = std::move(why);
         }
+        reports_failure = reports_failure || report;
         generation_failed->store(true);
     }
 };
@@ -192,42 +196,64 @@ void Escalator::stage_states(Batch& p) const {
     }
 }
 
-void Escalator::commit(store::Store& store, Batch& p) {
-    if (p.generation_failed->load()) {
-        p.skipped = true;
-        return;
+void Escalator::commit(store::Store& store, Batch& batch) {
+    Batch* const one[] = {&batch};
+    commit(store, one);
+}
+
+void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
+    // Batches after a failure of their generation are skipped; the others (all of one
+    // generation: a newer one only starts once the older has failed) share one transaction.
+    std::vector<Batch*> live;
+    for (Batch* b : batches) {
+        if (!b->generation_failed->load()) {
+            live.push_back(b);
+        }
     }
-    if (!p.has_rows()) {
-        p.committed = true;
+    const bool rows = std::any_of(live.begin(), live.end(), [](Batch* b) { return b->has_rows(); });
+    if (!rows) {
+        for (Batch* b : live) {
+            b->committed = true;
+        }
         return;
     }
     Stopwatch watch;
-    const auto check = [&p](const store::StoreResult<store::Done>& r) {
-        if (!r) {
-            p.fail(std::string(store::to_string(r.error().code)) + ": " + r.error().message);
+    std::string failure;
+    const auto check = [&failure](const store::StoreResult<store::Done>& r) {
+        if (!r && failure.empty()) {
+            failure = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
         }
         return r.has_value();
     };
     bool ok = check(store.begin());
-    for (std::size_t i = 0; ok && i < p.sitreps.size(); ++i) {
-        ok = check(store.add_sitrep(p.sitreps[i]));
-    }
-    for (std::size_t i = 0; ok && i < p.results.size(); ++i) {
-        ok = check(store.add_result(p.results[i]));
-    }
-    for (std::size_t i = 0; ok && i < p.events.size(); ++i) {
-        ok = check(store.add_event(p.events[i]));
-    }
-    for (std::size_t i = 0; ok && i < p.states.size(); ++i) {
-        ok = check(store.put_node_state(p.states[i].node_id, p.states[i].state,
-                                        p.states[i].result_sequence));
+    for (const Batch* p : live) {
+        for (std::size_t i = 0; ok && i < p->sitreps.size(); ++i) {
+            ok = check(store.add_sitrep(p->sitreps[i]));
+        }
+        for (std::size_t i = 0; ok && i < p->results.size(); ++i) {
+            ok = check(store.add_result(p->results[i]));
+        }
+        for (std::size_t i = 0; ok && i < p->events.size(); ++i) {
+            ok = check(store.add_event(p->events[i]));
+        }
+        // A later batch's state of the same node overwrites an earlier one's.
+        for (std::size_t i = 0; ok && i < p->states.size(); ++i) {
+            ok = check(store.put_node_state(p->states[i].node_id, p->states[i].state,
+                                            p->states[i].result_sequence));
+        }
     }
     ok = ok && check(store.commit());
     if (!ok) {
         store.rollback();
     }
-    p.committed = ok;
-    p.commit_ns = watch.lap();
+    for (Batch* b : live) {
+        b->committed = ok;
+        if (!ok) {
+            b->fail(failure, b == live.back());
+        }
+    }
+    live.back()->ends_transaction = true;
+    live.back()->commit_ns = watch.lap();
 }
 
 void Escalator::rebuild_after_failure() {
@@ -253,7 +279,8 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     // One read transaction for the batch's duplicate lookups. A batch that commits while it
     // is open is still in in_flight_replies_ (it is finished on this thread, later).
     if (auto began = store_.begin_read(); !began) {
-        p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message);
+        p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message,
+               true);
     }
     std::vector<char> parse_block(std::size_t{16} * 1024);
     for (std::size_t i = 0; i < payloads.size() && !p.generation_failed->load(); ++i) {
@@ -298,8 +325,9 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             original.emplace().ParseFromString(in_flight->second.reply);
             p.durable[i] = true;  // the original is only real once its batch commits
         } else if (auto stored = store_.find_reply(sid); !stored) {
-            p.fail(std::string(store::to_string(stored.error().code)) + ": " +
-                   stored.error().message);
+            p.fail(
+                std::string(store::to_string(stored.error().code)) + ": " + stored.error().message,
+                true);
             break;
         } else if (*stored) {
             original = stored_reply(**stored);
@@ -378,7 +406,7 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
     counters_.commit_ns += p.commit_ns;
     BatchOutput out;
     if (!p.committed) {
-        if (!p.skipped) {
+        if (p.reports_failure) {
             ++counters_.commit_failures;
             log_.error(
                 "storage failed: {}; the batch and every batch computed with it are rolled "
@@ -399,7 +427,7 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
             }
         }
     } else {
-        if (p.has_rows()) {
+        if (p.ends_transaction) {
             ++counters_.commits;
         }
         for (const engine::Event& e : p.logged_events) {

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,9 @@ public:
     // must be called in prepare order.
     BatchPtr prepare(const std::vector<std::string_view>& payloads);
     static void commit(store::Store& store, Batch& batch);
+    // Several batches, in prepare order, in one transaction (group commit): they are
+    // committed or fail together.
+    static void commit(store::Store& store, std::span<Batch* const> batches);
     BatchOutput finish(BatchPtr batch);
     // Batches prepared and not yet finished.
     std::size_t in_flight() const { return in_flight_; }

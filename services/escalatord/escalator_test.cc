@@ -307,6 +307,47 @@ TEST_F(EscalatorTest, FailedCommitSkipsEveryLaterBatchAndRebuildsFromTheLastComm
     EXPECT_EQ(escalator_->counters().commit_failures, 1U);
 }
 
+// The storage thread commits every waiting batch in one transaction: they land or fail
+// together.
+TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
+    auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    const std::string s1 = request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const std::string s2 = request(opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level1));
+    {
+        BatchPtr a = escalator_->prepare({s1});
+        BatchPtr b = escalator_->prepare({s2});
+        sqlite3* other = nullptr;
+        ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+        Batch* both[] = {a.get(), b.get()};
+        Escalator::commit(*writer, both);
+        sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(other);
+        EXPECT_EQ(reply_of(escalator_->finish(std::move(a)).replies.at(0)).status(),
+                  v1::SUBMIT_STATUS_UNAVAILABLE);
+        EXPECT_EQ(reply_of(escalator_->finish(std::move(b)).replies.at(0)).status(),
+                  v1::SUBMIT_STATUS_UNAVAILABLE);
+        EXPECT_EQ(*store_->count("sitreps"), 0);
+    }
+    BatchPtr a = escalator_->prepare({s1});
+    BatchPtr b = escalator_->prepare({s2});
+    Batch* both[] = {a.get(), b.get()};
+    Escalator::commit(*writer, both);
+    const auto out_a = escalator_->finish(std::move(a));
+    const auto out_b = escalator_->finish(std::move(b));
+    EXPECT_EQ(reply_of(out_a.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply_of(out_b.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(*store_->count("sitreps"), 2);
+    EXPECT_EQ(escalator_->counters().commits, 1U);
+    EXPECT_EQ(escalator_->counters().commit_failures, 1U);
+    // The state stored for the shared ancestors is the later batch's.
+    reopen();
+    const auto& engine = escalator_->engine();
+    EXPECT_EQ(engine.result(*engine.model().find_node("S1")).status, engine::Status::opel3);
+    EXPECT_EQ(engine.result(*engine.model().find_node("S2")).status, engine::Status::opel1);
+    EXPECT_EQ(escalator_->sequence(), reply_of(out_b.replies.at(0)).sequence());
+}
+
 TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {
     submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
     v1::SnapshotRequest req;

@@ -160,23 +160,34 @@ void Server::on_submit() {
                 batch->framing_replies[i] = escalator_.framing_error(r.body.size());
             }
         }
-        writer_.push(escalator_.prepare(payloads));
-        in_flight_.push_back(std::move(batch));
+        BatchPtr prepared = escalator_.prepare(payloads);
+        if (batch->requests.size() == 1 && escalator_.in_flight() == 1 &&
+            writer_.commit_here(*prepared)) {
+            answer(*batch, std::move(prepared));
+            submit_.after_send();
+        } else {
+            writer_.push(std::move(prepared));
+            in_flight_.push_back(std::move(batch));
+        }
         arm_deadline();
     }
 }
 
+void Server::answer(InFlight& batch, BatchPtr done) {
+    Escalator::BatchOutput out = escalator_.finish(std::move(done));
+    for (std::size_t i = 0; i < batch.requests.size(); ++i) {
+        reply(submit_.socket(), batch.requests[i],
+              batch.index[i] == std::string::npos ? batch.framing_replies[i]
+                                                  : out.replies[batch.index[i]]);
+    }
+    publish(out.publications);
+}
+
 void Server::on_committed() {
     for (BatchPtr& done : writer_.take_done()) {
-        Escalator::BatchOutput out = escalator_.finish(std::move(done));
         const std::unique_ptr<InFlight> batch = std::move(in_flight_.front());
         in_flight_.pop_front();
-        for (std::size_t i = 0; i < batch->requests.size(); ++i) {
-            reply(submit_.socket(), batch->requests[i],
-                  batch->index[i] == std::string::npos ? batch->framing_replies[i]
-                                                       : out.replies[batch->index[i]]);
-        }
-        publish(out.publications);
+        answer(*batch, std::move(done));
     }
     if (escalator_.in_flight() == 0) {
         answer_snapshots();

@@ -9,7 +9,8 @@
 // which the escalator prepares and the storage thread (writer.h) commits; once it is
 // committed its replies are sent and its publications published, in that order and in the
 // order the batches were read. While one batch waits for its commit the next is prepared,
-// up to pipeline_depth batches in flight; beyond that requests wait in the socket. A
+// up to pipeline_depth batches in flight; beyond that requests wait in the socket. A lone
+// request with nothing in flight is committed on this thread (no hand-offs to add latency). A
 // snapshot request is answered when nothing is in flight (so it shows committed state
 // only): reading new batches pauses until then. The publish socket has a bounded queue per
 // subscriber (high-water mark): a subscriber that stops reading loses messages, never slows ingest.
@@ -75,6 +76,8 @@ private:
 
     void on_submit();
     void on_committed();
+    // Sends a committed (or failed) batch's replies and publications.
+    void answer(InFlight& batch, BatchPtr done);
     void answer_snapshots();
     void on_snapshot();
     void on_subscription();

@@ -15,6 +15,23 @@ void Writer::push(BatchPtr batch) {
     pushed_.notify_one();
 }
 
+bool Writer::commit_here(Batch& batch) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (busy_ || !queue_.empty() || !done_.empty()) {
+            return false;
+        }
+        busy_ = true;
+    }
+    Escalator::commit(store_, batch);
+    {
+        const std::lock_guard lock(mutex_);
+        busy_ = false;
+    }
+    pushed_.notify_one();  // a push may have waited for the store
+    return true;
+}
+
 std::vector<BatchPtr> Writer::take_done() {
     const std::lock_guard lock(mutex_);
     std::vector<BatchPtr> done;
@@ -36,16 +53,28 @@ void Writer::close() {
 void Writer::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-        pushed_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        pushed_.wait(lock, [this] { return !busy_ && (closing_ || !queue_.empty()); });
         if (queue_.empty()) {
             return;  // closing, and everything pushed is committed
         }
-        BatchPtr batch = std::move(queue_.front());
-        queue_.pop_front();
+        // Everything waiting goes into one transaction: the longer a commit takes, the more
+        // the next one carries, so the fsync's fixed cost is shared under load.
+        std::vector<BatchPtr> batches(std::make_move_iterator(queue_.begin()),
+                                      std::make_move_iterator(queue_.end()));
+        queue_.clear();
+        busy_ = true;
         lock.unlock();
-        Escalator::commit(store_, *batch);
+        std::vector<Batch*> pointers;
+        pointers.reserve(batches.size());
+        for (const BatchPtr& b : batches) {
+            pointers.push_back(b.get());
+        }
+        Escalator::commit(store_, pointers);
         lock.lock();
-        done_.push_back(std::move(batch));
+        busy_ = false;
+        for (BatchPtr& b : batches) {
+            done_.push_back(std::move(b));
+        }
         lock.unlock();
         wake_();
         lock.lock();

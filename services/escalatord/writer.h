@@ -1,6 +1,7 @@
 // Writer: opel-escalatord's storage thread. Commits prepared batches on its own database
-// connection, one transaction each, in the order they were pushed, so the engine thread can
-// prepare the next batch while this one waits for its fsync. Each batch comes back through
+// connection in the order they were pushed, so the engine thread can prepare the next batch
+// while this one waits for its fsync. Every batch waiting when a commit starts goes into
+// that one transaction (group commit). Each batch comes back through
 // take_done(), committed or not, in push order; `wake` is called on the storage thread
 // after each one, so the owner posts a handler to its own thread there.
 //
@@ -32,6 +33,11 @@ public:
     Writer& operator=(const Writer&) = delete;
 
     void push(BatchPtr batch);
+    // Commits `batch` on the calling thread instead, if the storage thread is idle with
+    // nothing pushed or waiting to be taken; false (nothing done) otherwise. For a lone
+    // request, where nothing could overlap its commit and two thread hand-offs would only
+    // add latency.
+    bool commit_here(Batch& batch);
     // The batches the storage thread has finished with, oldest first.
     std::vector<BatchPtr> take_done();
     // Commits everything already pushed, then stops the thread. Idempotent.
@@ -47,6 +53,7 @@ private:
     std::deque<BatchPtr> queue_;
     std::vector<BatchPtr> done_;
     bool closing_ = false;
+    bool busy_ = false;   // a commit is running (on either thread)
     std::thread thread_;  // last: started once everything above exists
 };
 

@@ -449,6 +449,8 @@ int latency(double rate, int count) {
     show("raw ZeroMQ round trip", raw);
     show("submit->ACCEPTED", accepted);
     show("submit->alert received", alert_ms);
+    std::printf("RESULT latency daemon time over %d sitreps: %s\n", count,
+                time_breakdown(daemon->log()).c_str());
     const double target = 3 * percentile(raw, 50) + commit;
     std::printf(
         "RESULT latency target: median submit->alert %.3f ms vs 3 x raw p50 + one "
