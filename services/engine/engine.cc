@@ -212,6 +212,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
             e.to = st.status;
             e.at = as_at;
             e.result = st.result;
+            label(e.result, site);
             e.declared_level = *sitrep.declared_level;
             e.computed = st.status;
             e.declared_reason = sitrep.declared_reason;
@@ -220,7 +221,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
     } else {
         st.reported_mismatch.reset();
     }
-    out.results.push_back(st.result);
+    emit(out.results, site);
     recompute_ancestors({site}, now, out.results, out.events);
 }
 
@@ -239,13 +240,14 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     contributions_[site].normalised = r.normalised;
     r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
     r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
-    // Labels (id, name, unit, weight) come from the card and are set once per card; each
-    // sitrep only updates the outcome fields in place.
+    // Labels (id, weight) come from the card and are set once per card; each sitrep only
+    // updates the outcome fields in place.
     if (!labelled_by(r.parameters, card)) {
         r.parameters.clear();
         for (const Parameter& p : card.parameters) {
+            // Name and unit are left to labelled(): one copy per card, not one per site.
             r.parameters.push_back(
-                {p.id, p.name, p.unit, std::nullopt, 0, p.weight, false, std::nullopt, false});
+                {p.id, {}, {}, std::nullopt, 0, p.weight, false, std::nullopt, false});
         }
     }
     for (std::size_t i = 0; i < card.parameters.size(); ++i) {
@@ -299,6 +301,7 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
     e.to = status;
     e.at = at;
     e.result = st.result;
+    label(e.result, node);
     if (n.card != nullptr && is_level(status)) {
         e.actions = n.card->actions_for(level_of(status));
         if (e.kind == EventKind::deescalated) {
@@ -328,7 +331,7 @@ void Engine::recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoin
     }
     for (const NodeIndex node : pending) {
         recompute_system(node, at, events);
-        results.push_back(states_[node].result);
+        emit(results, node);
     }
 }
 
@@ -490,7 +493,7 @@ Tick Engine::advance_to(TimePoint now) {
                                    format_utc(*st.latest_as_at) + " (deadline " +
                                    format_utc(instant) + ")";
             set_status(site, Status::stale, instant, tick.events);
-            tick.results.push_back(st.result);
+            emit(tick.results, site);
             changed.push_back(site);
         }
         recompute_ancestors(changed, instant, tick.results, tick.events);
@@ -499,6 +502,29 @@ Tick Engine::advance_to(TimePoint now) {
         now_ = now;
     }
     return tick;
+}
+
+void Engine::label(NodeResult& r, NodeIndex node) const {
+    const ActionCard* card = model_.node(node).card;
+    if (r.parameters.empty() || card == nullptr || !labelled_by(r.parameters, *card)) {
+        return;
+    }
+    for (std::size_t i = 0; i < r.parameters.size(); ++i) {
+        if (r.parameters[i].name.empty()) {
+            r.parameters[i].name = card->parameters[i].name;
+            r.parameters[i].unit = card->parameters[i].unit;
+        }
+    }
+}
+
+NodeResult Engine::labelled(NodeIndex node) const {
+    NodeResult r = states_[node].result;
+    label(r, node);
+    return r;
+}
+
+void Engine::emit(std::vector<NodeResult>& out, NodeIndex node) const {
+    label(out.emplace_back(states_[node].result), node);
 }
 
 NodeSnapshot Engine::snapshot(NodeIndex node, bool include_result) const {
@@ -530,12 +556,12 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     if (n.config.kind == NodeKind::site) {
         OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
         if (labelled_by(st.result.parameters, *n.card)) {
-            // Names, units and weights are the current card's, whatever was stored.
+            // Names and units are the current card's (labelled() adds them), weights too,
+            // whatever was stored.
             for (std::size_t i = 0; i < st.result.parameters.size(); ++i) {
-                const Parameter& p = n.card->parameters[i];
-                st.result.parameters[i].name = p.name;
-                st.result.parameters[i].unit = p.unit;
-                st.result.parameters[i].weight = p.weight;
+                st.result.parameters[i].name.clear();
+                st.result.parameters[i].unit.clear();
+                st.result.parameters[i].weight = n.card->parameters[i].weight;
             }
         }
         st.carried = std::move(snapshot.carried);

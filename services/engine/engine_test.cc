@@ -28,7 +28,7 @@ protected:
         return *engine_;
     }
     SubmitOutcome submit(const Sitrep& s) { return engine().submit(s, std::nullopt); }
-    const NodeResult& result(std::string_view id) { return engine().result(node(engine(), id)); }
+    NodeResult result(std::string_view id) { return engine().result(node(engine(), id)); }
     Status status(std::string_view id) { return result(id).status; }
 
     EngineConfig config_ = opel::testing::small_config();
@@ -153,7 +153,7 @@ TEST_F(EngineTest, PillarsAverageDescendantSitesByProviderType) {
     submit(sitrep("S1", "2026-01-06T08:00:00Z", level4));       // acute 100, w1
     submit(sitrep("S2", "2026-01-06T08:00:00Z", level1));       // acute 0, w3
     submit(sitrep("S3", "2026-01-06T08:00:00Z", {{"c", 35}}));  // community 100
-    const auto& pillars = result("ICS").pillars;
+    const auto pillars = result("ICS").pillars;
     ASSERT_EQ(pillars.size(), 2U);
     EXPECT_EQ(pillars[0].provider_type, ProviderType::acute);
     EXPECT_DOUBLE_EQ(pillars[0].normalised, 25);

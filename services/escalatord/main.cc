@@ -169,6 +169,11 @@ int main(int argc, char** argv) try {
         return 1;
     }
     auto reads = opel::store::Store::open(settings.database_path);
+    if (reads) {
+        if (auto limited = (*reads)->limit_cache(256); !limited) {
+            reads = opel::unexpected(std::move(limited).error());
+        }
+    }
     if (!reads) {
         log->critical("database {}: {}", settings.database_path, reads.error().message);
         return 1;

@@ -304,6 +304,11 @@ StoreResult<Done> Store::begin() { return exec("BEGIN IMMEDIATE"); }
 
 StoreResult<Done> Store::commit() { return exec("COMMIT"); }
 
+StoreResult<Done> Store::limit_cache(int kib) {
+    const std::string sql = "PRAGMA cache_size=-" + std::to_string(kib);
+    return exec(sql.c_str());
+}
+
 StoreResult<Done> Store::begin_read() { return exec("BEGIN DEFERRED"); }
 
 void Store::end_read() { rollback(); }

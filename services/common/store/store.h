@@ -129,6 +129,11 @@ public:
     StoreResult<std::uint64_t> last_sequence();
     StoreResult<std::optional<std::int64_t>> meta(std::string_view key);
 
+    // Caps this connection's page cache (SQLite's default is 2000 KiB). For a connection that
+    // only reads while another one writes: its cache is emptied whenever the other commits,
+    // so a large one holds nothing for long.
+    StoreResult<Done> limit_cache(int kib);
+
     // True when SQLite could only open the file read-only (every write will fail).
     bool read_only() const;
 

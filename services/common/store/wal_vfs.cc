@@ -71,6 +71,13 @@ int gather_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64
         if (f.gathered == nullptr) {
             return f.real->pMethods->xWrite(f.real, data, amount, offset);
         }
+        // Room for a full run plus the frame that completes it, so the run never regrows
+        // (pages are only resident once written).
+        try {
+            f.gathered->reserve(gather_limit + 8192);
+        } catch (const std::bad_alloc&) {
+            // It will grow as needed instead.
+        }
     }
     const auto size = static_cast<sqlite3_int64>(f.gathered->size());
     if (!f.gathered->empty() && offset != f.start + size) {
