@@ -73,7 +73,7 @@ std::filesystem::path write_config(const std::filesystem::path& dir, int sites,
         const int ics = i / per_ics;
         const int locality = i / per_locality;
         if (i % per_ics == 0) {
-            tree << "nodes { id: \"ICS" << ics << "\" kind: NODE_KIND_ICS parent: \"region\" "
+            tree << R"(nodes { id: "ICS)" << ics << R"(" kind: NODE_KIND_ICS parent: "region" )"
                  << "card: \"national-acute\" pillars: true "
                  << "bands { opel2: 25 opel3: 50 opel4: 75 } }\n";
         }

@@ -27,7 +27,7 @@ engine::EngineConfig load() {
 void bm_decode_sitrep(benchmark::State& state) {
     const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
     const std::string bytes = bench::encoded(bench::acute_sitrep(bench::site_id(0), t0, 0.5));
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         v1::SubmitRequest r;
         r.ParseFromString(bytes);
         auto s = codec::from_proto(r.sitrep());
@@ -42,14 +42,15 @@ void bm_evaluate_sitrep(benchmark::State& state) {
     const TimePoint t0 = *parse_rfc3339("2026-01-13T08:00:00Z");
     // A ring of prepared sitreps: every site, pressures cycling so levels change.
     std::vector<engine::Sitrep> ring;
-    ring.reserve(4 * sites);
+    ring.reserve(std::size_t{4} * sites);
     for (int k = 0; k < 4 * sites; ++k) {
-        ring.push_back(bench::acute_sitrep(bench::site_id(k % sites), t0,
-                                           static_cast<double>(k / sites) * 0.3));
+        const int round = k / sites;
+        ring.push_back(
+            bench::acute_sitrep(bench::site_id(k % sites), t0, static_cast<double>(round) * 0.3));
     }
     std::size_t i = 0;
     std::int64_t minute = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         engine::Sitrep& s = ring[i];
         s.as_at = t0 + std::chrono::minutes(minute);
         auto out = engine.submit(s, std::nullopt);

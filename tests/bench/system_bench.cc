@@ -81,7 +81,7 @@ std::vector<std::string> ingest_payloads(int sites, int count) {
 
 // A fresh working directory per run.
 fs::path workdir(const std::string& name) {
-    const fs::path dir =
+    fs::path dir =
         fs::temp_directory_path() / ("opel-bench-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
@@ -104,6 +104,7 @@ LoadResult run_load(zmq::context_t& context, const std::string& endpoint,
     std::atomic<int> failed{0};
     const auto start = Clock::now();
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(clients));
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
             net::RequestClient client(context, endpoint);
@@ -387,6 +388,7 @@ int latency(double rate, int count) {
     const fs::path dir = workdir("latency");
     // Every sitrep is a site's first: each one changes the site's status, so each has an alert.
     std::vector<std::string> payloads;
+    payloads.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
         payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
     }
@@ -520,6 +522,7 @@ int fanout(double rate, int count) {
         std::vector<std::uint64_t> last_seen(static_cast<std::size_t>(subscribers), 0);
         std::vector<bool> joined(static_cast<std::size_t>(subscribers), false);
         std::vector<zmq::pollitem_t> items;
+        items.reserve(subs.size());
         for (auto& s : subs) {
             items.push_back({s->handle(), 0, ZMQ_POLLIN, 0});
         }
@@ -600,9 +603,8 @@ int fanout(double rate, int count) {
             drain(std::chrono::milliseconds(100));
         }
         daemon->stop();
-        const double expected = static_cast<double>(final_seq - first_seq);
-        const double worst =
-            static_cast<double>(*std::min_element(received.begin(), received.end()));
+        const auto expected = static_cast<double>(final_seq - first_seq);
+        const auto worst = static_cast<double>(*std::min_element(received.begin(), received.end()));
         std::printf(
             "RESULT fanout subscribers=%d: delivered/expected %.4f (worst subscriber %.0f "
             "of %.0f; target 1.0) at %.0f sitreps/s, lag p99 %.2f ms (subscriber 0)\n",
