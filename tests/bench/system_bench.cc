@@ -463,41 +463,68 @@ int latency(double rate, int count) {
     return 0;
 }
 
-int scale(int total) {
+// One daemon on a fresh database with `sites` sites: its steady-state rate and peak RSS.
+struct ScaleRun {
+    double rate = 0;
+    int failed = 0;
+    long rss_kb = 0;
+    std::string breakdown;
+};
+
+ScaleRun scale_run(zmq::context_t& context, int sites, int total) {
+    const fs::path dir = workdir("scale");
+    const fs::path config = bench::write_config(dir / "config", sites, false);
+    // Every site's first sitrep is different work (its state is created, and it usually
+    // escalates from UNKNOWN: events), and at 10,000 sites it would be a third of the run.
+    // So each site reports once before the clock starts, and the timed sitreps are the same
+    // steady-state work at every size.
+    auto payloads = ingest_payloads(sites, total + sites);
+    const std::vector<std::string> first(payloads.begin(), payloads.begin() + sites);
+    payloads.erase(payloads.begin(), payloads.begin() + sites);
+    auto daemon = start_daemon(dir, config);
+    const LoadResult warm = run_load(context, daemon->submit_endpoint(), first, 4, 16, true, sites);
+    if (warm.failed > 0) {
+        std::fprintf(stderr, "scale: %d first sitreps failed\n", warm.failed);
+        std::exit(1);
+    }
+    const LoadResult r = run_load(context, daemon->submit_endpoint(), payloads, 4, 16, true, sites);
+    ScaleRun out{r.ok / r.seconds, r.failed, peak_rss_kb(daemon->pid()), {}};
+    daemon->stop();
+    out.breakdown = time_breakdown(daemon->log());
+    fs::remove_all(dir);
+    return out;
+}
+
+// Each round runs 100, 1,000 and 10,000 sites back to back; a size's ratio is the median
+// of its rounds' ratios to that round's 100-site run (the machine is shared and noisy).
+int scale(int total, int rounds) {
     zmq::context_t context;
-    double base = 0;
-    for (const int sites : {100, 1000, 10000}) {
-        const fs::path dir = workdir("scale");
-        const fs::path config = bench::write_config(dir / "config", sites, false);
-        // Every site's first sitrep is different work (its state is created, and it usually
-        // escalates from UNKNOWN: events), and at 10,000 sites it would be a third of the
-        // run. So each site reports once before the clock starts, and the timed sitreps
-        // are the same steady-state work at every size.
-        auto payloads = ingest_payloads(sites, total + sites);
-        const std::vector<std::string> first(payloads.begin(), payloads.begin() + sites);
-        payloads.erase(payloads.begin(), payloads.begin() + sites);
-        auto daemon = start_daemon(dir, config);
-        const LoadResult warm =
-            run_load(context, daemon->submit_endpoint(), first, 4, 16, true, sites);
-        if (warm.failed > 0) {
-            std::fprintf(stderr, "scale: %d first sitreps failed\n", warm.failed);
-            return 1;
+    const std::array<int, 3> sizes{100, 1000, 10000};
+    std::array<std::vector<ScaleRun>, 3> runs;
+    std::array<std::vector<double>, 3> ratios;
+    for (int round = 0; round < rounds; ++round) {
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            runs[k].push_back(scale_run(context, sizes[k], total));
+            ratios[k].push_back(runs[k].back().rate / runs[0].back().rate);
         }
-        const LoadResult r =
-            run_load(context, daemon->submit_endpoint(), payloads, 4, 16, true, sites);
-        const long rss = peak_rss_kb(daemon->pid());
-        daemon->stop();
-        const double rate = r.ok / r.seconds;
-        if (sites == 100) {
-            base = rate;
+    }
+    for (std::size_t k = 0; k < sizes.size(); ++k) {
+        std::vector<double> rates;
+        long rss = 0;
+        int failed = 0;
+        for (const ScaleRun& r : runs[k]) {
+            rates.push_back(r.rate);
+            rss = std::max(rss, r.rss_kb);
+            failed += r.failed;
         }
         std::printf(
             "RESULT scale sites=%d: %.0f sitreps/s (%d failed), ratio to 100 sites %.2f "
-            "(target >= 0.9), peak RSS %.1f MB (target < 64 MB at 10,000); daemon time: %s\n",
-            sites, rate, r.failed, rate / base, static_cast<double>(rss) / 1024,
-            time_breakdown(daemon->log()).c_str());
+            "(target >= 0.9; %d rounds: %.2f to %.2f), peak RSS %.1f MB (target < 64 MB at "
+            "10,000); daemon time (last round): %s\n",
+            sizes[k], percentile(rates, 50), failed, percentile(ratios[k], 50), rounds,
+            percentile(ratios[k], 0), percentile(ratios[k], 100), static_cast<double>(rss) / 1024,
+            runs[k].back().breakdown.c_str());
         std::fflush(stdout);
-        fs::remove_all(dir);
     }
     return 0;
 }
@@ -719,7 +746,7 @@ int main(int argc, char** argv) {
         return latency(200, quick ? 400 : 2000);
     }
     if (mode == "scale") {
-        return scale(quick ? 5000 : 30000);
+        return scale(quick ? 5000 : 30000, quick ? 1 : 3);
     }
     if (mode == "fanout") {
         return fanout(100, quick ? 200 : 500);

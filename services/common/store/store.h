@@ -1,5 +1,6 @@
 // Store: opel-escalatord's durable history and state in one SQLite database (WAL).
-// Owned by the engine thread; not thread-safe. Every write happens inside a transaction the
+// Not thread-safe: one thread at a time uses a Store (opel-escalatord has two, one per
+// thread: the storage thread writes, the engine thread reads). Every write happens inside a transaction the
 // caller opens and commits, so a batch of submissions is one commit (group commit) and an
 // ACCEPTED reply is only sent after the commit that holds it returns.
 //
