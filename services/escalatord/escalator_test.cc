@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <random>
 
 #include "common/codec/codec.h"
 #include "common/log/log.h"
+#include "escalatord/writer.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
 #include "support/engine_fixtures.h"
@@ -346,6 +350,57 @@ TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
     EXPECT_EQ(engine.result(*engine.model().find_node("S1")).status, engine::Status::opel3);
     EXPECT_EQ(engine.result(*engine.model().find_node("S2")).status, engine::Status::opel1);
     EXPECT_EQ(escalator_->sequence(), reply_of(out_b.replies.at(0)).sequence());
+}
+
+// The storage thread commits what the engine thread pushes and hands every batch back in
+// push order, through the wake-up it was given.
+TEST_F(EscalatorTest, WriterCommitsOnItsOwnThreadAndHandsBatchesBackInOrder) {
+    auto writes = std::move(store::Store::open(settings_.database_path)).value();
+    std::mutex mutex;
+    std::condition_variable woken;
+    int wakes = 0;
+    Writer writer(*writes, [&] {
+        const std::lock_guard lock(mutex);
+        ++wakes;
+        woken.notify_all();
+    });
+    const char* const sites[] = {"S1", "S2", "S1"};
+    const char* const times[] = {"2026-01-06T07:00:00Z", "2026-01-06T07:00:00Z",
+                                 "2026-01-06T07:30:00Z"};
+    for (int i = 0; i < 3; ++i) {
+        const std::string payload =
+            request(opel::testing::sitrep(sites[i], times[i], {{"a", 25.0 * i}, {"b", 50}}));
+        writer.push(escalator_->prepare({payload}));
+    }
+    std::vector<BatchPtr> done;
+    while (done.size() < 3) {
+        std::unique_lock lock(mutex);
+        ASSERT_TRUE(woken.wait_for(lock, std::chrono::seconds(10), [&] { return wakes > 0; }));
+        wakes = 0;
+        lock.unlock();
+        for (BatchPtr& b : writer.take_done()) {
+            done.push_back(std::move(b));
+        }
+    }
+    std::uint64_t last = 0;
+    for (BatchPtr& b : done) {
+        const v1::SubmitReply reply = reply_of(escalator_->finish(std::move(b)).replies.at(0));
+        EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED);
+        EXPECT_GT(reply.sequence(), last);  // finished in push order
+        last = reply.sequence();
+    }
+    EXPECT_EQ(escalator_->sequence(), last);
+    EXPECT_EQ(*store_->count("sitreps"), 3);
+
+    // close() commits what is still queued before the thread stops.
+    const std::string late =
+        request(opel::testing::sitrep("S2", "2026-01-06T07:45:00Z", {{"a", 5}, {"b", 95}}));
+    writer.push(escalator_->prepare({late}));
+    writer.close();
+    auto rest = writer.take_done();
+    ASSERT_EQ(rest.size(), 1U);
+    EXPECT_FALSE(escalator_->finish(std::move(rest[0])).publications.empty());
+    EXPECT_EQ(*store_->count("sitreps"), 4);
 }
 
 TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {

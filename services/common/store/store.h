@@ -1,8 +1,8 @@
 // Store: opel-escalatord's durable history and state in one SQLite database (WAL).
 // Not thread-safe: one thread at a time uses a Store (opel-escalatord has two, one per
-// thread: the storage thread writes, the engine thread reads). Every write happens inside a transaction the
-// caller opens and commits, so a batch of submissions is one commit (group commit) and an
-// ACCEPTED reply is only sent after the commit that holds it returns.
+// thread: the storage thread writes, the engine thread reads). Every write happens inside a
+// transaction the caller opens and commits, so a batch of submissions is one commit (group commit)
+// and an ACCEPTED reply is only sent after the commit that holds it returns.
 //
 // Tables
 //   sitreps      every accepted or late sitrep: submission_id (unique), site, as_at, status,
