@@ -161,7 +161,12 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
     std::optional<std::uint64_t> site_sequence;
     for (const engine::NodeResult& r : outcome.results) {
         ++p.sequence;
-        std::string result = serialize(codec::to_proto(r));
+        // Built on an arena over a reused block: its strings and repeated fields cost no
+        // allocation of their own, and nothing to free.
+        google::protobuf::Arena arena(encode_block_.data(), encode_block_.size());
+        auto* message = google::protobuf::Arena::CreateMessage<v1::NodeResult>(&arena);
+        codec::to_proto(r, *message);
+        std::string result = serialize(*message);
         std::string payload = codec::status_publication(p.sequence, result);
         if (r.node_id == site_id) {
             // The last one (a staleness tick may come first); its bytes go into the reply.
@@ -176,10 +181,11 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
         }
     }
     for (const engine::Event& e : outcome.events) {
-        v1::Publication pub;
-        pub.set_sequence(++p.sequence);
-        *pub.mutable_alert() = codec::to_proto(e);
-        std::string payload = serialize(pub);
+        google::protobuf::Arena arena(encode_block_.data(), encode_block_.size());
+        auto* pub = google::protobuf::Arena::CreateMessage<v1::Publication>(&arena);
+        pub->set_sequence(++p.sequence);
+        codec::to_proto(e, *pub->mutable_alert());
+        std::string payload = serialize(*pub);
         p.events.push_back(
             {p.sequence, e.node_id, e.at, std::string(engine::to_string(e.kind)), payload});
         p.publications.push_back({"alert/" + e.path, std::move(payload)});
@@ -190,9 +196,11 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
 void Escalator::stage_states(Batch& p) const {
     p.states.reserve(p.changed.size());
     for (const auto& [i, result_sequence] : p.changed) {
-        p.states.push_back({engine_->model().node(i).config.id,
-                            serialize(codec::to_proto(engine_->snapshot(i, false))),
-                            result_sequence});
+        google::protobuf::Arena arena(encode_block_.data(), encode_block_.size());
+        auto* state = google::protobuf::Arena::CreateMessage<v1::NodeState>(&arena);
+        codec::to_proto(engine_->snapshot(i, false), *state);
+        p.states.push_back(
+            {engine_->model().node(i).config.id, serialize(*state), result_sequence});
     }
 }
 

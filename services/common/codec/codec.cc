@@ -347,6 +347,11 @@ v1::Status to_proto(engine::Status status) {
 
 v1::NodeResult to_proto(const engine::NodeResult& r) {
     v1::NodeResult out;
+    to_proto(r, out);
+    return out;
+}
+
+void to_proto(const engine::NodeResult& r, v1::NodeResult& out) {
     out.set_node_id(r.node_id);
     out.set_path(r.path);
     out.set_kind(std::string(engine::to_string(r.kind)));
@@ -389,11 +394,15 @@ v1::NodeResult to_proto(const engine::NodeResult& r) {
     out.set_card(r.card);
     out.set_submission_id(r.submission_id);
     out.set_comment(r.comment);
-    return out;
 }
 
 v1::Event to_proto(const engine::Event& e) {
     v1::Event out;
+    to_proto(e, out);
+    return out;
+}
+
+void to_proto(const engine::Event& e, v1::Event& out) {
     switch (e.kind) {
         case engine::EventKind::escalated:
             out.set_kind(v1::EVENT_KIND_ESCALATED);
@@ -423,7 +432,7 @@ v1::Event to_proto(const engine::Event& e) {
     out.set_from(to_proto(e.from));
     out.set_to(to_proto(e.to));
     *out.mutable_at() = timestamp(e.at);
-    *out.mutable_result() = to_proto(e.result);
+    to_proto(e.result, *out.mutable_result());
     for (const engine::ActionItem& a : e.actions) {
         v1::ActionItem* item = out.add_actions();
         item->set_role(a.role);
@@ -436,7 +445,6 @@ v1::Event to_proto(const engine::Event& e) {
         out.set_computed(to_proto(e.computed));
     }
     out.set_declared_reason(e.declared_reason);
-    return out;
 }
 
 v1::SubmitError to_proto(const engine::FieldError& error) {
@@ -554,6 +562,11 @@ engine::Event from_proto(const v1::Event& in) {
 
 v1::NodeState to_proto(const engine::NodeSnapshot& s) {
     v1::NodeState out;
+    to_proto(s, out);
+    return out;
+}
+
+void to_proto(const engine::NodeSnapshot& s, v1::NodeState& out) {
     out.set_status(to_proto(s.status));
     out.set_transitions(s.transitions);
     if (s.hold.escalate_since) {
@@ -562,7 +575,7 @@ v1::NodeState to_proto(const engine::NodeSnapshot& s) {
     if (s.hold.deescalate_since) {
         *out.mutable_deescalate_since() = timestamp(*s.hold.deescalate_since);
     }
-    *out.mutable_result() = to_proto(s.result);
+    to_proto(s.result, *out.mutable_result());
     if (s.latest_as_at) {
         *out.mutable_latest_as_at() = timestamp(*s.latest_as_at);
     }
@@ -580,7 +593,6 @@ v1::NodeState to_proto(const engine::NodeSnapshot& s) {
         out.set_mismatch_declared(static_cast<std::uint32_t>(s.reported_mismatch->first));
         out.set_mismatch_computed(to_proto(s.reported_mismatch->second));
     }
-    return out;
 }
 
 engine::NodeSnapshot from_proto(const v1::NodeState& in) {

@@ -44,6 +44,10 @@ v1::Status to_proto(engine::Status status);
 engine::Status from_proto(v1::Status status);
 v1::NodeResult to_proto(const engine::NodeResult& result);
 v1::Event to_proto(const engine::Event& event);
+// The same into an existing (empty) message, e.g. one on a protobuf Arena.
+void to_proto(const engine::NodeResult& result, v1::NodeResult& out);
+void to_proto(const engine::Event& event, v1::Event& out);
+void to_proto(const engine::NodeSnapshot& snapshot, v1::NodeState& out);
 v1::SubmitError to_proto(const engine::FieldError& error);
 
 // Results and stored state back to the engine (restart, clients). Unknown enum values map to
