@@ -290,7 +290,6 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message,
                true);
     }
-    std::vector<char> parse_block(std::size_t{16} * 1024);
     for (std::size_t i = 0; i < payloads.size() && !p.generation_failed->load(); ++i) {
         const std::string_view payload = payloads[i];
         watch.lap();
@@ -302,11 +301,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             p.kinds[i] = Kind::rejected;
             continue;
         }
-        // Parsed into an arena on a reused block: a sitrep's strings and measure map cost no
-        // allocation of their own.
-        google::protobuf::Arena arena(parse_block.data(), parse_block.size());
-        v1::SubmitRequest& request =
-            *google::protobuf::Arena::CreateMessage<v1::SubmitRequest>(&arena);
+        v1::SubmitRequest request;
         if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
             !request.has_sitrep()) {
             p.replies[i] =
