@@ -245,7 +245,7 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     if (!labelled_by(r.parameters, card)) {
         r.parameters.clear();
         for (const Parameter& p : card.parameters) {
-            // Name and unit are left to labelled(): one copy per card, not one per site.
+            // Name and unit are left to label(): one copy per card, not one per site.
             r.parameters.push_back(
                 {p.id, {}, {}, std::nullopt, 0, p.weight, false, std::nullopt, false});
         }
@@ -517,7 +517,7 @@ void Engine::label(NodeResult& r, NodeIndex node) const {
     }
 }
 
-NodeResult Engine::labelled(NodeIndex node) const {
+NodeResult Engine::result(NodeIndex node) const {
     NodeResult r = states_[node].result;
     label(r, node);
     return r;
@@ -556,7 +556,7 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     if (n.config.kind == NodeKind::site) {
         OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
         if (labelled_by(st.result.parameters, *n.card)) {
-            // Names and units are the current card's (labelled() adds them), weights too,
+            // Names and units are the current card's (label() adds them), weights too,
             // whatever was stored.
             for (std::size_t i = 0; i < st.result.parameters.size(); ++i) {
                 st.result.parameters[i].name.clear();

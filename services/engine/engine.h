@@ -89,7 +89,7 @@ public:
     const Model& model() const { return model_; }
     // A node's current result (a copy: parameter names and units are added from the card,
     // which holds them once rather than once per site).
-    NodeResult result(NodeIndex node) const { return labelled(node); }
+    NodeResult result(NodeIndex node) const;
     // The largest time the engine has been advanced to (stream time offline).
     std::optional<TimePoint> now() const { return now_; }
 
@@ -120,7 +120,6 @@ private:
     // Parameter names and units are kept once, in the card, not in every site's result:
     // label() adds them to a copy that leaves the engine; emit() appends a labelled copy.
     void label(NodeResult& result, NodeIndex node) const;
-    NodeResult labelled(NodeIndex node) const;
     void emit(std::vector<NodeResult>& out, NodeIndex node) const;
     void build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
                            const std::string& submission_id, const std::string& note);

@@ -45,9 +45,15 @@ v1::SubmitReply stored_reply(const store::StoredReply& stored) {
     return reply;
 }
 
+// A storage error as the log and the failure text say it: "busy: database is locked".
+std::string describe(const store::StoreError& e) {
+    return std::string(store::to_string(e.code)) + ": " + e.message;
+}
+
 }  // namespace
 
-// What a request became in prepare, and what it is counted as once the batch finishes.
+// What a request became in prepare, and what it is counted as once the batch finishes
+// (finish() counts by this order).
 enum class Kind : std::uint8_t { unanswered, rejected, duplicate, accepted, late };
 
 // One batch's staged rows and outputs; applied to the store in one transaction.
@@ -155,9 +161,8 @@ BatchPtr Escalator::new_batch() {
 }
 
 std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutcome& outcome,
-                                              std::string_view site_id,
+                                              std::string_view site_id, TimePoint now,
                                               std::string& site_result) const {
-    const TimePoint now = clock_.now();
     std::optional<std::uint64_t> site_sequence;
     for (const engine::NodeResult& r : outcome.results) {
         ++p.sequence;
@@ -229,7 +234,7 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
     std::string failure;
     const auto check = [&failure](const store::StoreResult<store::Done>& r) {
         if (!r && failure.empty()) {
-            failure = std::string(store::to_string(r.error().code)) + ": " + r.error().message;
+            failure = describe(r.error());
         }
         return r.has_value();
     };
@@ -287,8 +292,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     // One read transaction for the batch's duplicate lookups. A batch that commits while it
     // is open is still in in_flight_replies_ (it is finished on this thread, later).
     if (auto began = store_.begin_read(); !began) {
-        p.fail(std::string(store::to_string(began.error().code)) + ": " + began.error().message,
-               true);
+        p.fail(describe(began.error()), true);
     }
     for (std::size_t i = 0; i < payloads.size() && !p.generation_failed->load(); ++i) {
         const std::string_view payload = payloads[i];
@@ -328,9 +332,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             original.emplace().ParseFromString(in_flight->second.reply);
             p.durable[i] = true;  // the original is only real once its batch commits
         } else if (auto stored = store_.find_reply(sid); !stored) {
-            p.fail(
-                std::string(store::to_string(stored.error().code)) + ": " + stored.error().message,
-                true);
+            p.fail(describe(stored.error()), true);
             break;
         } else if (*stored) {
             original = stored_reply(**stored);
@@ -354,7 +356,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         const bool late = outcome.status == engine::SubmitStatus::late;
         std::string site_result;
         const std::optional<std::uint64_t> result_sequence =
-            stage(p, outcome, sitrep->site_id, site_result);
+            stage(p, outcome, sitrep->site_id, now, site_result);
         // The stored reply leaves out the site result: its results row holds it. The reply
         // sent is the stored one with the result's bytes appended.
         std::string stored_reply =
@@ -381,7 +383,8 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
 }
 
 BatchPtr Escalator::prepare_tick() {
-    engine::Tick tick = engine_->advance_to(clock_.now());
+    const TimePoint now = clock_.now();
+    engine::Tick tick = engine_->advance_to(now);
     if (tick.results.empty() && tick.events.empty()) {
         return nullptr;
     }
@@ -390,7 +393,7 @@ BatchPtr Escalator::prepare_tick() {
     as_outcome.results = std::move(tick.results);
     as_outcome.events = std::move(tick.events);
     std::string unused;
-    stage(*batch, as_outcome, {}, unused);
+    stage(*batch, as_outcome, {}, now, unused);
     stage_states(*batch);
     batch->logged_events = std::move(as_outcome.events);
     staged_ = batch->sequence;
@@ -441,24 +444,11 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
         counters_.published += p.publications.size();
         out.publications = std::move(p.publications);
     }
+    // By Kind: unanswered requests of a failed batch were answered UNAVAILABLE.
+    std::uint64_t* const counted[] = {&counters_.unavailable, &counters_.rejected,
+                                      &counters_.duplicate, &counters_.accepted, &counters_.late};
     for (const Kind k : p.kinds) {
-        switch (k) {
-            case Kind::unanswered:
-                ++counters_.unavailable;
-                break;
-            case Kind::rejected:
-                ++counters_.rejected;
-                break;
-            case Kind::duplicate:
-                ++counters_.duplicate;
-                break;
-            case Kind::accepted:
-                ++counters_.accepted;
-                break;
-            case Kind::late:
-                ++counters_.late;
-                break;
-        }
+        ++*counted[static_cast<std::size_t>(k)];
     }
     out.replies = std::move(p.replies);
     return out;

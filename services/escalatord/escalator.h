@@ -150,7 +150,8 @@ private:
     // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE)
     // and puts that result's serialized opel.v1.NodeResult in `site_result`.
     std::optional<std::uint64_t> stage(Batch& batch, const engine::SubmitOutcome& outcome,
-                                       std::string_view site_id, std::string& site_result) const;
+                                       std::string_view site_id, TimePoint now,
+                                       std::string& site_result) const;
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one restored from the last commit, in a new generation.

@@ -154,6 +154,17 @@ int main(int argc, char** argv) try {
         }
         settings.heartbeat_interval = opel::Duration{seconds};
     }
+    std::size_t depth = 2;
+    if (!flags.pipeline_depth.empty()) {
+        const int parsed = std::atoi(flags.pipeline_depth.c_str());
+        if (parsed < 1 || parsed > 16 || std::to_string(parsed) != flags.pipeline_depth) {
+            std::cerr << "opel-escalatord: --pipeline-depth must be a whole number from 1 to 16, "
+                         "got '"
+                      << flags.pipeline_depth << "'\n";
+            return 2;
+        }
+        depth = static_cast<std::size_t>(parsed);
+    }
     log->info(
         "config {}: {} measures, {} cards, {} nodes; database {}; max clock skew {} s, "
         "heartbeat {} s, max message {} bytes",
@@ -163,22 +174,24 @@ int main(int argc, char** argv) try {
 
     // Two connections to one database: the storage thread writes through `store`, the
     // engine thread reads (duplicates, restore) through `reads` while a commit is running.
-    auto store = opel::store::Store::open(settings.database_path);
-    if (!store) {
-        log->critical("database {}: {}", settings.database_path, store.error().message);
-        return 1;
-    }
-    auto reads = opel::store::Store::open(settings.database_path);
-    if (reads) {
-        if (auto limited = (*reads)->limit_cache(256); !limited) {
-            reads = opel::unexpected(std::move(limited).error());
+    const auto open_store = [&]() -> std::unique_ptr<opel::store::Store> {
+        auto opened = opel::store::Store::open(settings.database_path);
+        if (!opened) {
+            log->critical("database {}: {}", settings.database_path, opened.error().message);
+            return nullptr;
         }
-    }
+        return std::move(opened).value();
+    };
+    const std::unique_ptr<opel::store::Store> store = open_store();
+    const std::unique_ptr<opel::store::Store> reads = store ? open_store() : nullptr;
     if (!reads) {
-        log->critical("database {}: {}", settings.database_path, reads.error().message);
         return 1;
     }
-    if ((*store)->read_only()) {
+    if (auto limited = reads->limit_cache(256); !limited) {
+        log->critical("database {}: {}", settings.database_path, limited.error().message);
+        return 1;
+    }
+    if (store->read_only()) {
         log->error(
             "database {} is read-only: every submission will be answered UNAVAILABLE "
             "until it is writable (snapshots are still served)",
@@ -213,8 +226,7 @@ int main(int argc, char** argv) try {
             "only, never for live reporting",
             opel::format_utc(start), rate);
     }
-    opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, **reads, clock,
-                                          *log);
+    opel::escalatord::Escalator escalator(std::move(loaded->engine), settings, *reads, clock, *log);
     if (auto restored = escalator.restore(); !restored) {
         log->critical("database {}: cannot restore state: {}", settings.database_path,
                       restored.error().message);
@@ -229,15 +241,6 @@ int main(int argc, char** argv) try {
             return 2;
         }
     }
-    std::size_t depth = 2;
-    if (!flags.pipeline_depth.empty()) {
-        const int parsed = std::atoi(flags.pipeline_depth.c_str());
-        if (parsed < 1 || parsed > 16 || std::to_string(parsed) != flags.pipeline_depth) {
-            std::cerr << "opel-escalatord: --pipeline-depth must be a number from 1 to 16\n";
-            return 2;
-        }
-        depth = static_cast<std::size_t>(parsed);
-    }
     // Every subscriber connection is a file descriptor: allow as many as the system does.
     rlimit files{};
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -251,8 +254,7 @@ int main(int argc, char** argv) try {
     options.publish_high_water_mark = hwm;
     options.clock_rate = rate;
     options.pipeline_depth = depth;
-    opel::escalatord::Server server(io, context, escalator, **store, clock, settings, options,
-                                    *log);
+    opel::escalatord::Server server(io, context, escalator, *store, clock, settings, options, *log);
     if (auto bound = server.bind(); !bound) {
         log->critical("{}", bound.error());
         return 1;

@@ -86,6 +86,7 @@ bool Daemon::start(std::chrono::seconds timeout) {
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;  // exited early: see the log
+            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             return false;
         }
     }

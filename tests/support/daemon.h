@@ -35,6 +35,8 @@ public:
     std::string snapshot_endpoint() const { return "ipc://" + (dir_ / "snapshot").string(); }
     std::filesystem::path log_path() const { return dir_ / "daemon.log"; }
     pid_t pid() const { return pid_; }
+    // The exit code of a process that ended by itself during start(); -1 otherwise.
+    int exit_code() const { return exit_code_; }
     std::string log() const;
 
 private:
@@ -44,6 +46,7 @@ private:
     std::vector<std::string> extra_args_;
     std::vector<std::string> wrapper_;
     pid_t pid_ = -1;
+    int exit_code_ = -1;
 };
 
 }  // namespace opel::testing

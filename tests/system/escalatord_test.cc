@@ -436,6 +436,21 @@ TEST_F(EscalatordTest, KillNineMidBurstLosesNoAcknowledgedSitrepAndRepublishesNo
     EXPECT_TRUE(rwj_escalated);
 }
 
+// A bad flag is a usage error (exit 2) naming the flag and the value it got, found before
+// anything is opened: no database is created.
+TEST_F(EscalatordTest, BadPipelineDepthIsAUsageErrorThatTouchesNothing) {
+    for (const std::string bad : {"0", "17", "2x"}) {
+        testing::Daemon d(dir_, {"--pipeline-depth", bad});
+        EXPECT_FALSE(d.start(std::chrono::seconds(10))) << bad;
+        EXPECT_EQ(d.exit_code(), 2) << bad;
+        EXPECT_NE(
+            d.log().find("--pipeline-depth must be a whole number from 1 to 16, got '" + bad + "'"),
+            std::string::npos)
+            << d.log();
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "opel.db"));
+}
+
 TEST_F(EscalatordTest, LockedDatabaseAnswersUnavailableThenRecovers) {
     start();
     sqlite3* other = nullptr;
