@@ -7,12 +7,11 @@
 #include <cstring>
 #include <mutex>
 #include <new>
-#include <string>
 
 namespace opel::store {
 namespace {
 
-constexpr std::size_t gather_limit = std::size_t{1} << 20;
+constexpr std::size_t gather_limit = std::size_t{1} << 20;  // the run's buffer, 1 MiB
 
 sqlite3_vfs* real_vfs = nullptr;  // the default VFS, set once in gathering_vfs()
 
@@ -20,8 +19,9 @@ sqlite3_vfs* real_vfs = nullptr;  // the default VFS, set once in gathering_vfs(
 struct GatheringFile {
     sqlite3_file base;  // must be first: SQLite sees this
     sqlite3_file* real;
-    std::string* gathered;  // the run not yet written; null until the first write
-    sqlite3_int64 start;    // file offset of gathered->front()
+    char* run;            // gather_limit bytes, allocated at the first write; null: none yet
+    std::size_t size;     // bytes gathered in `run`
+    sqlite3_int64 start;  // file offset of run[0]
 };
 
 constexpr std::size_t real_offset = (sizeof(GatheringFile) + alignof(std::max_align_t) - 1) /
@@ -33,127 +33,107 @@ GatheringFile& as_gathering(sqlite3_file* f) { return *reinterpret_cast<Gatherin
 // reports a write of exactly 128 KiB as a full disk, so runs go out in pieces below that.
 constexpr std::size_t max_write = 0x1f000;  // 124 KiB
 
-int flush(GatheringFile& f) {
-    if (f.gathered == nullptr || f.gathered->empty()) {
-        return SQLITE_OK;
-    }
+int write_through(GatheringFile& f, const char* data, std::size_t n, sqlite3_int64 offset) {
     int rc = SQLITE_OK;
-    for (std::size_t at = 0; at < f.gathered->size() && rc == SQLITE_OK; at += max_write) {
-        const std::size_t n = std::min(max_write, f.gathered->size() - at);
-        rc = f.real->pMethods->xWrite(f.real, f.gathered->data() + at, static_cast<int>(n),
-                                      f.start + static_cast<sqlite3_int64>(at));
+    for (std::size_t at = 0; at < n && rc == SQLITE_OK; at += max_write) {
+        rc = f.real->pMethods->xWrite(f.real, data + at,
+                                      static_cast<int>(std::min(max_write, n - at)),
+                                      offset + static_cast<sqlite3_int64>(at));
     }
-    f.gathered->clear();
     return rc;
+}
+
+int flush(GatheringFile& f) {
+    const int rc = f.size == 0 ? SQLITE_OK : write_through(f, f.run, f.size, f.start);
+    f.size = 0;
+    return rc;
+}
+
+// Writes out what is gathered, then does `then` on the real file.
+template <typename Then>
+int flushed(sqlite3_file* file, Then then) {
+    GatheringFile& f = as_gathering(file);
+    const int rc = flush(f);
+    return rc != SQLITE_OK ? rc : then(f.real);
 }
 
 int gather_close(sqlite3_file* file) {
     GatheringFile& f = as_gathering(file);
-    const int flushed = flush(f);
+    const int flushed_rc = flush(f);
     const int closed = f.real->pMethods->xClose(f.real);
-    delete f.gathered;
-    f.gathered = nullptr;
-    return flushed != SQLITE_OK ? flushed : closed;
-}
-
-int gather_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
-    GatheringFile& f = as_gathering(file);
-    if (const int rc = flush(f); rc != SQLITE_OK) {
-        return rc;
-    }
-    return f.real->pMethods->xRead(f.real, out, amount, offset);
+    delete[] f.run;
+    f.run = nullptr;
+    return flushed_rc != SQLITE_OK ? flushed_rc : closed;
 }
 
 int gather_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
     GatheringFile& f = as_gathering(file);
-    if (f.gathered == nullptr) {
-        f.gathered = new (std::nothrow) std::string;
-        if (f.gathered == nullptr) {
-            return f.real->pMethods->xWrite(f.real, data, amount, offset);
-        }
-        // Room for a full run plus the frame that completes it, so the run never regrows
-        // (pages are only resident once written).
-        try {
-            f.gathered->reserve(gather_limit + 8192);
-        } catch (const std::bad_alloc&) {
-            // It will grow as needed instead.
-        }
-    }
-    const auto size = static_cast<sqlite3_int64>(f.gathered->size());
-    if (!f.gathered->empty() && offset != f.start + size) {
+    const auto n = static_cast<std::size_t>(amount);
+    const bool continues = offset == f.start + static_cast<sqlite3_int64>(f.size);
+    if (f.size > 0 && (!continues || f.size + n > gather_limit)) {
         if (const int rc = flush(f); rc != SQLITE_OK) {
             return rc;
         }
     }
-    if (f.gathered->empty()) {
+    if (f.run == nullptr) {
+        f.run = new (std::nothrow) char[gather_limit];  // resident only once written
+    }
+    if (f.run == nullptr || n > gather_limit) {
+        return write_through(f, static_cast<const char*>(data), n, offset);  // no run for it
+    }
+    if (f.size == 0) {
         f.start = offset;
     }
-    try {
-        f.gathered->append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
-    } catch (const std::bad_alloc&) {
-        if (const int rc = flush(f); rc != SQLITE_OK) {
-            return rc;
-        }
-        return f.real->pMethods->xWrite(f.real, data, amount, offset);
-    }
-    return f.gathered->size() >= gather_limit ? flush(f) : SQLITE_OK;
+    std::memcpy(f.run + f.size, data, n);
+    f.size += n;
+    return SQLITE_OK;
+}
+
+int gather_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+    return flushed(
+        file, [&](sqlite3_file* real) { return real->pMethods->xRead(real, out, amount, offset); });
 }
 
 int gather_truncate(sqlite3_file* file, sqlite3_int64 size) {
-    GatheringFile& f = as_gathering(file);
-    if (const int rc = flush(f); rc != SQLITE_OK) {
-        return rc;
-    }
-    return f.real->pMethods->xTruncate(f.real, size);
+    return flushed(file, [&](sqlite3_file* real) { return real->pMethods->xTruncate(real, size); });
 }
 
 int gather_sync(sqlite3_file* file, int flags) {
-    GatheringFile& f = as_gathering(file);
-    if (const int rc = flush(f); rc != SQLITE_OK) {
-        return rc;
-    }
-    return f.real->pMethods->xSync(f.real, flags);
+    return flushed(file, [&](sqlite3_file* real) { return real->pMethods->xSync(real, flags); });
 }
 
 int gather_file_size(sqlite3_file* file, sqlite3_int64* size) {
-    GatheringFile& f = as_gathering(file);
-    if (const int rc = flush(f); rc != SQLITE_OK) {
-        return rc;
-    }
-    return f.real->pMethods->xFileSize(f.real, size);
-}
-
-int gather_lock(sqlite3_file* file, int level) {
-    GatheringFile& f = as_gathering(file);
-    return f.real->pMethods->xLock(f.real, level);
-}
-
-int gather_unlock(sqlite3_file* file, int level) {
-    GatheringFile& f = as_gathering(file);
-    return f.real->pMethods->xUnlock(f.real, level);
-}
-
-int gather_check_reserved(sqlite3_file* file, int* out) {
-    GatheringFile& f = as_gathering(file);
-    return f.real->pMethods->xCheckReservedLock(f.real, out);
+    return flushed(file, [&](sqlite3_file* real) { return real->pMethods->xFileSize(real, size); });
 }
 
 int gather_file_control(sqlite3_file* file, int op, void* arg) {
-    GatheringFile& f = as_gathering(file);
-    if (const int rc = flush(f); rc != SQLITE_OK) {
-        return rc;
-    }
-    return f.real->pMethods->xFileControl(f.real, op, arg);
+    return flushed(file,
+                   [&](sqlite3_file* real) { return real->pMethods->xFileControl(real, op, arg); });
+}
+
+int gather_lock(sqlite3_file* file, int level) {
+    sqlite3_file* real = as_gathering(file).real;
+    return real->pMethods->xLock(real, level);
+}
+
+int gather_unlock(sqlite3_file* file, int level) {
+    sqlite3_file* real = as_gathering(file).real;
+    return real->pMethods->xUnlock(real, level);
+}
+
+int gather_check_reserved(sqlite3_file* file, int* out) {
+    sqlite3_file* real = as_gathering(file).real;
+    return real->pMethods->xCheckReservedLock(real, out);
 }
 
 int gather_sector_size(sqlite3_file* file) {
-    GatheringFile& f = as_gathering(file);
-    return f.real->pMethods->xSectorSize(f.real);
+    sqlite3_file* real = as_gathering(file).real;
+    return real->pMethods->xSectorSize(real);
 }
 
 int gather_device_characteristics(sqlite3_file* file) {
-    GatheringFile& f = as_gathering(file);
-    return f.real->pMethods->xDeviceCharacteristics(f.real);
+    sqlite3_file* real = as_gathering(file).real;
+    return real->pMethods->xDeviceCharacteristics(real);
 }
 
 // Version 1: a WAL file is never memory-mapped and has no shared memory of its own (the
@@ -189,7 +169,8 @@ int gathering_open(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, i
     GatheringFile& f = as_gathering(file);
     f.base.pMethods = nullptr;  // until the real file is open: SQLite will not close it
     f.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + real_offset);
-    f.gathered = nullptr;
+    f.run = nullptr;
+    f.size = 0;
     f.start = 0;
     const int rc = real_vfs->xOpen(real_vfs, name, f.real, flags, out_flags);
     if (rc == SQLITE_OK && f.real->pMethods != nullptr) {
