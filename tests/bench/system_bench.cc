@@ -278,6 +278,21 @@ long peak_rss_kb(pid_t pid) {
     return -1;
 }
 
+// CPU time the process `pid` has used so far, all its threads (/proc/<pid>/task/*/schedstat:
+// nanoseconds on a CPU). On a shared machine this moves much less than a rate does.
+double cpu_seconds(pid_t pid) {
+    double total = 0;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "schedstat");
+        double ns = 0;
+        if (in >> ns) {
+            total += ns / 1e9;
+        }
+    }
+    return total;
+}
+
 // The machine is shared and noisy, so each client count runs `rounds` raw/daemon pairs back
 // to back (each daemon on a fresh database) and reports the median of the pairs' ratios,
 // with the lowest and highest to show the spread.
@@ -292,6 +307,7 @@ int ingest(int total, int window, int rounds) {
         std::vector<double> rates;
         std::vector<double> ratios;
         std::vector<std::pair<double, std::string>> breakdowns;  // by ratio
+        std::vector<double> cpus;  // daemon CPU per sitrep, microseconds
         int accepted = 0;
         int failed = 0;
         for (int round = 0; round < rounds; ++round) {
@@ -303,8 +319,10 @@ int ingest(int total, int window, int rounds) {
                 raw = run_load(context, server.endpoint(), payloads, clients, window, true);
             }
             auto daemon = start_daemon(dir, config);
+            const double cpu_before = cpu_seconds(daemon->pid());
             const LoadResult real =
                 run_load(context, daemon->submit_endpoint(), payloads, clients, window, true);
+            cpus.push_back((cpu_seconds(daemon->pid()) - cpu_before) * 1e6 / real.ok);
             daemon->stop();
             raw_rates.push_back(raw.ok / raw.seconds);
             rates.push_back(real.ok / real.seconds);
@@ -318,10 +336,10 @@ int ingest(int total, int window, int rounds) {
         std::printf(
             "RESULT ingest clients=%d window=%d: daemon %.0f sitreps/s (%d accepted, %d "
             "failed), raw ZeroMQ %.0f req/s, ratio %.3f (target >= 0.10; %d rounds: %.3f to "
-            "%.3f); daemon time (median round): %s\n",
+            "%.3f); daemon CPU %.1f us per sitrep; daemon time (median round): %s\n",
             clients, window, percentile(rates, 50), accepted, failed, percentile(raw_rates, 50),
             percentile(ratios, 50), rounds, percentile(ratios, 0), percentile(ratios, 100),
-            breakdowns[breakdowns.size() / 2].second.c_str());
+            percentile(cpus, 50), breakdowns[breakdowns.size() / 2].second.c_str());
         std::fflush(stdout);
     }
     return 0;
@@ -489,6 +507,7 @@ struct ScaleRun {
     double rate = 0;
     int failed = 0;
     long rss_kb = 0;
+    double cpu_us = 0;  // daemon CPU per sitrep
     std::string breakdown;
 };
 
@@ -508,8 +527,13 @@ ScaleRun scale_run(zmq::context_t& context, int sites, int total) {
         std::fprintf(stderr, "scale: %d first sitreps failed\n", warm.failed);
         std::exit(1);
     }
+    const double cpu_before = cpu_seconds(daemon->pid());
     const LoadResult r = run_load(context, daemon->submit_endpoint(), payloads, 4, 16, true, sites);
-    ScaleRun out{r.ok / r.seconds, r.failed, peak_rss_kb(daemon->pid()), {}};
+    ScaleRun out{r.ok / r.seconds,
+                 r.failed,
+                 peak_rss_kb(daemon->pid()),
+                 (cpu_seconds(daemon->pid()) - cpu_before) * 1e6 / r.ok,
+                 {}};
     daemon->stop();
     out.breakdown = time_breakdown(daemon->log());
     remove_workdir(dir);
@@ -531,20 +555,22 @@ int scale(int total, int rounds) {
     }
     for (std::size_t k = 0; k < sizes.size(); ++k) {
         std::vector<double> rates;
+        std::vector<double> cpus;
         long rss = 0;
         int failed = 0;
         for (const ScaleRun& r : runs[k]) {
             rates.push_back(r.rate);
+            cpus.push_back(r.cpu_us);
             rss = std::max(rss, r.rss_kb);
             failed += r.failed;
         }
         std::printf(
             "RESULT scale sites=%d: %.0f sitreps/s (%d failed), ratio to 100 sites %.2f "
             "(target >= 0.9; %d rounds: %.2f to %.2f), peak RSS %.1f MB (target < 64 MB at "
-            "10,000); daemon time (last round): %s\n",
+            "10,000); daemon CPU %.1f us per sitrep; daemon time (last round): %s\n",
             sizes[k], percentile(rates, 50), failed, percentile(ratios[k], 50), rounds,
             percentile(ratios[k], 0), percentile(ratios[k], 100), static_cast<double>(rss) / 1024,
-            runs[k].back().breakdown.c_str());
+            percentile(cpus, 50), runs[k].back().breakdown.c_str());
         std::fflush(stdout);
     }
     return 0;

@@ -46,6 +46,13 @@ void AsioSocket::arm() {
                                if (on_readable_) {
                                    on_readable_();
                                }
+                               // The owner may have stopped early (back-pressure) with input
+                               // still waiting, without asking ZMQ_EVENTS. Until something
+                               // asks, the fd stays signalled and every re-arm completes at
+                               // once: a busy loop. Asking consumes the signal, and input
+                               // it reports (or that arrived since the owner last asked)
+                               // gets one more call, so none is left without a wake.
+                               after_send();
                                arm();
                            });
 }

@@ -4,6 +4,10 @@
 // change, not "a message is waiting". So on every wake the owner drains the socket with
 // dontwait until ZMQ_EVENTS no longer reports POLLIN, and after every send it calls
 // after_send(), because processing a send can consume the signal of newly arrived input.
+// The owner may also stop early and leave input waiting (back-pressure): after each wake the
+// socket asks ZMQ_EVENTS itself, which consumes the fd's signal, and calls the owner once
+// more if input is waiting; then it sleeps until the next state change instead of spinning.
+// The owner resumes with after_send().
 // The fd is released (never closed) by ZeroMQ's own close; LINGER is set before closing so
 // shutdown never hangs on undelivered output.
 //
@@ -28,8 +32,9 @@ public:
 
     zmq::socket_t& socket() { return socket_; }
 
-    // Starts calling `on_readable` whenever input may be waiting. The handler must drain:
-    // receive with dontwait until it would block (see readable()).
+    // Starts calling `on_readable` whenever input may be waiting. The handler drains
+    // (receives with dontwait until it would block, see readable()), or stops early and
+    // calls after_send() when it wants the rest.
     void start(std::function<void()> on_readable);
 
     // True while ZMQ_EVENTS reports input waiting.
