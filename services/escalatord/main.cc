@@ -31,7 +31,7 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
   --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
   --publish-hwm N          messages queued per subscriber before it loses some (default 100000)
-  --pipeline-depth N       batches prepared while earlier ones commit, 1 to 16 (default 2;
+  --pipeline-depth N       batches prepared while earlier ones commit, 1 to 16 (default 4;
                            1 prepares the next batch only after the last one is committed)
   --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
   --clock-rate R           DEMO/DRILL ONLY: run the clock R times faster than real time
@@ -154,7 +154,7 @@ int main(int argc, char** argv) try {
         }
         settings.heartbeat_interval = opel::Duration{seconds};
     }
-    std::size_t depth = 2;
+    std::size_t depth = opel::escalatord::ServerOptions{}.pipeline_depth;
     if (!flags.pipeline_depth.empty()) {
         const int parsed = std::atoi(flags.pipeline_depth.c_str());
         if (parsed < 1 || parsed > 16 || std::to_string(parsed) != flags.pipeline_depth) {

@@ -43,7 +43,7 @@ struct ServerOptions {
     std::size_t max_batch = 256;           // requests per commit
     int publish_high_water_mark = 100000;  // messages queued per subscriber before dropping
     double clock_rate = 1;                 // simulated seconds per real second (the clock's rate)
-    std::size_t pipeline_depth = 2;        // batches prepared and not yet answered
+    std::size_t pipeline_depth = 4;        // batches prepared and not yet answered
 };
 
 struct Envelope;  // a request: its routing envelope and payload frames
