@@ -305,16 +305,26 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             p.kinds[i] = Kind::rejected;
             continue;
         }
-        v1::SubmitRequest request;
-        if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
-            !request.has_sitrep()) {
-            p.replies[i] =
-                rejected_reply("malformed", "not an opel.v1.SubmitRequest carrying a sitrep (" +
-                                                std::to_string(payload.size()) + " bytes)");
-            p.kinds[i] = Kind::rejected;
-            continue;
+        // What every client sends (a request holding one plain sitrep) is decoded straight
+        // into the engine's sitrep; anything else, errors included, through protobuf.
+        const std::optional<std::string_view> sent = codec::sole_sitrep(payload);
+        std::optional<codec::SitrepResult> decoded;
+        if (sent) {
+            decoded = codec::decode_sitrep(*sent);
         }
-        auto sitrep = codec::from_proto(request.sitrep());
+        v1::SubmitRequest request;
+        if (!decoded || !*decoded) {
+            if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+                !request.has_sitrep()) {
+                p.replies[i] =
+                    rejected_reply("malformed", "not an opel.v1.SubmitRequest carrying a sitrep (" +
+                                                    std::to_string(payload.size()) + " bytes)");
+                p.kinds[i] = Kind::rejected;
+                continue;
+            }
+            decoded = codec::from_proto(request.sitrep());
+        }
+        codec::SitrepResult& sitrep = *decoded;
         if (!sitrep) {
             engine::SubmitOutcome bad;
             bad.status = engine::SubmitStatus::rejected;
@@ -369,7 +379,6 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         p.durable[i] = true;
         in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p});
         // What the client sent, unless it needs re-encoding (e.g. a second sitrep field).
-        const std::optional<std::string_view> sent = codec::sole_sitrep(payload);
         p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now, late ? "late" : "accepted",
                              sent ? std::string(*sent) : serialize(request.sitrep()),
                              std::move(stored_reply), result_sequence});

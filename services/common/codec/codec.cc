@@ -3,6 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 
@@ -135,29 +137,49 @@ std::optional<double> parse_number(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// A Timestamp's fields as sent, before they are checked.
+struct SentTime {
+    std::int64_t seconds = 0;
+    std::int32_t nanos = 0;
+};
+
+// What from_proto and decode_sitrep share once the fields are read: the declared level is
+// capped, the time checked and converted.
+SitrepResult finish_sitrep(engine::Sitrep& out, std::optional<SentTime> as_at,
+                           std::optional<std::uint32_t> declared_level) {
+    if (declared_level) {
+        out.declared_level = static_cast<int>(std::min<std::uint32_t>(*declared_level, 1000));
+    }
+    if (as_at) {
+        if (as_at->seconds < pb::util::TimeUtil::kTimestampMinSeconds ||
+            as_at->seconds > pb::util::TimeUtil::kTimestampMaxSeconds || as_at->nanos < 0 ||
+            as_at->nanos > 999999999) {
+            return unexpected(std::vector<engine::FieldError>{
+                {"as_at", "invalid_time", "as_at is not a valid timestamp"}});
+        }
+        out.as_at = TimePoint{Duration{as_at->seconds}};
+    }
+    return std::move(out);
+}
+
+}  // namespace
+
 SitrepResult from_proto(const v1::Sitrep& in) {
     engine::Sitrep out;
     out.site_id = in.site_id();
     out.submission_id = in.submission_id();
     out.declared_reason = in.declared_reason();
     out.comment = in.comment();
-    if (in.has_declared_level()) {
-        out.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 1000));
-    }
     for (const auto& [name, value] : in.measures()) {
         out.measures.emplace(name, value);
     }
-    if (in.has_as_at()) {
-        const auto seconds = in.as_at().seconds();
-        if (seconds < pb::util::TimeUtil::kTimestampMinSeconds ||
-            seconds > pb::util::TimeUtil::kTimestampMaxSeconds || in.as_at().nanos() < 0 ||
-            in.as_at().nanos() > 999999999) {
-            return unexpected(std::vector<engine::FieldError>{
-                {"as_at", "invalid_time", "as_at is not a valid timestamp"}});
-        }
-        out.as_at = TimePoint{Duration{in.as_at().seconds()}};
-    }
-    return out;
+    return finish_sitrep(
+        out,
+        in.has_as_at() ? std::optional<SentTime>({in.as_at().seconds(), in.as_at().nanos()})
+                       : std::nullopt,
+        in.has_declared_level() ? std::optional<std::uint32_t>(in.declared_level()) : std::nullopt);
 }
 
 SitrepResult sitrep_from_json(std::string_view json) {
@@ -686,6 +708,144 @@ std::optional<std::string_view> sole_sitrep(std::string_view request) {
         return std::nullopt;
     }
     return request.substr(at);
+}
+
+namespace {
+
+constexpr std::uint32_t wire_fixed64 = 1;
+
+// One field of a message being decoded: its number, wire type and, for a length-delimited
+// field, its bytes (a varint's value in `value`, a fixed64's raw bits too).
+struct WireField {
+    std::uint64_t number = 0;
+    std::uint32_t type = 0;
+    std::uint64_t value = 0;
+    std::string_view bytes;
+};
+
+// Reads the next field at `at`; none for anything but a well-formed varint, fixed64 or
+// length-delimited field.
+std::optional<WireField> read_field(std::string_view in, std::size_t& at) {
+    const auto tag = read_varint(in, at);
+    if (!tag || (*tag >> 3) == 0 || (*tag >> 3) > 0x1fffffff) {
+        return std::nullopt;
+    }
+    WireField f{*tag >> 3, static_cast<std::uint32_t>(*tag & 7), 0, {}};
+    if (f.type == wire_varint) {
+        const auto v = read_varint(in, at);
+        if (!v) {
+            return std::nullopt;
+        }
+        f.value = *v;
+    } else if (f.type == wire_fixed64) {
+        if (in.size() - at < 8) {
+            return std::nullopt;
+        }
+        for (int i = 7; i >= 0; --i) {
+            f.value =
+                (f.value << 8) | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
+        }
+        at += 8;
+    } else if (f.type == wire_length_delimited) {
+        const auto size = read_varint(in, at);
+        if (!size || *size > in.size() - at) {
+            return std::nullopt;
+        }
+        f.bytes = in.substr(at, static_cast<std::size_t>(*size));
+        at += static_cast<std::size_t>(*size);
+    } else {
+        return std::nullopt;
+    }
+    return f;
+}
+
+// Text the fast decoder takes as it is: ASCII needs no UTF-8 check (protobuf rejects invalid
+// UTF-8 in a string field, so anything else goes to protobuf).
+bool ascii(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+}  // namespace
+
+std::optional<SitrepResult> decode_sitrep(std::string_view sitrep) {
+    engine::Sitrep out;
+    std::optional<SentTime> as_at;
+    std::optional<std::uint32_t> declared_level;
+    const auto text = [](const WireField& f, std::string& to) {
+        if (f.type != wire_length_delimited || !ascii(f.bytes)) {
+            return false;
+        }
+        to.assign(f.bytes);
+        return true;
+    };
+    std::size_t at = 0;
+    while (at < sitrep.size()) {
+        const auto f = read_field(sitrep, at);
+        if (!f) {
+            return std::nullopt;
+        }
+        bool ok = false;
+        switch (f->number) {
+            case v1::Sitrep::kSiteIdFieldNumber:
+                ok = text(*f, out.site_id);
+                break;
+            case v1::Sitrep::kSubmissionIdFieldNumber:
+                ok = text(*f, out.submission_id);
+                break;
+            case v1::Sitrep::kDeclaredReasonFieldNumber:
+                ok = text(*f, out.declared_reason);
+                break;
+            case v1::Sitrep::kCommentFieldNumber:
+                ok = text(*f, out.comment);
+                break;
+            case v1::Sitrep::kDeclaredLevelFieldNumber:
+                ok = f->type == wire_varint;
+                declared_level = static_cast<std::uint32_t>(f->value);
+                break;
+            case v1::Sitrep::kAsAtFieldNumber: {
+                // A repeated message field merges: what the later one sets wins.
+                ok = f->type == wire_length_delimited;
+                SentTime& t = as_at ? *as_at : as_at.emplace();
+                for (std::size_t in = 0; ok && in < f->bytes.size();) {
+                    const auto g = read_field(f->bytes, in);
+                    ok = g && g->type == wire_varint && (g->number == 1 || g->number == 2);
+                    if (ok && g->number == 1) {
+                        t.seconds = static_cast<std::int64_t>(g->value);
+                    } else if (ok) {
+                        t.nanos = static_cast<std::int32_t>(static_cast<std::uint32_t>(g->value));
+                    }
+                }
+                break;
+            }
+            case v1::Sitrep::kMeasuresFieldNumber: {
+                // A map entry: key 1, value 2 (either may be missing); a later key wins.
+                ok = f->type == wire_length_delimited;
+                std::string key;
+                double value = 0;
+                for (std::size_t in = 0; ok && in < f->bytes.size();) {
+                    const auto g = read_field(f->bytes, in);
+                    if (g && g->number == 1) {
+                        ok = text(*g, key);
+                    } else if (g && g->number == 2 && g->type == wire_fixed64) {
+                        value = std::bit_cast<double>(g->value);
+                    } else {
+                        ok = false;
+                    }
+                }
+                if (ok) {
+                    out.measures.insert_or_assign(std::move(key), value);
+                }
+                break;
+            }
+            default:
+                break;  // an unknown field: left to protobuf
+        }
+        if (!ok) {
+            return std::nullopt;
+        }
+    }
+    return finish_sitrep(out, as_at, declared_level);
 }
 
 }  // namespace opel::codec

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <bit>
+#include <limits>
+#include <random>
+
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
 
@@ -148,6 +153,133 @@ TEST(WireTest, SoleSitrepIsTheSitrepFieldOfARequestWithNothingElse) {
     EXPECT_FALSE(sole_sitrep(std::string("\x08\x01") + wire).has_value());
     EXPECT_FALSE(sole_sitrep("").has_value());
     EXPECT_FALSE(sole_sitrep("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff").has_value());
+}
+
+// What protobuf's parse then from_proto make of `bytes`: none when protobuf rejects them.
+std::optional<SitrepResult> through_protobuf(const std::string& bytes) {
+    v1::Sitrep parsed;
+    if (!parsed.ParseFromString(bytes)) {
+        return std::nullopt;
+    }
+    return from_proto(parsed);
+}
+
+// decode_sitrep must give exactly that, whenever it gives anything.
+void expect_same_as_protobuf(const std::string& bytes, const std::string& what) {
+    const std::optional<SitrepResult> fast = decode_sitrep(bytes);
+    if (!fast) {
+        return;  // left to protobuf: always allowed
+    }
+    const std::optional<SitrepResult> slow = through_protobuf(bytes);
+    ASSERT_TRUE(slow.has_value()) << what << ": decoded bytes protobuf rejects";
+    ASSERT_EQ(fast->has_value(), slow->has_value()) << what;
+    if (!fast->has_value()) {
+        ASSERT_EQ(fast->error().size(), slow->error().size()) << what;
+        EXPECT_EQ(fast->error().front().code, slow->error().front().code) << what;
+        return;
+    }
+    const engine::Sitrep& a = **fast;
+    const engine::Sitrep& b = **slow;
+    EXPECT_EQ(a.site_id, b.site_id) << what;
+    EXPECT_EQ(a.as_at, b.as_at) << what;
+    EXPECT_EQ(a.submission_id, b.submission_id) << what;
+    EXPECT_EQ(a.declared_level, b.declared_level) << what;
+    EXPECT_EQ(a.declared_reason, b.declared_reason) << what;
+    EXPECT_EQ(a.comment, b.comment) << what;
+    ASSERT_EQ(a.measures.size(), b.measures.size()) << what;
+    for (const auto& [name, value] : b.measures) {
+        ASSERT_TRUE(a.measures.contains(name)) << what << ": " << name;
+        // Bit for bit: NaN, infinities and -0 included.
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(a.measures.at(name)),
+                  std::bit_cast<std::uint64_t>(value))
+            << what << ": " << name;
+    }
+}
+
+v1::Sitrep random_sitrep(std::mt19937_64& rng) {
+    const auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    v1::Sitrep s;
+    const std::array<std::string, 4> texts{"", "RWJ", "a site id with spaces",
+                                           std::string(200, 'z')};
+    if (pick(4) != 0) {
+        s.set_site_id(texts[static_cast<std::size_t>(pick(4))]);
+    }
+    if (pick(4) != 0) {
+        const std::array<std::int64_t, 6> seconds{
+            0, 1768276800, -1, -62135596801LL, 253402300800LL, 253402300799LL};
+        s.mutable_as_at()->set_seconds(seconds[static_cast<std::size_t>(pick(6))]);
+        const std::array<std::int32_t, 4> nanos{0, 999999999, -1, 1000000000};
+        s.mutable_as_at()->set_nanos(nanos[static_cast<std::size_t>(pick(4))]);
+    }
+    if (pick(2) != 0) {
+        s.set_submission_id(texts[static_cast<std::size_t>(pick(4))]);
+    }
+    if (pick(2) != 0) {
+        const std::array<std::uint32_t, 5> levels{0, 1, 4, 1000, 4294967295U};
+        s.set_declared_level(levels[static_cast<std::size_t>(pick(5))]);
+    }
+    if (pick(3) == 0) {
+        s.set_declared_reason(texts[static_cast<std::size_t>(pick(4))]);
+    }
+    if (pick(3) == 0) {
+        s.set_comment(texts[static_cast<std::size_t>(pick(4))]);
+    }
+    const std::array<double, 7> values{0.0,
+                                       -0.0,
+                                       1.5,
+                                       -42,
+                                       1e300,
+                                       std::numeric_limits<double>::infinity(),
+                                       std::numeric_limits<double>::quiet_NaN()};
+    for (int m = pick(20); m > 0; --m) {
+        (*s.mutable_measures())["measure_" + std::to_string(pick(25))] =
+            values[static_cast<std::size_t>(pick(7))];
+    }
+    return s;
+}
+
+TEST(WireTest, DecodeSitrepEqualsProtobufThenFromProto) {
+    std::mt19937_64 rng(20261202);
+    int decoded = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const std::string one = random_sitrep(rng).SerializeAsString();
+        const std::string two = random_sitrep(rng).SerializeAsString();
+        decoded += decode_sitrep(one) ? 1 : 0;
+        expect_same_as_protobuf(one, "sitrep " + std::to_string(i));
+        // Concatenated messages merge: later scalars win, as_at merges field by field, map
+        // entries with the same key are replaced.
+        expect_same_as_protobuf(one + two, "merged " + std::to_string(i));
+        if (HasFailure()) {
+            return;
+        }
+    }
+    EXPECT_EQ(decoded, 2000) << "every plain ASCII sitrep takes the fast path";
+}
+
+TEST(WireTest, DecodeSitrepLeavesEverythingUnusualToProtobuf) {
+    v1::Sitrep s;
+    s.set_site_id("RWJ");
+    s.mutable_as_at()->set_seconds(1768276800);
+    (*s.mutable_measures())["beds"] = 3;
+    const std::string plain = s.SerializeAsString();
+    ASSERT_TRUE(decode_sitrep(plain).has_value());
+    // Non-ASCII text (protobuf checks UTF-8), an unknown field, a known field with another
+    // wire type, truncation at every length, a field number 0, a group.
+    v1::Sitrep accented = s;
+    accented.set_comment("Salford Royal \xc3\xa9");
+    EXPECT_FALSE(decode_sitrep(accented.SerializeAsString()).has_value());
+    EXPECT_FALSE(decode_sitrep(plain + std::string("\x40\x01", 2)).has_value());  // field 8
+    EXPECT_FALSE(decode_sitrep(plain + std::string("\x08\x01", 2)).has_value());  // 1 varint
+    EXPECT_FALSE(decode_sitrep(plain + std::string("\x25\x00\x00\x00\x00", 5)).has_value());
+    EXPECT_FALSE(decode_sitrep(plain + std::string("\x00\x01", 2)).has_value());
+    EXPECT_FALSE(decode_sitrep(plain + std::string("\x0b\x0c", 2)).has_value());
+    for (std::size_t n = 1; n < plain.size(); ++n) {
+        expect_same_as_protobuf(plain.substr(0, n), "truncated to " + std::to_string(n));
+    }
+    // A map entry without a key or a value is the default, as protobuf has it.
+    expect_same_as_protobuf(plain + std::string("\x3a\x00", 2), "empty map entry");
+    expect_same_as_protobuf(plain + std::string("\x3a\x02\x0a\x00", 4), "entry without value");
+    EXPECT_TRUE(decode_sitrep(plain + std::string("\x3a\x00", 2)).has_value());
 }
 
 TEST(CodecTest, ReplyListsEveryError) {
