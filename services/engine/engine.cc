@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 
 #include "engine/text.h"
 
@@ -94,9 +95,11 @@ Engine::Engine(EngineConfig config, EngineOptions options)
     : model_(std::move(config)),
       options_(options),
       states_(model_.node_count()),
-      contributions_(model_.node_count()) {
+      contributions_(model_.node_count()),
+      pillar_sums_(model_.node_count()) {
     for (NodeIndex i = 0; i < model_.node_count(); ++i) {
         const ModelNode& n = model_.node(i);
+        pillar_sums_[i].resize(n.pillar_groups.size());
         NodeResult& r = states_[i].result;
         r.node_id = n.config.id;
         r.path = n.path;
@@ -237,7 +240,7 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     r.declared_reason = sitrep.declared_reason;
     r.total = eval.total;
     r.normalised = eval.normalised;
-    contributions_[site].normalised = r.normalised;
+    set_contribution(site, {contributions_[site].status, r.normalised});
     r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
     r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
     // Labels (id, weight) come from the card and are set once per card; each sitrep only
@@ -285,7 +288,7 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
     const Status from = st.status;
     st.status = status;
     st.result.status = status;
-    contributions_[node].status = status;
+    set_contribution(node, {status, contributions_[node].normalised});
     if (from == status) {
         return;
     }
@@ -364,7 +367,7 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
     }
     r.coverage_percent = all_weight > 0 ? 100 * included_weight / all_weight : 0;
     r.normalised = included_weight > 0 ? weighted_sum / included_weight : 0;
-    contributions_[node].normalised = r.normalised;
+    set_contribution(node, {contributions_[node].status, r.normalised});
     r.total = r.normalised;
     compute_pillars(node);
 
@@ -439,6 +442,18 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
     set_status(node, next, at, events);
 }
 
+void Engine::set_contribution(NodeIndex node, Contribution c) {
+    Contribution& current = contributions_[node];
+    if (current.status == c.status && std::bit_cast<std::uint64_t>(current.normalised) ==
+                                          std::bit_cast<std::uint64_t>(c.normalised)) {
+        return;
+    }
+    current = c;
+    for (const auto& [ics, group] : model_.node(node).pillar_slots) {
+        pillar_sums_[ics][group].dirty = true;
+    }
+}
+
 void Engine::compute_pillars(NodeIndex node) {
     const ModelNode& n = model_.node(node);
     NodeResult& r = states_[node].result;
@@ -446,24 +461,31 @@ void Engine::compute_pillars(NodeIndex node) {
     if (!n.config.pillars) {
         return;
     }
-    struct Sum {
-        double all = 0;
-        double included = 0;
-        double weighted = 0;
-    };
-    constexpr std::size_t types = 5;  // ProviderType values
-    std::array<Sum, types> sums{};
-    for (const PillarSite& site : n.pillar_sites) {
-        Sum& sum = sums[static_cast<std::size_t>(site.provider_type)];
-        sum.all += site.weight;
-        const Contribution& c = contributions_[site.site];
-        if (is_level(c.status)) {
-            sum.included += site.weight;
-            sum.weighted += site.weight * c.normalised;
+    std::array<PillarSum, provider_types> sums{};
+    std::vector<PillarGroup>& groups = pillar_sums_[node];
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        PillarGroup& group = groups[g];
+        if (group.dirty) {
+            group.sums = {};
+            for (const PillarSite& site : n.pillar_groups[g]) {
+                PillarSum& sum = group.sums[static_cast<std::size_t>(site.provider_type)];
+                sum.all += site.weight;
+                const Contribution& c = contributions_[site.site];
+                if (is_level(c.status)) {
+                    sum.included += site.weight;
+                    sum.weighted += site.weight * c.normalised;
+                }
+            }
+            group.dirty = false;
+        }
+        for (std::size_t t = 0; t < provider_types; ++t) {
+            sums[t].all += group.sums[t].all;
+            sums[t].included += group.sums[t].included;
+            sums[t].weighted += group.sums[t].weighted;
         }
     }
-    for (std::size_t t = 0; t < types; ++t) {
-        const Sum& sum = sums[t];
+    for (std::size_t t = 0; t < provider_types; ++t) {
+        const PillarSum& sum = sums[t];
         if (sum.all <= 0) {
             continue;
         }
@@ -549,7 +571,7 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     st.result.kind = n.config.kind;
     st.result.status = st.status;
     st.result.transition_number = st.transitions;
-    contributions_[node] = {st.status, st.result.normalised};
+    set_contribution(node, {st.status, st.result.normalised});
     st.latest_as_at = snapshot.latest_as_at;
     st.deadline = snapshot.deadline;
     st.reported_mismatch = snapshot.reported_mismatch;

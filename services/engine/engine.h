@@ -12,6 +12,7 @@
 // (opel evaluate / replay) "now" is stream time: the largest accepted as_at so far.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -131,17 +132,35 @@ private:
 
     // What a node gives its parents' roll-up: a copy of its status and result.normalised,
     // kept side by side so the aggregation loops over children and pillar sites read 16
-    // bytes per node rather than a whole NodeState. Written wherever those two change
-    // (set_status, build_site_result, recompute_system, restore).
+    // bytes per node rather than a whole NodeState. Written only through set_contribution,
+    // wherever those two change (set_status, build_site_result, recompute_system, restore).
     struct Contribution {
         Status status = Status::unknown;
         double normalised = 0;
+    };
+    // The only writer of contributions_: also marks the site's pillar groups for re-summing.
+    void set_contribution(NodeIndex node, Contribution c);
+
+    // One pillar group's sums per provider type. A group is re-summed from its sites only
+    // after one of them changed, and the ICS's pillars add up its groups in order, so every
+    // pillar is a function of the current contributions alone: a restarted engine (all
+    // groups dirty) computes the same bits as one that ran through.
+    struct PillarSum {
+        double all = 0;
+        double included = 0;
+        double weighted = 0;
+    };
+    static constexpr std::size_t provider_types = 5;  // ProviderType values
+    struct PillarGroup {
+        std::array<PillarSum, provider_types> sums{};
+        bool dirty = true;
     };
 
     Model model_;
     EngineOptions options_;
     std::vector<NodeState> states_;
-    std::vector<Contribution> contributions_;  // by node index, as states_
+    std::vector<Contribution> contributions_;            // by node index, as states_
+    std::vector<std::vector<PillarGroup>> pillar_sums_;  // by node index: its pillar groups
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
     std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome
     std::optional<TimePoint> now_;

@@ -95,19 +95,25 @@ Model::Model(EngineConfig config) {
         }
     }
 
-    for (ModelNode& n : nodes_) {
-        if (!n.config.pillars) {
+    for (NodeIndex ics = 0; ics < nodes_.size(); ++ics) {
+        if (!nodes_[ics].config.pillars) {
             continue;
         }
-        std::vector<NodeIndex> stack(n.children.rbegin(), n.children.rend());
-        while (!stack.empty()) {
-            const NodeIndex c = stack.back();
-            stack.pop_back();
-            if (nodes_[c].config.kind == NodeKind::site) {
-                n.pillar_sites.push_back(
-                    {c, nodes_[c].config.weight, nodes_[c].config.provider_type});
+        for (const NodeIndex child : nodes_[ics].children) {
+            std::vector<PillarSite> group;
+            std::vector<NodeIndex> stack{child};
+            while (!stack.empty()) {
+                const NodeIndex c = stack.back();
+                stack.pop_back();
+                if (nodes_[c].config.kind == NodeKind::site) {
+                    nodes_[c].pillar_slots.emplace_back(ics, nodes_[ics].pillar_groups.size());
+                    group.push_back({c, nodes_[c].config.weight, nodes_[c].config.provider_type});
+                }
+                stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
             }
-            stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
+            if (!group.empty()) {
+                nodes_[ics].pillar_groups.push_back(std::move(group));
+            }
         }
     }
 }

@@ -35,7 +35,11 @@ struct ModelNode {
     // Sites: the card that scores them (never null). Systems: their own card for alert
     // actions, or null.
     const ActionCard* card = nullptr;
-    std::vector<PillarSite> pillar_sites;  // ICS with pillars: every descendant site
+    // ICS with pillars: its descendant sites, grouped by the direct child whose subtree
+    // holds them (in child order), so a site's change only re-sums its own group.
+    std::vector<std::vector<PillarSite>> pillar_groups;
+    // Sites: the pillar groups they are in, as (ICS node, group index) pairs.
+    std::vector<std::pair<NodeIndex, std::size_t>> pillar_slots;
 };
 
 // Whether a node path is inside the subtree a filter names. The filter is a full path prefix

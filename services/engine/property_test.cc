@@ -2,6 +2,9 @@
 // failure can be reproduced exactly.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <iomanip>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -92,10 +95,15 @@ std::vector<Sitrep> random_stream(std::uint32_t seed, int count) {
     return out;
 }
 
+// Every number to the last bit (17 significant digits), pillars included.
 std::string describe(const NodeResult& r) {
     std::ostringstream out;
-    out << r.node_id << ' ' << static_cast<int>(r.status) << ' ' << r.total << ' ' << r.normalised
-        << ' ' << r.transition_number << ' ' << r.decided_by;
+    out << std::setprecision(17) << r.node_id << ' ' << static_cast<int>(r.status) << ' ' << r.total
+        << ' ' << r.normalised << ' ' << r.transition_number << ' ' << r.decided_by;
+    for (const PillarResult& p : r.pillars) {
+        out << " pillar " << static_cast<int>(p.provider_type) << ' ' << static_cast<int>(p.status)
+            << ' ' << p.normalised << ' ' << p.coverage_percent;
+    }
     return out.str();
 }
 
@@ -162,6 +170,52 @@ TEST(StreamProperty, RestartFromSnapshotsEqualsNoRestart) {
         SCOPED_TRACE("seed " + std::to_string(seed));
         const auto stream = random_stream(seed, 300);
         EXPECT_EQ(run(stream), run(stream, {.restart_every = 7}));
+    }
+}
+
+// The ICS's pillars, which it re-sums only where a site changed, always equal the weighted
+// means taken afresh over the sites' current results.
+TEST(StreamProperty, PillarsEqualAFreshSumOverTheSitesAfterEverySitrep) {
+    for (const std::uint32_t seed : seeds) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        Engine engine(opel::testing::small_config());
+        const Model& model = engine.model();
+        const NodeIndex ics = *model.find_node("ICS");
+        int checked = 0;
+        for (const Sitrep& s : random_stream(seed, 300)) {
+            engine.submit(s, std::nullopt);
+            // Now and then let time pass far enough for every site to go stale and back.
+            if (checked % 50 == 49) {
+                engine.advance_to(*s.as_at + std::chrono::hours(12));
+            }
+            std::map<ProviderType, std::array<double, 3>> fresh;  // all, included, weighted
+            for (NodeIndex n = 0; n < model.node_count(); ++n) {
+                const NodeConfig& c = model.node(n).config;
+                if (c.kind != NodeKind::site) {
+                    continue;
+                }
+                const NodeResult site = engine.result(n);
+                auto& sum = fresh[c.provider_type];
+                sum[0] += c.weight;
+                if (is_level(site.status)) {
+                    sum[1] += c.weight;
+                    sum[2] += c.weight * site.normalised;
+                }
+            }
+            const NodeResult r = engine.result(ics);
+            ASSERT_EQ(r.pillars.size(), fresh.size());
+            for (const PillarResult& p : r.pillars) {
+                const auto& sum = fresh.at(p.provider_type);
+                EXPECT_NEAR(p.coverage_percent, 100 * sum[1] / sum[0], 1e-9);
+                if (sum[1] > 0) {
+                    EXPECT_NEAR(p.normalised, sum[2] / sum[1], 1e-9);
+                }
+            }
+            ++checked;
+            if (HasFailure()) {
+                return;
+            }
+        }
     }
 }
 
