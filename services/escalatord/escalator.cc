@@ -166,12 +166,7 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
     std::optional<std::uint64_t> site_sequence;
     for (const engine::NodeResult& r : outcome.results) {
         ++p.sequence;
-        // Built on an arena over a reused block: its strings and repeated fields cost no
-        // allocation of their own, and nothing to free.
-        google::protobuf::Arena arena(encode_block_.data(), encode_block_.size());
-        auto* message = google::protobuf::Arena::CreateMessage<v1::NodeResult>(&arena);
-        codec::to_proto(r, *message);
-        std::string result = serialize(*message);
+        std::string result = codec::encode_result(r);  // protobuf's bytes, no message built
         std::string payload = codec::status_publication(p.sequence, result);
         if (r.node_id == site_id) {
             // The last one (a staleness tick may come first); its bytes go into the reply.

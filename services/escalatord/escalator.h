@@ -172,7 +172,7 @@ private:
     std::shared_ptr<std::atomic<bool>> generation_failed_;
     engine::NameIndex<InFlightReply> in_flight_replies_;
     Counters counters_;
-    // The first block of the arena each result and event is encoded on (engine thread).
+    // The first block of the arena each event and node state is encoded on (engine thread).
     mutable std::vector<char> encode_block_ = std::vector<char>(std::size_t{16} * 1024);
 };
 

@@ -696,6 +696,110 @@ std::string status_publication(std::uint64_t sequence, std::string_view node_res
     return out;
 }
 
+namespace {
+
+// proto3 serialization rules, field by field, as protobuf's generated code applies them:
+// a scalar or string is written unless it is zero or empty, a double unless its bits are
+// all zero; a field with presence (optional, message) whenever it is set.
+void put_tag(std::string& out, int number, std::uint32_t type) {
+    append_varint(out, (static_cast<std::uint64_t>(number) << 3) | type);
+}
+
+void put_string(std::string& out, int number, std::string_view value) {
+    if (!value.empty()) {
+        put_tag(out, number, wire_length_delimited);
+        append_varint(out, value.size());
+        out.append(value);
+    }
+}
+
+void put_varint(std::string& out, int number, std::uint64_t value) {
+    if (value != 0) {
+        put_tag(out, number, wire_varint);
+        append_varint(out, value);
+    }
+}
+
+void put_double(std::string& out, int number, double value, bool present = false) {
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    if (bits != 0 || present) {
+        put_tag(out, number, 1);  // fixed64
+        for (int i = 0; i < 8; ++i) {
+            out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+        }
+    }
+}
+
+void put_message(std::string& out, int number, std::string_view bytes) {
+    put_tag(out, number, wire_length_delimited);
+    append_varint(out, bytes.size());
+    out.append(bytes);
+}
+
+// A google.protobuf.Timestamp at whole seconds, as timestamp() builds it.
+void put_time(std::string& out, int number, TimePoint t, std::string& scratch) {
+    scratch.clear();
+    put_varint(scratch, 1, static_cast<std::uint64_t>(t.time_since_epoch().count()));
+    put_message(out, number, scratch);
+}
+
+std::uint64_t wire_status(engine::Status s) { return static_cast<std::uint64_t>(to_proto(s)); }
+
+}  // namespace
+
+std::string encode_result(const engine::NodeResult& r) {
+    std::string out;
+    out.reserve(1024);
+    std::string part;  // one parameter or pillar
+    std::string time;
+    part.reserve(256);
+    put_string(out, 1, r.node_id);
+    put_string(out, 2, r.path);
+    put_string(out, 3, engine::to_string(r.kind));
+    put_varint(out, 4, wire_status(r.status));
+    put_varint(out, 5, wire_status(r.computed));
+    put_varint(out, 6, wire_status(r.band_level));
+    put_double(out, 7, r.total);
+    put_double(out, 8, r.normalised);
+    for (const engine::ParameterResult& p : r.parameters) {
+        part.clear();
+        put_string(part, 1, p.id);
+        put_string(part, 2, p.name);
+        if (p.value) {
+            put_double(part, 3, *p.value, true);
+        }
+        put_varint(part, 4, static_cast<std::uint32_t>(p.score));
+        put_varint(part, 5, static_cast<std::uint32_t>(p.weight));
+        put_varint(part, 6, p.carried_forward ? 1 : 0);
+        if (p.carried_from) {
+            put_time(part, 7, *p.carried_from, time);
+        }
+        put_varint(part, 8, p.worst_policy ? 1 : 0);
+        put_string(part, 9, p.unit);
+        put_message(out, 9, part);
+    }
+    put_string(out, 10, r.decided_by);
+    put_double(out, 11, r.coverage_percent);
+    for (const engine::PillarResult& p : r.pillars) {
+        part.clear();
+        put_string(part, 1, engine::to_string(p.provider_type));
+        put_varint(part, 2, wire_status(p.status));
+        put_double(part, 3, p.normalised);
+        put_double(part, 4, p.coverage_percent);
+        put_message(out, 12, part);
+    }
+    if (r.as_at) {
+        put_time(out, 13, *r.as_at, time);
+    }
+    put_varint(out, 14, r.transition_number);
+    put_varint(out, 15, static_cast<std::uint32_t>(r.declared_level));
+    put_string(out, 16, r.declared_reason);
+    put_string(out, 17, r.card);
+    put_string(out, 18, r.submission_id);
+    put_string(out, 19, r.comment);
+    return out;
+}
+
 std::optional<std::string_view> sole_sitrep(std::string_view request) {
     std::size_t at = 0;
     const auto tag = read_varint(request, at);

@@ -73,6 +73,10 @@ std::string status_publication(std::uint64_t sequence, std::string_view node_res
 // The serialized sitrep inside a serialized opel.v1.SubmitRequest that holds exactly that one
 // field (what every client sends), without copying; none for anything else.
 std::optional<std::string_view> sole_sitrep(std::string_view request);
+// The serialized opel.v1.NodeResult of `result`: the same bytes as protobuf's serialization
+// of to_proto(result), written straight from the engine's result (the daemon's hot path:
+// no message objects, no string copies).
+std::string encode_result(const engine::NodeResult& result);
 // A serialized opel.v1.Sitrep decoded straight into an engine sitrep: the same as protobuf's
 // parse then from_proto, without building protobuf's map (the daemon's hot path). None for
 // anything it leaves to protobuf: unknown fields, non-ASCII text, a wrong wire type,

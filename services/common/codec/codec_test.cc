@@ -282,6 +282,82 @@ TEST(WireTest, DecodeSitrepLeavesEverythingUnusualToProtobuf) {
     EXPECT_TRUE(decode_sitrep(plain + std::string("\x3a\x00", 2)).has_value());
 }
 
+engine::NodeResult random_result(std::mt19937_64& rng) {
+    const auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    const std::array<std::string, 4> texts{"", "RWJ", "national/north-west/QOP/stockport/RWJ",
+                                           std::string(300, 'w')};
+    const auto text = [&] { return texts[static_cast<std::size_t>(pick(4))]; };
+    const std::array<double, 6> numbers{0.0, -0.0,   12.5,
+                                        -3,  1e-300, std::numeric_limits<double>::infinity()};
+    const auto number = [&] { return numbers[static_cast<std::size_t>(pick(6))]; };
+    const std::array<engine::Status, 7> statuses{engine::Status::opel1,   engine::Status::opel2,
+                                                 engine::Status::opel3,   engine::Status::opel4,
+                                                 engine::Status::unknown, engine::Status::stale,
+                                                 engine::Status::opel1};
+    const auto status = [&] { return statuses[static_cast<std::size_t>(pick(7))]; };
+    const std::array<TimePoint, 3> times{TimePoint{Duration{0}}, TimePoint{Duration{1768276800}},
+                                         TimePoint{Duration{-5}}};
+    engine::NodeResult r;
+    r.node_id = text();
+    r.path = text();
+    r.kind = std::array{engine::NodeKind::site, engine::NodeKind::locality,
+                        engine::NodeKind::ics}[static_cast<std::size_t>(pick(3))];
+    r.status = status();
+    r.computed = status();
+    r.band_level = status();
+    r.total = number();
+    r.normalised = number();
+    for (int n = pick(10); n > 0; --n) {
+        engine::ParameterResult p;
+        p.id = text();
+        p.name = text();
+        p.unit = text();
+        if (pick(2) != 0) {
+            p.value = number();
+        }
+        p.score = std::array{0, 1, 4, -1}[static_cast<std::size_t>(pick(4))];
+        p.weight = std::array{0, 1, 2, 1000}[static_cast<std::size_t>(pick(4))];
+        p.carried_forward = pick(2) != 0;
+        if (pick(3) == 0) {
+            p.carried_from = times[static_cast<std::size_t>(pick(3))];
+        }
+        p.worst_policy = pick(2) != 0;
+        r.parameters.push_back(p);
+    }
+    r.decided_by = text();
+    r.coverage_percent = number();
+    for (int n = pick(4); n > 0; --n) {
+        r.pillars.push_back(
+            {std::array{engine::ProviderType::acute, engine::ProviderType::community,
+                        engine::ProviderType::none}[static_cast<std::size_t>(pick(3))],
+             status(), number(), number()});
+    }
+    if (pick(4) != 0) {
+        r.as_at = times[static_cast<std::size_t>(pick(3))];
+    }
+    r.transition_number =
+        std::array<std::uint64_t, 3>{0, 7, 1ULL << 40}[static_cast<std::size_t>(pick(3))];
+    r.declared_level = std::array{0, 3, -2}[static_cast<std::size_t>(pick(3))];
+    r.declared_reason = text();
+    r.card = text();
+    r.submission_id = text();
+    r.comment = text();
+    return r;
+}
+
+TEST(WireTest, EncodeResultIsProtobufsOwnSerialization) {
+    std::mt19937_64 rng(4242);
+    for (int i = 0; i < 2000; ++i) {
+        const engine::NodeResult r = random_result(rng);
+        v1::NodeResult message;
+        to_proto(r, message);
+        ASSERT_EQ(encode_result(r), message.SerializeAsString()) << "result " << i;
+    }
+    // An empty result is no bytes at all.
+    EXPECT_EQ(encode_result(engine::NodeResult{}),
+              to_proto(engine::NodeResult{}).SerializeAsString());
+}
+
 TEST(CodecTest, ReplyListsEveryError) {
     engine::SubmitOutcome outcome;
     outcome.status = engine::SubmitStatus::rejected;
