@@ -225,7 +225,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
         st.reported_mismatch.reset();
     }
     emit(out.results, site);
-    recompute_ancestors({site}, now, out.results, out.events);
+    recompute_ancestors(std::span<const NodeIndex>(&site, 1), now, out.results, out.events);
 }
 
 void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
@@ -315,10 +315,11 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
     events.push_back(std::move(e));
 }
 
-void Engine::recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
+void Engine::recompute_ancestors(std::span<const NodeIndex> changed, TimePoint at,
                                  std::vector<NodeResult>& results, std::vector<Event>& events) {
     // Deepest first so every node sees its children's new state; each node once.
-    std::vector<NodeIndex> pending;
+    std::vector<NodeIndex>& pending = pending_;
+    pending.clear();
     for (const NodeIndex c : changed) {
         for (auto p = model_.node(c).parent; p; p = model_.node(*p).parent) {
             pending.push_back(*p);

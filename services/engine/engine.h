@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -126,7 +127,7 @@ private:
                            const std::string& submission_id, const std::string& note);
     void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);
     void recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events);
-    void recompute_ancestors(const std::vector<NodeIndex>& changed, TimePoint at,
+    void recompute_ancestors(std::span<const NodeIndex> changed, TimePoint at,
                              std::vector<NodeResult>& results, std::vector<Event>& events);
     void compute_pillars(NodeIndex node);
 
@@ -161,6 +162,7 @@ private:
     std::vector<NodeState> states_;
     std::vector<Contribution> contributions_;            // by node index, as states_
     std::vector<std::vector<PillarGroup>> pillar_sums_;  // by node index: its pillar groups
+    std::vector<NodeIndex> pending_;  // recompute_ancestors' work list, kept for its capacity
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
     std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome
     std::optional<TimePoint> now_;
