@@ -118,6 +118,15 @@ Model::Model(EngineConfig config) {
     }
 }
 
+EngineConfig Model::config() const {
+    EngineConfig out{measures_, cards_, {}};
+    out.nodes.reserve(nodes_.size());
+    for (const ModelNode& n : nodes_) {
+        out.nodes.push_back(n.config);
+    }
+    return out;
+}
+
 bool path_matches(std::string_view path, std::string_view filter) {
     if (filter.empty()) {
         return true;

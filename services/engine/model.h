@@ -78,6 +78,8 @@ public:
     const ModelNode& node(NodeIndex index) const { return nodes_[index]; }
     std::optional<NodeIndex> find_node(std::string_view id) const;
     NodeIndex root() const { return root_; }
+    // The config this model was built from (a copy: for building a fresh engine).
+    EngineConfig config() const;
     std::size_t site_count() const { return site_count_; }
 
 private:

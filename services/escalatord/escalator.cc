@@ -98,12 +98,11 @@ void BatchDeleter::operator()(Batch* batch) const { delete batch; }
 
 Escalator::Escalator(engine::EngineConfig config, config::EscalatordSettings settings,
                      store::Store& store, const Clock& clock, spdlog::logger& log)
-    : config_(std::move(config)),
-      settings_(std::move(settings)),
+    : settings_(std::move(settings)),
       store_(store),
       clock_(clock),
       log_(log),
-      engine_(std::make_unique<engine::Engine>(config_, engine::EngineOptions{false})),
+      engine_(std::make_unique<engine::Engine>(std::move(config), engine::EngineOptions{false})),
       generation_failed_(std::make_shared<std::atomic<bool>>(false)) {}
 
 Escalator::~Escalator() = default;
@@ -265,7 +264,9 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
 }
 
 void Escalator::rebuild_after_failure() {
-    engine_ = std::make_unique<engine::Engine>(config_, engine::EngineOptions{false});
+    // The config is kept once, in the engine's model (at 10,000 sites a copy is megabytes).
+    engine_ =
+        std::make_unique<engine::Engine>(engine_->model().config(), engine::EngineOptions{false});
     generation_failed_ = std::make_shared<std::atomic<bool>>(false);
     in_flight_replies_.clear();
     if (auto r = restore(); !r) {

@@ -157,7 +157,6 @@ private:
     // Replaces the engine with one restored from the last commit, in a new generation.
     void rebuild_after_failure();
 
-    engine::EngineConfig config_;
     config::EscalatordSettings settings_;
     store::Store& store_;
     const Clock& clock_;
