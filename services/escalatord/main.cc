@@ -4,9 +4,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +31,9 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --submit ENDPOINT        submit ROUTER endpoint   (default: escalatord.submit_endpoint)
   --publish ENDPOINT       publish PUB endpoint     (default: escalatord.publish_endpoint)
   --snapshot ENDPOINT      snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
-  --heartbeat-seconds N    heartbeat interval       (default: escalatord.heartbeat_interval_seconds)
-  --publish-hwm N          messages queued per subscriber before it loses some (default 100000)
+  --heartbeat-seconds N    heartbeat interval, 1 to 86400 (default: escalatord.heartbeat_interval_seconds)
+  --publish-hwm N          messages queued per subscriber before it loses some, 1 to 100000000
+                           (default 100000)
   --pipeline-depth N       batches prepared while earlier ones commit, 1 to 16 (default 4;
                            1 prepares the next batch only after the last one is committed)
   --allow-insecure-remote  allow unencrypted non-loopback endpoints (logged loudly)
@@ -90,6 +93,66 @@ void override_from_env(const char* name, std::string& target) {
     }
 }
 
+// The flags that take a number or a time, checked before anything is read or opened.
+struct Values {
+    std::optional<int> heartbeat_seconds;  // none: the config file's
+    int publish_hwm = 100000;
+    std::size_t pipeline_depth = opel::escalatord::ServerOptions{}.pipeline_depth;
+    double clock_rate = 1;
+    std::optional<opel::TimePoint> clock_start;  // none: now
+};
+
+// A whole-number flag from `min` to `max` (unchanged when empty); false with an error that
+// names the flag, the range and what it got.
+bool whole(const char* name, const std::string& text, long min, long max, long& out,
+           std::string& error) {
+    if (text.empty()) {
+        return true;
+    }
+    char* end = nullptr;
+    errno = 0;
+    const long value = std::strtol(text.c_str(), &end, 10);
+    if (*end != '\0' || errno != 0 || value < min || value > max) {
+        error = std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                std::to_string(max) + ", got '" + text + "'";
+        return false;
+    }
+    out = value;
+    return true;
+}
+
+// Returns an error message for a bad value.
+std::string check(const Flags& f, Values& v) {
+    std::string error;
+    long heartbeat = 0;
+    long hwm = v.publish_hwm;
+    long depth = static_cast<long>(v.pipeline_depth);
+    if (!whole("--heartbeat-seconds", f.heartbeat, 1, 86400, heartbeat, error) ||
+        !whole("--publish-hwm", f.publish_hwm, 1, 100000000, hwm, error) ||
+        !whole("--pipeline-depth", f.pipeline_depth, 1, 16, depth, error)) {
+        return error;
+    }
+    if (!f.heartbeat.empty()) {
+        v.heartbeat_seconds = static_cast<int>(heartbeat);
+    }
+    v.publish_hwm = static_cast<int>(hwm);
+    v.pipeline_depth = static_cast<std::size_t>(depth);
+    if (!f.clock_rate.empty()) {
+        char* end = nullptr;
+        v.clock_rate = std::strtod(f.clock_rate.c_str(), &end);
+        if (*end != '\0' || !(v.clock_rate >= 1) || v.clock_rate > 100000) {
+            return "--clock-rate must be a number from 1 to 100000, got '" + f.clock_rate + "'";
+        }
+    }
+    if (!f.clock_start.empty()) {
+        v.clock_start = opel::parse_rfc3339(f.clock_start);
+        if (!v.clock_start) {
+            return "--clock-start must be an RFC 3339 time, got '" + f.clock_start + "'";
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -103,6 +166,11 @@ int main(int argc, char** argv) try {
     Flags flags;
     if (const std::string error = parse(args, flags); !error.empty()) {
         std::cerr << "opel-escalatord: " << error << "\n\n" << usage;
+        return 2;
+    }
+    Values values;
+    if (const std::string error = check(flags, values); !error.empty()) {
+        std::cerr << "opel-escalatord: " << error << '\n';
         return 2;
     }
     const auto format = opel::log::parse_format(flags.log_format);
@@ -146,24 +214,8 @@ int main(int argc, char** argv) try {
             *target = *flag;
         }
     }
-    if (!flags.heartbeat.empty()) {
-        const int seconds = std::atoi(flags.heartbeat.c_str());
-        if (seconds <= 0) {
-            std::cerr << "opel-escalatord: --heartbeat-seconds must be a positive number\n";
-            return 2;
-        }
-        settings.heartbeat_interval = opel::Duration{seconds};
-    }
-    std::size_t depth = opel::escalatord::ServerOptions{}.pipeline_depth;
-    if (!flags.pipeline_depth.empty()) {
-        const int parsed = std::atoi(flags.pipeline_depth.c_str());
-        if (parsed < 1 || parsed > 16 || std::to_string(parsed) != flags.pipeline_depth) {
-            std::cerr << "opel-escalatord: --pipeline-depth must be a whole number from 1 to 16, "
-                         "got '"
-                      << flags.pipeline_depth << "'\n";
-            return 2;
-        }
-        depth = static_cast<std::size_t>(parsed);
+    if (values.heartbeat_seconds) {
+        settings.heartbeat_interval = opel::Duration{*values.heartbeat_seconds};
     }
     log->info(
         "config {}: {} measures, {} cards, {} nodes; database {}; max clock skew {} s, "
@@ -198,24 +250,8 @@ int main(int argc, char** argv) try {
             settings.database_path);
     }
     const opel::SystemClock system_clock;
-    double rate = 1;
-    if (!flags.clock_rate.empty()) {
-        char* end = nullptr;
-        rate = std::strtod(flags.clock_rate.c_str(), &end);
-        if (*end != '\0' || !(rate >= 1) || rate > 100000) {
-            std::cerr << "opel-escalatord: --clock-rate must be a number from 1 to 100000\n";
-            return 2;
-        }
-    }
-    opel::TimePoint start = system_clock.now();
-    if (!flags.clock_start.empty()) {
-        const auto parsed = opel::parse_rfc3339(flags.clock_start);
-        if (!parsed) {
-            std::cerr << "opel-escalatord: --clock-start must be an RFC 3339 time\n";
-            return 2;
-        }
-        start = *parsed;
-    }
+    const double rate = values.clock_rate;
+    const opel::TimePoint start = values.clock_start.value_or(system_clock.now());
     const opel::ScaledClock scaled_clock(start, rate);
     const bool simulated_clock = !flags.clock_rate.empty() || !flags.clock_start.empty();
     const opel::Clock& clock =
@@ -233,14 +269,6 @@ int main(int argc, char** argv) try {
         return 1;
     }
 
-    int hwm = 100000;
-    if (!flags.publish_hwm.empty()) {
-        hwm = std::atoi(flags.publish_hwm.c_str());
-        if (hwm <= 0) {
-            std::cerr << "opel-escalatord: --publish-hwm must be a positive number\n";
-            return 2;
-        }
-    }
     // Every subscriber connection is a file descriptor: allow as many as the system does.
     rlimit files{};
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -255,9 +283,9 @@ int main(int argc, char** argv) try {
     zmq::context_t context;
     opel::escalatord::ServerOptions options;
     options.allow_insecure_remote = flags.allow_insecure_remote;
-    options.publish_high_water_mark = hwm;
+    options.publish_high_water_mark = values.publish_hwm;
     options.clock_rate = rate;
-    options.pipeline_depth = depth;
+    options.pipeline_depth = values.pipeline_depth;
     opel::escalatord::Server server(io, context, escalator, *store, clock, settings, options, *log);
     if (auto bound = server.bind(); !bound) {
         log->critical("{}", bound.error());

@@ -451,6 +451,28 @@ TEST_F(EscalatordTest, BadPipelineDepthIsAUsageErrorThatTouchesNothing) {
     EXPECT_FALSE(fs::exists(dir_ / "opel.db"));
 }
 
+// The same for every flag that takes a number or a time (they were checked after the
+// database had been opened, and "5x" passed as 5).
+TEST_F(EscalatordTest, EveryBadNumberOrTimeFlagIsAUsageErrorThatTouchesNothing) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--heartbeat-seconds", "5x"},
+         "--heartbeat-seconds must be a whole number from 1 to 86400, got '5x'"},
+        {{"--heartbeat-seconds", "0"},
+         "--heartbeat-seconds must be a whole number from 1 to 86400, got '0'"},
+        {{"--publish-hwm", "-3"},
+         "--publish-hwm must be a whole number from 1 to 100000000, got '-3'"},
+        {{"--clock-rate", "0.5"}, "--clock-rate must be a number from 1 to 100000, got '0.5'"},
+        {{"--clock-start", "yesterday"}, "--clock-start must be an RFC 3339 time, got 'yesterday'"},
+    };
+    for (const auto& [args, message] : cases) {
+        testing::Daemon d(dir_, args);
+        EXPECT_FALSE(d.start(std::chrono::seconds(10))) << args[0];
+        EXPECT_EQ(d.exit_code(), 2) << args[0];
+        EXPECT_NE(d.log().find(message), std::string::npos) << d.log();
+    }
+    EXPECT_FALSE(fs::exists(dir_ / "opel.db"));
+}
+
 TEST_F(EscalatordTest, LockedDatabaseAnswersUnavailableThenRecovers) {
     start();
     sqlite3* other = nullptr;
