@@ -653,6 +653,7 @@ std::string to_json(const google::protobuf::Message& message) {
 namespace {
 
 constexpr std::uint32_t wire_varint = 0;
+constexpr std::uint32_t wire_fixed64 = 1;
 constexpr std::uint32_t wire_length_delimited = 2;
 
 void append_varint(std::string& out, std::uint64_t value) {
@@ -723,7 +724,7 @@ void put_varint(std::string& out, int number, std::uint64_t value) {
 void put_double(std::string& out, int number, double value, bool present = false) {
     const auto bits = std::bit_cast<std::uint64_t>(value);
     if (bits != 0 || present) {
-        put_tag(out, number, 1);  // fixed64
+        put_tag(out, number, wire_fixed64);
         for (int i = 0; i < 8; ++i) {
             out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
         }
@@ -739,7 +740,8 @@ void put_message(std::string& out, int number, std::string_view bytes) {
 // A google.protobuf.Timestamp at whole seconds, as timestamp() builds it.
 void put_time(std::string& out, int number, TimePoint t, std::string& scratch) {
     scratch.clear();
-    put_varint(scratch, 1, static_cast<std::uint64_t>(t.time_since_epoch().count()));
+    put_varint(scratch, google::protobuf::Timestamp::kSecondsFieldNumber,
+               static_cast<std::uint64_t>(t.time_since_epoch().count()));
     put_message(out, number, scratch);
 }
 
@@ -753,50 +755,55 @@ std::string encode_result(const engine::NodeResult& r) {
     std::string part;  // one parameter or pillar
     std::string time;
     part.reserve(256);
-    put_string(out, 1, r.node_id);
-    put_string(out, 2, r.path);
-    put_string(out, 3, engine::to_string(r.kind));
-    put_varint(out, 4, wire_status(r.status));
-    put_varint(out, 5, wire_status(r.computed));
-    put_varint(out, 6, wire_status(r.band_level));
-    put_double(out, 7, r.total);
-    put_double(out, 8, r.normalised);
+    put_string(out, v1::NodeResult::kNodeIdFieldNumber, r.node_id);
+    put_string(out, v1::NodeResult::kPathFieldNumber, r.path);
+    put_string(out, v1::NodeResult::kKindFieldNumber, engine::to_string(r.kind));
+    put_varint(out, v1::NodeResult::kStatusFieldNumber, wire_status(r.status));
+    put_varint(out, v1::NodeResult::kComputedFieldNumber, wire_status(r.computed));
+    put_varint(out, v1::NodeResult::kBandLevelFieldNumber, wire_status(r.band_level));
+    put_double(out, v1::NodeResult::kTotalFieldNumber, r.total);
+    put_double(out, v1::NodeResult::kNormalisedScoreFieldNumber, r.normalised);
     for (const engine::ParameterResult& p : r.parameters) {
         part.clear();
-        put_string(part, 1, p.id);
-        put_string(part, 2, p.name);
+        put_string(part, v1::ParameterResult::kIdFieldNumber, p.id);
+        put_string(part, v1::ParameterResult::kNameFieldNumber, p.name);
         if (p.value) {
-            put_double(part, 3, *p.value, true);
+            put_double(part, v1::ParameterResult::kValueFieldNumber, *p.value, true);
         }
-        put_varint(part, 4, static_cast<std::uint32_t>(p.score));
-        put_varint(part, 5, static_cast<std::uint32_t>(p.weight));
-        put_varint(part, 6, p.carried_forward ? 1 : 0);
+        put_varint(part, v1::ParameterResult::kScoreFieldNumber,
+                   static_cast<std::uint32_t>(p.score));
+        put_varint(part, v1::ParameterResult::kWeightFieldNumber,
+                   static_cast<std::uint32_t>(p.weight));
+        put_varint(part, v1::ParameterResult::kCarriedForwardFieldNumber,
+                   p.carried_forward ? 1 : 0);
         if (p.carried_from) {
-            put_time(part, 7, *p.carried_from, time);
+            put_time(part, v1::ParameterResult::kCarriedFromFieldNumber, *p.carried_from, time);
         }
-        put_varint(part, 8, p.worst_policy ? 1 : 0);
-        put_string(part, 9, p.unit);
-        put_message(out, 9, part);
+        put_varint(part, v1::ParameterResult::kWorstPolicyFieldNumber, p.worst_policy ? 1 : 0);
+        put_string(part, v1::ParameterResult::kUnitFieldNumber, p.unit);
+        put_message(out, v1::NodeResult::kParametersFieldNumber, part);
     }
-    put_string(out, 10, r.decided_by);
-    put_double(out, 11, r.coverage_percent);
+    put_string(out, v1::NodeResult::kDecidedByFieldNumber, r.decided_by);
+    put_double(out, v1::NodeResult::kCoveragePercentFieldNumber, r.coverage_percent);
     for (const engine::PillarResult& p : r.pillars) {
         part.clear();
-        put_string(part, 1, engine::to_string(p.provider_type));
-        put_varint(part, 2, wire_status(p.status));
-        put_double(part, 3, p.normalised);
-        put_double(part, 4, p.coverage_percent);
-        put_message(out, 12, part);
+        put_string(part, v1::PillarResult::kProviderTypeFieldNumber,
+                   engine::to_string(p.provider_type));
+        put_varint(part, v1::PillarResult::kStatusFieldNumber, wire_status(p.status));
+        put_double(part, v1::PillarResult::kNormalisedScoreFieldNumber, p.normalised);
+        put_double(part, v1::PillarResult::kCoveragePercentFieldNumber, p.coverage_percent);
+        put_message(out, v1::NodeResult::kPillarsFieldNumber, part);
     }
     if (r.as_at) {
-        put_time(out, 13, *r.as_at, time);
+        put_time(out, v1::NodeResult::kAsAtFieldNumber, *r.as_at, time);
     }
-    put_varint(out, 14, r.transition_number);
-    put_varint(out, 15, static_cast<std::uint32_t>(r.declared_level));
-    put_string(out, 16, r.declared_reason);
-    put_string(out, 17, r.card);
-    put_string(out, 18, r.submission_id);
-    put_string(out, 19, r.comment);
+    put_varint(out, v1::NodeResult::kTransitionNumberFieldNumber, r.transition_number);
+    put_varint(out, v1::NodeResult::kDeclaredLevelFieldNumber,
+               static_cast<std::uint32_t>(r.declared_level));
+    put_string(out, v1::NodeResult::kDeclaredReasonFieldNumber, r.declared_reason);
+    put_string(out, v1::NodeResult::kCardFieldNumber, r.card);
+    put_string(out, v1::NodeResult::kSubmissionIdFieldNumber, r.submission_id);
+    put_string(out, v1::NodeResult::kCommentFieldNumber, r.comment);
     return out;
 }
 
@@ -815,8 +822,6 @@ std::optional<std::string_view> sole_sitrep(std::string_view request) {
 }
 
 namespace {
-
-constexpr std::uint32_t wire_fixed64 = 1;
 
 // One field of a message being decoded: its number, wire type and, for a length-delimited
 // field, its bytes (a varint's value in `value`, a fixed64's raw bits too).
@@ -913,8 +918,11 @@ std::optional<SitrepResult> decode_sitrep(std::string_view sitrep) {
                 SentTime& t = as_at ? *as_at : as_at.emplace();
                 for (std::size_t in = 0; ok && in < f->bytes.size();) {
                     const auto g = read_field(f->bytes, in);
-                    ok = g && g->type == wire_varint && (g->number == 1 || g->number == 2);
-                    if (ok && g->number == 1) {
+                    constexpr int seconds = google::protobuf::Timestamp::kSecondsFieldNumber;
+                    constexpr int nanos = google::protobuf::Timestamp::kNanosFieldNumber;
+                    ok =
+                        g && g->type == wire_varint && (g->number == seconds || g->number == nanos);
+                    if (ok && g->number == seconds) {
                         t.seconds = static_cast<std::int64_t>(g->value);
                     } else if (ok) {
                         t.nanos = static_cast<std::int32_t>(static_cast<std::uint32_t>(g->value));
