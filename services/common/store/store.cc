@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 #include "common/store/wal_vfs.h"
 
 namespace opel::store {
@@ -144,8 +146,18 @@ std::string_view to_string(Errc code) {
 }
 
 StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
+    static std::once_flag configured;
+    std::call_once(configured, [] {
+        // No memory statistics: with them every SQLite allocation takes a global mutex.
+        // Only possible before SQLite initializes; if something else initialized it first,
+        // SQLite keeps its defaults (SQLITE_MISUSE, ignored): slower, not wrong.
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    });
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+    // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
+    // need not lock it around every call.
+    const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    gathering_vfs());
     if (rc != SQLITE_OK) {
         StoreError e{errc_of(rc), "cannot open database '" + path + "': " +
@@ -223,6 +235,12 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
              prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                       store->put_meta_),
+             // Transaction control, prepared once: parsing these on every batch cost more
+             // than running them.
+             prepared("BEGIN IMMEDIATE", store->begin_),
+             prepared("COMMIT", store->commit_),
+             prepared("BEGIN DEFERRED", store->begin_read_),
+             prepared("ROLLBACK", store->rollback_),
          }) {
         if (!r) {
             return unexpected(std::move(r).error());
@@ -300,22 +318,35 @@ StoreResult<sqlite3_stmt*> Store::prepare(const char* sql) {
 
 bool Store::read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
-StoreResult<Done> Store::begin() { return exec("BEGIN IMMEDIATE"); }
+StoreResult<Done> Store::step(sqlite3_stmt* s, const char* what) {
+    const Reset reset(s);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, what));
+    }
+    return Done{};
+}
 
-StoreResult<Done> Store::commit() { return exec("COMMIT"); }
+StoreResult<Done> Store::begin() { return step(begin_, "BEGIN IMMEDIATE"); }
+
+StoreResult<Done> Store::commit() { return step(commit_, "COMMIT"); }
 
 StoreResult<Done> Store::limit_cache(int kib) {
     const std::string sql = "PRAGMA cache_size=-" + std::to_string(kib);
     return exec(sql.c_str());
 }
 
-StoreResult<Done> Store::begin_read() { return exec("BEGIN DEFERRED"); }
+StoreResult<Done> Store::begin_read() { return step(begin_read_, "BEGIN DEFERRED"); }
 
 void Store::end_read() { rollback(); }
 
 void Store::rollback() {
     if (sqlite3_get_autocommit(db_) == 0) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (rollback_ != nullptr) {
+            (void)step(rollback_, "ROLLBACK");
+        } else {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);  // while opening
+        }
     }
 }
 

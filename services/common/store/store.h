@@ -149,6 +149,8 @@ private:
     void preallocate_wal();
     StoreResult<Done> exec(const char* sql);
     StoreResult<sqlite3_stmt*> prepare(const char* sql);
+    // Runs a prepared statement that returns no rows (`what` names it in an error).
+    StoreResult<Done> step(sqlite3_stmt* s, const char* what);
     // Runs a one-off query returning one integer (`what` names it in an error).
     StoreResult<std::int64_t> scalar(const char* sql, const char* what);
     StoreError error(int rc, std::string_view what) const;
@@ -162,6 +164,10 @@ private:
     sqlite3_stmt* put_state_ = nullptr;
     sqlite3_stmt* put_meta_ = nullptr;
     sqlite3_stmt* get_meta_ = nullptr;
+    sqlite3_stmt* begin_ = nullptr;
+    sqlite3_stmt* commit_ = nullptr;
+    sqlite3_stmt* begin_read_ = nullptr;
+    sqlite3_stmt* rollback_ = nullptr;
 };
 
 std::string_view to_string(Errc code);
