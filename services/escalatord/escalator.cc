@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "common/clock/stopwatch.h"
 #include "common/codec/codec.h"
@@ -66,6 +67,7 @@ struct Batch {
     std::vector<store::PublishedRow> results;
     std::vector<store::PublishedRow> events;
     struct State {
+        engine::NodeIndex node = 0;
         std::string node_id;
         std::string state;                  // serialized opel.v1.NodeState without its result
         std::uint64_t result_sequence = 0;  // the results row holding its result
@@ -199,7 +201,7 @@ void Escalator::stage_states(Batch& p) const {
         auto* state = google::protobuf::Arena::CreateMessage<v1::NodeState>(&arena);
         codec::to_proto(engine_->snapshot(i, false), *state);
         p.states.push_back(
-            {engine_->model().node(i).config.id, serialize(*state), result_sequence});
+            {i, engine_->model().node(i).config.id, serialize(*state), result_sequence});
     }
 }
 
@@ -243,10 +245,16 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
         for (std::size_t i = 0; ok && i < p->events.size(); ++i) {
             ok = check(store.add_event(p->events[i]));
         }
-        // A later batch's state of the same node overwrites an earlier one's.
-        for (std::size_t i = 0; ok && i < p->states.size(); ++i) {
-            ok = check(store.put_node_state(p->states[i].node_id, p->states[i].state,
-                                            p->states[i].result_sequence));
+    }
+    // Only a node's newest state in the transaction is written: the latest batch's, so the
+    // batches are walked newest first and a node already written is skipped.
+    std::unordered_set<engine::NodeIndex> written;
+    for (auto p = live.rbegin(); ok && p != live.rend(); ++p) {
+        for (std::size_t i = 0; ok && i < (*p)->states.size(); ++i) {
+            const Batch::State& s = (*p)->states[i];
+            if (live.size() == 1 || written.insert(s.node).second) {
+                ok = check(store.put_node_state(s.node_id, s.state, s.result_sequence));
+            }
         }
     }
     ok = ok && check(store.commit());

@@ -344,8 +344,19 @@ TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
     EXPECT_EQ(*store_->count("sitreps"), 2);
     EXPECT_EQ(escalator_->counters().commits, 1U);
     EXPECT_EQ(escalator_->counters().commit_failures, 1U);
-    // The state stored for the shared ancestors is the later batch's.
+    // The state stored for the shared ancestors is the later batch's: every node restarts
+    // with the result it had (the earlier batch's ancestors saw S1 without S2).
+    const auto results = [this] {
+        std::vector<std::string> out;
+        const engine::Engine& engine = escalator_->engine();
+        for (engine::NodeIndex i = 0; i < engine.model().node_count(); ++i) {
+            out.push_back(codec::to_proto(engine.result(i)).SerializeAsString());
+        }
+        return out;
+    };
+    const std::vector<std::string> before = results();
     reopen();
+    EXPECT_EQ(results(), before);
     const auto& engine = escalator_->engine();
     EXPECT_EQ(engine.result(*engine.model().find_node("S1")).status, engine::Status::opel3);
     EXPECT_EQ(engine.result(*engine.model().find_node("S2")).status, engine::Status::opel1);
