@@ -64,8 +64,16 @@ struct Batch {
     std::vector<bool> durable;  // the reply is only true once the batch commits
     std::vector<std::string> submission_ids;
     std::vector<store::SitrepRow> sitreps;
-    std::vector<store::PublishedRow> results;
-    std::vector<store::PublishedRow> events;
+    // A result or event to store: its bytes are those of publications[publication].
+    struct Row {
+        std::uint64_t sequence = 0;
+        std::string node_id;
+        TimePoint at;
+        std::string_view kind;  // static text (engine::to_string)
+        std::size_t publication = 0;
+    };
+    std::vector<Row> results;
+    std::vector<Row> events;
     struct State {
         engine::NodeIndex node = 0;
         std::string node_id;
@@ -86,6 +94,9 @@ struct Batch {
     std::uint64_t commit_ns = 0;
 
     bool has_rows() const { return !sitreps.empty() || !results.empty() || !events.empty(); }
+    store::PublishedRow stored(const Row& row) const {
+        return {row.sequence, row.node_id, row.at, row.kind, publications[row.publication].payload};
+    }
     // Fails the batch and its generation; `report`: this batch logs and counts the failure.
     void fail(std::string why, bool report) {
         if (failure.empty()) {
@@ -175,7 +186,7 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
             site_result = std::move(result);
         }
         p.results.push_back({p.sequence, r.node_id, r.as_at.value_or(now),
-                             std::string(engine::to_string(r.status)), payload});
+                             engine::to_string(r.status), p.publications.size()});
         p.publications.push_back({"status/" + r.path, std::move(payload)});
         if (const auto index = engine_->model().find_node(r.node_id)) {
             p.changed[*index] = p.sequence;
@@ -186,10 +197,9 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
         auto* pub = google::protobuf::Arena::CreateMessage<v1::Publication>(&arena);
         pub->set_sequence(++p.sequence);
         codec::to_proto(e, *pub->mutable_alert());
-        std::string payload = serialize(*pub);
         p.events.push_back(
-            {p.sequence, e.node_id, e.at, std::string(engine::to_string(e.kind)), payload});
-        p.publications.push_back({"alert/" + e.path, std::move(payload)});
+            {p.sequence, e.node_id, e.at, engine::to_string(e.kind), p.publications.size()});
+        p.publications.push_back({"alert/" + e.path, serialize(*pub)});
     }
     return site_sequence;
 }
@@ -240,10 +250,10 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
             ok = check(store.add_sitrep(p->sitreps[i]));
         }
         for (std::size_t i = 0; ok && i < p->results.size(); ++i) {
-            ok = check(store.add_result(p->results[i]));
+            ok = check(store.add_result(p->stored(p->results[i])));
         }
         for (std::size_t i = 0; ok && i < p->events.size(); ++i) {
-            ok = check(store.add_event(p->events[i]));
+            ok = check(store.add_event(p->stored(p->events[i])));
         }
     }
     // Only a node's newest state in the transaction is written: the latest batch's, so the

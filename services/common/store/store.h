@@ -87,13 +87,14 @@ struct StoredState {
     std::optional<std::string> result;  // that results row's payload (opel.v1.Publication)
 };
 
-// One published message kept as history.
+// One published message kept as history. Views: the caller keeps the bytes alive for the
+// call that stores the row (the daemon's rows point into the publications they record).
 struct PublishedRow {
     std::uint64_t sequence = 0;
-    std::string node_id;
+    std::string_view node_id;
     TimePoint at;
-    std::string kind;     // results: status ("OPEL 3"); events: event kind
-    std::string payload;  // serialized opel.v1.NodeResult / opel.v1.Event
+    std::string_view kind;     // results: status ("OPEL 3"); events: event kind
+    std::string_view payload;  // serialized opel.v1.NodeResult / opel.v1.Event
 };
 
 class Store {
