@@ -245,13 +245,16 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
         return r.has_value();
     };
     bool ok = check(store.begin());
+    std::vector<store::PublishedRow> results;
     for (const Batch* p : live) {
         for (std::size_t i = 0; ok && i < p->sitreps.size(); ++i) {
             ok = check(store.add_sitrep(p->sitreps[i]));
         }
-        for (std::size_t i = 0; ok && i < p->results.size(); ++i) {
-            ok = check(store.add_result(p->stored(p->results[i])));
+        results.clear();
+        for (const Batch::Row& r : p->results) {
+            results.push_back(p->stored(r));
         }
+        ok = ok && check(store.add_results(results));
         for (std::size_t i = 0; ok && i < p->events.size(); ++i) {
             ok = check(store.add_event(p->stored(p->events[i])));
         }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "common/store/wal_vfs.h"
@@ -386,29 +387,54 @@ StoreResult<Done> Store::add_sitrep(const SitrepRow& row) {
 
 namespace {
 
-StoreResult<Done> add_published(sqlite3* db, sqlite3_stmt* s, const PublishedRow& row,
-                                const char* what) {
-    const Reset reset(s);
-    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(row.sequence));
-    bind_text(s, 2, row.node_id);
-    sqlite3_bind_int64(s, 3, row.at.time_since_epoch().count());
-    bind_text(s, 4, row.kind);
-    bind_blob(s, 5, row.payload);
-    const int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE) {
-        return unexpected(StoreError{errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db)});
-    }
-    return Done{};
+// Binds `row` to parameters first..first+4 of an INSERT INTO results/events.
+void bind_published(sqlite3_stmt* s, int first, const PublishedRow& row) {
+    sqlite3_bind_int64(s, first, static_cast<sqlite3_int64>(row.sequence));
+    bind_text(s, first + 1, row.node_id);
+    sqlite3_bind_int64(s, first + 2, row.at.time_since_epoch().count());
+    bind_text(s, first + 3, row.kind);
+    bind_blob(s, first + 4, row.payload);
 }
 
 }  // namespace
 
+StoreResult<Done> Store::add_published(sqlite3_stmt* s, const PublishedRow& row, const char* what) {
+    bind_published(s, 1, row);
+    return step(s, what);  // resets the statement and its bindings
+}
+
 StoreResult<Done> Store::add_result(const PublishedRow& row) {
-    return add_published(db_, add_result_, row, "store result");
+    return add_published(add_result_, row, "store result");
+}
+
+StoreResult<Done> Store::add_results(std::span<const PublishedRow> rows) {
+    while (!rows.empty()) {
+        const std::size_t n = std::min(rows.size(), add_results_.size());
+        sqlite3_stmt*& s = add_results_[n - 1];
+        if (s == nullptr) {
+            std::string sql = "INSERT INTO results (sequence, node_id, at, status, result) VALUES ";
+            for (std::size_t i = 0; i < n; ++i) {
+                sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+            }
+            auto prepared = prepare(sql.c_str());
+            if (!prepared) {
+                return unexpected(std::move(prepared).error());
+            }
+            s = *prepared;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            bind_published(s, static_cast<int>(1 + 5 * i), rows[i]);
+        }
+        if (auto r = step(s, "store results"); !r) {
+            return r;
+        }
+        rows = rows.subspan(n);
+    }
+    return Done{};
 }
 
 StoreResult<Done> Store::add_event(const PublishedRow& row) {
-    return add_published(db_, add_event_, row, "store event");
+    return add_published(add_event_, row, "store event");
 }
 
 StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_view state,

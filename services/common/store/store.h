@@ -25,9 +25,11 @@
 // commit but the largest stored sequence (every published message has a row).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -120,6 +122,9 @@ public:
 
     StoreResult<Done> add_sitrep(const SitrepRow& row);
     StoreResult<Done> add_result(const PublishedRow& row);
+    // The same for several rows, up to eight per INSERT statement (one statement run
+    // instead of one per row: a sitrep has five results).
+    StoreResult<Done> add_results(std::span<const PublishedRow> rows);
     StoreResult<Done> add_event(const PublishedRow& row);
     // `state` without its result when `result_sequence` names the results row holding it.
     StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state,
@@ -152,6 +157,7 @@ private:
     StoreResult<sqlite3_stmt*> prepare(const char* sql);
     // Runs a prepared statement that returns no rows (`what` names it in an error).
     StoreResult<Done> step(sqlite3_stmt* s, const char* what);
+    StoreResult<Done> add_published(sqlite3_stmt* s, const PublishedRow& row, const char* what);
     // Runs a one-off query returning one integer (`what` names it in an error).
     StoreResult<std::int64_t> scalar(const char* sql, const char* what);
     StoreError error(int rc, std::string_view what) const;
@@ -161,6 +167,7 @@ private:
     sqlite3_stmt* find_reply_ = nullptr;
     sqlite3_stmt* add_sitrep_ = nullptr;
     sqlite3_stmt* add_result_ = nullptr;
+    std::array<sqlite3_stmt*, 8> add_results_{};  // [n - 1]: n rows; prepared on first use
     sqlite3_stmt* add_event_ = nullptr;
     sqlite3_stmt* put_state_ = nullptr;
     sqlite3_stmt* put_meta_ = nullptr;

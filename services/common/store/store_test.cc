@@ -113,6 +113,53 @@ TEST_F(StoreTest, FoundReplyCarriesItsResultRow) {
     EXPECT_EQ((*found)->result, std::optional<std::string>("result-7"));
 }
 
+// Rows go in up to eight per statement: 13 rows are one full statement and one of five,
+// every row stored with its own values; a bad row fails the call and names it.
+TEST_F(StoreTest, ResultsStoredSeveralPerStatementKeepEveryRow) {
+    auto store = open();
+    std::vector<std::string> payloads;
+    std::vector<PublishedRow> rows;
+    for (std::uint64_t i = 1; i <= 13; ++i) {
+        payloads.push_back("result-" + std::to_string(i));
+    }
+    for (std::uint64_t i = 1; i <= 13; ++i) {
+        rows.push_back({i, i % 2 == 0 ? "RWJ" : "stockport", TimePoint{Duration{100 + i}}, "OPEL 2",
+                        payloads[i - 1]});
+    }
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_results(rows));
+    ASSERT_TRUE(store->commit());
+    EXPECT_EQ(*store->count("results"), 13);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").string().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(
+                  db, "SELECT sequence, node_id, at, result FROM results ORDER BY sequence", -1, &s,
+                  nullptr),
+              SQLITE_OK);
+    for (std::uint64_t i = 1; i <= 13; ++i) {
+        ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+        EXPECT_EQ(sqlite3_column_int64(s, 0), static_cast<sqlite3_int64>(i));
+        EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)),
+                     i % 2 == 0 ? "RWJ" : "stockport");
+        EXPECT_EQ(sqlite3_column_int64(s, 2), static_cast<sqlite3_int64>(100 + i));
+        EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)), payloads[i - 1]);
+    }
+    EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    // A sequence already stored: the call fails with the constraint, and nothing of the
+    // rolled-back transaction stays.
+    ASSERT_TRUE(store->begin());
+    const std::vector<PublishedRow> again = {{14, "RWJ", TimePoint{}, "OPEL 1", "r"},
+                                             {3, "RWJ", TimePoint{}, "OPEL 1", "r"}};
+    const auto failed = store->add_results(again);
+    ASSERT_FALSE(failed);
+    EXPECT_NE(failed.error().message.find("store results"), std::string::npos);
+    store->rollback();
+    EXPECT_EQ(*store->count("results"), 13);
+}
+
 TEST_F(StoreTest, LastSequenceIsTheLargestStoredOfResultsAndEvents) {
     auto store = open();
     EXPECT_EQ(*store->last_sequence(), 0U);
