@@ -5,7 +5,8 @@
 // and an ACCEPTED reply is only sent after the commit that holds it returns.
 //
 // Tables
-//   sitreps      every accepted or late sitrep: submission_id (unique), site, as_at, status,
+//   sitreps      every accepted or late sitrep: submission_id (unique through the index on
+//                its key, submission_key_sql below: time first), site, as_at, status,
 //                the sitrep, and the reply that was sent without its site result, which is
 //                the results row `result_sequence` (DUPLICATE rebuilds the reply from both,
 //                so the result is stored once, not twice)
@@ -158,6 +159,8 @@ private:
     // Runs a prepared statement that returns no rows (`what` names it in an error).
     StoreResult<Done> step(sqlite3_stmt* s, const char* what);
     StoreResult<Done> add_published(sqlite3_stmt* s, const PublishedRow& row, const char* what);
+    // Fails (Errc::schema) unless SQLite's plan for `statement` searches `index`.
+    StoreResult<Done> uses_index(sqlite3_stmt* statement, const char* index);
     // Runs a one-off query returning one integer (`what` names it in an error).
     StoreResult<std::int64_t> scalar(const char* sql, const char* what);
     StoreError error(int rc, std::string_view what) const;
@@ -179,5 +182,11 @@ private:
 };
 
 std::string_view to_string(Errc code);
+
+// The SQL expression the sitreps table's unique index is keyed on, applied to `operand` (a
+// column or a parameter): a submission id with the default form "<site>@<as_at>" is keyed
+// time first, so each commit's keys are neighbours in the index. A query by submission id
+// compares this expression of the column with this expression of the id, to use the index.
+std::string submission_key_sql(std::string_view operand);
 
 }  // namespace opel::store

@@ -221,7 +221,7 @@ TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
     auto store = Store::open((dir_ / "opel.db").string());
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code, Errc::schema);
-    EXPECT_NE(store.error().message.find("has schema version 1; this is 3"), std::string::npos)
+    EXPECT_NE(store.error().message.find("has schema version 1; this is 4"), std::string::npos)
         << store.error().message;
     ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
@@ -245,6 +245,84 @@ TEST_F(StoreTest, StateWithoutItsResultRowComesBackWithoutAResult) {
     EXPECT_EQ((*states)[0].result, std::nullopt);
 }
 
+// Default ids ("<site>@<as_at>") and any other id are one key space: an explicit id that
+// rearranges a default one is a different submission, the same id twice is refused, and
+// each is found with its own reply.
+TEST_F(StoreTest, SubmissionIdsOfEveryFormAreKeyedApartAndFoundExactly) {
+    auto store = open();
+    const std::vector<std::string> ids = {"RWJ@2026-01-13T04:00:00Z", "2026-01-13T04:00:00ZRWJ",
+                                          "12026-01-13T04:00:00ZRWJ", "RWJ@2026-01-13T04:00:01Z",
+                                          "@2026-01-13T04:00:00Z",    "bi-export-7"};
+    ASSERT_TRUE(store->begin());
+    for (const std::string& id : ids) {
+        SitrepRow r = row(id);
+        r.reply = "reply-" + id;
+        ASSERT_TRUE(store->add_sitrep(r)) << id;
+    }
+    ASSERT_TRUE(store->commit());
+    for (const std::string& id : ids) {
+        const auto found = store->find_reply(id);
+        ASSERT_TRUE(found.has_value() && found->has_value()) << id;
+        EXPECT_EQ((*found)->reply, "reply-" + id);
+    }
+    EXPECT_FALSE(store->find_reply("RWJ@2026-01-13T04:00:02Z")->has_value());
+    EXPECT_FALSE(store->find_reply("RWJ").has_value() && store->find_reply("RWJ")->has_value());
+    ASSERT_TRUE(store->begin());
+    const auto again = store->add_sitrep(row("RWJ@2026-01-13T04:00:00Z"));
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().message.find("UNIQUE"), std::string::npos) << again.error().message;
+    store->rollback();
+}
+
+// A lookup by submission id is a search of the key index, never a scan of the history.
+TEST_F(StoreTest, LookupBySubmissionIdSearchesTheKeyIndex) {
+    open();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    const std::string sql = "EXPLAIN QUERY PLAN SELECT reply FROM sitreps s WHERE " +
+                            submission_key_sql("s.submission_id") + " = " +
+                            submission_key_sql("?1");
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+    std::string plan;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
+        plan += '\n';
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    EXPECT_NE(plan.find("USING INDEX sitreps_key"), std::string::npos) << plan;
+}
+
+// A version-3 database (submission_id UNIQUE by itself) gains the key index at its first
+// open; its stored submissions are still found and still refuse a second copy.
+TEST_F(StoreTest, Version3DatabaseIsUpgradedInPlaceKeepingItsSubmissions) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) "
+                           "WITHOUT ROWID;"
+                           "INSERT INTO meta VALUES ('schema_version', 3);"
+                           "CREATE TABLE sitreps (seq INTEGER PRIMARY KEY, submission_id TEXT "
+                           "NOT NULL UNIQUE, site_id TEXT NOT NULL, as_at INTEGER NOT NULL, "
+                           "received_at INTEGER NOT NULL, status TEXT NOT NULL, sitrep BLOB NOT "
+                           "NULL, reply BLOB NOT NULL, result_sequence INTEGER);"
+                           "INSERT INTO sitreps VALUES (1, 'RWJ@2026-01-13T04:00:00Z', 'RWJ', 0, "
+                           "0, 'accepted', 's', 'old-reply', NULL);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
+    const auto found = store->find_reply("RWJ@2026-01-13T04:00:00Z");
+    ASSERT_TRUE(found.has_value() && found->has_value());
+    EXPECT_EQ((*found)->reply, "old-reply");
+    ASSERT_TRUE(store->begin());
+    EXPECT_FALSE(store->add_sitrep(row("RWJ@2026-01-13T04:00:00Z")));
+    store->rollback();
+}
+
 TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
     // A version-2 database: node_state without result_sequence, its states carrying their
     // results.
@@ -262,7 +340,7 @@ TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
     sqlite3_close(db);
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(3));
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
     const auto states = store->node_states();
     ASSERT_TRUE(states.has_value());
     ASSERT_EQ(states->size(), 1U);
