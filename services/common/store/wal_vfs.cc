@@ -11,7 +11,7 @@
 namespace opel::store {
 namespace {
 
-constexpr std::size_t gather_limit = std::size_t{1} << 20;  // the run's buffer, 1 MiB
+constexpr std::size_t gather_limit = std::size_t{256} * 1024;  // the run's buffer
 
 sqlite3_vfs* real_vfs = nullptr;  // the default VFS, set once in gathering_vfs()
 
