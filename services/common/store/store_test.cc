@@ -39,6 +39,17 @@ protected:
                 "reply-bytes",
                 std::nullopt};
     }
+    // A database as an earlier version left it: its meta table and `tables` (SQL).
+    void old_database(int version, const std::string& tables) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+        const std::string sql =
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+            "INSERT INTO meta VALUES ('schema_version', " +
+            std::to_string(version) + ");" + tables;
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
     fs::path dir_;
 };
 
@@ -297,21 +308,13 @@ TEST_F(StoreTest, LookupBySubmissionIdSearchesTheKeyIndex) {
 // A version-3 database (submission_id UNIQUE by itself) gains the key index at its first
 // open; its stored submissions are still found and still refuse a second copy.
 TEST_F(StoreTest, Version3DatabaseIsUpgradedInPlaceKeepingItsSubmissions) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) "
-                           "WITHOUT ROWID;"
-                           "INSERT INTO meta VALUES ('schema_version', 3);"
-                           "CREATE TABLE sitreps (seq INTEGER PRIMARY KEY, submission_id TEXT "
-                           "NOT NULL UNIQUE, site_id TEXT NOT NULL, as_at INTEGER NOT NULL, "
-                           "received_at INTEGER NOT NULL, status TEXT NOT NULL, sitrep BLOB NOT "
-                           "NULL, reply BLOB NOT NULL, result_sequence INTEGER);"
-                           "INSERT INTO sitreps VALUES (1, 'RWJ@2026-01-13T04:00:00Z', 'RWJ', 0, "
-                           "0, 'accepted', 's', 'old-reply', NULL);",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    old_database(3,
+                 "CREATE TABLE sitreps (seq INTEGER PRIMARY KEY, submission_id TEXT NOT NULL "
+                 "UNIQUE, site_id TEXT NOT NULL, as_at INTEGER NOT NULL, received_at INTEGER "
+                 "NOT NULL, status TEXT NOT NULL, sitrep BLOB NOT NULL, reply BLOB NOT NULL, "
+                 "result_sequence INTEGER);"
+                 "INSERT INTO sitreps VALUES (1, 'RWJ@2026-01-13T04:00:00Z', 'RWJ', 0, 0, "
+                 "'accepted', 's', 'old-reply', NULL);");
     auto store = open();
     ASSERT_TRUE(store);
     EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
@@ -326,18 +329,10 @@ TEST_F(StoreTest, Version3DatabaseIsUpgradedInPlaceKeepingItsSubmissions) {
 TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
     // A version-2 database: node_state without result_sequence, its states carrying their
     // results.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) "
-                           "WITHOUT ROWID;"
-                           "INSERT INTO meta VALUES ('schema_version', 2);"
-                           "CREATE TABLE node_state (node_id TEXT PRIMARY KEY, state BLOB NOT "
-                           "NULL) WITHOUT ROWID;"
-                           "INSERT INTO node_state VALUES ('RWJ', 'state-with-result');",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
+    old_database(2,
+                 "CREATE TABLE node_state (node_id TEXT PRIMARY KEY, state BLOB NOT NULL) "
+                 "WITHOUT ROWID;"
+                 "INSERT INTO node_state VALUES ('RWJ', 'state-with-result');");
     auto store = open();
     ASSERT_TRUE(store);
     EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
