@@ -232,7 +232,8 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
                                const std::string& submission_id, const std::string& note) {
     const ModelNode& node = model_.node(site);
     const ActionCard& card = *node.card;
-    NodeResult& r = states_[site].result;
+    NodeState& st = states_[site];
+    NodeResult& r = st.result;
     r.as_at = sitrep.as_at;
     r.submission_id = submission_id;
     r.comment = sitrep.comment;
@@ -243,24 +244,13 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     set_contribution(site, {contributions_[site].status, r.normalised});
     r.band_level = eval.unknown ? Status::unknown : status_of_level(eval.band_level);
     r.computed = eval.unknown ? Status::unknown : status_of_level(eval.level);
-    // Labels (id, weight) come from the card and are set once per card; each sitrep only
-    // updates the outcome fields in place.
-    if (!labelled_by(r.parameters, card)) {
-        r.parameters.clear();
-        for (const Parameter& p : card.parameters) {
-            // Name and unit are left to label(): one copy per card, not one per site.
-            r.parameters.push_back(
-                {p.id, {}, {}, std::nullopt, 0, p.weight, false, std::nullopt, false});
-        }
-    }
+    // Only the numbers are kept per site; label() adds the card's ids, names, units and
+    // weights when a result leaves the engine.
+    r.parameters.clear();  // a restored result's, from another card
+    st.parameters.resize(card.parameters.size());
     for (std::size_t i = 0; i < card.parameters.size(); ++i) {
         const ParameterOutcome& o = eval.parameters[i];
-        ParameterResult& pr = r.parameters[i];
-        pr.value = o.value;
-        pr.score = o.score;
-        pr.carried_forward = o.carried_forward;
-        pr.carried_from = o.carried_from;
-        pr.worst_policy = o.worst_policy;
+        st.parameters[i] = {o.value, o.carried_from, o.score, o.carried_forward, o.worst_policy};
     }
     std::string& why = r.decided_by;
     why.clear();
@@ -529,14 +519,18 @@ Tick Engine::advance_to(TimePoint now) {
 
 void Engine::label(NodeResult& r, NodeIndex node) const {
     const ActionCard* card = model_.node(node).card;
-    if (r.parameters.empty() || card == nullptr || !labelled_by(r.parameters, *card)) {
-        return;
+    const std::vector<ParameterNumbers>& numbers = states_[node].parameters;
+    if (card == nullptr || numbers.empty()) {
+        return;  // no sitrep under this card yet: `r` keeps what it has
     }
-    for (std::size_t i = 0; i < r.parameters.size(); ++i) {
-        if (r.parameters[i].name.empty()) {
-            r.parameters[i].name = card->parameters[i].name;
-            r.parameters[i].unit = card->parameters[i].unit;
-        }
+    OPEL_CHECK(numbers.size() == card->parameters.size(), "numbers are kept in card order");
+    r.parameters.clear();
+    r.parameters.reserve(numbers.size());
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+        const Parameter& p = card->parameters[i];
+        const ParameterNumbers& n = numbers[i];
+        r.parameters.push_back({p.id, p.name, p.unit, n.value, n.score, p.weight,
+                                n.carried_forward, n.carried_from, n.worst_policy});
     }
 }
 
@@ -552,8 +546,12 @@ void Engine::emit(std::vector<NodeResult>& out, NodeIndex node) const {
 
 NodeSnapshot Engine::snapshot(NodeIndex node, bool include_result) const {
     const NodeState& st = states_[node];
-    return {st.status,       st.transitions, st.hold,    include_result ? st.result : NodeResult{},
-            st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch};
+    NodeSnapshot out{st.status,       st.transitions, st.hold,    NodeResult{},
+                     st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch};
+    if (include_result) {
+        out.result = result(node);
+    }
+    return out;
 }
 
 void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
@@ -578,14 +576,15 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     st.reported_mismatch = snapshot.reported_mismatch;
     if (n.config.kind == NodeKind::site) {
         OPEL_CHECK(n.card != nullptr, "the Model gives every site a card");
+        st.parameters.clear();
         if (labelled_by(st.result.parameters, *n.card)) {
-            // Names and units are the current card's (label() adds them), weights too,
-            // whatever was stored.
-            for (std::size_t i = 0; i < st.result.parameters.size(); ++i) {
-                st.result.parameters[i].name.clear();
-                st.result.parameters[i].unit.clear();
-                st.result.parameters[i].weight = n.card->parameters[i].weight;
+            // Only the numbers are kept: ids, names, units and weights are the current
+            // card's (label() adds them), whatever was stored.
+            for (const ParameterResult& p : st.result.parameters) {
+                st.parameters.push_back(
+                    {p.value, p.carried_from, p.score, p.carried_forward, p.worst_policy});
             }
+            st.result.parameters.clear();
         }
         st.carried = std::move(snapshot.carried);
         if (st.carried.size() != n.card->parameters.size()) {

@@ -105,11 +105,26 @@ public:
     void restore_now(std::optional<TimePoint> now) { now_ = now; }
 
 private:
+    // What a site's result says of one card parameter beyond the card itself. Id, name,
+    // unit and weight are the card's, added when a result leaves the engine (label()):
+    // about 40 bytes per parameter instead of a whole ParameterResult (152, three strings).
+    struct ParameterNumbers {
+        std::optional<double> value;
+        std::optional<TimePoint> carried_from;
+        int score = 0;
+        bool carried_forward = false;
+        bool worst_policy = false;
+    };
+
     struct NodeState {
         Status status = Status::unknown;
         std::uint64_t transitions = 0;
         HoldState hold;
+        // Without its parameters when `parameters` holds them (always, once a site has
+        // reported under its current card); a restored result from another card keeps its
+        // own until the site's next sitrep.
         NodeResult result;
+        std::vector<ParameterNumbers> parameters;  // sites: card order, or empty
         // Sites only:
         std::optional<TimePoint> latest_as_at;
         std::optional<TimePoint> deadline;
@@ -119,8 +134,9 @@ private:
 
     void apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
                SubmitOutcome& out);
-    // Parameter names and units are kept once, in the card, not in every site's result:
-    // label() adds them to a copy that leaves the engine; emit() appends a labelled copy.
+    // Parameter ids, names, units and weights are kept once, in the card, not in every
+    // site's result: label() rebuilds a copy's parameters from the card and the site's
+    // numbers; emit() appends a labelled copy.
     void label(NodeResult& result, NodeIndex node) const;
     void emit(std::vector<NodeResult>& out, NodeIndex node) const;
     void build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
