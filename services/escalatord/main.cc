@@ -19,6 +19,21 @@
 #include "escalatord/escalator.h"
 #include "escalatord/server.h"
 
+#ifdef OPEL_JEMALLOC
+// jemalloc reads this at start-up. One arena: the daemon's allocations come from two
+// threads and the heap holds every site's state, so per-thread arenas would only add
+// resident memory. Freed pages go back to the system after a second. Measured at 10,000
+// sites against glibc malloc: about 13% less CPU per sitrep (glibc's malloc slows as the
+// heap grows, and at 10,000 sites it was 17% of the daemon's samples).
+extern "C" {
+// NOLINTNEXTLINE(readability-identifier-naming): the name jemalloc looks for
+const char* malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+constexpr const char* allocator = "jemalloc (narenas:1, dirty_decay_ms:1000)";
+#else
+constexpr const char* allocator = "the C library's malloc (sanitizer build)";
+#endif
+
 namespace {
 
 constexpr const char* usage = R"(usage: opel-escalatord [options]
@@ -223,6 +238,7 @@ int main(int argc, char** argv) try {
         loaded->root_file.string(), loaded->engine.measures.size(), loaded->engine.cards.size(),
         loaded->engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
         settings.heartbeat_interval.count(), settings.max_message_bytes);
+    log->info("allocator: {}", allocator);
 
     // Two connections to one database: the storage thread writes through `store`, the
     // engine thread reads (duplicates, restore) through `reads` while a commit is running.
