@@ -16,6 +16,9 @@
 //   node_state   the engine's current state per node (upserted): restart reads this, not
 //                the history. The state is stored without the node's current result, which
 //                is the results row `result_sequence` (its last published result)
+//   state_log    node states as the daemon commits them, appended; a node's newest row
+//                here overrides its node_state row, and the log is folded into node_state
+//                every 50,000 rows
 //   meta         key/value: schema version
 //
 // Cost model: a commit costs one fsync plus one WAL frame (a 4 KiB page) per B-tree page it
@@ -128,6 +131,9 @@ public:
     StoreResult<Done> add_results(std::span<const PublishedRow> rows);
     StoreResult<Done> add_event(const PublishedRow& row);
     // `state` without its result when `result_sequence` names the results row holding it.
+    // Appended to state_log (a commit writes its states on one page, not a node_state page
+    // per node); every 50,000 rows the log is folded into node_state within the caller's
+    // transaction, which makes that one commit longer.
     StoreResult<Done> put_node_state(std::string_view node_id, std::string_view state,
                                      std::optional<std::uint64_t> result_sequence);
     StoreResult<Done> put_meta(std::string_view key, std::int64_t value);
@@ -172,7 +178,8 @@ private:
     sqlite3_stmt* add_result_ = nullptr;
     std::array<sqlite3_stmt*, 8> add_results_{};  // [n - 1]: n rows; prepared on first use
     sqlite3_stmt* add_event_ = nullptr;
-    sqlite3_stmt* put_state_ = nullptr;
+    sqlite3_stmt* log_state_ = nullptr;
+    std::int64_t state_log_rows_ = 0;  // rows in state_log, as this connection wrote them
     sqlite3_stmt* put_meta_ = nullptr;
     sqlite3_stmt* get_meta_ = nullptr;
     sqlite3_stmt* begin_ = nullptr;

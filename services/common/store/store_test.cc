@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 namespace opel::store {
@@ -171,6 +172,51 @@ TEST_F(StoreTest, ResultsStoredSeveralPerStatementKeepEveryRow) {
     EXPECT_EQ(*store->count("results"), 13);
 }
 
+// States are appended to a log and folded into node_state every 50,000 rows: before and
+// after the fold, and across a reopen, each node's newest state is the one read back.
+TEST_F(StoreTest, NewestStateOfEachNodeWinsAcrossTheLogAndItsFold) {
+    auto store = open();
+    const auto newest = [&store] {
+        std::map<std::string, std::pair<std::string, std::optional<std::uint64_t>>> out;
+        const auto states = store->node_states();
+        EXPECT_TRUE(states.has_value());
+        for (const StoredState& s : *states) {
+            EXPECT_TRUE(out.emplace(s.node_id, std::pair(s.state, s.result_sequence)).second)
+                << "node " << s.node_id << " read twice";
+        }
+        return out;
+    };
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->put_node_state("RWJ", "rwj-1", 1));
+    ASSERT_TRUE(store->put_node_state("stockport", "stockport-2", 2));
+    ASSERT_TRUE(store->put_node_state("RWJ", "rwj-3", 3));
+    ASSERT_TRUE(store->commit());
+    using Row = std::pair<std::string, std::optional<std::uint64_t>>;
+    EXPECT_EQ(newest()["RWJ"], Row("rwj-3", 3));
+    EXPECT_EQ(newest()["stockport"], Row("stockport-2", 2));
+    EXPECT_EQ(newest().size(), 2U);
+    // Past the limit: the log is folded (one row per node into node_state) and emptied.
+    ASSERT_TRUE(store->begin());
+    for (std::uint64_t i = 4; i <= 50001; ++i) {
+        ASSERT_TRUE(
+            store->put_node_state(i % 2 == 0 ? "RWJ" : "QOP", "state-" + std::to_string(i), i));
+    }
+    ASSERT_TRUE(store->commit());
+    EXPECT_LT(*store->count("state_log"), 10);
+    EXPECT_EQ(*store->count("node_state"), 3);
+    EXPECT_EQ(newest()["RWJ"], Row("state-50000", 50000));
+    EXPECT_EQ(newest()["QOP"], Row("state-50001", 50001));
+    EXPECT_EQ(newest()["stockport"], Row("stockport-2", 2));
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->put_node_state("stockport", "stockport-9", std::nullopt));
+    ASSERT_TRUE(store->commit());
+    store.reset();
+    store = open();
+    EXPECT_EQ(newest()["stockport"], Row("stockport-9", std::nullopt));
+    EXPECT_EQ(newest()["RWJ"], Row("state-50000", 50000));
+    EXPECT_EQ(newest().size(), 3U);
+}
+
 TEST_F(StoreTest, LastSequenceIsTheLargestStoredOfResultsAndEvents) {
     auto store = open();
     EXPECT_EQ(*store->last_sequence(), 0U);
@@ -232,7 +278,7 @@ TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
     auto store = Store::open((dir_ / "opel.db").string());
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code, Errc::schema);
-    EXPECT_NE(store.error().message.find("has schema version 1; this is 4"), std::string::npos)
+    EXPECT_NE(store.error().message.find("has schema version 1; this is 5"), std::string::npos)
         << store.error().message;
     ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
@@ -317,7 +363,7 @@ TEST_F(StoreTest, Version3DatabaseIsUpgradedInPlaceKeepingItsSubmissions) {
                  "'accepted', 's', 'old-reply', NULL);");
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(5));
     const auto found = store->find_reply("RWJ@2026-01-13T04:00:00Z");
     ASSERT_TRUE(found.has_value() && found->has_value());
     EXPECT_EQ((*found)->reply, "old-reply");
@@ -335,7 +381,7 @@ TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
                  "INSERT INTO node_state VALUES ('RWJ', 'state-with-result');");
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(4));
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(5));
     const auto states = store->node_states();
     ASSERT_TRUE(states.has_value());
     ASSERT_EQ(states->size(), 1U);
