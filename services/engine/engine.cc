@@ -529,8 +529,8 @@ void Engine::label(NodeResult& r, NodeIndex node) const {
     for (std::size_t i = 0; i < numbers.size(); ++i) {
         const Parameter& p = card->parameters[i];
         const ParameterNumbers& n = numbers[i];
-        r.parameters.push_back({p.id, p.name, p.unit, n.value, n.score, p.weight,
-                                n.carried_forward, n.carried_from, n.worst_policy});
+        r.parameters.push_back({p.id, p.name, p.unit, n.value, n.score, p.weight, n.carried_forward,
+                                n.carried_from, n.worst_policy});
     }
 }
 
