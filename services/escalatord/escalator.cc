@@ -265,7 +265,7 @@ void Escalator::commit(store::Store& store, std::span<Batch* const> batches) {
     for (auto p = live.rbegin(); ok && p != live.rend(); ++p) {
         for (std::size_t i = 0; ok && i < (*p)->states.size(); ++i) {
             const Batch::State& s = (*p)->states[i];
-            if (live.size() == 1 || written.insert(s.node).second) {
+            if (written.insert(s.node).second) {
                 ok = check(store.put_node_state(s.node_id, s.state, s.result_sequence));
             }
         }

@@ -28,6 +28,9 @@ constexpr std::int64_t schema_version = 5;
 // state_log rows that trigger folding them into node_state: about 12 MB, which a restart
 // reads on top of node_state (tens of milliseconds).
 constexpr std::int64_t state_log_limit = 50000;
+
+// The state_log rows that hold each node's newest logged state.
+#define OPEL_NEWEST_LOGGED "SELECT max(seq) FROM state_log GROUP BY node_id"
 constexpr std::int64_t oldest_upgradable_version = 2;
 
 // The WAL's working size: the autocheckpoint threshold (16384 pages of 4 KiB). It is written
@@ -214,6 +217,15 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         out = *s;
         return Done{};
     };
+    // Transaction control, prepared once and first (creation and upgrades use them too):
+    // parsing these on every batch cost more than running them.
+    for (auto r :
+         {prepared("BEGIN IMMEDIATE", store->begin_), prepared("COMMIT", store->commit_),
+          prepared("BEGIN DEFERRED", store->begin_read_), prepared("ROLLBACK", store->rollback_)}) {
+        if (!r) {
+            return unexpected(std::move(r).error());
+        }
+    }
     // A database of another schema version is refused before anything in it is changed.
     if (auto r = store->exec(meta_schema); !r) {
         return unexpected(std::move(r).error());
@@ -243,18 +255,21 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         const std::string set_version = "INSERT INTO meta (key, value) VALUES ('schema_version', " +
                                         std::to_string(schema_version) +
                                         ") ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-        for (const char* sql :
-             {"BEGIN IMMEDIATE",
-              found == 2 ? "ALTER TABLE node_state ADD COLUMN result_sequence INTEGER" : "",
-              tables.c_str(), set_version.c_str(), "COMMIT"}) {
-            if (auto r = store->exec(sql); !r) {
-                store->rollback();
-                return unexpected(StoreError{
-                    r.error().code, found == 0
-                                        ? "creating database '" + path + "': " + r.error().message
-                                        : "upgrading database '" + path + "' from schema version " +
-                                              std::to_string(found) + ": " + r.error().message});
-            }
+        auto done = store->begin();
+        if (done && found == 2) {
+            done = store->exec("ALTER TABLE node_state ADD COLUMN result_sequence INTEGER");
+        }
+        for (const std::string* sql : {&tables, &set_version}) {
+            done = done ? store->exec(sql->c_str()) : done;
+        }
+        done = done ? store->commit() : done;
+        if (!done) {
+            store->rollback();
+            return unexpected(StoreError{
+                done.error().code, found == 0
+                                       ? "creating database '" + path + "': " + done.error().message
+                                       : "upgrading database '" + path + "' from schema version " +
+                                             std::to_string(found) + ": " + done.error().message});
         }
     }
     for (auto r : {
@@ -269,9 +284,6 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
              prepared("INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
                       "sitrep, reply, result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                       store->add_sitrep_),
-             prepared("INSERT INTO results (sequence, node_id, at, status, result) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      store->add_result_),
              prepared("INSERT INTO events (sequence, node_id, at, kind, event) "
                       "VALUES (?, ?, ?, ?, ?)",
                       store->add_event_),
@@ -280,12 +292,6 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
              prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                       store->put_meta_),
-             // Transaction control, prepared once: parsing these on every batch cost more
-             // than running them.
-             prepared("BEGIN IMMEDIATE", store->begin_),
-             prepared("COMMIT", store->commit_),
-             prepared("BEGIN DEFERRED", store->begin_read_),
-             prepared("ROLLBACK", store->rollback_),
          }) {
         if (!r) {
             return unexpected(std::move(r).error());
@@ -392,11 +398,7 @@ void Store::end_read() { rollback(); }
 
 void Store::rollback() {
     if (sqlite3_get_autocommit(db_) == 0) {
-        if (rollback_ != nullptr) {
-            (void)step(rollback_, "ROLLBACK");
-        } else {
-            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);  // while opening
-        }
+        (void)step(rollback_, "ROLLBACK");
     }
 }
 
@@ -453,7 +455,7 @@ StoreResult<Done> Store::add_published(sqlite3_stmt* s, const PublishedRow& row,
 }
 
 StoreResult<Done> Store::add_result(const PublishedRow& row) {
-    return add_published(add_result_, row, "store result");
+    return add_results(std::span<const PublishedRow>(&row, 1));
 }
 
 StoreResult<Done> Store::add_results(std::span<const PublishedRow> rows) {
@@ -502,7 +504,7 @@ StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_vi
     // emptied (same transaction as the caller's writes).
     if (auto r = exec("INSERT INTO node_state (node_id, state, result_sequence) "
                       "SELECT node_id, state, result_sequence FROM state_log "
-                      "WHERE seq IN (SELECT max(seq) FROM state_log GROUP BY node_id) "
+                      "WHERE seq IN (" OPEL_NEWEST_LOGGED ") "
                       "ON CONFLICT(node_id) DO UPDATE SET state = excluded.state, "
                       "result_sequence = excluded.result_sequence");
         !r) {
@@ -551,33 +553,30 @@ StoreResult<std::uint64_t> Store::last_sequence() {
 }
 
 StoreResult<std::vector<StoredState>> Store::node_states() {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_,
-                                // node_state, overlaid by each node's newest logged state
-                                "SELECT n.node_id, n.state, n.result_sequence, r.result "
-                                "FROM node_state n LEFT JOIN results r ON r.sequence = "
-                                "n.result_sequence "
-                                "WHERE n.node_id NOT IN (SELECT node_id FROM state_log) "
-                                "UNION ALL "
-                                "SELECT l.node_id, l.state, l.result_sequence, r.result "
-                                "FROM state_log l LEFT JOIN results r ON r.sequence = "
-                                "l.result_sequence "
-                                "WHERE l.seq IN (SELECT max(seq) FROM state_log GROUP BY node_id)",
-                                -1, &raw, nullptr);
-    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK) {
-        return unexpected(error(rc, "read node state"));
+    // node_state, overlaid by each node's newest logged state
+    auto s = one_off(
+        "SELECT n.node_id, n.state, n.result_sequence, r.result "
+        "FROM node_state n LEFT JOIN results r ON r.sequence = n.result_sequence "
+        "WHERE n.node_id NOT IN (SELECT node_id FROM state_log) "
+        "UNION ALL "
+        "SELECT l.node_id, l.state, l.result_sequence, r.result "
+        "FROM state_log l LEFT JOIN results r ON r.sequence = l.result_sequence "
+        "WHERE l.seq IN (" OPEL_NEWEST_LOGGED ")",
+        "read node state");
+    if (!s) {
+        return unexpected(std::move(s).error());
     }
     std::vector<StoredState> out;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
         StoredState& state = out.emplace_back();
-        state.node_id = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0));
-        state.state = column_blob(s.get(), 1);
-        if (sqlite3_column_type(s.get(), 2) != SQLITE_NULL) {
-            state.result_sequence = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 2));
+        state.node_id = reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
+        state.state = column_blob(s->get(), 1);
+        if (sqlite3_column_type(s->get(), 2) != SQLITE_NULL) {
+            state.result_sequence = static_cast<std::uint64_t>(sqlite3_column_int64(s->get(), 2));
         }
-        if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) {
-            state.result = column_blob(s.get(), 3);
+        if (sqlite3_column_type(s->get(), 3) != SQLITE_NULL) {
+            state.result = column_blob(s->get(), 3);
         }
     }
     if (rc != SQLITE_DONE) {
@@ -596,16 +595,14 @@ StoreResult<std::int64_t> Store::count(std::string_view table) {
 }
 
 StoreResult<Done> Store::uses_index(sqlite3_stmt* statement, const char* index) {
-    const std::string sql = std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(statement);
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
-    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK) {
-        return unexpected(error(rc, "query plan"));
+    auto s = one_off(std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(statement), "query plan");
+    if (!s) {
+        return unexpected(std::move(s).error());
     }
     std::string plan;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-        plan += reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 3));
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 3));
         plan += "; ";
     }
     if (rc != SQLITE_DONE) {
@@ -620,14 +617,25 @@ StoreResult<Done> Store::uses_index(sqlite3_stmt* statement, const char* index) 
     return Done{};
 }
 
-StoreResult<std::int64_t> Store::scalar(const char* sql, const char* what) {
+StoreResult<Store::OneOff> Store::one_off(const std::string& sql, const char* what) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr);
-    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> s(raw, sqlite3_finalize);
-    if (rc != SQLITE_OK || (rc = sqlite3_step(s.get())) != SQLITE_ROW) {
+    const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+    OneOff s(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) {
         return unexpected(error(rc, what));
     }
-    return static_cast<std::int64_t>(sqlite3_column_int64(s.get(), 0));
+    return s;
+}
+
+StoreResult<std::int64_t> Store::scalar(const char* sql, const char* what) {
+    auto s = one_off(sql, what);
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    if (const int rc = sqlite3_step(s->get()); rc != SQLITE_ROW) {
+        return unexpected(error(rc, what));
+    }
+    return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
 }
 
 }  // namespace opel::store

@@ -167,6 +167,9 @@ private:
     StoreResult<Done> add_published(sqlite3_stmt* s, const PublishedRow& row, const char* what);
     // Fails (Errc::schema) unless SQLite's plan for `statement` searches `index`.
     StoreResult<Done> uses_index(sqlite3_stmt* statement, const char* index);
+    // A statement prepared for one use, finalized when it goes (`what` names it in an error).
+    using OneOff = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+    StoreResult<OneOff> one_off(const std::string& sql, const char* what);
     // Runs a one-off query returning one integer (`what` names it in an error).
     StoreResult<std::int64_t> scalar(const char* sql, const char* what);
     StoreError error(int rc, std::string_view what) const;
@@ -175,7 +178,6 @@ private:
     std::vector<sqlite3_stmt*> statements_;  // finalized in the destructor
     sqlite3_stmt* find_reply_ = nullptr;
     sqlite3_stmt* add_sitrep_ = nullptr;
-    sqlite3_stmt* add_result_ = nullptr;
     std::array<sqlite3_stmt*, 8> add_results_{};  // [n - 1]: n rows; prepared on first use
     sqlite3_stmt* add_event_ = nullptr;
     sqlite3_stmt* log_state_ = nullptr;
