@@ -58,6 +58,8 @@ struct Parameter {
     Direction direction = Direction::higher_is_worse;
     std::array<double, 3> thresholds{};
     int weight = 1;
+    // Filled by the Model: threshold_texts[score - 1] is ParameterResult::threshold.
+    std::array<std::string, 4> threshold_texts{};
 };
 
 // Cut-offs for OPEL 2, 3, 4 on a total; level = 1 + number of cut-offs <= total.
@@ -156,6 +158,9 @@ struct EngineConfig {
     std::vector<MeasureDef> measures;
     std::vector<ActionCard> cards;
     std::vector<NodeConfig> nodes;
+    // Sitreps whose as_at is further back than this from the site's latest sitrep or from
+    // now are rejected (a typo in the year, a file of last winter sent by mistake).
+    Duration backfill_limit = std::chrono::days{14};
 };
 
 // One cross-field problem: which list, which item in it, the field path inside the item

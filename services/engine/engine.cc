@@ -119,12 +119,21 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     SubmitOutcome out;
     out.submission_id = sitrep.effective_submission_id();
     if (const auto seen = seen_.find(out.submission_id); seen != seen_.end()) {
+        if (!seen->second.content.same_content(sitrep)) {
+            out.status = SubmitStatus::rejected;
+            out.errors.push_back(
+                idempotency_conflict(out.submission_id, sitrep, seen->second.content));
+            return out;
+        }
         out.status = SubmitStatus::duplicate;
-        out.original_status = seen->second;
+        out.original_status = seen->second.status;
         return out;
     }
     MeasureValues values;
     out.errors = validate_sitrep(sitrep, model_, wall_now, max_clock_skew, &values);
+    if (auto backfill = backfill_error(sitrep, wall_now)) {
+        out.errors.push_back(std::move(*backfill));
+    }
     if (!out.errors.empty()) {
         out.status = SubmitStatus::rejected;
         return out;
@@ -134,10 +143,11 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     NodeState& st = states_[site];
     if (st.latest_as_at && as_at < *st.latest_as_at) {
         out.status = SubmitStatus::late;
-        if (options_.track_submissions) {
-            seen_.emplace(out.submission_id, SubmitStatus::late);
-        }
+        remember(out.submission_id, SubmitStatus::late, sitrep);
         return out;
+    }
+    if (st.latest_as_at && as_at == *st.latest_as_at) {
+        out.corrects = as_at;
     }
     const TimePoint now = wall_now ? *wall_now : std::max(now_.value_or(as_at), as_at);
     Tick tick = advance_to(now);
@@ -146,10 +156,45 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     out.results.reserve(out.results.size() + static_cast<std::size_t>(model_.node(site).depth) + 1);
     apply(site, sitrep, values, now, out);
     out.status = SubmitStatus::accepted;
-    if (options_.track_submissions) {
-        seen_.emplace(out.submission_id, SubmitStatus::accepted);
-    }
+    remember(out.submission_id, SubmitStatus::accepted, sitrep);
     return out;
+}
+
+void Engine::remember(const std::string& submission_id, SubmitStatus status, const Sitrep& sitrep) {
+    if (!options_.track_submissions) {
+        return;
+    }
+    Seen& seen = seen_[submission_id];
+    seen.status = status;
+    seen.content.site_id = sitrep.site_id;
+    seen.content.as_at = sitrep.as_at;
+    seen.content.measures = sitrep.measures;
+}
+
+std::optional<FieldError> Engine::backfill_error(const Sitrep& sitrep,
+                                                 std::optional<TimePoint> wall_now) const {
+    const auto site = model_.find_node(sitrep.site_id);
+    if (!site || !sitrep.as_at || model_.node(*site).config.kind != NodeKind::site) {
+        return std::nullopt;  // validation names these
+    }
+    // Measured from the latest of: the site's latest sitrep, and now (the daemon clock, or
+    // stream time offline).
+    std::optional<TimePoint> reference = states_[*site].latest_as_at;
+    const std::optional<TimePoint> now = wall_now ? wall_now : now_;
+    if (now && (!reference || *now > *reference)) {
+        reference = now;
+    }
+    const Duration limit = model_.backfill_limit();
+    if (!reference || *sitrep.as_at >= *reference - limit) {
+        return std::nullopt;
+    }
+    const bool from_site = reference == states_[*site].latest_as_at;
+    return FieldError{"as_at", "beyond_backfill",
+                      "as_at " + format_utc(*sitrep.as_at) + " is more than " +
+                          std::to_string(limit.count() / 86400) + " days before " +
+                          (from_site ? "the site's latest sitrep " : "the server clock ") +
+                          format_utc(*reference) +
+                          " (backfill_limit_days); older figures cannot be sent"};
 }
 
 void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
@@ -178,7 +223,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
         next = Status::stale;
         st.hold = {};
         note = "stays STALE: this sitrep is itself past its reporting deadline " +
-               format_utc(deadline);
+               format_london(deadline);
         st.deadline.reset();
     } else {
         if (entry.empty()) {
@@ -204,7 +249,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
     // or changes; agreement clears it.
     if (sitrep.declared_level && is_level(st.status) &&
         *sitrep.declared_level != level_of(st.status)) {
-        const std::pair<int, Status> mismatch{*sitrep.declared_level, st.status};
+        const std::pair<int, Status> mismatch{static_cast<int>(*sitrep.declared_level), st.status};
         if (st.reported_mismatch != mismatch) {
             st.reported_mismatch = mismatch;
             Event e;
@@ -216,7 +261,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
             e.at = as_at;
             e.result = st.result;
             label(e.result, site);
-            e.declared_level = *sitrep.declared_level;
+            e.declared_level = mismatch.first;
             e.computed = st.status;
             e.declared_reason = sitrep.declared_reason;
             out.events.push_back(std::move(e));
@@ -237,7 +282,7 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     r.as_at = sitrep.as_at;
     r.submission_id = submission_id;
     r.comment = sitrep.comment;
-    r.declared_level = sitrep.declared_level.value_or(0);
+    r.declared_level = static_cast<int>(sitrep.declared_level.value_or(0));  // 1..4 once valid
     r.declared_reason = sitrep.declared_reason;
     r.total = eval.total;
     r.normalised = eval.normalised;
@@ -260,10 +305,16 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     } else {
         if (eval.floor_rule) {
             const FloorRule& fr = card.floors[*eval.floor_rule];
+            // A note's own full stop is dropped: the sentence goes on after it.
+            std::string_view rule_note = fr.note;
+            while (rule_note.ends_with('.') || rule_note.ends_with(' ')) {
+                rule_note.remove_suffix(1);
+            }
             why += "floor rule: " + fr.parameter + " scores " +
                    std::to_string(eval.parameters[fr.parameter_index].score) +
                    " (>= " + std::to_string(fr.min_score) + ") so at least OPEL " +
-                   std::to_string(fr.min_level) + (fr.note.empty() ? "" : " - " + fr.note) + "; ";
+                   std::to_string(fr.min_level) +
+                   (rule_note.empty() ? std::string() : " - " + std::string(rule_note)) + "; ";
         }
         append_band_sentence(why, card.bands, eval.total, eval.band_level);
     }
@@ -503,8 +554,8 @@ Tick Engine::advance_to(TimePoint now) {
             st.deadline.reset();
             st.hold = {};
             st.result.decided_by = "STALE: no accepted sitrep since " +
-                                   format_utc(*st.latest_as_at) + " (deadline " +
-                                   format_utc(instant) + ")";
+                                   format_london(*st.latest_as_at) + " (deadline " +
+                                   format_london(instant) + ")";
             set_status(site, Status::stale, instant, tick.events);
             emit(tick.results, site);
             changed.push_back(site);
@@ -529,8 +580,11 @@ void Engine::label(NodeResult& r, NodeIndex node) const {
     for (std::size_t i = 0; i < numbers.size(); ++i) {
         const Parameter& p = card->parameters[i];
         const ParameterNumbers& n = numbers[i];
-        r.parameters.push_back({p.id, p.name, p.unit, n.value, n.score, p.weight, n.carried_forward,
-                                n.carried_from, n.worst_policy});
+        const bool scored = n.score >= 1 && n.score <= 4 && (n.value || !n.worst_policy);
+        r.parameters.push_back(
+            {p.id, p.name, p.unit, n.value, n.score, p.weight, n.carried_forward, n.carried_from,
+             n.worst_policy,
+             scored ? p.threshold_texts[static_cast<std::size_t>(n.score - 1)] : std::string()});
     }
 }
 

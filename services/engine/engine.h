@@ -42,6 +42,9 @@ struct SubmitOutcome {
     std::vector<NodeResult> results;  // accepted: the site first, then recomputed ancestors
                                       // (after any staleness that fired first)
     std::vector<Event> events;        // staleness that fired first, then this sitrep's
+    // accepted: the as_at of the site's latest sitrep this one corrects (same site and as_at,
+    // other figures; SPEC §4 rule 7)
+    std::optional<TimePoint> corrects;
 };
 
 // The durable state of one node: everything the engine needs to carry on after a restart
@@ -180,7 +183,16 @@ private:
     std::vector<std::vector<PillarGroup>> pillar_sums_;  // by node index: its pillar groups
     std::vector<NodeIndex> pending_;  // recompute_ancestors' work list, kept for its capacity
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
-    std::unordered_map<std::string, SubmitStatus> seen_;  // submission_id -> first outcome
+    // The first outcome of a remembered submission and the content its key stands for.
+    struct Seen {
+        SubmitStatus status = SubmitStatus::accepted;
+        Sitrep content;  // site, as_at and measures only
+    };
+    void remember(const std::string& submission_id, SubmitStatus status, const Sitrep& sitrep);
+    // A REJECTED error when `as_at` is further back than the backfill limit allows.
+    std::optional<FieldError> backfill_error(const Sitrep& sitrep,
+                                             std::optional<TimePoint> wall_now) const;
+    std::unordered_map<std::string, Seen> seen_;  // submission_id -> first outcome
     std::optional<TimePoint> now_;
 };
 

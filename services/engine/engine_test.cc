@@ -240,19 +240,52 @@ TEST_F(EngineTest, WallClockFiresOverdueDeadlinesOnSubmit) {
     EXPECT_EQ(out.events[0].kind, EventKind::stale);
 }
 
-TEST_F(EngineTest, DuplicateSubmissionHasNoSecondEffect) {
+TEST_F(EngineTest, IdenticalResendIsADuplicateWithNoSecondEffect) {
     submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));
-    const SubmitOutcome dup = submit(sitrep("S1", "2026-01-06T08:00:00Z", level1));
+    const SubmitOutcome dup = submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));
     EXPECT_EQ(dup.status, SubmitStatus::duplicate);
     EXPECT_EQ(dup.original_status, SubmitStatus::accepted);
     EXPECT_TRUE(dup.events.empty());
     EXPECT_EQ(status("S1"), Status::opel3);
 }
 
-TEST_F(EngineTest, DuplicateCheckComesBeforeValidation) {
+TEST_F(EngineTest, OtherFiguresForTheSameTimeAreACorrection) {
     submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));
-    EXPECT_EQ(submit(sitrep("S1", "2026-01-06T08:00:00Z", {{"zz", 1}})).status,
-              SubmitStatus::duplicate);
+    const SubmitOutcome fixed = submit(sitrep("S1", "2026-01-06T08:00:00Z", level2));
+    EXPECT_EQ(fixed.status, SubmitStatus::accepted);
+    ASSERT_TRUE(fixed.corrects.has_value());
+    EXPECT_EQ(*fixed.corrects, at("2026-01-06T08:00:00Z"));
+    EXPECT_NE(fixed.submission_id,
+              submit(sitrep("S1", "2026-01-06T08:00:00Z", level3)).submission_id);
+}
+
+TEST_F(EngineTest, ExplicitIdReusedForOtherContentIsRejectedBeforeValidation) {
+    auto first = sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    first.submission_id = "bi-server-42";
+    submit(first);
+    auto other = sitrep("S2", "2026-01-06T08:00:00Z", {{"zz", 1}});  // also invalid
+    other.submission_id = "bi-server-42";
+    const SubmitOutcome out = submit(other);
+    EXPECT_EQ(out.status, SubmitStatus::rejected);
+    ASSERT_EQ(out.errors.size(), 1U);
+    EXPECT_EQ(out.errors[0].field, "submission_id");
+    EXPECT_EQ(out.errors[0].code, "idempotency_conflict");
+    EXPECT_NE(out.errors[0].message.find("site S1, not S2"), std::string::npos)
+        << out.errors[0].message;
+    EXPECT_EQ(status("S2"), Status::unknown);
+    auto resent = first;
+    resent.comment = "a comment is not part of the content";
+    EXPECT_EQ(submit(resent).status, SubmitStatus::duplicate);
+}
+
+TEST_F(EngineTest, SitrepsBeyondTheBackfillLimitAreRejected) {
+    submit(sitrep("S1", "2026-01-20T08:00:00Z", level3));
+    const SubmitOutcome old = submit(sitrep("S1", "2026-01-06T07:59:59Z", level3));
+    EXPECT_EQ(old.status, SubmitStatus::rejected);
+    ASSERT_EQ(old.errors.size(), 1U);
+    EXPECT_EQ(old.errors[0].code, "beyond_backfill");
+    // Exactly 14 days back is still history (LATE).
+    EXPECT_EQ(submit(sitrep("S1", "2026-01-06T08:00:00Z", level3)).status, SubmitStatus::late);
 }
 
 TEST_F(EngineTest, RejectedSubmissionMayBeSentAgainCorrected) {

@@ -31,8 +31,10 @@ HysteresisOutcome apply_hysteresis(Status current, int target, double total, con
             return {status_of_level(target), {}};
         }
         return {current, "escalation to OPEL " + std::to_string(target) + " held since " +
-                             format_utc(*hold.escalate_since) + " (escalate_after " +
-                             minutes(rule.escalate_after) + ")"};
+                             format_london(*hold.escalate_since) + ", until " +
+                             format_london(*hold.escalate_since + rule.escalate_after) +
+                             " at the earliest (escalate_after " + minutes(rule.escalate_after) +
+                             ")"};
     }
     hold.escalate_since.reset();
     if (target == c) {
@@ -62,7 +64,10 @@ HysteresisOutcome apply_hysteresis(Status current, int target, double total, con
         return {status_of_level(candidate), {}};
     }
     return {current, "de-escalation to OPEL " + std::to_string(candidate) + " held since " +
-                         format_utc(*hold.deescalate_since) + " (deescalate_after " +
+                         format_london(*hold.deescalate_since) + ", until " +
+                         format_london(*hold.deescalate_since + rule.deescalate_after) +
+                         " at the earliest, while sitreps stay below the cut-off "
+                         "(deescalate_after " +
                          minutes(rule.deescalate_after) + ")"};
 }
 

@@ -124,8 +124,10 @@ TEST_F(HysteresisTest, WithinMarginIsNotACandidateAndBreaksTheHold) {
 TEST_F(HysteresisTest, HoldNoteSaysWhatIsHeldAndSinceWhen) {
     rule_.deescalate_after = minutes{240};
     const auto out = step(Status::opel4, 2, 15, "2026-01-06T08:00:00Z");
+    // People-facing, so Europe/London, with the earliest end of the hold.
     EXPECT_EQ(out.note,
-              "de-escalation to OPEL 2 held since 2026-01-06T08:00:00Z (deescalate_after 240 min)");
+              "de-escalation to OPEL 2 held since 2026-01-06 08:00 GMT, until 2026-01-06 12:00 GMT "
+              "at the earliest, while sitreps stay below the cut-off (deescalate_after 240 min)");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "common/result/check.h"
+#include "engine/text.h"
 
 namespace opel::engine {
 namespace {
@@ -20,10 +21,26 @@ std::vector<std::size_t> resolve(const Model& model, const std::vector<std::stri
 
 }  // namespace
 
+namespace {
+
+// What each score of `p` means, for people (ParameterResult::threshold).
+std::array<std::string, 4> threshold_texts(const Parameter& p) {
+    const bool higher = p.direction == Direction::higher_is_worse;
+    std::array<std::string, 4> out;
+    out[0] = (higher ? "< " : "> ") + format_number(p.thresholds[0]);
+    for (std::size_t s = 1; s < 4; ++s) {
+        out[s] = (higher ? ">= " : "<= ") + format_number(p.thresholds[s - 1]);
+    }
+    return out;
+}
+
+}  // namespace
+
 Model::Model(EngineConfig config) {
     OPEL_CHECK(check_config(config).empty(), "a Model is built only from a checked config");
     measures_ = std::move(config.measures);
     cards_ = std::move(config.cards);
+    backfill_limit_ = config.backfill_limit;
     for (std::size_t i = 0; i < measures_.size(); ++i) {
         measure_index_.emplace(measures_[i].name, i);
     }
@@ -32,6 +49,7 @@ Model::Model(EngineConfig config) {
     }
     for (ActionCard& card : cards_) {
         for (Parameter& p : card.parameters) {
+            p.threshold_texts = threshold_texts(p);
             p.expression.numerator_index = resolve(*this, p.expression.numerator);
             p.expression.denominator_index = resolve(*this, p.expression.denominator);
         }
@@ -119,7 +137,7 @@ Model::Model(EngineConfig config) {
 }
 
 EngineConfig Model::config() const {
-    EngineConfig out{measures_, cards_, {}};
+    EngineConfig out{measures_, cards_, {}, backfill_limit_};
     out.nodes.reserve(nodes_.size());
     for (const ModelNode& n : nodes_) {
         out.nodes.push_back(n.config);

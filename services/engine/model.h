@@ -81,6 +81,7 @@ public:
     // The config this model was built from (a copy: for building a fresh engine).
     EngineConfig config() const;
     std::size_t site_count() const { return site_count_; }
+    Duration backfill_limit() const { return backfill_limit_; }
 
 private:
     std::vector<MeasureDef> measures_;
@@ -91,6 +92,7 @@ private:
     NameIndex<NodeIndex> node_index_;
     NodeIndex root_ = 0;
     std::size_t site_count_ = 0;
+    Duration backfill_limit_{};
 };
 
 }  // namespace opel::engine

@@ -23,6 +23,9 @@ struct ParameterResult {
     bool carried_forward = false;
     std::optional<TimePoint> carried_from;
     bool worst_policy = false;
+    // For people: the threshold the value reached for its score (">= 92", "<= 78"), or for
+    // score 1 the OPEL 2 threshold it is below ("< 15"); empty without a score.
+    std::string threshold;
 };
 
 struct PillarResult {

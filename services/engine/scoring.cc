@@ -101,7 +101,7 @@ CardEvaluation evaluate_card(const ActionCard& card, const MeasureValues& values
                         out.unknown = true;
                         out.unknown_reason =
                             "parameter '" + p.id + "' is unavailable and " +
-                            (prev ? "its last value (" + format_utc(prev->as_at) +
+                            (prev ? "its last value (" + format_london(prev->as_at) +
                                         ") is older than max_age " +
                                         std::to_string(card.max_age->count() / 60) + " min"
                                   : std::string("there is no earlier value to carry forward"));

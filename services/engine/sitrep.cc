@@ -1,6 +1,9 @@
 #include "engine/sitrep.h"
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdio>
 
 #include "engine/model.h"
 #include "engine/text.h"
@@ -11,7 +14,80 @@ std::string Sitrep::effective_submission_id() const {
     if (!submission_id.empty()) {
         return submission_id;
     }
-    return site_id + "@" + (as_at ? format_utc(*as_at) : std::string("?"));
+    std::array<char, 17> digest{};
+    std::snprintf(digest.data(), digest.size(), "%016llx",
+                  static_cast<unsigned long long>(measures_digest()));
+    return site_id + "~" + digest.data() + "@" + (as_at ? format_utc(*as_at) : std::string("?"));
+}
+
+std::uint64_t Sitrep::measures_digest() const {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+    const auto add = [&hash](unsigned char byte) {
+        hash ^= byte;
+        hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
+    };
+    for (const auto& [name, value] : measures) {
+        for (const char c : name) {
+            add(static_cast<unsigned char>(c));
+        }
+        add(0);
+        const auto bits = std::bit_cast<std::uint64_t>(value == 0 ? 0.0 : value);
+        for (int i = 0; i < 8; ++i) {
+            add(static_cast<unsigned char>((bits >> (8 * i)) & 0xff));
+        }
+    }
+    return hash;
+}
+
+bool Sitrep::same_content(const Sitrep& other) const {
+    return site_id == other.site_id && as_at == other.as_at && measures == other.measures;
+}
+
+namespace {
+
+// The measures whose values differ, or that only one side has, named (at most three).
+std::string measure_differences(const Sitrep& sent, const Sitrep& first) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : sent.measures) {
+        const auto it = first.measures.find(name);
+        if (it == first.measures.end()) {
+            names.push_back(name + " (not in the first)");
+        } else if (it->second != value) {
+            names.push_back(name + " " + format_exact(it->second) + " -> " + format_exact(value));
+        }
+    }
+    for (const auto& [name, value] : first.measures) {
+        if (!sent.measures.contains(name)) {
+            names.push_back(name + " (only in the first)");
+        }
+    }
+    std::string out;
+    for (std::size_t i = 0; i < names.size() && i < 3; ++i) {
+        out += (i == 0 ? "" : ", ") + names[i];
+    }
+    if (names.size() > 3) {
+        out += " and " + std::to_string(names.size() - 3) + " more";
+    }
+    return out;
+}
+
+}  // namespace
+
+FieldError idempotency_conflict(const std::string& submission_id, const Sitrep& sent,
+                                const Sitrep& first) {
+    std::string what;
+    if (sent.site_id != first.site_id) {
+        what = "site " + first.site_id + ", not " + sent.site_id;
+    } else if (sent.as_at != first.as_at) {
+        what = "as_at " + (first.as_at ? format_utc(*first.as_at) : std::string("none")) +
+               ", not " + (sent.as_at ? format_utc(*sent.as_at) : std::string("none"));
+    } else {
+        what = "other measures: " + measure_differences(sent, first);
+    }
+    return {"submission_id", "idempotency_conflict",
+            "submission_id '" + submission_id + "' was already used for other content (" + what +
+                "); nothing was changed. Send new figures with a new submission_id, or with "
+                "none (site, as_at and measures then identify them)"};
 }
 
 std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
@@ -34,6 +110,11 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
 
     if (!sitrep.as_at) {
         add("as_at", "missing_field", "as_at (the time the figures describe) is required");
+    } else if (*sitrep.as_at < earliest_as_at) {
+        add("as_at", "before_2000",
+            "as_at " + format_utc(*sitrep.as_at) +
+                " is before 2000-01-01: not a time the figures can describe (a missing or "
+                "truncated time?)");
     } else if (now && *sitrep.as_at > *now + max_clock_skew) {
         add("as_at", "future_as_at",
             "as_at " + format_utc(*sitrep.as_at) + " is more than " +
@@ -72,7 +153,9 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
     }
 
     if (sitrep.measures.empty()) {
-        add("measures", "missing_field", "a sitrep needs at least one measure");
+        add("measures", "missing_field",
+            "a sitrep needs at least one measure (a level without figures is declared with "
+            "`opel declare`, not submitted)");
     }
     // Each name is looked up once; a part_exceeds_whole check reads the whole's value by index.
     MeasureValues local;
@@ -101,11 +184,11 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
         }
         if (def.integer && value != std::floor(value)) {
             add(field(), "not_integer",
-                name + " must be a whole number (" + def.unit + "), got " + format_number(value));
+                name + " must be a whole number (" + def.unit + "), got " + format_exact(value));
         }
         if ((def.min && value < *def.min) || (def.max && value > *def.max)) {
             add(field(), "out_of_range",
-                name + " = " + format_number(value) + " is outside " +
+                name + " = " + format_exact(value) + " is outside " +
                     (def.min ? format_number(*def.min) : std::string("-inf")) + ".." +
                     (def.max ? format_number(*def.max) : std::string("inf")));
         }
@@ -113,8 +196,8 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
             const std::optional<double>& whole_value = by_index[whole];
             if (whole_value && std::isfinite(*whole_value) && value > *whole_value) {
                 add(field(), "part_exceeds_whole",
-                    name + " = " + format_number(value) + " exceeds " +
-                        model.measures()[whole].name + " = " + format_number(*whole_value));
+                    name + " = " + format_exact(value) + " exceeds " +
+                        model.measures()[whole].name + " = " + format_exact(*whole_value));
             }
         }
     }

@@ -94,9 +94,30 @@ TEST_F(SitrepValidatorTest, OversizeTextIsRejected) {
     EXPECT_EQ(errors[1].code, "too_long");
 }
 
-TEST_F(SitrepValidatorTest, DefaultSubmissionIdIsSiteAndAsAt) {
+TEST_F(SitrepValidatorTest, DefaultSubmissionIdIsSiteAsAtAndTheMeasures) {
+    // FNV-1a 64 of nothing is its offset basis: the digest is stored, so it may never change.
     EXPECT_EQ(sitrep("S1", "2026-01-06T08:00:00Z", {}).effective_submission_id(),
-              "S1@2026-01-06T08:00:00Z");
+              "S1~cbf29ce484222325@2026-01-06T08:00:00Z");
+    const auto id = [](double a) {
+        return sitrep("S1", "2026-01-06T08:00:00Z", {{"a", a}}).effective_submission_id();
+    };
+    EXPECT_NE(id(1), id(2));
+    EXPECT_EQ(id(0), id(-0.0));
+    EXPECT_NE(sitrep("S1", "2026-01-06T08:00:00Z", {{"b", 1}}).effective_submission_id(), id(1));
+    EXPECT_TRUE(id(1).ends_with("@2026-01-06T08:00:00Z"));
+}
+
+TEST_F(SitrepValidatorTest, TimesBefore2000AreRefused) {
+    const auto errors = validate(sitrep("S1", "1970-01-01T00:00:00Z", {{"a", 1}}));
+    ASSERT_EQ(errors.size(), 1U);
+    EXPECT_EQ(errors[0].field, "as_at");
+    EXPECT_EQ(errors[0].code, "before_2000");
+}
+
+TEST_F(SitrepValidatorTest, ExtremeValuesAreEchoedExactly) {
+    const auto errors = validate(sitrep("S1", "2026-01-06T08:00:00Z", {{"a", 1e300}}));
+    ASSERT_FALSE(errors.empty());
+    EXPECT_NE(errors[0].message.find("1e+300"), std::string::npos) << errors[0].message;
 }
 
 }  // namespace

@@ -53,10 +53,6 @@ std::string describe(const store::StoreError& e) {
 
 }  // namespace
 
-// What a request became in prepare, and what it is counted as once the batch finishes
-// (finish() counts by this order).
-enum class Kind : std::uint8_t { unanswered, rejected, duplicate, accepted, late };
-
 // One batch's staged rows and outputs; applied to the store in one transaction.
 struct Batch {
     std::vector<std::string> replies;
@@ -322,54 +318,33 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
             p.kinds[i] = Kind::rejected;
             continue;
         }
-        // What every client sends (a request holding one plain sitrep) is decoded straight
-        // into the engine's sitrep; anything else, errors included, through protobuf.
-        const std::optional<std::string_view> sent = codec::sole_sitrep(payload);
-        std::optional<codec::SitrepResult> decoded;
-        if (sent) {
-            decoded = codec::decode_sitrep(*sent);
-        }
-        v1::SubmitRequest request;
-        if (!decoded || !*decoded) {
-            if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
-                !request.has_sitrep()) {
-                p.replies[i] =
-                    rejected_reply("malformed", "not an opel.v1.SubmitRequest carrying a sitrep (" +
-                                                    std::to_string(payload.size()) + " bytes)");
-                p.kinds[i] = Kind::rejected;
-                continue;
-            }
-            decoded = codec::from_proto(request.sitrep());
-        }
-        codec::SitrepResult& sitrep = *decoded;
+        // Decoded straight into the engine's sitrep by the strict wire decoder: anything it
+        // cannot read exactly is REJECTED naming the field (or byte offset).
+        const auto sent = codec::sitrep_of_request(payload);
+        codec::SitrepResult sitrep =
+            sent ? codec::decode_sitrep(*sent,
+                                        static_cast<std::size_t>(sent->data() - payload.data()))
+                 : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{sent.error()}));
         if (!sitrep) {
             engine::SubmitOutcome bad;
-            bad.status = engine::SubmitStatus::rejected;
-            bad.errors = sitrep.error();
-            p.replies[i] = serialize(codec::to_reply(bad, request.sitrep().site_id(), 0));
+            bad.errors = std::move(sitrep).error();
+            p.replies[i] = serialize(codec::to_reply(bad, {}, 0));
             p.kinds[i] = Kind::rejected;
             continue;
         }
         const std::string sid = sitrep->effective_submission_id();
         p.submission_ids[i] = sid;
         counters_.decode_ns += watch.lap();
-        std::optional<v1::SubmitReply> original;
-        if (const auto in_flight = in_flight_replies_.find(sid);
-            in_flight != in_flight_replies_.end()) {
-            original.emplace().ParseFromString(in_flight->second.reply);
-            p.durable[i] = true;  // the original is only real once its batch commits
-        } else if (auto stored = store_.find_reply(sid); !stored) {
-            p.fail(describe(stored.error()), true);
-            break;
-        } else if (*stored) {
-            original = stored_reply(**stored);
-        }
+        auto earlier = earlier_reply(sid, *sitrep);
         counters_.dedupe_ns += watch.lap();
-        if (original) {
-            original->set_original_status(original->status());
-            original->set_status(v1::SUBMIT_STATUS_DUPLICATE);
-            p.replies[i] = serialize(*original);
-            p.kinds[i] = Kind::duplicate;
+        if (!earlier) {
+            p.fail(describe(earlier.error()), true);
+            break;
+        }
+        if (*earlier) {
+            p.replies[i] = std::move((*earlier)->reply);
+            p.kinds[i] = (*earlier)->kind;
+            p.durable[i] = (*earlier)->in_flight;  // the original is only real once it commits
             continue;
         }
         const engine::SubmitOutcome outcome =
@@ -394,11 +369,10 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         }
         p.kinds[i] = late ? Kind::late : Kind::accepted;
         p.durable[i] = true;
-        in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p});
-        // What the client sent, unless it needs re-encoding (e.g. a second sitrep field).
+        in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p, p.sitreps.size()});
+        // The sitrep's bytes as the client sent them (the decoder took them exactly).
         p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now, late ? "late" : "accepted",
-                             sent ? std::string(*sent) : serialize(request.sitrep()),
-                             std::move(stored_reply), result_sequence});
+                             std::string(*sent), std::move(stored_reply), result_sequence});
         counters_.encode_ns += watch.lap();
     }
     store_.end_read();
@@ -424,6 +398,40 @@ BatchPtr Escalator::prepare_tick() {
     batch->logged_events = std::move(as_outcome.events);
     staged_ = batch->sequence;
     return batch;
+}
+
+store::StoreResult<std::optional<Escalator::Earlier>> Escalator::earlier_reply(
+    const std::string& sid, const engine::Sitrep& sitrep) {
+    v1::SubmitReply original;
+    std::string_view first_bytes;
+    bool in_flight = false;
+    std::optional<store::StoredReply> stored;
+    if (const auto it = in_flight_replies_.find(sid); it != in_flight_replies_.end()) {
+        original.ParseFromString(it->second.reply);
+        first_bytes = it->second.batch->sitreps[it->second.row].sitrep;
+        in_flight = true;
+    } else if (auto found = store_.find_reply(sid); !found) {
+        return unexpected(std::move(found).error());
+    } else if (*found) {
+        stored = std::move(**found);
+        original = stored_reply(*stored);
+        first_bytes = stored->sitrep;
+    } else {
+        return std::optional<Earlier>();
+    }
+    // The same key stands for the same content (SPEC §4 rule 7): a resend is a DUPLICATE,
+    // other content under the same key REJECTED.
+    const codec::SitrepResult first = codec::decode_sitrep(first_bytes);
+    if (!first || !first->same_content(sitrep)) {
+        engine::SubmitOutcome conflict;
+        conflict.errors.push_back(
+            engine::idempotency_conflict(sid, sitrep, first ? *first : engine::Sitrep{}));
+        return std::optional<Earlier>(
+            Earlier{serialize(codec::to_reply(conflict, sitrep.site_id, 0)), Kind::rejected});
+    }
+    original.set_original_status(original.status());
+    original.set_status(v1::SUBMIT_STATUS_DUPLICATE);
+    return std::optional<Earlier>(Earlier{serialize(original), Kind::duplicate, in_flight});
 }
 
 Escalator::BatchOutput Escalator::finish(BatchPtr batch) {

@@ -72,6 +72,9 @@ struct Counters {
 
 // A batch prepared on the engine thread: its rows, replies and publications.
 struct Batch;
+// What a request became in prepare, and what it is counted as once the batch finishes
+// (finish() counts by this order).
+enum class Kind : std::uint8_t { unanswered, rejected, duplicate, accepted, late };
 struct BatchDeleter {
     void operator()(Batch* batch) const;
 };
@@ -143,7 +146,16 @@ private:
     struct InFlightReply {
         std::string reply;
         const Batch* batch = nullptr;
+        std::size_t row = 0;  // its sitrep in batch->sitreps
     };
+    // The answer to a request whose key was answered before (in flight, then in the store).
+    struct Earlier {
+        std::string reply;  // DUPLICATE (the original reply), or REJECTED (another content)
+        Kind kind = Kind::duplicate;
+        bool in_flight = false;  // the original's batch is not committed yet
+    };
+    store::StoreResult<std::optional<Earlier>> earlier_reply(const std::string& sid,
+                                                             const engine::Sitrep& sitrep);
 
     BatchPtr new_batch();
     // Numbers and encodes the outcome's results and events into `batch`. Returns the

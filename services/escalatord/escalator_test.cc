@@ -153,7 +153,63 @@ TEST_F(EscalatorTest, GarbageAndOversizeRequestsAreRejectedPrecisely) {
     const v1::SubmitReply big = reply_of(out.replies[1]);
     EXPECT_EQ(big.errors(0).code(), "oversize");
     EXPECT_EQ(big.errors(0).message(), "request of 5000 bytes is larger than the limit of 4096");
-    EXPECT_EQ(reply_of(out.replies[2]).errors(0).code(), "malformed");
+    EXPECT_EQ(reply_of(out.replies[2]).errors(0).code(), "missing_field");  // no sitrep
+}
+
+TEST_F(EscalatorTest, CorrectionIsAcceptedAndSaysSoAndBothVersionsAreStored) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const v1::SubmitReply fixed =
+        submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level1));
+    EXPECT_EQ(fixed.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(fixed.corrects().seconds(), at("2026-01-06T08:00:00Z").time_since_epoch().count());
+    EXPECT_EQ(fixed.message(),
+              "correction of the 2026-01-06 08:00 GMT sitrep: these figures replace it (both are "
+              "kept in history)");
+    EXPECT_EQ(*store_->count("sitreps"), 2);
+    // The corrected figures resent are a duplicate of the correction.
+    EXPECT_EQ(submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level1)).status(),
+              v1::SUBMIT_STATUS_DUPLICATE);
+}
+
+TEST_F(EscalatorTest, ExplicitIdReusedForOtherContentIsRejectedInFlightAndStored) {
+    auto first = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
+    first.submission_id = "bi-42";
+    auto other = opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level3);
+    other.submission_id = "bi-42";
+    const auto out = submit({request(first), request(other)});  // in one batch
+    EXPECT_EQ(reply_of(out.replies[0]).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const v1::SubmitReply in_flight = reply_of(out.replies[1]);
+    EXPECT_EQ(in_flight.status(), v1::SUBMIT_STATUS_REJECTED);
+    EXPECT_EQ(in_flight.errors(0).code(), "idempotency_conflict");
+    const v1::SubmitReply stored = submit_one(other);  // after the commit: from the store
+    EXPECT_EQ(stored.status(), v1::SUBMIT_STATUS_REJECTED);
+    EXPECT_EQ(stored.errors(0).field(), "submission_id");
+    EXPECT_EQ(stored.errors(0).code(), "idempotency_conflict");
+    EXPECT_EQ(*store_->count("sitreps"), 1);
+}
+
+TEST_F(EscalatorTest, WrongWireTypesAreRejectedNamingTheField) {
+    v1::SubmitRequest request;
+    v1::Sitrep& s = *request.mutable_sitrep();
+    s.set_site_id("S1");
+    s.mutable_as_at()->set_seconds(at("2026-01-06T08:00:00Z").time_since_epoch().count());
+    // measures { key: "a" value: "65" as a string }, inside the sitrep field.
+    const std::string entry(
+        "\x3a\x07\x0a\x01"
+        "a\x12\x02"
+        "65",
+        9);
+    const std::string sitrep = s.SerializeAsString() + entry;
+    std::string wire;
+    wire.push_back('\x0a');
+    wire.push_back(static_cast<char>(sitrep.size()));
+    wire += sitrep;
+    const v1::SubmitReply reply = reply_of(submit({wire}).replies.at(0));
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(reply.errors_size(), 1);
+    EXPECT_EQ(reply.errors(0).field(), "measures.a");
+    EXPECT_EQ(reply.errors(0).code(), "wrong_type");
+    EXPECT_EQ(*store_->count("sitreps"), 0);
 }
 
 TEST_F(EscalatorTest, LateSitrepIsStoredAsHistoryWithoutMovingState) {

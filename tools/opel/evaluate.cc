@@ -81,6 +81,7 @@ int evaluate_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     engine::Engine engine(std::move(loaded->engine));
+    add_validation_errors(*inputs, engine.model());
     const bool json = args.has("json");
     std::ostream& out = std::cout;
     int invalid = 0;

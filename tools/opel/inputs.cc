@@ -1,5 +1,6 @@
 #include "inputs.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -35,7 +36,7 @@ std::optional<std::vector<Input>> read_sitreps(const std::string& source, const 
     std::vector<Input> inputs;
     if (csv) {
         for (codec::CsvRow& row : codec::sitreps_from_csv(text)) {
-            inputs.push_back({row.line, std::move(row.sitrep)});
+            inputs.push_back({row.line, std::move(row.sitrep), std::move(row.partial)});
         }
         return inputs;
     }
@@ -47,9 +48,28 @@ std::optional<std::vector<Input>> read_sitreps(const std::string& source, const 
         if (line.find_first_not_of(" \t\r") == std::string::npos) {
             continue;
         }
-        inputs.push_back({number, codec::sitrep_from_json(line)});
+        inputs.push_back({number, codec::sitrep_from_json(line), std::nullopt});
     }
     return inputs;
+}
+
+void add_validation_errors(std::vector<Input>& inputs, const engine::Model& model) {
+    for (Input& input : inputs) {
+        if (input.sitrep || !input.partial) {
+            continue;
+        }
+        std::vector<engine::FieldError>& errors = input.sitrep.error();
+        const auto named = [&errors](const std::string& field) {
+            return std::any_of(errors.begin(), errors.end(),
+                               [&field](const engine::FieldError& e) { return e.field == field; });
+        };
+        for (engine::FieldError& e :
+             engine::validate_sitrep(*input.partial, model, std::nullopt, Duration{0})) {
+            if (!named(e.field)) {
+                errors.push_back(std::move(e));
+            }
+        }
+    }
 }
 
 }  // namespace opel::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/codec/codec.h"
+#include "engine/model.h"
 
 namespace opel::cli {
 
@@ -15,11 +16,16 @@ namespace opel::cli {
 struct Input {
     int line = 0;
     codec::SitrepResult sitrep;
+    std::optional<engine::Sitrep> partial;  // a CSV row without its unreadable cells
 };
 
 // Reads `source` ("-" = standard input). `format` is "jsonl", "csv" or empty (then from the
 // file name, else the first byte). Prints why and returns nullopt if the file cannot be read.
 std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,
                                                std::ostream& err);
+
+// Adds to each input that has errors and a partial sitrep the problems validation finds in
+// the rest of it (fields not already named), so a row's every problem is reported at once.
+void add_validation_errors(std::vector<Input>& inputs, const engine::Model& model);
 
 }  // namespace opel::cli

@@ -28,18 +28,34 @@ void print_site(std::ostream& out, const engine::NodeResult& r) {
     if (r.declared_level != 0) {
         out << "    declared:   OPEL " << r.declared_level << " (" << r.declared_reason << ")\n";
     }
-    out << "    " << pad("parameter", 46) << pad("value", 22) << "score  weight\n";
+    if (const std::string held = held_note(r); !held.empty()) {
+        out << "    " << held << '\n';
+    }
+    out << "    " << pad("parameter", 44) << pad("value", 22) << pad("threshold", 11)
+        << "score  weight\n";
     for (const engine::ParameterResult& p : r.parameters) {
         std::string value = p.value ? engine::format_number(*p.value) + " " + p.unit
                                     : (p.worst_policy ? "missing" : "-");
         if (p.carried_forward) {
             value += " (carried)";
         }
-        out << "    " << pad(p.name.empty() ? p.id : p.name, 46) << pad(value, 22)
+        out << "    " << pad(p.name.empty() ? p.id : p.name, 44) << pad(value, 22)
+            << pad(p.threshold.empty() ? "-" : p.threshold, 11)
             << pad(p.score == 0 ? "-" : std::to_string(p.score), 7) << p.weight << '\n';
     }
-    out << "    " << pad("total", 46) << pad(engine::format_number(r.total), 22) << "(normalised "
+    out << "    " << pad("total", 44) << pad(engine::format_number(r.total), 33) << "(normalised "
         << engine::format_number(r.normalised) << "/100)\n";
+}
+
+std::string held_note(const engine::NodeResult& r) {
+    if (r.kind != engine::NodeKind::site || !engine::is_level(r.status) ||
+        !engine::is_level(r.computed) ||
+        engine::level_of(r.status) <= engine::level_of(r.computed)) {
+        return {};
+    }
+    return "held at " + level_text(r.status) + " above its current figures' " +
+           level_text(r.computed) +
+           ": its locality rolls up the current score, so it may show a lower level";
 }
 
 void print_event(std::ostream& out, const engine::Event& e) {
@@ -50,6 +66,9 @@ void print_event(std::ostream& out, const engine::Event& e) {
     }
     out << "  ! " << pad(std::string(engine::to_string(e.kind)), 13) << pad(e.transition_id, 20)
         << e.path << ": " << level_text(e.from) << " -> " << level_text(e.to) << '\n';
+    if (!e.result.decided_by.empty()) {
+        out << "      why: " << e.result.decided_by << '\n';
+    }
     if (!e.stand_down_note.empty()) {
         out << "      stand down: " << e.stand_down_note << '\n';
     }

@@ -18,7 +18,10 @@ std::string level_text(engine::Status s);
 void print_errors(std::ostream& out, const std::vector<engine::FieldError>& errors);
 // A site's explanation: what decided the level and each parameter's value, score, weight.
 void print_site(std::ostream& out, const engine::NodeResult& r);
-// An alert with the new level's actions (lower-level actions counted).
+// For a site held above the level its current figures give: says so, and that its locality
+// (which rolls up the current score) may show less. Empty otherwise.
+std::string held_note(const engine::NodeResult& r);
+// An alert with why it happened and the new level's actions (lower-level actions counted).
 void print_event(std::ostream& out, const engine::Event& e);
 // One line of a tree: indented id and name, status, score/coverage or as_at.
 void print_row(std::ostream& out, int depth, const std::string& name, const engine::NodeResult& r);

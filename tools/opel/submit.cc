@@ -26,7 +26,10 @@ One sitrep from flags:
   --measure NAME=VALUE      a measure (repeat for each)
   --declared-level N        level the site declares (1-4), with --declared-reason TEXT
   --comment TEXT            free text
-  --submission-id ID        idempotency key (default SITE@AS_AT)
+  --submission-id ID        idempotency key; default: site + as_at + measures, so an
+                            identical resend is DUPLICATE and other figures for the same
+                            site and time a correction (both kept). An explicit id reused
+                            for other content is REJECTED (idempotency_conflict)
 Many sitreps:
   --file FILE|-             JSON lines (opel.v1.Sitrep) or CSV `site_id,as_at,<measure>,...`
   --format jsonl|csv        input format (default: from the file name or first byte)
@@ -79,12 +82,10 @@ std::optional<std::string> sitrep_from_flags(const Args& args, engine::Sitrep& s
         }
     }
     if (const auto level = args.value("declared-level")) {
-        char* end = nullptr;
-        const long l = std::strtol(level->c_str(), &end, 10);
-        if (level->empty() || *end != '\0') {
-            return "--declared-level must be a number 1-4";
+        if (*level != "1" && *level != "2" && *level != "3" && *level != "4") {
+            return "--declared-level must be an OPEL level 1-4, got '" + *level + "'";
         }
-        s.declared_level = static_cast<int>(l);
+        s.declared_level = std::stoi(*level);
     }
     s.declared_reason = args.value("declared-reason").value_or("");
     s.comment = args.value("comment").value_or("");
@@ -126,13 +127,19 @@ int submit_main(const std::vector<std::string>& argv) {
             std::cerr << "opel submit: " << *problem << '\n';
             return exit_usage;
         }
-        inputs.push_back({0, std::move(s)});
+        inputs.push_back({0, std::move(s), std::nullopt});
     } else {
         auto read = read_sitreps(*args.value("file"), args.value("format").value_or(""), std::cerr);
         if (!read) {
             return exit_failed;
         }
         inputs = std::move(*read);
+        // Rows with unreadable cells are not sent; with the configuration at hand their
+        // other problems are named too.
+        if (auto loaded = config::load_config(config_path(args))) {
+            const engine::Model model(std::move(loaded->engine));
+            add_validation_errors(inputs, model);
+        }
     }
     const auto eps = endpoints(args, std::cerr);
     if (!eps) {
@@ -183,6 +190,9 @@ int submit_main(const std::vector<std::string>& argv) {
             std::cout << level_text(codec::from_proto(reply.result().status())) << "  (sequence "
                       << reply.sequence() << ")";
         }
+        if (reply.status() == v1::SUBMIT_STATUS_LATE) {
+            std::cout << "older than the site's latest sitrep: kept as history only";
+        }
         if (reply.status() == v1::SUBMIT_STATUS_DUPLICATE) {
             std::cout << "  first reply: " << status_text(reply.original_status());
         }
@@ -190,6 +200,15 @@ int submit_main(const std::vector<std::string>& argv) {
             std::cout << "  " << reply.message();
         }
         std::cout << '\n';
+        if (reply.has_result() && !reply.result().decided_by().empty()) {
+            std::cout << "    why: " << reply.result().decided_by() << '\n';
+        }
+        if (reply.has_result()) {
+            if (const std::string held = held_note(codec::from_proto(reply.result()));
+                !held.empty()) {
+                std::cout << "    " << held << '\n';
+            }
+        }
         std::vector<engine::FieldError> errors;
         for (const v1::SubmitError& e : reply.errors()) {
             errors.push_back({e.field(), e.code(), e.message()});

@@ -7,6 +7,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
@@ -51,120 +52,18 @@ engine::ProviderType provider_from(std::string_view type) {
     return engine::ProviderType::none;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-// Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes, newlines inside
-// quotes). Each record carries the line it starts on.
-struct Record {
-    int line = 0;
-    std::vector<std::string> fields;
-};
-
-std::vector<Record> split_csv(std::string_view text) {
-    std::vector<Record> records;
-    Record current{1, {}};
-    std::string field;
-    bool quoted = false;
-    bool any = false;
-    int line = 1;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                if (c == '\n') {
-                    ++line;
-                }
-                field += c;
-            }
-            continue;
-        }
-        if (c == '"') {
-            quoted = true;
-            any = true;
-        } else if (c == ',') {
-            current.fields.push_back(std::move(field));
-            field.clear();
-            any = true;
-        } else if (c == '\n') {
-            if (any || !field.empty()) {
-                current.fields.push_back(std::move(field));
-                records.push_back(std::move(current));
-            }
-            field.clear();
-            any = false;
-            ++line;
-            current = Record{line, {}};
-        } else if (c != '\r') {
-            field += c;
-            any = true;
-        }
-    }
-    if (any || !field.empty()) {
-        current.fields.push_back(std::move(field));
-        records.push_back(std::move(current));
-    }
-    return records;
-}
-
-std::optional<double> parse_number(std::string_view s) {
-    s = trim(s);
-    if (s.empty()) {
-        return std::nullopt;
-    }
-    if (s.front() == '+') {
-        s.remove_prefix(1);
-    }
-    double value = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || ptr != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return value;
-}
-
 }  // namespace
 
-namespace {
-
-// A Timestamp's fields as sent, before they are checked.
-struct SentTime {
-    std::int64_t seconds = 0;
-    std::int32_t nanos = 0;
-};
-
-// What from_proto and decode_sitrep share once the fields are read: the declared level is
-// capped, the time checked and converted.
-SitrepResult finish_sitrep(engine::Sitrep& out, std::optional<SentTime> as_at,
-                           std::optional<std::uint32_t> declared_level) {
-    if (declared_level) {
-        out.declared_level = static_cast<int>(std::min<std::uint32_t>(*declared_level, 1000));
+Result<TimePoint, engine::FieldError> time_from_wire(std::int64_t seconds, std::int32_t nanos) {
+    if (seconds < pb::util::TimeUtil::kTimestampMinSeconds ||
+        seconds > pb::util::TimeUtil::kTimestampMaxSeconds || nanos < 0 || nanos > 999999999) {
+        return unexpected(engine::FieldError{
+            "as_at", "invalid_time",
+            "as_at is not a valid timestamp (seconds " + std::to_string(seconds) + ", nanos " +
+                std::to_string(nanos) + ": years 1-9999, nanos 0-999999999)"});
     }
-    if (as_at) {
-        if (as_at->seconds < pb::util::TimeUtil::kTimestampMinSeconds ||
-            as_at->seconds > pb::util::TimeUtil::kTimestampMaxSeconds || as_at->nanos < 0 ||
-            as_at->nanos > 999999999) {
-            return unexpected(std::vector<engine::FieldError>{
-                {"as_at", "invalid_time", "as_at is not a valid timestamp"}});
-        }
-        out.as_at = TimePoint{Duration{as_at->seconds}};
-    }
-    return std::move(out);
+    return TimePoint{Duration{seconds}};
 }
-
-}  // namespace
 
 SitrepResult from_proto(const v1::Sitrep& in) {
     engine::Sitrep out;
@@ -175,11 +74,17 @@ SitrepResult from_proto(const v1::Sitrep& in) {
     for (const auto& [name, value] : in.measures()) {
         out.measures.emplace(name, value);
     }
-    return finish_sitrep(
-        out,
-        in.has_as_at() ? std::optional<SentTime>({in.as_at().seconds(), in.as_at().nanos()})
-                       : std::nullopt,
-        in.has_declared_level() ? std::optional<std::uint32_t>(in.declared_level()) : std::nullopt);
+    if (in.has_declared_level()) {
+        out.declared_level = in.declared_level();
+    }
+    if (in.has_as_at()) {
+        auto as_at = time_from_wire(in.as_at().seconds(), in.as_at().nanos());
+        if (!as_at) {
+            return unexpected(std::vector<engine::FieldError>{std::move(as_at).error()});
+        }
+        out.as_at = *as_at;
+    }
+    return out;
 }
 
 SitrepResult sitrep_from_json(std::string_view json) {
@@ -194,126 +99,6 @@ SitrepResult sitrep_from_json(std::string_view json) {
     return from_proto(sitrep);
 }
 
-std::vector<CsvRow> sitreps_from_csv(std::string_view text) {
-    std::vector<CsvRow> rows;
-    std::vector<Record> records = split_csv(text);
-    if (records.empty()) {
-        rows.push_back({1, unexpected(std::vector<engine::FieldError>{
-                               {"", "malformed", "empty CSV: a header line is required"}})});
-        return rows;
-    }
-    const Record& header = records.front();
-    enum class Column {
-        site_id,
-        as_at,
-        submission_id,
-        declared_level,
-        declared_reason,
-        comment,
-        measure
-    };
-    std::vector<Column> columns;
-    std::vector<engine::FieldError> header_errors;
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < header.fields.size(); ++i) {
-        const std::string name(trim(header.fields[i]));
-        const auto dup = std::find(names.begin(), names.end(), name);
-        if (name.empty()) {
-            header_errors.push_back(
-                {"header", "malformed", "column " + std::to_string(i + 1) + " has no name"});
-        } else if (dup != names.end()) {
-            header_errors.push_back(
-                {"header", "duplicate_column", "column '" + name + "' appears twice"});
-        }
-        names.push_back(name);
-        columns.push_back(name == "site_id"           ? Column::site_id
-                          : name == "as_at"           ? Column::as_at
-                          : name == "submission_id"   ? Column::submission_id
-                          : name == "declared_level"  ? Column::declared_level
-                          : name == "declared_reason" ? Column::declared_reason
-                          : name == "comment"         ? Column::comment
-                                                      : Column::measure);
-    }
-    for (const char* required : {"site_id", "as_at"}) {
-        if (std::find(names.begin(), names.end(), required) == names.end()) {
-            header_errors.push_back({"header", "missing_column",
-                                     std::string("the header needs a '") + required + "' column"});
-        }
-    }
-    if (!header_errors.empty()) {
-        rows.push_back({header.line, unexpected(std::move(header_errors))});
-        return rows;
-    }
-    for (std::size_t r = 1; r < records.size(); ++r) {
-        const Record& rec = records[r];
-        std::vector<engine::FieldError> errors;
-        engine::Sitrep s;
-        if (rec.fields.size() != names.size()) {
-            errors.push_back({"", "malformed",
-                              "line has " + std::to_string(rec.fields.size()) +
-                                  " fields; the header has " + std::to_string(names.size())});
-            rows.push_back({rec.line, unexpected(std::move(errors))});
-            continue;
-        }
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            const std::string value(trim(rec.fields[i]));
-            switch (columns[i]) {
-                case Column::site_id:
-                    s.site_id = value;
-                    break;
-                case Column::as_at:
-                    if (!value.empty()) {
-                        s.as_at = parse_rfc3339(value);
-                        if (!s.as_at) {
-                            errors.push_back({"as_at", "invalid_time",
-                                              "'" + value +
-                                                  "' is not an RFC 3339 time such as "
-                                                  "2026-01-06T08:00:00Z"});
-                        }
-                    }
-                    break;
-                case Column::submission_id:
-                    s.submission_id = value;
-                    break;
-                case Column::declared_level:
-                    if (!value.empty()) {
-                        const auto level = parse_number(value);
-                        if (!level || *level != std::floor(*level) || std::abs(*level) > 1000) {
-                            errors.push_back({"declared_level", "invalid_level",
-                                              "'" + value + "' is not an OPEL level 1..4"});
-                        } else {
-                            s.declared_level = static_cast<int>(*level);
-                        }
-                    }
-                    break;
-                case Column::declared_reason:
-                    s.declared_reason = value;
-                    break;
-                case Column::comment:
-                    s.comment = rec.fields[i];
-                    break;
-                case Column::measure:
-                    if (!value.empty()) {
-                        const auto number = parse_number(value);
-                        if (!number) {
-                            errors.push_back({"measures." + names[i], "not_a_number",
-                                              "'" + value + "' is not a number"});
-                        } else {
-                            s.measures.emplace(names[i], *number);
-                        }
-                    }
-                    break;
-            }
-        }
-        if (errors.empty()) {
-            rows.push_back({rec.line, std::move(s)});
-        } else {
-            rows.push_back({rec.line, unexpected(std::move(errors))});
-        }
-    }
-    return rows;
-}
-
 v1::Sitrep to_proto(const engine::Sitrep& in) {
     v1::Sitrep out;
     out.set_site_id(in.site_id);
@@ -322,7 +107,9 @@ v1::Sitrep to_proto(const engine::Sitrep& in) {
     }
     out.set_submission_id(in.submission_id);
     if (in.declared_level) {
-        out.set_declared_level(static_cast<std::uint32_t>(std::max(*in.declared_level, 0)));
+        // Out of uint32's range only from a caller's bug: readers give 0..2^32-1.
+        out.set_declared_level(static_cast<std::uint32_t>(std::clamp<std::int64_t>(
+            *in.declared_level, 0, std::numeric_limits<std::uint32_t>::max())));
     }
     out.set_declared_reason(in.declared_reason);
     out.set_comment(in.comment);
@@ -397,6 +184,7 @@ void to_proto(const engine::NodeResult& r, v1::NodeResult& out) {
             *pr->mutable_carried_from() = timestamp(*p.carried_from);
         }
         pr->set_worst_policy(p.worst_policy);
+        pr->set_threshold(p.threshold);
     }
     out.set_decided_by(r.decided_by);
     out.set_coverage_percent(r.coverage_percent);
@@ -477,26 +265,39 @@ v1::SubmitError to_proto(const engine::FieldError& error) {
     return out;
 }
 
+namespace {
+
+v1::SubmitStatus to_reply_status(engine::SubmitStatus status) {
+    switch (status) {
+        case engine::SubmitStatus::accepted:
+            return v1::SUBMIT_STATUS_ACCEPTED;
+        case engine::SubmitStatus::duplicate:
+            return v1::SUBMIT_STATUS_DUPLICATE;
+        case engine::SubmitStatus::late:
+            return v1::SUBMIT_STATUS_LATE;
+        case engine::SubmitStatus::rejected:
+            break;
+    }
+    return v1::SUBMIT_STATUS_REJECTED;
+}
+
+}  // namespace
+
 v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view site_id,
                          std::uint64_t sequence, bool with_result) {
     v1::SubmitReply reply;
-    switch (outcome.status) {
-        case engine::SubmitStatus::accepted:
-            reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
-            break;
-        case engine::SubmitStatus::duplicate:
-            reply.set_status(v1::SUBMIT_STATUS_DUPLICATE);
-            break;
-        case engine::SubmitStatus::late:
-            reply.set_status(v1::SUBMIT_STATUS_LATE);
-            break;
-        case engine::SubmitStatus::rejected:
-            reply.set_status(v1::SUBMIT_STATUS_REJECTED);
-            break;
-    }
+    reply.set_status(to_reply_status(outcome.status));
     reply.set_submission_id(outcome.submission_id);
     reply.set_site_id(std::string(site_id));
     reply.set_sequence(sequence);
+    if (outcome.status == engine::SubmitStatus::duplicate) {
+        reply.set_original_status(to_reply_status(outcome.original_status));
+    }
+    if (outcome.corrects) {
+        *reply.mutable_corrects() = timestamp(*outcome.corrects);
+        reply.set_message("correction of the " + format_london(*outcome.corrects) +
+                          " sitrep: these figures replace it (both are kept in history)");
+    }
     for (const engine::NodeResult& r : outcome.results) {
         if (with_result && r.node_id == site_id) {
             *reply.mutable_result() = to_proto(r);
@@ -519,11 +320,11 @@ engine::NodeResult from_proto(const v1::NodeResult& in) {
     r.total = in.total();
     r.normalised = in.normalised_score();
     for (const v1::ParameterResult& p : in.parameters()) {
-        r.parameters.push_back({p.id(), p.name(), p.unit(),
-                                p.has_value() ? std::optional<double>(p.value()) : std::nullopt,
-                                static_cast<int>(p.score()), static_cast<int>(p.weight()),
-                                p.carried_forward(),
-                                time_of(p.carried_from(), p.has_carried_from()), p.worst_policy()});
+        r.parameters.push_back(
+            {p.id(), p.name(), p.unit(),
+             p.has_value() ? std::optional<double>(p.value()) : std::nullopt,
+             static_cast<int>(p.score()), static_cast<int>(p.weight()), p.carried_forward(),
+             time_of(p.carried_from(), p.has_carried_from()), p.worst_policy(), p.threshold()});
     }
     r.decided_by = in.decided_by();
     r.coverage_percent = in.coverage_percent();
@@ -664,19 +465,6 @@ void append_varint(std::string& out, std::uint64_t value) {
     out.push_back(static_cast<char>(value));
 }
 
-// Reads a varint at `at`, advancing it; none when truncated or longer than 10 bytes.
-std::optional<std::uint64_t> read_varint(std::string_view in, std::size_t& at) {
-    std::uint64_t value = 0;
-    for (int shift = 0; shift < 64 && at < in.size(); shift += 7) {
-        const auto byte = static_cast<unsigned char>(in[at++]);
-        value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-        if ((byte & 0x80) == 0) {
-            return value;
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 void append_field(std::string& message, int number, std::string_view bytes) {
@@ -781,6 +569,7 @@ std::string encode_result(const engine::NodeResult& r) {
         }
         put_varint(part, v1::ParameterResult::kWorstPolicyFieldNumber, p.worst_policy ? 1 : 0);
         put_string(part, v1::ParameterResult::kUnitFieldNumber, p.unit);
+        put_string(part, v1::ParameterResult::kThresholdFieldNumber, p.threshold);
         put_message(out, v1::NodeResult::kParametersFieldNumber, part);
     }
     put_string(out, v1::NodeResult::kDecidedByFieldNumber, r.decided_by);
@@ -805,159 +594,6 @@ std::string encode_result(const engine::NodeResult& r) {
     put_string(out, v1::NodeResult::kSubmissionIdFieldNumber, r.submission_id);
     put_string(out, v1::NodeResult::kCommentFieldNumber, r.comment);
     return out;
-}
-
-std::optional<std::string_view> sole_sitrep(std::string_view request) {
-    std::size_t at = 0;
-    const auto tag = read_varint(request, at);
-    if (!tag || *tag != ((std::uint64_t{v1::SubmitRequest::kSitrepFieldNumber} << 3) |
-                         wire_length_delimited)) {
-        return std::nullopt;
-    }
-    const auto size = read_varint(request, at);
-    if (!size || *size != request.size() - at) {
-        return std::nullopt;
-    }
-    return request.substr(at);
-}
-
-namespace {
-
-// One field of a message being decoded: its number, wire type and, for a length-delimited
-// field, its bytes (a varint's value in `value`, a fixed64's raw bits too).
-struct WireField {
-    std::uint64_t number = 0;
-    std::uint32_t type = 0;
-    std::uint64_t value = 0;
-    std::string_view bytes;
-};
-
-// Reads the next field at `at`; none for anything but a well-formed varint, fixed64 or
-// length-delimited field.
-std::optional<WireField> read_field(std::string_view in, std::size_t& at) {
-    const auto tag = read_varint(in, at);
-    if (!tag || (*tag >> 3) == 0 || (*tag >> 3) > 0x1fffffff) {
-        return std::nullopt;
-    }
-    WireField f{*tag >> 3, static_cast<std::uint32_t>(*tag & 7), 0, {}};
-    if (f.type == wire_varint) {
-        const auto v = read_varint(in, at);
-        if (!v) {
-            return std::nullopt;
-        }
-        f.value = *v;
-    } else if (f.type == wire_fixed64) {
-        if (in.size() - at < 8) {
-            return std::nullopt;
-        }
-        for (int i = 7; i >= 0; --i) {
-            f.value =
-                (f.value << 8) | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
-        }
-        at += 8;
-    } else if (f.type == wire_length_delimited) {
-        const auto size = read_varint(in, at);
-        if (!size || *size > in.size() - at) {
-            return std::nullopt;
-        }
-        f.bytes = in.substr(at, static_cast<std::size_t>(*size));
-        at += static_cast<std::size_t>(*size);
-    } else {
-        return std::nullopt;
-    }
-    return f;
-}
-
-// Text the fast decoder takes as it is: ASCII needs no UTF-8 check (protobuf rejects invalid
-// UTF-8 in a string field, so anything else goes to protobuf).
-bool ascii(std::string_view text) {
-    return std::all_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
-}  // namespace
-
-std::optional<SitrepResult> decode_sitrep(std::string_view sitrep) {
-    engine::Sitrep out;
-    std::optional<SentTime> as_at;
-    std::optional<std::uint32_t> declared_level;
-    const auto text = [](const WireField& f, std::string& to) {
-        if (f.type != wire_length_delimited || !ascii(f.bytes)) {
-            return false;
-        }
-        to.assign(f.bytes);
-        return true;
-    };
-    std::size_t at = 0;
-    while (at < sitrep.size()) {
-        const auto f = read_field(sitrep, at);
-        if (!f) {
-            return std::nullopt;
-        }
-        bool ok = false;
-        switch (f->number) {
-            case v1::Sitrep::kSiteIdFieldNumber:
-                ok = text(*f, out.site_id);
-                break;
-            case v1::Sitrep::kSubmissionIdFieldNumber:
-                ok = text(*f, out.submission_id);
-                break;
-            case v1::Sitrep::kDeclaredReasonFieldNumber:
-                ok = text(*f, out.declared_reason);
-                break;
-            case v1::Sitrep::kCommentFieldNumber:
-                ok = text(*f, out.comment);
-                break;
-            case v1::Sitrep::kDeclaredLevelFieldNumber:
-                ok = f->type == wire_varint;
-                declared_level = static_cast<std::uint32_t>(f->value);
-                break;
-            case v1::Sitrep::kAsAtFieldNumber: {
-                // A repeated message field merges: what the later one sets wins.
-                ok = f->type == wire_length_delimited;
-                SentTime& t = as_at ? *as_at : as_at.emplace();
-                for (std::size_t in = 0; ok && in < f->bytes.size();) {
-                    const auto g = read_field(f->bytes, in);
-                    constexpr int seconds = google::protobuf::Timestamp::kSecondsFieldNumber;
-                    constexpr int nanos = google::protobuf::Timestamp::kNanosFieldNumber;
-                    ok =
-                        g && g->type == wire_varint && (g->number == seconds || g->number == nanos);
-                    if (ok && g->number == seconds) {
-                        t.seconds = static_cast<std::int64_t>(g->value);
-                    } else if (ok) {
-                        t.nanos = static_cast<std::int32_t>(static_cast<std::uint32_t>(g->value));
-                    }
-                }
-                break;
-            }
-            case v1::Sitrep::kMeasuresFieldNumber: {
-                // A map entry: key 1, value 2 (either may be missing); a later key wins.
-                ok = f->type == wire_length_delimited;
-                std::string key;
-                double value = 0;
-                for (std::size_t in = 0; ok && in < f->bytes.size();) {
-                    const auto g = read_field(f->bytes, in);
-                    if (g && g->number == 1) {
-                        ok = text(*g, key);
-                    } else if (g && g->number == 2 && g->type == wire_fixed64) {
-                        value = std::bit_cast<double>(g->value);
-                    } else {
-                        ok = false;
-                    }
-                }
-                if (ok) {
-                    out.measures.insert_or_assign(std::move(key), value);
-                }
-                break;
-            }
-            default:
-                break;  // an unknown field: left to protobuf
-        }
-        if (!ok) {
-            return std::nullopt;
-        }
-    }
-    return finish_sitrep(out, as_at, declared_level);
 }
 
 }  // namespace opel::codec

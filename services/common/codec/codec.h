@@ -31,11 +31,18 @@ SitrepResult sitrep_from_json(std::string_view json);
 struct CsvRow {
     int line = 0;
     SitrepResult sitrep;
+    // When a cell could not be read: the row without that cell, so a caller with the
+    // configuration can name the row's other problems in the same run.
+    std::optional<engine::Sitrep> partial;
 };
 
 // Parses a CSV text with header `site_id,as_at,<measure>,...` (optional columns:
-// submission_id, declared_level, declared_reason, comment; an empty cell = measure absent;
-// RFC 4180 quoting). A bad header yields one row with line 1 and the errors.
+// submission_id, declared_level, declared_reason, comment; an empty cell = measure absent).
+// Strict RFC 4180 (csv.cc, libcsv): a field with a comma, quote or line break is quoted whole
+// and its quotes doubled; a stray or unterminated quote is an error on the line where its
+// record (or field) starts, and no row is ever merged into another. A leading UTF-8
+// byte-order mark (Excel's "CSV UTF-8") is skipped. A bad header yields one row with its
+// line and the errors.
 std::vector<CsvRow> sitreps_from_csv(std::string_view text);
 
 v1::Sitrep to_proto(const engine::Sitrep& sitrep);
@@ -70,18 +77,26 @@ v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view 
 void append_field(std::string& message, int number, std::string_view bytes);
 // A serialized opel.v1.Publication: `sequence` and `status` = the serialized NodeResult.
 std::string status_publication(std::uint64_t sequence, std::string_view node_result);
-// The serialized sitrep inside a serialized opel.v1.SubmitRequest that holds exactly that one
-// field (what every client sends), without copying; none for anything else.
-std::optional<std::string_view> sole_sitrep(std::string_view request);
 // The serialized opel.v1.NodeResult of `result`: the same bytes as protobuf's serialization
 // of to_proto(result), written straight from the engine's result (the daemon's hot path:
 // no message objects, no string copies).
 std::string encode_result(const engine::NodeResult& result);
-// A serialized opel.v1.Sitrep decoded straight into an engine sitrep: the same as protobuf's
-// parse then from_proto, without building protobuf's map (the daemon's hot path). None for
-// anything it leaves to protobuf: unknown fields, non-ASCII text, a wrong wire type,
-// malformed bytes.
-std::optional<SitrepResult> decode_sitrep(std::string_view sitrep);
+
+// The strict wire decoder (wire_decode.cc). Whatever it accepts, protobuf's parser accepts
+// too, with the same values; what protobuf would quietly read as something else (a known
+// field of the wrong wire type, an integer out of range, a field or measure given twice, a
+// map entry without a value) is an error naming the field, and undecodable bytes are an error
+// naming the byte offset and the field number.
+//
+// The serialized opel.v1.Sitrep inside a serialized opel.v1.SubmitRequest (a view into it).
+Result<std::string_view, engine::FieldError> sitrep_of_request(std::string_view request);
+// Decodes a serialized opel.v1.Sitrep; `base` is its offset in the request, for messages.
+SitrepResult decode_sitrep(std::string_view sitrep, std::size_t base = 0);
+// The offset of the first byte of `text` that is not valid UTF-8 (RFC 3629), if any.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+// A wire Timestamp as the engine's time: years 1-9999 and nanos 0..999999999, else an
+// as_at / invalid_time error.
+Result<TimePoint, engine::FieldError> time_from_wire(std::int64_t seconds, std::int32_t nanos);
 
 // Compact JSON (protobuf JSON mapping, field names as in the .proto, defaults omitted).
 std::string to_json(const google::protobuf::Message& message);

@@ -76,6 +76,59 @@ TEST(SitrepCsvTest, NamesBadCellsByColumnAndLine) {
     EXPECT_EQ(rows[1].sitrep.error()[0].message, "line has 2 fields; the header has 3");
 }
 
+TEST(SitrepCsvTest, AStrayQuoteIsAnErrorOnItsLineAndSwallowsNoRow) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,comment\n"
+        "RWJ,2026-01-06T08:00:00Z,612,5\" of snow\n"
+        "RMC,2026-01-06T08:00:00Z,300,\n"
+        "RM3,2026-01-06T08:00:00Z,301,\"closed \"ward\" \n");
+    ASSERT_EQ(rows.size(), 3U);
+    EXPECT_EQ(rows[0].line, 2);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep.error()[0].code, "malformed");
+    EXPECT_NE(rows[0].sitrep.error()[0].message.find("line 2"), std::string::npos);
+    EXPECT_EQ(rows[1].line, 3);
+    ASSERT_TRUE(rows[1].sitrep.has_value());
+    EXPECT_EQ(rows[1].sitrep->site_id, "RMC");
+    EXPECT_EQ(rows[2].line, 4);
+    EXPECT_FALSE(rows[2].sitrep.has_value());
+}
+
+TEST(SitrepCsvTest, AnUnterminatedQuoteNamesTheLineItStartsOn) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,comment\n"
+        "RWJ,2026-01-06T08:00:00Z,612,\"multi\nline\"\n"
+        "RMC,2026-01-06T08:00:00Z,300,\"never closed\n"
+        "RM3,2026-01-06T08:00:00Z,301,\n");
+    ASSERT_EQ(rows.size(), 2U);
+    ASSERT_TRUE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep->comment, "multi\nline");
+    EXPECT_EQ(rows[1].line, 4);
+    ASSERT_FALSE(rows[1].sitrep.has_value());
+    EXPECT_EQ(rows[1].sitrep.error()[0].message,
+              "the quoted field starting on line 4 is never closed: lines 4 to the end (5) were "
+              "not read as sitreps");
+}
+
+TEST(SitrepCsvTest, AByteOrderMarkIsSkipped) {
+    const auto rows = sitreps_from_csv(
+        "\xEF\xBB\xBFsite_id,as_at,ga_beds_occupied\r\nRWJ,2026-01-06T08:00:00Z,612\r\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_TRUE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep->site_id, "RWJ");
+    EXPECT_EQ(rows[0].sitrep->measures.at("ga_beds_occupied"), 612);
+}
+
+TEST(SitrepCsvTest, ARowWithABadCellKeepsTheRestForValidation) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,nctr_patients\nRWJ,2026-01-06T08:00:00Z,abc,74\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    ASSERT_TRUE(rows[0].partial.has_value());
+    EXPECT_EQ(rows[0].partial->measures.at("nctr_patients"), 74);
+    EXPECT_FALSE(rows[0].partial->measures.contains("ga_beds_occupied"));
+}
+
 TEST(SitrepCsvTest, HeaderNeedsSiteAndTimeColumnsWithoutDuplicates) {
     const auto rows = sitreps_from_csv("site,ga_beds_occupied,ga_beds_occupied\n1,2,3\n");
     ASSERT_EQ(rows.size(), 1U);
@@ -100,8 +153,9 @@ TEST(CodecTest, ResultKeepsTheExplanation) {
     r.node_id = "RWJ";
     r.status = engine::Status::opel3;
     r.parameters.push_back({"handover", "Handover", "min", 42.5, 3, 2, true,
-                            parse_rfc3339("2026-01-06T08:00:00Z"), false});
-    r.parameters.push_back({"nctr", "NCTR", "%", std::nullopt, 4, 1, false, std::nullopt, true});
+                            parse_rfc3339("2026-01-06T08:00:00Z"), false, ">= 30"});
+    r.parameters.push_back(
+        {"nctr", "NCTR", "%", std::nullopt, 4, 1, false, std::nullopt, true, ""});
     const v1::NodeResult p = to_proto(r);
     EXPECT_EQ(p.status(), v1::STATUS_OPEL_3);
     ASSERT_EQ(p.parameters_size(), 2);
@@ -138,21 +192,28 @@ TEST(WireTest, ComposedPublicationAndReplyEqualTheirProtobufEquivalents) {
     EXPECT_EQ(parsed.SerializeAsString(), reply.SerializeAsString());
 }
 
-TEST(WireTest, SoleSitrepIsTheSitrepFieldOfARequestWithNothingElse) {
+TEST(WireTest, SitrepOfRequestIsItsOnlySitrepField) {
     v1::SubmitRequest request;
     request.mutable_sitrep()->set_site_id("RWJ");
     (*request.mutable_sitrep()->mutable_measures())["beds"] = 91;
     const std::string wire = request.SerializeAsString();
-    ASSERT_TRUE(sole_sitrep(wire).has_value());
-    EXPECT_EQ(*sole_sitrep(wire), request.sitrep().SerializeAsString());
-    // Anything else is left to the full parser: a second sitrep field (merged by protobuf),
-    // truncation, trailing bytes, another first field, nothing at all.
-    EXPECT_FALSE(sole_sitrep(wire + wire).has_value());
-    EXPECT_FALSE(sole_sitrep(wire.substr(0, wire.size() - 1)).has_value());
-    EXPECT_FALSE(sole_sitrep(wire + '\x00').has_value());
-    EXPECT_FALSE(sole_sitrep(std::string("\x08\x01") + wire).has_value());
-    EXPECT_FALSE(sole_sitrep("").has_value());
-    EXPECT_FALSE(sole_sitrep("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff").has_value());
+    ASSERT_TRUE(sitrep_of_request(wire).has_value());
+    EXPECT_EQ(*sitrep_of_request(wire), request.sitrep().SerializeAsString());
+    const auto code = [](const std::string& bytes) {
+        const auto r = sitrep_of_request(bytes);
+        return r ? std::string("ok") : r.error().code;
+    };
+    EXPECT_EQ(code(wire + wire), "repeated_field");
+    EXPECT_EQ(code(wire.substr(0, wire.size() - 1)), "malformed");
+    EXPECT_EQ(code(wire + '\x00'), "malformed");                             // field number 0
+    EXPECT_EQ(code(std::string("\x10\x01") + wire), "unsupported_request");  // field 2
+    EXPECT_EQ(code(std::string("\x08\x01")), "wrong_type");                  // sitrep as a varint
+    EXPECT_EQ(code(""), "missing_field");
+    const auto truncated = sitrep_of_request("\x0a\x05\x0a");
+    ASSERT_FALSE(truncated.has_value());
+    EXPECT_EQ(truncated.error().message,
+              "the request (opel.v1.SubmitRequest) is undecodable at byte 0: field 1: length 5 "
+              "runs past the end (1 bytes left)");
 }
 
 // What protobuf's parse then from_proto make of `bytes`: none when protobuf rejects them.
@@ -164,21 +225,20 @@ std::optional<SitrepResult> through_protobuf(const std::string& bytes) {
     return from_proto(parsed);
 }
 
-// decode_sitrep must give exactly that, whenever it gives anything.
-void expect_same_as_protobuf(const std::string& bytes, const std::string& what) {
-    const std::optional<SitrepResult> fast = decode_sitrep(bytes);
-    if (!fast) {
-        return;  // left to protobuf: always allowed
-    }
+// The strict decoder's contract with protobuf: whatever it accepts, protobuf accepts with the
+// same values; whatever protobuf rejects, it rejects.
+void expect_agrees_with_protobuf(const std::string& bytes, const std::string& what) {
+    const SitrepResult strict = decode_sitrep(bytes);
     const std::optional<SitrepResult> slow = through_protobuf(bytes);
-    ASSERT_TRUE(slow.has_value()) << what << ": decoded bytes protobuf rejects";
-    ASSERT_EQ(fast->has_value(), slow->has_value()) << what;
-    if (!fast->has_value()) {
-        ASSERT_EQ(fast->error().size(), slow->error().size()) << what;
-        EXPECT_EQ(fast->error().front().code, slow->error().front().code) << what;
+    if (!slow) {
+        ASSERT_FALSE(strict.has_value()) << what << ": accepted bytes protobuf rejects";
         return;
     }
-    const engine::Sitrep& a = **fast;
+    if (!strict.has_value()) {
+        return;  // stricter than protobuf: allowed (the reasons are tested one by one)
+    }
+    ASSERT_TRUE(slow->has_value()) << what << ": " << slow->error().front().message;
+    const engine::Sitrep& a = *strict;
     const engine::Sitrep& b = **slow;
     EXPECT_EQ(a.site_id, b.site_id) << what;
     EXPECT_EQ(a.as_at, b.as_at) << what;
@@ -238,48 +298,116 @@ v1::Sitrep random_sitrep(std::mt19937_64& rng) {
     return s;
 }
 
-TEST(WireTest, DecodeSitrepEqualsProtobufThenFromProto) {
+// One random mutation of `bytes`: a flipped byte, an inserted or deleted byte, a cut.
+std::string mutate(std::string bytes, std::mt19937_64& rng) {
+    const auto at = [&rng](std::size_t n) { return n == 0 ? 0 : rng() % n; };
+    switch (rng() % 4) {
+        case 0:
+            if (!bytes.empty()) {
+                bytes[at(bytes.size())] = static_cast<char>(rng());
+            }
+            break;
+        case 1:
+            bytes.insert(at(bytes.size() + 1), 1, static_cast<char>(rng()));
+            break;
+        case 2:
+            if (!bytes.empty()) {
+                bytes.erase(at(bytes.size()), 1);
+            }
+            break;
+        default:
+            bytes.resize(at(bytes.size() + 1));
+    }
+    return bytes;
+}
+
+TEST(WireTest, StrictDecoderAgreesWithProtobufOnRandomAndMutatedSitreps) {
     std::mt19937_64 rng(20261202);
-    int decoded = 0;
-    for (int i = 0; i < 2000; ++i) {
+    int accepted = 0;
+    int mutated_accepted = 0;
+    for (int i = 0; i < 3000; ++i) {
         const std::string one = random_sitrep(rng).SerializeAsString();
         const std::string two = random_sitrep(rng).SerializeAsString();
-        decoded += decode_sitrep(one) ? 1 : 0;
-        expect_same_as_protobuf(one, "sitrep " + std::to_string(i));
-        // Concatenated messages merge: later scalars win, as_at merges field by field, map
-        // entries with the same key are replaced.
-        expect_same_as_protobuf(one + two, "merged " + std::to_string(i));
+        accepted += decode_sitrep(one) ? 1 : 0;
+        expect_agrees_with_protobuf(one, "sitrep " + std::to_string(i));
+        expect_agrees_with_protobuf(one + two, "merged " + std::to_string(i));
+        std::string bytes = one;
+        for (int m = 0; m < 4; ++m) {
+            bytes = mutate(bytes, rng);
+            mutated_accepted += decode_sitrep(bytes) ? 1 : 0;
+            expect_agrees_with_protobuf(bytes, "mutated " + std::to_string(i));
+        }
         if (HasFailure()) {
             return;
         }
     }
-    EXPECT_EQ(decoded, 2000) << "every plain ASCII sitrep takes the fast path";
+    // Every plain sitrep with a valid time is read (the test would pass vacuously otherwise).
+    EXPECT_GT(accepted, 1000);
+    EXPECT_GT(mutated_accepted, 100);
 }
 
-TEST(WireTest, DecodeSitrepLeavesEverythingUnusualToProtobuf) {
+// The field and code of each error decode_sitrep gives for `bytes`.
+std::vector<std::string> errors_of(const std::string& bytes) {
+    const SitrepResult r = decode_sitrep(bytes);
+    std::vector<std::string> out;
+    if (!r) {
+        for (const engine::FieldError& e : r.error()) {
+            out.push_back(e.field + "/" + e.code);
+        }
+    }
+    return out;
+}
+
+TEST(WireTest, WhatProtobufWouldMisreadIsRejectedNamingTheField) {
     v1::Sitrep s;
     s.set_site_id("RWJ");
     s.mutable_as_at()->set_seconds(1768276800);
     (*s.mutable_measures())["beds"] = 3;
     const std::string plain = s.SerializeAsString();
     ASSERT_TRUE(decode_sitrep(plain).has_value());
-    // Non-ASCII text (protobuf checks UTF-8), an unknown field, a known field with another
-    // wire type, truncation at every length, a field number 0, a group.
+    using V = std::vector<std::string>;
+    // A measure value sent as the string "65" (protobuf: an unknown field, value 0).
+    EXPECT_EQ(errors_of(plain + std::string("\x3a\x0a\x0a\x04"
+                                            "beds\x12\x02"
+                                            "65",
+                                            12)),
+              V{"measures.beds/wrong_type"});
+    // A map entry without a value (protobuf: 0), or without a name.
+    EXPECT_EQ(errors_of(plain + std::string("\x3a\x06\x0a\x04"
+                                            "cots",
+                                            8)),
+              V{"measures.cots/missing_value"});
+    EXPECT_EQ(errors_of(plain + std::string("\x3a\x00", 2)), V{"measures/missing_name"});
+    // declared_level 2^32 + 2 (protobuf: 2).
+    EXPECT_EQ(errors_of(plain + std::string("\x20\x82\x80\x80\x80\x10", 6)),
+              V{"declared_level/out_of_range"});
+    // site_id as a varint (protobuf: "site_id is required").
+    EXPECT_EQ(errors_of(std::string("\x08\x05", 2) + plain.substr(5)), V{"site_id/wrong_type"});
+    // A field or a measure given twice (protobuf: the last wins).
+    EXPECT_EQ(errors_of(plain + plain.substr(0, 5)), V{"site_id/repeated_field"});
+    // Invalid UTF-8 (protobuf rejects the message without saying where).
     v1::Sitrep accented = s;
     accented.set_comment("Salford Royal \xc3\xa9");
-    EXPECT_FALSE(decode_sitrep(accented.SerializeAsString()).has_value());
-    EXPECT_FALSE(decode_sitrep(plain + std::string("\x40\x01", 2)).has_value());  // field 8
-    EXPECT_FALSE(decode_sitrep(plain + std::string("\x08\x01", 2)).has_value());  // 1 varint
-    EXPECT_FALSE(decode_sitrep(plain + std::string("\x25\x00\x00\x00\x00", 5)).has_value());
-    EXPECT_FALSE(decode_sitrep(plain + std::string("\x00\x01", 2)).has_value());
-    EXPECT_FALSE(decode_sitrep(plain + std::string("\x0b\x0c", 2)).has_value());
-    for (std::size_t n = 1; n < plain.size(); ++n) {
-        expect_same_as_protobuf(plain.substr(0, n), "truncated to " + std::to_string(n));
-    }
-    // A map entry without a key or a value is the default, as protobuf has it.
-    expect_same_as_protobuf(plain + std::string("\x3a\x00", 2), "empty map entry");
-    expect_same_as_protobuf(plain + std::string("\x3a\x02\x0a\x00", 4), "entry without value");
-    EXPECT_TRUE(decode_sitrep(plain + std::string("\x3a\x00", 2)).has_value());
+    EXPECT_TRUE(decode_sitrep(accented.SerializeAsString()).has_value());
+    EXPECT_EQ(errors_of(plain + std::string("\x32\x02\xc3\x28", 4)), V{"comment/invalid_utf8"});
+    // Undecodable bytes: the offset and the field number.
+    const SitrepResult cut = decode_sitrep(plain + std::string("\x3a\x09\x0a", 3), 7);
+    ASSERT_FALSE(cut.has_value());
+    EXPECT_EQ(cut.error().front().message,
+              "the sitrep is undecodable at byte " + std::to_string(plain.size() + 7) +
+                  ": field 7: length 9 runs past the end (1 bytes left)");
+    // Unknown fields are ignored, as protobuf does.
+    EXPECT_TRUE(decode_sitrep(plain + std::string("\x40\x01", 2)).has_value());
+    EXPECT_TRUE(decode_sitrep(plain + std::string("\x45\x00\x00\x00\x00", 5)).has_value());
+}
+
+TEST(WireTest, Utf8CheckFollowsRfc3629) {
+    EXPECT_FALSE(invalid_utf8_at("plain, \xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80").has_value());
+    EXPECT_EQ(invalid_utf8_at("ab\xc0\x80"), 2U);         // overlong
+    EXPECT_EQ(invalid_utf8_at("\xed\xa0\x80"), 0U);       // surrogate
+    EXPECT_EQ(invalid_utf8_at("x\xf4\x90\x80\x80"), 1U);  // above U+10FFFF
+    EXPECT_EQ(invalid_utf8_at("\xe2\x82"), 0U);           // truncated
+    EXPECT_EQ(invalid_utf8_at("\x80"), 0U);               // a lone continuation
 }
 
 engine::NodeResult random_result(std::mt19937_64& rng) {
@@ -322,6 +450,8 @@ engine::NodeResult random_result(std::mt19937_64& rng) {
             p.carried_from = times[static_cast<std::size_t>(pick(3))];
         }
         p.worst_policy = pick(2) != 0;
+        p.threshold =
+            std::array<std::string, 3>{"", ">= 92", "< 15"}[static_cast<std::size_t>(pick(3))];
         r.parameters.push_back(p);
     }
     r.decided_by = text();
@@ -386,7 +516,7 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     s.result.kind = engine::NodeKind::site;
     s.result.status = engine::Status::opel3;
     s.result.parameters.push_back(
-        {"handover", "Handover", "min", 42.0, 3, 2, false, std::nullopt, false});
+        {"handover", "Handover", "min", 42.0, 3, 2, false, std::nullopt, false, ">= 30"});
     s.result.pillars.push_back({engine::ProviderType::community, engine::Status::opel2, 30, 50});
     s.latest_as_at = parse_rfc3339("2026-01-06T09:00:00Z");
     s.deadline = parse_rfc3339("2026-01-06T14:00:00Z");

@@ -411,6 +411,14 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
     if (root.message.cards().empty()) {
         errors.push_back(error_at(root_site, "cards", "at least one card file is required"));
     }
+    if (root.message.has_backfill_limit_days()) {
+        const std::uint32_t days = root.message.backfill_limit_days();
+        if (days < 1 || days > 3660) {
+            errors.push_back(error_at(root_site, "backfill_limit_days",
+                                      "must be 1..3660 days, got " + std::to_string(days)));
+        }
+        loaded.engine.backfill_limit = std::chrono::days{days};
+    }
     if (!errors.empty()) {
         return unexpected(std::move(errors));
     }

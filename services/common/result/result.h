@@ -47,6 +47,10 @@ public:
         OPEL_CHECK(!has_value(), "error() called on a value result");
         return std::get<1>(data_);
     }
+    E& error() & {
+        OPEL_CHECK(!has_value(), "error() called on a value result");
+        return std::get<1>(data_);
+    }
     E&& error() && {
         OPEL_CHECK(!has_value(), "error() called on a value result");
         return std::get<1>(std::move(data_));

@@ -273,7 +273,7 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         }
     }
     for (auto r : {
-             prepared(("SELECT s.reply, r.result FROM sitreps s LEFT JOIN results r "
+             prepared(("SELECT s.reply, r.result, s.sitrep FROM sitreps s LEFT JOIN results r "
                        "ON r.sequence = s.result_sequence WHERE " +
                        // Only the keys compared: a further "s.submission_id = ?1" lets
                        // SQLite substitute ?1 into the left side, which then no longer
@@ -407,7 +407,7 @@ StoreResult<std::optional<StoredReply>> Store::find_reply(std::string_view submi
     bind_text(find_reply_, 1, submission_id);
     const int rc = sqlite3_step(find_reply_);
     if (rc == SQLITE_ROW) {
-        StoredReply found{column_blob(find_reply_, 0), std::nullopt};
+        StoredReply found{column_blob(find_reply_, 0), std::nullopt, column_blob(find_reply_, 2)};
         if (sqlite3_column_type(find_reply_, 1) != SQLITE_NULL) {
             found.result = column_blob(find_reply_, 1);
         }

@@ -79,10 +79,12 @@ struct SitrepRow {
     std::optional<std::uint64_t> result_sequence;
 };
 
-// What find_reply returns: the stored reply and the payload of its results row, if any.
+// What find_reply returns: the stored reply, the payload of its results row, if any, and the
+// sitrep (to tell a resend from other content under the same key).
 struct StoredReply {
     std::string reply;                  // serialized opel.v1.SubmitReply without `result`
     std::optional<std::string> result;  // the results row payload (opel.v1.Publication)
+    std::string sitrep;                 // serialized opel.v1.Sitrep as stored
 };
 
 // One node's stored state, as node_states returns it.
@@ -121,7 +123,7 @@ public:
     StoreResult<Done> begin_read();
     void end_read();  // never fails observably (nothing was written)
 
-    // The stored reply for a submission_id, if it was accepted or late before.
+    // The stored reply and sitrep for a submission_id, if it was accepted or late before.
     StoreResult<std::optional<StoredReply>> find_reply(std::string_view submission_id);
 
     StoreResult<Done> add_sitrep(const SitrepRow& row);
