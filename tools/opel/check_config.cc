@@ -23,10 +23,16 @@ every site reaching a card, no duplicate ids, no cycles in the tree.
   --json             one JSON object on standard output instead of text:
                        {"ok":true|false,
                         "problems":[{"file":F,"line":N,"field":F,"message":M},...],
+                        "skipped":[M,...],
                         "summary":{"root_file":F,"problems":N, and when ok
                                    "measures":N,"cards":[{"id":ID,"parameters":N,
                                    "sites":N},...],"nodes":N,"sites":N,"root":PATH}}
-                     line 0 = the whole file; field "" = a syntax error
+                     line 0 = the whole file; field "" = a syntax error; "skipped"
+                     lists checks not run because the parts they read have problems
+
+Every check whose inputs loaded runs, so one run reports every problem. A check that reads a
+part with a problem (a card file that did not parse, a parameter with no thresholds) is not
+run and is listed as "skipped: ...". A misspelt field name gets a "did you mean" suggestion.
 
 Prints a summary and exits 0 when valid; prints every problem as
 file:line: field: message and exits 1 when not.
@@ -53,14 +59,23 @@ std::string json_string(std::string_view s) {
 void print_json_problems(std::ostream& out, const std::string& root_file,
                          const std::vector<config::ConfigError>& errors) {
     out << R"({"ok":false,"problems":[)";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-        const config::ConfigError& e = errors[i];
-        out << (i == 0 ? "" : ",") << R"({"file":)" << json_string(e.file) << R"(,"line":)"
-            << e.line << R"(,"field":)" << json_string(e.field) << R"(,"message":)"
-            << json_string(e.message) << '}';
+    std::size_t problems = 0;
+    for (const config::ConfigError& e : errors) {
+        if (!e.skipped) {
+            out << (problems++ == 0 ? "" : ",") << R"({"file":)" << json_string(e.file)
+                << R"(,"line":)" << e.line << R"(,"field":)" << json_string(e.field)
+                << R"(,"message":)" << json_string(e.message) << '}';
+        }
     }
-    out << R"(],"summary":{"root_file":)" << json_string(root_file) << R"(,"problems":)"
-        << errors.size() << "}}\n";
+    out << R"(],"skipped":[)";
+    std::size_t skipped = 0;
+    for (const config::ConfigError& e : errors) {
+        if (e.skipped) {
+            out << (skipped++ == 0 ? "" : ",") << json_string(e.message);
+        }
+    }
+    out << R"(],"summary":{"root_file":)" << json_string(root_file) << R"(,"problems":)" << problems
+        << "}}\n";
 }
 
 std::map<std::string, int> sites_per_card(const engine::Model& model) {
@@ -78,8 +93,9 @@ void print_json_summary(std::ostream& out, const std::string& root_file,
                         const engine::Model& model) {
     std::map<std::string, int> sites = sites_per_card(model);
     int site_count = 0;
-    out << R"({"ok":true,"problems":[],"summary":{"root_file":)" << json_string(root_file)
-        << R"(,"problems":0,"measures":)" << model.measures().size() << R"(,"cards":[)";
+    out << R"({"ok":true,"problems":[],"skipped":[],"summary":{"root_file":)"
+        << json_string(root_file) << R"(,"problems":0,"measures":)" << model.measures().size()
+        << R"(,"cards":[)";
     for (std::size_t i = 0; i < model.cards().size(); ++i) {
         const engine::ActionCard& c = model.cards()[i];
         site_count += sites[c.id];

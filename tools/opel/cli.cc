@@ -149,11 +149,12 @@ std::optional<config::LoadedConfig> load_config_or_report(const std::string& pat
                                                           std::ostream& err) {
     auto loaded = config::load_config(path);
     if (!loaded) {
+        std::size_t problems = 0;
         for (const config::ConfigError& e : loaded.error()) {
             err << e.to_string() << '\n';
+            problems += e.skipped ? 0 : 1;
         }
-        err << loaded.error().size() << " problem" << (loaded.error().size() == 1 ? "" : "s")
-            << " in the configuration\n";
+        err << problems << " problem" << (problems == 1 ? "" : "s") << " in the configuration\n";
         return std::nullopt;
     }
     return std::move(loaded).value();
