@@ -1,5 +1,6 @@
 #include "engine/config.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string_view>
@@ -33,20 +34,37 @@ std::string indexed(std::string_view field, std::size_t i) {
     return std::string(field) + "[" + std::to_string(i) + "]";
 }
 
+// Runs every check once over one config; single use, on the caller's thread.
 class Checker {
 public:
-    explicit Checker(const EngineConfig& config) : config_(config) {}
+    Checker(const EngineConfig& config, const UnusableParts& unusable)
+        : config_(config), unusable_(unusable) {}
 
-    std::vector<ConfigProblem> run() {
+    ConfigCheck run() {
         check_measures();
         check_cards();
-        check_nodes();
-        return std::move(problems_);
+        if (unusable_.tree) {
+            skip("checks of the tree (the tree file has errors)");
+        } else {
+            check_nodes();
+        }
+        return {std::move(problems_), std::move(skipped_)};
     }
 
 private:
     void add(Where where, std::size_t index, std::string field, std::string message) {
         problems_.push_back({where, index, std::move(field), std::move(message)});
+    }
+    // Records a skipped check, once.
+    void skip(std::string what) {
+        if (std::find(skipped_.begin(), skipped_.end(), what) == skipped_.end()) {
+            skipped_.push_back(std::move(what));
+        }
+    }
+    static bool unusable(const std::map<std::size_t, std::set<std::string, std::less<>>>& parts,
+                         std::size_t index, std::string_view field) {
+        const auto it = parts.find(index);
+        return it != parts.end() && it->second.contains(field);
     }
 
     void check_measures() {
@@ -78,6 +96,10 @@ private:
     }
 
     void check_measure_ref(std::size_t card, const std::string& field, const std::string& name) {
+        if (unusable_.catalogue) {
+            skip("measure references of the cards (the catalogue has errors)");
+            return;
+        }
         if (!measure_index_.contains(name)) {
             add(Where::card, card, field, "measure '" + name + "' is not in the catalogue");
         }
@@ -131,48 +153,65 @@ private:
         }
     }
 
-    void check_card(std::size_t ci, const ActionCard& card) {
-        if (!valid_id(card.id)) {
-            add(Where::card, ci, "id",
-                "card id '" + card.id + "' must be 1-64 letters, digits, '-' or '_'");
-        } else if (!card_ids_.insert(card.id).second) {
-            add(Where::card, ci, "id", "duplicate card id '" + card.id + "'");
+    // Checks a parameter's id, expression, thresholds and weight; returns whether its id can
+    // be referred to (floor rules).
+    bool check_parameter(std::size_t ci, const ActionCard& card, std::size_t pi,
+                         std::set<std::string, std::less<>>& param_ids) {
+        const Parameter& p = card.parameters[pi];
+        const std::string field = indexed("parameters", pi);
+        bool id_ok = true;
+        if (!valid_id(p.id)) {
+            add(Where::card, ci, field + ".id",
+                "parameter id '" + p.id + "' must be 1-64 letters, digits, '-' or '_'");
+            id_ok = false;
+        } else if (!param_ids.insert(p.id).second) {
+            add(Where::card, ci, field + ".id", "duplicate parameter id '" + p.id + "'");
         }
-        if (card.parameters.empty()) {
-            add(Where::card, ci, "parameters", "a card needs at least one parameter");
-        }
-        std::set<std::string, std::less<>> param_ids;
-        for (std::size_t pi = 0; pi < card.parameters.size(); ++pi) {
-            const Parameter& p = card.parameters[pi];
-            const std::string field = indexed("parameters", pi);
-            if (!valid_id(p.id)) {
-                add(Where::card, ci, field + ".id",
-                    "parameter id '" + p.id + "' must be 1-64 letters, digits, '-' or '_'");
-            } else if (!param_ids.insert(p.id).second) {
-                add(Where::card, ci, field + ".id", "duplicate parameter id '" + p.id + "'");
-            }
+        if (unusable(unusable_.card_fields, ci, field + ".expression")) {
+            skip("measures of " + field + " of card '" + card.id + "' (its expression has errors)");
+        } else {
             check_expression(ci, field, p.expression);
-            const auto& t = p.thresholds;
-            if (p.direction == Direction::higher_is_worse && !(t[0] <= t[1] && t[1] <= t[2])) {
-                add(Where::card, ci, field + ".thresholds",
-                    "higher_is_worse thresholds must satisfy opel2 <= opel3 <= opel4, got " +
-                        fmt_num(t[0]) + ", " + fmt_num(t[1]) + ", " + fmt_num(t[2]));
-            }
-            if (p.direction == Direction::lower_is_worse && !(t[0] >= t[1] && t[1] >= t[2])) {
-                add(Where::card, ci, field + ".thresholds",
-                    "lower_is_worse thresholds must satisfy opel2 >= opel3 >= opel4, got " +
-                        fmt_num(t[0]) + ", " + fmt_num(t[1]) + ", " + fmt_num(t[2]));
-            }
-            if (p.weight < 1) {
-                add(Where::card, ci, field + ".weight",
-                    "weight must be a positive integer, got " + std::to_string(p.weight));
+        }
+        check_thresholds(ci, card, field, p);
+        if (p.weight < 1) {
+            add(Where::card, ci, field + ".weight",
+                "weight must be a positive integer, got " + std::to_string(p.weight));
+        }
+        return id_ok;
+    }
+
+    void check_thresholds(std::size_t ci, const ActionCard& card, const std::string& field,
+                          const Parameter& p) {
+        for (const std::string_view part : {"thresholds", "direction"}) {
+            if (unusable(unusable_.card_fields, ci, field + "." + std::string(part))) {
+                skip("threshold order of " + field + " of card '" + card.id + "' (its " +
+                     std::string(part) + (part == "direction" ? " has" : " have") + " errors)");
+                return;
             }
         }
-        check_bands(Where::card, ci, "bands", card.bands);
+        const auto& t = p.thresholds;
+        if (p.direction == Direction::higher_is_worse && !(t[0] <= t[1] && t[1] <= t[2])) {
+            add(Where::card, ci, field + ".thresholds",
+                "higher_is_worse thresholds must satisfy opel2 <= opel3 <= opel4, got " +
+                    fmt_num(t[0]) + ", " + fmt_num(t[1]) + ", " + fmt_num(t[2]));
+        }
+        if (p.direction == Direction::lower_is_worse && !(t[0] >= t[1] && t[1] >= t[2])) {
+            add(Where::card, ci, field + ".thresholds",
+                "lower_is_worse thresholds must satisfy opel2 >= opel3 >= opel4, got " +
+                    fmt_num(t[0]) + ", " + fmt_num(t[1]) + ", " + fmt_num(t[2]));
+        }
+    }
+
+    // `ids_ok`: every parameter id is valid, so a floor naming no parameter is wrong.
+    void check_floors(std::size_t ci, const ActionCard& card,
+                      const std::set<std::string, std::less<>>& param_ids, bool ids_ok) {
         for (std::size_t fi = 0; fi < card.floors.size(); ++fi) {
             const FloorRule& fr = card.floors[fi];
             const std::string field = indexed("floors", fi);
-            if (!param_ids.contains(fr.parameter)) {
+            if (!ids_ok) {
+                skip("parameter names in the floor rules of card '" + card.id +
+                     "' (its parameter ids have errors)");
+            } else if (!param_ids.contains(fr.parameter)) {
                 add(Where::card, ci, field + ".parameter",
                     "no parameter '" + fr.parameter + "' in this card");
             }
@@ -185,6 +224,29 @@ private:
                     "min_level must be 1..4, got " + std::to_string(fr.min_level));
             }
         }
+    }
+
+    void check_card(std::size_t ci, const ActionCard& card) {
+        if (!valid_id(card.id)) {
+            add(Where::card, ci, "id",
+                "card id '" + card.id + "' must be 1-64 letters, digits, '-' or '_'");
+        } else if (!card_ids_.insert(card.id).second) {
+            add(Where::card, ci, "id", "duplicate card id '" + card.id + "'");
+        }
+        if (card.parameters.empty()) {
+            add(Where::card, ci, "parameters", "a card needs at least one parameter");
+        }
+        std::set<std::string, std::less<>> param_ids;
+        bool ids_ok = true;
+        for (std::size_t pi = 0; pi < card.parameters.size(); ++pi) {
+            ids_ok = check_parameter(ci, card, pi, param_ids) && ids_ok;
+        }
+        if (unusable(unusable_.card_fields, ci, "bands")) {
+            skip("band order of card '" + card.id + "' (its bands have errors)");
+        } else {
+            check_bands(Where::card, ci, "bands", card.bands);
+        }
+        check_floors(ci, card, param_ids, ids_ok);
         if (card.hysteresis.deescalation_margin < 0) {
             add(Where::card, ci, "hysteresis.deescalation_margin", "must not be negative");
         }
@@ -196,6 +258,47 @@ private:
     void check_cards() {
         for (std::size_t ci = 0; ci < config_.cards.size(); ++ci) {
             check_card(ci, config_.cards[ci]);
+        }
+    }
+
+    void check_card_reference(std::size_t ni, const NodeConfig& n) {
+        if (n.card.empty() || card_ids_.contains(n.card)) {
+            return;
+        }
+        if (unusable_.cards) {
+            skip("card references of the tree's nodes (a card file has errors)");
+        } else {
+            add(Where::node, ni, "card", "no card with id '" + n.card + "'");
+        }
+    }
+
+    void check_system_node(std::size_t ni, const NodeConfig& n) {
+        const bool needs_bands = n.aggregation == Aggregation::weighted_mean || n.pillars;
+        if (unusable(unusable_.node_fields, ni, "bands")) {
+            skip("band order of node '" + n.id + "' (its bands have errors)");
+        } else if (needs_bands && !n.bands) {
+            add(Where::node, ni, "bands", "a weighted_mean or pillars node needs bands (0-100)");
+        } else if (n.bands) {
+            check_bands(Where::node, ni, "bands", *n.bands);
+        }
+        if (n.deescalation_margin < 0) {
+            add(Where::node, ni, "deescalation_margin", "must not be negative");
+        }
+        if (n.min_coverage_percent < 0 || n.min_coverage_percent > 100) {
+            add(Where::node, ni, "min_coverage_percent", "must be 0..100");
+        }
+        if (n.pillars && n.kind != NodeKind::ics) {
+            add(Where::node, ni, "pillars", "only an ICS node reports pillars");
+        }
+        for (std::size_t fi = 0; fi < n.floors.size(); ++fi) {
+            const NodeFloorRule& fr = n.floors[fi];
+            if (fr.min_children < 1) {
+                add(Where::node, ni, indexed("floors", fi) + ".min_children", "must be at least 1");
+            }
+            if (fr.level < 1 || fr.level > 4) {
+                add(Where::node, ni, indexed("floors", fi) + ".level",
+                    "level must be 1..4, got " + std::to_string(fr.level));
+            }
         }
     }
 
@@ -220,42 +323,15 @@ private:
             if (!(n.weight > 0)) {
                 add(Where::node, ni, "weight", "weight must be positive, got " + fmt_num(n.weight));
             }
-            if (!n.card.empty() && !card_ids_.contains(n.card)) {
-                add(Where::node, ni, "card", "no card with id '" + n.card + "'");
-            }
-            if (n.kind == NodeKind::site) {
+            check_card_reference(ni, n);
+            if (unusable(unusable_.node_fields, ni, "kind")) {
+                skip("checks of node '" + n.id + "' that depend on its kind (its kind has errors)");
+            } else if (n.kind == NodeKind::site) {
                 if (n.provider_type == ProviderType::none) {
                     add(Where::node, ni, "provider_type", "a site needs a provider_type");
                 }
-                continue;
-            }
-            const bool needs_bands = n.aggregation == Aggregation::weighted_mean || n.pillars;
-            if (needs_bands && !n.bands) {
-                add(Where::node, ni, "bands",
-                    "a weighted_mean or pillars node needs bands (0-100)");
-            }
-            if (n.bands) {
-                check_bands(Where::node, ni, "bands", *n.bands);
-            }
-            if (n.deescalation_margin < 0) {
-                add(Where::node, ni, "deescalation_margin", "must not be negative");
-            }
-            if (n.min_coverage_percent < 0 || n.min_coverage_percent > 100) {
-                add(Where::node, ni, "min_coverage_percent", "must be 0..100");
-            }
-            if (n.pillars && n.kind != NodeKind::ics) {
-                add(Where::node, ni, "pillars", "only an ICS node reports pillars");
-            }
-            for (std::size_t fi = 0; fi < n.floors.size(); ++fi) {
-                const NodeFloorRule& fr = n.floors[fi];
-                if (fr.min_children < 1) {
-                    add(Where::node, ni, indexed("floors", fi) + ".min_children",
-                        "must be at least 1");
-                }
-                if (fr.level < 1 || fr.level > 4) {
-                    add(Where::node, ni, indexed("floors", fi) + ".level",
-                        "level must be 1..4, got " + std::to_string(fr.level));
-                }
+            } else {
+                check_system_node(ni, n);
             }
         }
         if (config_.nodes.empty()) {
@@ -323,7 +399,9 @@ private:
     }
 
     const EngineConfig& config_;
+    const UnusableParts& unusable_;
     std::vector<ConfigProblem> problems_;
+    std::vector<std::string> skipped_;
     std::map<std::string, std::size_t, std::less<>> measure_index_;
     std::set<std::string, std::less<>> card_ids_;
 };
@@ -358,8 +436,12 @@ std::vector<ActionItem> ActionCard::actions_for(int level) const {
     return out;
 }
 
+ConfigCheck check_config(const EngineConfig& config, const UnusableParts& unusable) {
+    return Checker(config, unusable).run();
+}
+
 std::vector<ConfigProblem> check_config(const EngineConfig& config) {
-    return Checker(config).run();
+    return check_config(config, UnusableParts{}).problems;
 }
 
 std::string_view to_string(NodeKind kind) {

@@ -12,7 +12,10 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -173,10 +176,35 @@ struct ConfigProblem {
     std::string message;
 };
 
+// The parts of a configuration that did not load (a file that did not parse, a required
+// value that was missing or invalid); the loader has already reported why. Checks that read
+// one of them would report nonsense, so check_config skips them and says so.
+struct UnusableParts {
+    bool catalogue = false;  // the catalogue did not load: measure references are not checked
+    bool cards = false;      // a card file did not load: node card references are not checked
+    bool tree = false;       // the tree did not load: no node checks
+    // Per card / node index (positions in EngineConfig): the field paths that did not load.
+    // Read: "parameters[i].expression", "parameters[i].thresholds", "parameters[i].direction",
+    // "bands" (cards); "kind", "bands" (nodes).
+    std::map<std::size_t, std::set<std::string, std::less<>>> card_fields;
+    std::map<std::size_t, std::set<std::string, std::less<>>> node_fields;
+};
+
+// What check_config found: every problem, and the checks it skipped because their inputs are
+// unusable ("floor rules of card 'x' (its parameter ids have errors)").
+struct ConfigCheck {
+    std::vector<ConfigProblem> problems;
+    std::vector<std::string> skipped;
+};
+
 // Checks every cross-field rule: names unique and well-formed, thresholds ordered for their
 // direction, bands ordered, weights positive, floor rules in range and naming real
 // parameters, every measure a card uses in the catalogue, every site reaching a card,
-// exactly one root, parents exist, no cycles. Returns every problem, in config order.
+// exactly one root, parents exist, no cycles. Every check whose inputs are usable runs;
+// returns every problem, in config order, and the checks skipped.
+ConfigCheck check_config(const EngineConfig& config, const UnusableParts& unusable);
+
+// check_config of a config that loaded completely; only the problems.
 std::vector<ConfigProblem> check_config(const EngineConfig& config);
 
 std::string_view to_string(NodeKind kind);

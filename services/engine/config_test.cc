@@ -130,6 +130,62 @@ TEST(CheckConfigTest, FloorRulesMustNameAParameterAndValidLevels) {
                                "card[0] floors[0].min_level: min_level must be 1..4, got 0"}));
 }
 
+TEST(CheckConfigTest, EveryProblemOfOneCardIsReportedInOneRun) {
+    EngineConfig c = small_config();
+    Parameter& p = c.cards[0].parameters[0];
+    p.thresholds = {30, 20, 10};
+    p.weight = 0;
+    p.expression.numerator = {"nosuch"};
+    c.cards[0].floors.push_back({"px", 4, 3, "", 0});
+    EXPECT_EQ(problems(c),
+              (std::vector<std::string>{
+                  "card[0] parameters[0].measure.measure: measure 'nosuch' is not in the "
+                  "catalogue",
+                  "card[0] parameters[0].thresholds: higher_is_worse thresholds must satisfy "
+                  "opel2 <= opel3 <= opel4, got 30, 20, 10",
+                  "card[0] parameters[0].weight: weight must be a positive integer, got 0",
+                  "card[0] floors[0].parameter: no parameter 'px' in this card"}));
+}
+
+TEST(CheckConfigTest, ChecksThatReadUnusablePartsAreSkippedAndTheRestRun) {
+    EngineConfig c = small_config();
+    c.cards[0].parameters[0].thresholds = {30, 0, 10};  // opel3 did not load
+    c.cards[0].parameters[0].weight = 0;
+    c.cards[0].parameters[1].id = "bad id";
+    c.cards[0].floors.push_back({"bad id", 9, 3, "", 0});
+    c.nodes[0].card = "card-in-a-broken-file";
+    UnusableParts unusable;
+    unusable.card_fields[0] = {"parameters[0].thresholds"};
+    unusable.cards = true;
+    const ConfigCheck check = check_config(c, unusable);
+    std::vector<std::string> fields;
+    for (const ConfigProblem& p : check.problems) {
+        fields.push_back(p.field);
+    }
+    EXPECT_EQ(fields, (std::vector<std::string>{"parameters[0].weight", "parameters[1].id",
+                                                "floors[0].min_score"}));
+    EXPECT_EQ(check.skipped,
+              (std::vector<std::string>{
+                  "threshold order of parameters[0] of card 'card4' (its thresholds have errors)",
+                  "parameter names in the floor rules of card 'card4' (its parameter ids have "
+                  "errors)",
+                  "card references of the tree's nodes (a card file has errors)"}));
+}
+
+TEST(CheckConfigTest, UnusableCatalogueOrTreeSkipsTheChecksThatReadThem) {
+    EngineConfig c = small_config();
+    c.measures.clear();
+    c.nodes.clear();
+    UnusableParts unusable;
+    unusable.catalogue = true;
+    unusable.tree = true;
+    const ConfigCheck check = check_config(c, unusable);
+    EXPECT_TRUE(check.problems.empty());
+    EXPECT_EQ(check.skipped, (std::vector<std::string>{
+                                 "measure references of the cards (the catalogue has errors)",
+                                 "checks of the tree (the tree file has errors)"}));
+}
+
 TEST(CheckConfigTest, WeightedMeanNodeNeedsBands) {
     EngineConfig c = small_config();
     c.nodes[3].bands.reset();

@@ -1,4 +1,7 @@
-// opel check-config: validate the configuration and summarise it on one screen.
+// opel check-config: validate the configuration and summarise it on one screen, or as one
+// JSON object for scripts (--json).
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -9,7 +12,7 @@
 namespace opel::cli {
 namespace {
 
-constexpr const char* help = R"(usage: opel check-config [--config DIR|FILE]
+constexpr const char* help = R"(usage: opel check-config [--config DIR|FILE] [--json]
 
 Validates the configuration: syntax, unknown fields, required values, thresholds ordered for
 their direction, bands ordered, weights positive, every measure a card uses in the catalogue,
@@ -17,16 +20,127 @@ every site reaching a card, no duplicate ids, no cycles in the tree.
 
   --config DIR|FILE  configuration directory (reads DIR/opel.textproto) or root file;
                      default $OPEL_CONFIG, else the shipped config/
+  --json             one JSON object on standard output instead of text:
+                       {"ok":true|false,
+                        "problems":[{"file":F,"line":N,"field":F,"message":M},...],
+                        "skipped":[M,...],
+                        "summary":{"root_file":F,"problems":N, and when ok
+                                   "measures":N,"cards":[{"id":ID,"parameters":N,
+                                   "sites":N},...],"nodes":N,"sites":N,"root":PATH}}
+                     line 0 = the whole file; field "" = a syntax error; "skipped"
+                     lists checks not run because the parts they read have problems
+
+Every check whose inputs loaded runs, so one run reports every problem. A check that reads a
+part with a problem (a card file that did not parse, a parameter with no thresholds) is not
+run and is listed as "skipped: ...". A misspelt field name gets a "did you mean" suggestion.
 
 Prints a summary and exits 0 when valid; prints every problem as
 file:line: field: message and exits 1 when not.
 )";
 
+// `s` as a JSON string literal.
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+void print_json_problems(std::ostream& out, const std::string& root_file,
+                         const std::vector<config::ConfigError>& errors) {
+    out << R"({"ok":false,"problems":[)";
+    std::size_t problems = 0;
+    for (const config::ConfigError& e : errors) {
+        if (!e.skipped) {
+            out << (problems++ == 0 ? "" : ",") << R"({"file":)" << json_string(e.file)
+                << R"(,"line":)" << e.line << R"(,"field":)" << json_string(e.field)
+                << R"(,"message":)" << json_string(e.message) << '}';
+        }
+    }
+    out << R"(],"skipped":[)";
+    std::size_t skipped = 0;
+    for (const config::ConfigError& e : errors) {
+        if (e.skipped) {
+            out << (skipped++ == 0 ? "" : ",") << json_string(e.message);
+        }
+    }
+    out << R"(],"summary":{"root_file":)" << json_string(root_file) << R"(,"problems":)" << problems
+        << "}}\n";
+}
+
+std::map<std::string, int> sites_per_card(const engine::Model& model) {
+    std::map<std::string, int> out;
+    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+        const engine::ModelNode& n = model.node(i);
+        if (n.config.kind == engine::NodeKind::site) {
+            ++out[n.card->id];
+        }
+    }
+    return out;
+}
+
+void print_json_summary(std::ostream& out, const std::string& root_file,
+                        const engine::Model& model) {
+    std::map<std::string, int> sites = sites_per_card(model);
+    int site_count = 0;
+    out << R"({"ok":true,"problems":[],"skipped":[],"summary":{"root_file":)"
+        << json_string(root_file) << R"(,"problems":0,"measures":)" << model.measures().size()
+        << R"(,"cards":[)";
+    for (std::size_t i = 0; i < model.cards().size(); ++i) {
+        const engine::ActionCard& c = model.cards()[i];
+        site_count += sites[c.id];
+        out << (i == 0 ? "" : ",") << R"({"id":)" << json_string(c.id) << R"(,"parameters":)"
+            << c.parameters.size() << R"(,"sites":)" << sites[c.id] << '}';
+    }
+    out << R"(],"nodes":)" << model.node_count() << R"(,"sites":)" << site_count << R"(,"root":)"
+        << json_string(model.node(model.root()).path) << "}}\n";
+}
+
+void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
+                        const engine::Model& model) {
+    std::map<engine::NodeKind, int> kinds;
+    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+        ++kinds[model.node(i).config.kind];
+    }
+    std::map<std::string, int> sites = sites_per_card(model);
+    out << "configuration OK: " << loaded.root_file.string() << '\n';
+    out << "  measures   " << model.measures().size() << '\n';
+    out << "  cards      " << model.cards().size() << '\n';
+    for (const engine::ActionCard& c : model.cards()) {
+        const auto& b = c.bands.cutoffs;
+        out << "    " << c.id << ": " << c.parameters.size() << " parameters, total "
+            << engine::format_number(c.min_total()) << ".." << engine::format_number(c.max_total())
+            << ", bands " << engine::format_number(b[0]) << "/" << engine::format_number(b[1])
+            << "/" << engine::format_number(b[2]) << ", reporting every "
+            << c.reporting_interval.count() / 60 << " min (+" << c.grace.count() / 60
+            << " grace), scores " << sites[c.id] << " site" << (sites[c.id] == 1 ? "" : "s")
+            << '\n';
+    }
+    out << "  nodes      " << model.node_count() << ": " << kinds[engine::NodeKind::national]
+        << " national, " << kinds[engine::NodeKind::region] << " region, "
+        << kinds[engine::NodeKind::ics] << " ICS, " << kinds[engine::NodeKind::locality]
+        << " localities, " << kinds[engine::NodeKind::site] << " sites\n";
+    out << "  root       " << model.node(model.root()).path << '\n';
+    const config::EscalatordSettings& s = loaded.escalatord;
+    out << "  escalatord submit " << s.submit_endpoint << ", publish " << s.publish_endpoint
+        << ", snapshot " << s.snapshot_endpoint << ", database " << s.database_path << '\n';
+}
+
 }  // namespace
 
 int check_config_main(const std::vector<std::string>& argv) {
     Args args;
-    if (const auto error = Args::parse(argv, {"config"}, {"help"}, args)) {
+    if (const auto error = Args::parse(argv, {"config"}, {"json", "help"}, args)) {
         std::cerr << "opel check-config: " << *error << "\n\n" << help;
         return exit_usage;
     }
@@ -39,45 +153,24 @@ int check_config_main(const std::vector<std::string>& argv) {
                   << help;
         return exit_usage;
     }
-    auto loaded = load_config_or_report(config_path(args), std::cerr);
+    if (!args.has("json")) {
+        auto loaded = load_config_or_report(config_path(args), std::cerr);
+        if (!loaded) {
+            return exit_failed;
+        }
+        const engine::Model model(std::move(loaded->engine));  // the rest of *loaded stays
+        print_text_summary(std::cout, *loaded, model);
+        return exit_ok;
+    }
+    const std::filesystem::path path = config_path(args);
+    auto loaded = config::load_config(path);
     if (!loaded) {
+        const auto root = std::filesystem::is_directory(path) ? path / "opel.textproto" : path;
+        print_json_problems(std::cout, root.string(), loaded.error());
         return exit_failed;
     }
-    const config::EscalatordSettings settings = loaded->escalatord;
-    const std::string root = loaded->root_file.string();
     const engine::Model model(std::move(loaded->engine));
-
-    std::map<engine::NodeKind, int> kinds;
-    std::map<std::string, int> sites_per_card;
-    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
-        const engine::ModelNode& n = model.node(i);
-        ++kinds[n.config.kind];
-        if (n.config.kind == engine::NodeKind::site) {
-            ++sites_per_card[n.card->id];
-        }
-    }
-    std::cout << "configuration OK: " << root << '\n';
-    std::cout << "  measures   " << model.measures().size() << '\n';
-    std::cout << "  cards      " << model.cards().size() << '\n';
-    for (const engine::ActionCard& c : model.cards()) {
-        const auto& b = c.bands.cutoffs;
-        std::cout << "    " << c.id << ": " << c.parameters.size() << " parameters, total "
-                  << engine::format_number(c.min_total()) << ".."
-                  << engine::format_number(c.max_total()) << ", bands "
-                  << engine::format_number(b[0]) << "/" << engine::format_number(b[1]) << "/"
-                  << engine::format_number(b[2]) << ", reporting every "
-                  << c.reporting_interval.count() / 60 << " min (+" << c.grace.count() / 60
-                  << " grace), scores " << sites_per_card[c.id] << " site"
-                  << (sites_per_card[c.id] == 1 ? "" : "s") << '\n';
-    }
-    std::cout << "  nodes      " << model.node_count() << ": " << kinds[engine::NodeKind::national]
-              << " national, " << kinds[engine::NodeKind::region] << " region, "
-              << kinds[engine::NodeKind::ics] << " ICS, " << kinds[engine::NodeKind::locality]
-              << " localities, " << kinds[engine::NodeKind::site] << " sites\n";
-    std::cout << "  root       " << model.node(model.root()).path << '\n';
-    std::cout << "  escalatord submit " << settings.submit_endpoint << ", publish "
-              << settings.publish_endpoint << ", snapshot " << settings.snapshot_endpoint
-              << ", database " << settings.database_path << '\n';
+    print_json_summary(std::cout, loaded->root_file.string(), model);
     return exit_ok;
 }
 

@@ -13,6 +13,13 @@ std::optional<std::string> Args::parse(const std::vector<std::string>& argv,
     };
     for (std::size_t i = 0; i < argv.size(); ++i) {
         const std::string& arg = argv[i];
+        if (arg == "-h") {
+            out.values_.emplace("help", "");
+            continue;
+        }
+        if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
+            return "unknown option " + arg;
+        }
         if (arg.size() < 3 || arg.rfind("--", 0) != 0) {
             out.positional_.push_back(arg);
             continue;
@@ -23,7 +30,7 @@ std::optional<std::string> Args::parse(const std::vector<std::string>& argv,
             inline_value = name.substr(eq + 1);
             name = name.substr(0, eq);
         }
-        if (contains(bool_flags, name)) {
+        if (contains(bool_flags, name) || name == "help") {
             if (inline_value) {
                 return "--" + name + " takes no value";
             }
@@ -58,6 +65,21 @@ std::vector<std::string> Args::values(const std::string& flag) const {
         out.push_back(it->second);
     }
     return out;
+}
+
+Result<std::string, std::string> node_argument(const Args& args) {
+    const std::vector<std::string>& positional = args.positional();
+    if (positional.size() > 1) {
+        return unexpected("give one node, got '" + positional[0] + "' and '" + positional[1] + "'");
+    }
+    if (positional.empty()) {
+        return args.value("node").value_or("");
+    }
+    if (args.has("node")) {
+        return unexpected("give the node either as an argument ('" + positional[0] +
+                          "') or with --node ('" + *args.value("node") + "'), not both");
+    }
+    return positional[0];
 }
 
 std::string config_path(const Args& args) {
@@ -127,11 +149,12 @@ std::optional<config::LoadedConfig> load_config_or_report(const std::string& pat
                                                           std::ostream& err) {
     auto loaded = config::load_config(path);
     if (!loaded) {
+        std::size_t problems = 0;
         for (const config::ConfigError& e : loaded.error()) {
             err << e.to_string() << '\n';
+            problems += e.skipped ? 0 : 1;
         }
-        err << loaded.error().size() << " problem" << (loaded.error().size() == 1 ? "" : "s")
-            << " in the configuration\n";
+        err << problems << " problem" << (problems == 1 ? "" : "s") << " in the configuration\n";
         return std::nullopt;
     }
     return std::move(loaded).value();

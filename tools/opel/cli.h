@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/config/loader.h"
+#include "common/result/result.h"
 
 namespace opel::cli {
 
@@ -18,7 +19,9 @@ inline constexpr int exit_failed = 1;  // rejected input or failed operation
 inline constexpr int exit_usage = 2;
 
 // Parsed arguments of one subcommand. Flags are "--name value", "--name=value" or boolean
-// "--name"; anything else is positional.
+// "--name"; "-h" is "--help" and "--help" is accepted by every command; "-" alone is
+// positional (standard input), any other "-x" is an unknown option; anything else is
+// positional.
 class Args {
 public:
     // `value_flags` take a value; `bool_flags` do not. Returns an error message for unknown
@@ -36,6 +39,11 @@ private:
     std::multimap<std::string, std::string> values_;
     std::vector<std::string> positional_;
 };
+
+// The node a command is about (status, watch): one positional PATH or --node PATH, "" when
+// neither is given (everything). The error names the usage problem: two positionals, or both
+// forms at once.
+Result<std::string, std::string> node_argument(const Args& args);
 
 // The config path: --config, else $OPEL_CONFIG, else the shipped config directory.
 std::string config_path(const Args& args);

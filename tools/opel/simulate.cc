@@ -157,6 +157,9 @@ int simulate_main(const std::vector<std::string>& argv) {
     const auto days = number_flag(args, "days", 1, std::cerr);
     const auto seed = number_flag(args, "seed", 1, std::cerr);
     const auto interval = number_flag(args, "interval-minutes", 120, std::cerr);
+    if (!args.positional().empty()) {
+        std::cerr << "opel simulate: unexpected argument '" << args.positional()[0] << "'\n";
+    }
     if (!speed || !days || !seed || !interval || !args.positional().empty()) {
         return exit_usage;
     }

@@ -11,12 +11,12 @@
 namespace opel::cli {
 namespace {
 
-constexpr const char* help = R"(usage: opel status [--node PATH] [--brief] [--json] [options]
+constexpr const char* help = R"(usage: opel status [PATH | --node PATH] [--brief] [--json] [options]
 
 Shows the current level of every node in a subtree, from opel-escalatord's snapshot
 endpoint, with each site's parameter breakdown (what decided its level).
 
-  --node PATH               subtree: a full path (national/north-west/QOP) or any run of
+  PATH, --node PATH         subtree: a full path (national/north-west/QOP) or any run of
                             path segments (QOP/stockport, RWJ); default everything
   --brief                   one line per node, no parameter breakdown
   --json                    the snapshot as one JSON object (opel.v1.Snapshot)
@@ -24,7 +24,8 @@ endpoint, with each site's parameter breakdown (what decided its level).
   --config DIR|FILE         configuration to read the endpoint from
   --timeout-ms N            wait for the daemon (default 5000)
 
-Exit 0 with the state; 1 when the daemon does not answer or the subtree is empty.
+Exit 0 with the state; 1 when the daemon does not answer or the subtree is empty; 2 for
+usage errors.
 )";
 
 }  // namespace
@@ -42,7 +43,11 @@ int status_main(const std::vector<std::string>& argv) {
         return exit_ok;
     }
     const auto timeout = number_flag(args, "timeout-ms", 5000, std::cerr);
-    if (!timeout || !args.positional().empty()) {
+    const auto node = node_argument(args);
+    if (!node) {
+        std::cerr << "opel status: " << node.error() << '\n';
+    }
+    if (!timeout || !node) {
         return exit_usage;
     }
     const auto eps = endpoints(args, std::cerr);
@@ -50,15 +55,14 @@ int status_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     zmq::context_t context;
-    const std::string node = args.value("node").value_or("");
     auto snapshot =
-        fetch_snapshot(context, eps->snapshot, node, std::chrono::milliseconds(*timeout));
+        fetch_snapshot(context, eps->snapshot, *node, std::chrono::milliseconds(*timeout));
     if (!snapshot) {
         std::cerr << "opel status: " << snapshot.error() << '\n';
         return exit_failed;
     }
     if (snapshot->results_size() == 0) {
-        std::cerr << "opel status: no node matches '" << node << "'\n";
+        std::cerr << "opel status: no node matches '" << *node << "'\n";
         return exit_failed;
     }
     if (args.has("json")) {

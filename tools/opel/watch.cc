@@ -15,7 +15,7 @@ namespace opel::cli {
 namespace {
 
 constexpr const char* help =
-    R"(usage: opel watch [--kind status|alert] [--node PATH] [--min-level N] [--json] [options]
+    R"(usage: opel watch [PATH] [--kind status|alert] [--min-level N] [--json] [options]
 
 Follows opel-escalatord live. On connecting it takes a snapshot of the current state (shown
 for --kind status), then prints every update after it. Every message carries the
@@ -24,7 +24,7 @@ standard error and the view is re-synchronised from a fresh snapshot, so nothing
 silently and nothing is shown twice.
 
   --kind status|alert       only node results, or only alerts (default both)
-  --node PATH               only this subtree (QOP/stockport, RWJ, national/north-west)
+  PATH, --node PATH         only this subtree (QOP/stockport, RWJ, national/north-west)
   --min-level N             only results/alerts at OPEL N or above (STALE and
                             declared-vs-computed mismatches are always shown)
   --json                    JSON lines: {"snapshot":...} once, then {"status":...} /
@@ -35,7 +35,8 @@ silently and nothing is shown twice.
   --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
   --config DIR|FILE         configuration to read the endpoints from
 
-Exit 0 on --count/--seconds; 1 when the daemon cannot be reached for a snapshot.
+Exit 0 on --count/--seconds; 1 when the daemon cannot be reached for a snapshot; 2 for usage
+errors.
 )";
 
 struct Filter {
@@ -225,13 +226,18 @@ int watch_main(const std::vector<std::string>& argv) {
     }
     filter.status = kind != "alert";
     filter.alert = kind != "status";
-    filter.node = args.value("node").value_or("");
+    const auto node = node_argument(args);
+    if (!node) {
+        std::cerr << "opel watch: " << node.error() << '\n';
+        return exit_usage;
+    }
+    filter.node = *node;
     const auto min_level = number_flag(args, "min-level", 1, std::cerr);
     const auto count =
         args.has("count") ? number_flag(args, "count", 0, std::cerr) : std::optional<long>(0);
     const auto seconds =
         args.has("seconds") ? number_flag(args, "seconds", 0, std::cerr) : std::optional<long>(0);
-    if (!min_level || !count || !seconds || *min_level > 4 || !args.positional().empty()) {
+    if (!min_level || !count || !seconds || *min_level > 4) {
         if (min_level && *min_level > 4) {
             std::cerr << "opel watch: --min-level must be 1-4\n";
         }

@@ -1,11 +1,15 @@
 #include "common/config/loader.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include "opel/config/v1/card.pb.h"
 #include "opel/config/v1/catalogue.pb.h"
@@ -19,13 +23,75 @@ namespace pb = google::protobuf;
 namespace cfg = opel::config::v1;
 using engine::ConfigProblem;
 
+// Edit distance between `a` and `b` counting an adjacent swap as one edit (optimal string
+// alignment), so "nmae" is one edit from "name".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) {
+        d[i][0] = i;
+    }
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        d[0][j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// The field of message type `type` closest to the unknown `name`: at most two edits away and
+// fewer edits than half its length. Empty when none is that close.
+std::string closest_field(const std::string& type, const std::string& name) {
+    const pb::Descriptor* desc = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+    std::string best;
+    std::size_t best_distance = std::min<std::size_t>(3, (name.size() + 1) / 2);
+    for (int i = 0; desc != nullptr && i < desc->field_count(); ++i) {
+        const std::string& candidate = desc->field(i)->name();
+        const std::size_t distance = edit_distance(name, candidate);
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+// libprotobuf's unknown-field error (`Message type "T" has no field named "F".`) with a
+// "did you mean" suggestion from T's field names; other messages unchanged.
+std::string with_suggestion(const std::string& message) {
+    static const std::string head = "Message type \"";
+    static const std::string middle = "\" has no field named \"";
+    const std::size_t type_end = message.find(middle);
+    if (message.rfind(head, 0) != 0 || type_end == std::string::npos) {
+        return message;
+    }
+    const std::size_t name_begin = type_end + middle.size();
+    const std::size_t name_end = message.find('"', name_begin);
+    if (name_end == std::string::npos) {
+        return message;
+    }
+    const std::string suggestion =
+        closest_field(message.substr(head.size(), type_end - head.size()),
+                      message.substr(name_begin, name_end - name_begin));
+    if (suggestion.empty()) {
+        return message;
+    }
+    return message.substr(0, name_end + 1) + "; did you mean '" + suggestion + "'?";
+}
+
 // Collects libprotobuf's text-format errors instead of letting it print them.
 class CollectingErrors final : public pb::io::ErrorCollector {
 public:
     CollectingErrors(std::string file, std::vector<ConfigError>& errors)
         : file_(std::move(file)), errors_(errors) {}
     void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-        errors_.push_back({file_, line + 1, column + 1, {}, message});
+        errors_.push_back({file_, line + 1, column + 1, {}, with_suggestion(message)});
     }
     void AddWarning(int line, pb::io::ColumnNumber column, const std::string& message) override {
         AddError(line, column, message);
@@ -195,7 +261,7 @@ engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
                 param.expression.denominator = {p.percent_change().baseline()};
                 break;
             case cfg::Parameter::EXPRESSION_NOT_SET:
-                errors.push_back(error_at(site, field,
+                errors.push_back(error_at(site, field + ".expression",
                                           "an expression is required: measure, percent or "
                                           "percent_change"));
                 param.expression.numerator = {""};
@@ -373,9 +439,72 @@ EscalatordSettings convert(const cfg::EscalatordSettings& s) {
     return out;
 }
 
+// The root file's missing required values.
+std::vector<ConfigError> root_problems(const Parsed<cfg::OpelConfig>& root) {
+    std::vector<ConfigError> errors;
+    const ItemSite site{root.file, cfg::OpelConfig::descriptor(), root.tree.get(), 1};
+    if (root.message.catalogue().empty()) {
+        errors.push_back(error_at(site, "catalogue", "the catalogue file is required"));
+    }
+    if (root.message.tree().empty()) {
+        errors.push_back(error_at(site, "tree", "the tree file is required"));
+    }
+    if (root.message.cards().empty()) {
+        errors.push_back(error_at(site, "cards", "at least one card file is required"));
+    }
+    if (root.message.has_backfill_limit_days()) {
+        const std::uint32_t days = root.message.backfill_limit_days();
+        if (days < 1 || days > 3660) {
+            errors.push_back(error_at(site, "backfill_limit_days",
+                                      "must be 1..3660 days, got " + std::to_string(days)));
+        }
+    }
+    return errors;
+}
+
+// Where each measure, card and node lives, for mapping engine::ConfigProblem to file:line.
+struct ItemSites {
+    std::vector<ItemSite> measures;
+    std::vector<ItemSite> cards;
+    std::vector<ItemSite> nodes;
+    std::string fallback_file;  // for a problem with no item (an empty tree)
+};
+
+// The fields named by errors[from..]: the parts of an item that did not convert.
+std::set<std::string, std::less<>> fields_of(const std::vector<ConfigError>& errors,
+                                             std::size_t from) {
+    std::set<std::string, std::less<>> out;
+    for (std::size_t i = from; i < errors.size(); ++i) {
+        out.insert(errors[i].field);
+    }
+    return out;
+}
+
+// Appends check_config's problems at their file:line, then the checks it skipped.
+void add_check_results(const engine::ConfigCheck& check, const ItemSites& sites,
+                       std::vector<ConfigError>& errors) {
+    for (const ConfigProblem& p : check.problems) {
+        const std::vector<ItemSite>& items = p.where == ConfigProblem::Where::measure
+                                                 ? sites.measures
+                                             : p.where == ConfigProblem::Where::card ? sites.cards
+                                                                                     : sites.nodes;
+        if (p.index < items.size()) {
+            errors.push_back(error_at(items[p.index], p.field, p.message));
+        } else {
+            errors.push_back({sites.fallback_file, 0, 0, p.field, p.message});
+        }
+    }
+    for (const std::string& what : check.skipped) {
+        errors.push_back({{}, 0, 0, {}, what, true});
+    }
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
+    if (skipped) {
+        return "skipped: " + message;
+    }
     std::string out = file;
     if (line > 0) {
         out += ":" + std::to_string(line);
@@ -401,23 +530,9 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
         return unexpected(std::move(errors));
     }
     const std::filesystem::path base = loaded.root_file.parent_path();
-    const ItemSite root_site{root.file, cfg::OpelConfig::descriptor(), root.tree.get(), 1};
-    if (root.message.catalogue().empty()) {
-        errors.push_back(error_at(root_site, "catalogue", "the catalogue file is required"));
-    }
-    if (root.message.tree().empty()) {
-        errors.push_back(error_at(root_site, "tree", "the tree file is required"));
-    }
-    if (root.message.cards().empty()) {
-        errors.push_back(error_at(root_site, "cards", "at least one card file is required"));
-    }
+    errors = root_problems(root);
     if (root.message.has_backfill_limit_days()) {
-        const std::uint32_t days = root.message.backfill_limit_days();
-        if (days < 1 || days > 3660) {
-            errors.push_back(error_at(root_site, "backfill_limit_days",
-                                      "must be 1..3660 days, got " + std::to_string(days)));
-        }
-        loaded.engine.backfill_limit = std::chrono::days{days};
+        loaded.engine.backfill_limit = std::chrono::days{root.message.backfill_limit_days()};
     }
     if (!errors.empty()) {
         return unexpected(std::move(errors));
@@ -425,53 +540,42 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
     loaded.escalatord = convert(root.message.escalatord());
 
     // Item sites for mapping engine::ConfigProblem back to file:line.
-    std::vector<ItemSite> measure_sites;
-    std::vector<ItemSite> card_sites;
-    std::vector<ItemSite> node_sites;
+    ItemSites sites;
+    engine::UnusableParts unusable;
 
     Parsed<cfg::MeasureCatalogue> catalogue;
     loaded.files.push_back(base / root.message.catalogue());
-    if (parse_file(loaded.files.back(), catalogue, errors)) {
-        for (int i = 0; i < catalogue.message.measures_size(); ++i) {
-            loaded.engine.measures.push_back(convert(catalogue.message.measures(i)));
-            measure_sites.push_back(repeated_item(catalogue.file, catalogue.message, "measures",
-                                                  catalogue.tree.get(), i));
-        }
+    unusable.catalogue = !parse_file(loaded.files.back(), catalogue, errors);
+    for (int i = 0; !unusable.catalogue && i < catalogue.message.measures_size(); ++i) {
+        loaded.engine.measures.push_back(convert(catalogue.message.measures(i)));
+        sites.measures.push_back(
+            repeated_item(catalogue.file, catalogue.message, "measures", catalogue.tree.get(), i));
     }
     std::vector<Parsed<cfg::ActionCard>> cards(static_cast<std::size_t>(root.message.cards_size()));
     for (std::size_t i = 0; i < cards.size(); ++i) {
         loaded.files.push_back(base / root.message.cards(static_cast<int>(i)));
-        if (parse_file(loaded.files.back(), cards[i], errors)) {
-            const ItemSite site{cards[i].file, cfg::ActionCard::descriptor(), cards[i].tree.get(),
-                                1};
-            loaded.engine.cards.push_back(convert(cards[i].message, site, errors));
-            card_sites.push_back(site);
+        if (!parse_file(loaded.files.back(), cards[i], errors)) {
+            unusable.cards = true;
+            continue;
         }
+        const ItemSite site{cards[i].file, cfg::ActionCard::descriptor(), cards[i].tree.get(), 1};
+        const std::size_t before = errors.size();
+        loaded.engine.cards.push_back(convert(cards[i].message, site, errors));
+        unusable.card_fields[sites.cards.size()] = fields_of(errors, before);
+        sites.cards.push_back(site);
     }
     Parsed<cfg::Tree> tree;
     loaded.files.push_back(base / root.message.tree());
-    if (parse_file(loaded.files.back(), tree, errors)) {
-        for (int i = 0; i < tree.message.nodes_size(); ++i) {
-            const ItemSite site =
-                repeated_item(tree.file, tree.message, "nodes", tree.tree.get(), i);
-            loaded.engine.nodes.push_back(convert(tree.message.nodes(i), site, errors));
-            node_sites.push_back(site);
-        }
+    unusable.tree = !parse_file(loaded.files.back(), tree, errors);
+    for (int i = 0; !unusable.tree && i < tree.message.nodes_size(); ++i) {
+        const ItemSite site = repeated_item(tree.file, tree.message, "nodes", tree.tree.get(), i);
+        const std::size_t before = errors.size();
+        loaded.engine.nodes.push_back(convert(tree.message.nodes(i), site, errors));
+        unusable.node_fields[sites.nodes.size()] = fields_of(errors, before);
+        sites.nodes.push_back(site);
     }
-    if (!errors.empty()) {
-        return unexpected(std::move(errors));
-    }
-    for (const ConfigProblem& p : engine::check_config(loaded.engine)) {
-        const std::vector<ItemSite>& sites = p.where == ConfigProblem::Where::measure
-                                                 ? measure_sites
-                                             : p.where == ConfigProblem::Where::card ? card_sites
-                                                                                     : node_sites;
-        if (p.index < sites.size()) {
-            errors.push_back(error_at(sites[p.index], p.field, p.message));
-        } else {
-            errors.push_back({tree.file, 0, 0, p.field, p.message});
-        }
-    }
+    sites.fallback_file = tree.file;
+    add_check_results(engine::check_config(loaded.engine, unusable), sites, errors);
     if (!errors.empty()) {
         return unexpected(std::move(errors));
     }

@@ -1,7 +1,8 @@
 // Loads the configuration files (protobuf text format) into plain, validated C++ values.
 // Nothing outside this library sees the config protos. Every problem — syntax, unknown field,
 // missing or out-of-range value, cross-field rule — comes back as file:line: field: message,
-// all of them at once.
+// all of them at once: the cross-field checks run even when some parts did not load, except
+// those that read a broken part, which are listed as skipped.
 //
 //   opel.textproto ──▶ catalogue.textproto, cards/*.textproto, trees/*.textproto
 //        │ parse (ErrorCollector + ParseInfoTree) ─▶ convert ─▶ engine::check_config
@@ -26,8 +27,12 @@ struct ConfigError {
     int column = 0;
     std::string field;  // e.g. "parameters[2].thresholds.opel3"; empty for syntax errors
     std::string message;
+    // Not a problem but a check that was not run because its inputs have problems (which are
+    // reported): message names the check and why, e.g. "floor rules of card 'x' (...)".
+    bool skipped = false;
 
-    // "file:line: field: message" (or "file:line:column: message" for syntax errors).
+    // "file:line: field: message" (or "file:line:column: message" for syntax errors);
+    // "skipped: message" for a skipped check.
     std::string to_string() const;
 };
 

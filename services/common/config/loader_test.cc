@@ -117,16 +117,41 @@ TEST_F(LoaderTest, MeasureOutsideTheCataloguePointsAtTheMeasureLine) {
 TEST_F(LoaderTest, SyntaxErrorsHaveLineAndColumn) {
     write("catalogue.textproto", "measures { name: \"a\" unit: }\n");
     const auto e = errors();
-    ASSERT_EQ(e.size(), 1U);
+    ASSERT_EQ(e.size(), 2U);
     EXPECT_EQ(e[0].rfind("catalogue.textproto:1:", 0), 0U) << e[0];
+    EXPECT_EQ(e[1], "skipped: measure references of the cards (the catalogue has errors)");
 }
 
 TEST_F(LoaderTest, UnknownFieldsAreRejected) {
     write("catalogue.textproto", "measures { name: \"a\" }\n\nmeasures { nmae: \"b\" }\n");
     const auto e = errors();
-    ASSERT_EQ(e.size(), 1U);
+    ASSERT_EQ(e.size(), 2U);
     EXPECT_EQ(e[0].rfind("catalogue.textproto:3:", 0), 0U) << e[0];
     EXPECT_NE(e[0].find("nmae"), std::string::npos);
+    EXPECT_EQ(e[1], "skipped: measure references of the cards (the catalogue has errors)");
+}
+
+TEST_F(LoaderTest, UnknownFieldSuggestsTheClosestFieldName) {
+    write("cards/c.textproto", "id: \"c\"\nparamters { id: \"pa\" }\n");
+    write("catalogue.textproto",
+          "measures { name: \"a\" }\nmeasures { name: \"b\" uint: \"x\" }\n");
+    const auto e = errors();
+    ASSERT_EQ(e.size(), 3U);
+    EXPECT_EQ(e[0],
+              "catalogue.textproto:2:26: Message type \"opel.config.v1.Measure\" has no field "
+              "named \"uint\"; did you mean 'unit'?");
+    EXPECT_EQ(e[1],
+              "cards/c.textproto:2:11: Message type \"opel.config.v1.ActionCard\" has no field "
+              "named \"paramters\"; did you mean 'parameters'?");
+    EXPECT_EQ(e[2], "skipped: card references of the tree's nodes (a card file has errors)");
+}
+
+TEST_F(LoaderTest, UnknownFieldFarFromEveryNameGetsNoSuggestion) {
+    write("catalogue.textproto", "measures { name: \"a\" colour: \"red\" }\n");
+    const auto e = errors();
+    ASSERT_FALSE(e.empty());
+    EXPECT_NE(e[0].find("has no field named \"colour\""), std::string::npos) << e[0];
+    EXPECT_EQ(e[0].find("did you mean"), std::string::npos) << e[0];
 }
 
 TEST_F(LoaderTest, SiteWithoutACardPointsAtTheSite) {
@@ -168,16 +193,83 @@ actions { level: 4 }
 )");
     EXPECT_EQ(errors(),
               (std::vector<std::string>{
-                  "cards/c.textproto:3: parameters[0]: an expression is required: measure, "
-                  "percent or percent_change",
+                  "cards/c.textproto:3: parameters[0].expression: an expression is required: "
+                  "measure, percent or percent_change",
                   "cards/c.textproto:3: parameters[0].direction: direction is required: "
                   "DIRECTION_HIGHER_IS_WORSE or DIRECTION_LOWER_IS_WORSE",
-                  "cards/c.textproto:5: parameters[0].thresholds: opel3 is required"}));
+                  "cards/c.textproto:5: parameters[0].thresholds: opel3 is required",
+                  "skipped: measures of parameters[0] of card 'c' (its expression has errors)",
+                  "skipped: threshold order of parameters[0] of card 'c' (its thresholds have "
+                  "errors)"}));
+}
+
+// One card with a problem of every stage: conversion (no actions for OPEL 4) and cross-field
+// (threshold order, weight 0, unknown measure, floor rule naming no parameter) in one run.
+TEST_F(LoaderTest, EveryProblemOfACardIsReportedInOneRun) {
+    write("cards/c.textproto", R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "pa"
+  measure { measure: "nosuch" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: 3 opel3: 2 opel4: 1 }
+  weight: 0
+}
+bands { opel2: 3 opel3: 5 opel4: 7 }
+floors { parameter: "px" min_score: 4 min_level: 3 }
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "cards/c.textproto:12: actions: no actions for OPEL 4: every card says what to "
+                  "do at every level",
+                  "cards/c.textproto:5: parameters[0].measure.measure: measure 'nosuch' is not "
+                  "in the catalogue",
+                  "cards/c.textproto:7: parameters[0].thresholds: higher_is_worse thresholds must "
+                  "satisfy opel2 <= opel3 <= opel4, got 3, 2, 1",
+                  "cards/c.textproto:8: parameters[0].weight: weight must be a positive integer, "
+                  "got 0",
+                  "cards/c.textproto:11: floors[0].parameter: no parameter 'px' in this card"}));
+}
+
+// A parameter whose id is broken may be the one a floor rule names: that check is skipped
+// and said to be, while the rest of the card is still checked.
+TEST_F(LoaderTest, ChecksThatReadABrokenPartAreSkippedAndNamed) {
+    write("cards/c.textproto", R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "p a"
+  measure { measure: "a" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: 1 opel3: 2 opel4: 3 }
+  weight: 0
+}
+bands { opel2: 3 opel4: 7 }
+floors { parameter: "p a" min_score: 4 min_level: 3 }
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+actions { level: 4 actions { role: "r" action: "x" } }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "cards/c.textproto:10: bands: opel3 is required",
+                  "cards/c.textproto:4: parameters[0].id: parameter id 'p a' must be 1-64 "
+                  "letters, digits, '-' or '_'",
+                  "cards/c.textproto:8: parameters[0].weight: weight must be a positive integer, "
+                  "got 0",
+                  "skipped: band order of card 'c' (its bands have errors)",
+                  "skipped: parameter names in the floor rules of card 'c' (its parameter ids "
+                  "have errors)"}));
 }
 
 TEST_F(LoaderTest, MissingFileIsNamed) {
     fs::remove(dir_ / "tree.textproto");
-    EXPECT_EQ(errors(), std::vector<std::string>{"tree.textproto: cannot open file"});
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{"tree.textproto: cannot open file",
+                                        "skipped: checks of the tree (the tree file has errors)"}));
 }
 
 TEST(ShippedConfigTest, LoadsTheGreaterManchesterDemo) {
