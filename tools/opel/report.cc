@@ -31,7 +31,7 @@ void print_site(std::ostream& out, const engine::NodeResult& r) {
     if (const std::string held = held_note(r); !held.empty()) {
         out << "    " << held << '\n';
     }
-    out << "    " << pad("parameter", 44) << pad("value", 22) << pad("threshold", 11)
+    out << "    " << pad("parameter", 46) << pad("value", 22) << pad("threshold", 11)
         << "score  weight\n";
     for (const engine::ParameterResult& p : r.parameters) {
         std::string value = p.value ? engine::format_number(*p.value) + " " + p.unit
@@ -39,11 +39,11 @@ void print_site(std::ostream& out, const engine::NodeResult& r) {
         if (p.carried_forward) {
             value += " (carried)";
         }
-        out << "    " << pad(p.name.empty() ? p.id : p.name, 44) << pad(value, 22)
+        out << "    " << pad(p.name.empty() ? p.id : p.name, 46) << pad(value, 22)
             << pad(p.threshold.empty() ? "-" : p.threshold, 11)
             << pad(p.score == 0 ? "-" : std::to_string(p.score), 7) << p.weight << '\n';
     }
-    out << "    " << pad("total", 44) << pad(engine::format_number(r.total), 33) << "(normalised "
+    out << "    " << pad("total", 46) << pad(engine::format_number(r.total), 33) << "(normalised "
         << engine::format_number(r.normalised) << "/100)\n";
 }
 
