@@ -13,6 +13,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/clock/time.h"
+#include "common/codec/codec.h"
 #include "common/zmq/client.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
@@ -196,7 +197,7 @@ TEST_F(EscalatordTest, DuplicateAndLateSubmissions) {
     start();
     const v1::SubmitReply first = submit(opel4("RWJ", at(0)));
     ASSERT_EQ(first.status(), v1::SUBMIT_STATUS_ACCEPTED);
-    const v1::SubmitReply dup = submit(opel1("RWJ", at(0)));  // same default submission_id
+    const v1::SubmitReply dup = submit(opel4("RWJ", at(0)));  // the same figures again
     EXPECT_EQ(dup.status(), v1::SUBMIT_STATUS_DUPLICATE);
     EXPECT_EQ(dup.original_status(), v1::SUBMIT_STATUS_ACCEPTED);
     EXPECT_EQ(dup.sequence(), first.sequence());
@@ -204,6 +205,23 @@ TEST_F(EscalatordTest, DuplicateAndLateSubmissions) {
     EXPECT_EQ(late.status(), v1::SUBMIT_STATUS_LATE);
     EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
     EXPECT_EQ(snapshot().sequence(), first.sequence());
+    // Other figures for the same site and time: a correction, applied and said to be one.
+    const v1::SubmitReply fixed = submit(opel1("RWJ", at(0)));
+    EXPECT_EQ(fixed.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(fixed.corrects().seconds(), opel1("RWJ", at(0)).as_at().seconds());
+    EXPECT_NE(fixed.message().find("correction of the"), std::string::npos);
+    // An explicit id reused for another site's figures changes nothing.
+    v1::Sitrep bi = opel4("RMC", at(0));
+    bi.set_submission_id("trust-bi-1");
+    ASSERT_EQ(submit(bi).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    v1::Sitrep other = opel1("RWJ", at(1));
+    other.set_submission_id("trust-bi-1");
+    const std::uint64_t before = snapshot().sequence();
+    const v1::SubmitReply conflict = submit(other);
+    EXPECT_EQ(conflict.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(conflict.errors_size(), 1);
+    EXPECT_EQ(conflict.errors(0).code(), "idempotency_conflict");
+    EXPECT_EQ(snapshot().sequence(), before);
 }
 
 TEST_F(EscalatordTest, DeescalationWaitsForTheHysteresisHold) {
@@ -408,7 +426,7 @@ TEST_F(EscalatordTest, KillNineMidBurstLosesNoAcknowledgedSitrepAndRepublishesNo
     for (const auto& [id, sequence] : acknowledged) {
         v1::Sitrep again = sent[0];
         for (const v1::Sitrep& s : sent) {
-            if (s.site_id() + "@" + format_utc(TimePoint{Duration{s.as_at().seconds()}}) == id) {
+            if (codec::from_proto(s)->effective_submission_id() == id) {
                 again = s;
             }
         }

@@ -129,6 +129,10 @@ int evaluate_main(const std::vector<std::string>& argv) {
                 std::find_if(outcome.results.begin(), outcome.results.end(),
                              [&](const engine::NodeResult& r) { return r.node_id == site_id; });
             out << "  " << level_text(site->status) << '\n';
+            if (outcome.corrects) {
+                out << "    correction of the " << format_london(*outcome.corrects)
+                    << " sitrep: these figures replace it (both are kept in history)\n";
+            }
             print_site(out, *site);
             out << "    roll-up:";
             for (const engine::NodeResult& r : outcome.results) {
@@ -140,7 +144,8 @@ int evaluate_main(const std::vector<std::string>& argv) {
         } else {
             out << (outcome.status == engine::SubmitStatus::late
                         ? " (older than the site's latest sitrep: kept as history only)"
-                        : " (same submission_id seen before: no second effect)")
+                        : " (seen before: same site, time and figures, or the same "
+                          "submission_id; no second effect)")
                 << '\n';
         }
         for (const engine::Event& e : outcome.events) {
