@@ -13,6 +13,11 @@ if(OPEL_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Fuzz builds (clang): everything instrumented for coverage; the fuzz targets link libFuzzer.
+if(OPEL_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 if(OPEL_CLANG_TIDY)
   find_program(OPEL_CLANG_TIDY_EXE NAMES clang-tidy-14 clang-tidy REQUIRED)
 endif()

@@ -751,9 +751,9 @@ int restart(const std::vector<long>& sizes) {
         for (long i = 0; i < rows; ++i) {
             const std::string site = bench::site_id(static_cast<int>(i % 100));
             const TimePoint at = t0 - std::chrono::hours(24 * 400) + Duration(i);
-            const std::string sitrep =
-                codec::to_proto(bench::acute_sitrep(site, at, 0.3)).SerializeAsString();
-            const std::string id = site + "@" + format_utc(at);
+            const engine::Sitrep seeded = bench::acute_sitrep(site, at, 0.3);
+            const std::string sitrep = codec::to_proto(seeded).SerializeAsString();
+            const std::string id = seeded.effective_submission_id();
             reply.set_submission_id(id);
             reply.set_site_id(site);
             reply.set_sequence(static_cast<std::uint64_t>(i));

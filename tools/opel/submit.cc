@@ -111,7 +111,13 @@ int submit_main(const std::vector<std::string>& argv) {
     }
     const bool from_file = args.has("file");
     const bool from_flags = args.has("site") || args.has("as-at") || args.has("measure");
-    if (from_file == from_flags || !args.positional().empty()) {
+    if (!args.positional().empty()) {
+        std::cerr << "opel submit: unexpected argument '" << args.positional().front()
+                  << "' (a file is given with --file)\n\n"
+                  << help;
+        return exit_usage;
+    }
+    if (from_file == from_flags) {
         std::cerr << "opel submit: give either --file or --site/--as-at/--measure\n\n" << help;
         return exit_usage;
     }
@@ -185,7 +191,7 @@ int submit_main(const std::vector<std::string>& argv) {
             continue;
         }
         std::cout << where << pad(status_text(reply.status()), 12)
-                  << pad(reply.submission_id(), 36);
+                  << pad(reply.submission_id(), 46);
         if (reply.has_result()) {
             std::cout << level_text(codec::from_proto(reply.result().status())) << "  (sequence "
                       << reply.sequence() << ")";

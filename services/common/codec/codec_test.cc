@@ -401,6 +401,18 @@ TEST(WireTest, WhatProtobufWouldMisreadIsRejectedNamingTheField) {
     EXPECT_TRUE(decode_sitrep(plain + std::string("\x45\x00\x00\x00\x00", 5)).has_value());
 }
 
+// Found by fuzz_wire_sitrep: protobuf reads tags and lengths as varints of at most five bytes,
+// so an overlong tag (six bytes for a small value) fails its parse; it must fail here too.
+TEST(WireTest, OverlongTagsAndLengthsAreUndecodableAsProtobufHasThem) {
+    const std::string crash("\x91\xf1\x8c\x88\x8d\x00\x4e\xff\xff\xff\xff\x0a\x06\x97", 14);
+    expect_agrees_with_protobuf(crash, "fuzz crash-246964fe");
+    EXPECT_EQ(errors_of(crash), std::vector<std::string>{"/malformed"});
+    // site_id "RWJ" with its length as a six-byte varint.
+    const std::string overlong_length("\x0a\x83\x80\x80\x80\x80\x00RWJ", 10);
+    expect_agrees_with_protobuf(overlong_length, "overlong length");
+    EXPECT_EQ(errors_of(overlong_length), std::vector<std::string>{"/malformed"});
+}
+
 TEST(WireTest, Utf8CheckFollowsRfc3629) {
     EXPECT_FALSE(invalid_utf8_at("plain, \xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80").has_value());
     EXPECT_EQ(invalid_utf8_at("ab\xc0\x80"), 2U);         // overlong

@@ -69,15 +69,27 @@ struct Undecodable {
     std::string why;
 };
 
+// Reads a tag or a length at `at`: protobuf reads both as 32-bit varints of at most five
+// bytes (an overlong encoding, even of a small value, fails its parse). None otherwise.
+std::optional<std::uint32_t> read_varint32(std::string_view in, std::size_t& at,
+                                           std::uint64_t limit) {
+    const std::size_t start = at;
+    const auto v = read_varint(in, at);
+    if (!v || at - start > 5 || *v > limit) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(*v);
+}
+
 // Reads the field at `at` of `in`, whose first byte is at `base` in the whole request.
 Result<WireField, Undecodable> read_field(std::string_view in, std::size_t& at, std::size_t base) {
     const std::size_t start = at;
     const auto fail = [&](std::string why) {
         return unexpected(Undecodable{base + start, std::move(why)});
     };
-    const auto tag = read_varint(in, at);
+    const auto tag = read_varint32(in, at, std::numeric_limits<std::uint32_t>::max());
     if (!tag) {
-        return fail("truncated field tag");
+        return fail("truncated or overlong field tag (at most 5 bytes, 32 bits)");
     }
     WireField f{*tag >> 3, static_cast<std::uint32_t>(*tag & 7), 0, {}, base + start};
     const std::string field = "field " + std::to_string(f.number);
@@ -100,9 +112,9 @@ Result<WireField, Undecodable> read_field(std::string_view in, std::size_t& at, 
         }
         at += width;
     } else if (f.type == wire_length_delimited) {
-        const auto size = read_varint(in, at);
+        const auto size = read_varint32(in, at, std::numeric_limits<std::int32_t>::max());
         if (!size) {
-            return fail(field + ": truncated length");
+            return fail(field + ": truncated or overlong length (at most 5 bytes, 2^31 - 1)");
         }
         if (*size > in.size() - at) {
             return fail(field + ": length " + std::to_string(*size) + " runs past the end (" +
