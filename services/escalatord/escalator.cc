@@ -46,6 +46,15 @@ v1::SubmitReply stored_reply(const store::StoredReply& stored) {
     return reply;
 }
 
+// The submission id a request names (explicitly or by default), or "" when it cannot be read.
+std::string submission_id_of(std::string_view payload) {
+    const auto sent = codec::sitrep_of_request(payload);
+    const codec::SitrepResult sitrep =
+        sent ? codec::decode_sitrep(*sent)
+             : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{}));
+    return sitrep ? sitrep->effective_submission_id() : std::string();
+}
+
 // A storage error as the log and the failure text say it: "busy: database is locked".
 std::string describe(const store::StoreError& e) {
     return std::string(store::to_string(e.code)) + ": " + e.message;
@@ -376,6 +385,13 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         counters_.encode_ns += watch.lap();
     }
     store_.end_read();
+    // Requests left unread after a failure are answered UNAVAILABLE in finish(): each reply
+    // still names the submission it answers.
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        if (p.kinds[i] == Kind::unanswered && p.submission_ids[i].empty()) {
+            p.submission_ids[i] = submission_id_of(payloads[i]);
+        }
+    }
     stage_states(p);
     counters_.encode_ns += watch.lap();
     staged_ = p.sequence;

@@ -279,8 +279,14 @@ TEST_F(EscalatorTest, LockedDatabaseAnswersUnavailableAndChangesNothing) {
     ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
     const auto s = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
-    const auto out = submit({request(s)});
+    auto explicit_id = opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level1);
+    explicit_id.submission_id = "bi-7";
+    const auto out = submit({request(s), request(explicit_id)});
+    // Every UNAVAILABLE reply names the submission it answers, so a client can retry it.
     EXPECT_EQ(reply_of(out.replies[0]).status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_EQ(reply_of(out.replies[0]).submission_id(), s.effective_submission_id());
+    EXPECT_EQ(reply_of(out.replies[1]).status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_EQ(reply_of(out.replies[1]).submission_id(), "bi-7");
     EXPECT_TRUE(out.publications.empty());
     EXPECT_EQ(escalator_->sequence(), 0U);
     const auto s1 = *escalator_->engine().model().find_node("S1");

@@ -100,7 +100,7 @@ Result<std::monostate, std::string> Server::bind() {
                 *endpoint);
         }
         try {
-            socket->socket().bind(*endpoint);
+            socket->socket().bind(net::bindable(*endpoint));
         } catch (const zmq::error_t& e) {
             return unexpected("cannot bind " + *endpoint + ": " + e.what());
         }

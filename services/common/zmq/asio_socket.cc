@@ -6,7 +6,9 @@
 namespace opel::net {
 
 AsioSocket::AsioSocket(boost::asio::io_context& io, zmq::context_t& context, zmq::socket_type type)
-    : io_(io), socket_(context, type), descriptor_(io, socket_.get(zmq::sockopt::fd)) {}
+    : io_(io), socket_(context, type), descriptor_(io, socket_.get(zmq::sockopt::fd)) {
+    socket_.set(zmq::sockopt::ipv6, 1);  // IPv4 endpoints work as before
+}
 
 AsioSocket::~AsioSocket() { close(); }
 
@@ -77,6 +79,14 @@ std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket) {
         parts.clear();
     }
     return parts;
+}
+
+std::string bindable(const std::string& endpoint) {
+    constexpr std::string_view localhost = "tcp://localhost:";
+    if (endpoint.starts_with(localhost)) {
+        return "tcp://127.0.0.1:" + endpoint.substr(localhost.size());
+    }
+    return endpoint;
 }
 
 bool is_local_endpoint(const std::string& endpoint) {

@@ -60,7 +60,13 @@ private:
 // Receives one multipart message without waiting. Empty when nothing is waiting.
 std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket);
 
-// True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback).
+// True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback:
+// 127.x, localhost, [::1]).
 bool is_local_endpoint(const std::string& endpoint);
+
+// The endpoint as ZeroMQ can bind it: a bind does not resolve host names (it takes
+// "localhost" for an interface name, "No such device"), so tcp://localhost:P is bound as
+// tcp://127.0.0.1:P. Sockets made here have IPv6 on, so tcp://[::1]:P binds as it is.
+std::string bindable(const std::string& endpoint);
 
 }  // namespace opel::net

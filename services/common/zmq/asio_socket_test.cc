@@ -113,5 +113,28 @@ TEST_F(AsioSocketTest, AnOwnerThatLeavesInputWaitingDoesNotMakeItSpin) {
     EXPECT_EQ(received.front(), "waiting");
 }
 
+// localhost and [::1] pass the loopback check, so they must also bind (a bind does not
+// resolve names, and IPv6 is off by default in ZeroMQ).
+TEST(LoopbackEndpointTest, LocalhostAndIpv6LoopbackBindAndCarryARequest) {
+    boost::asio::io_context io{1};
+    zmq::context_t context;
+    for (const std::string endpoint : {"tcp://localhost:*", "tcp://[::1]:*"}) {
+        ASSERT_TRUE(is_local_endpoint(endpoint)) << endpoint;
+        AsioSocket server(io, context, zmq::socket_type::pull);
+        ASSERT_NO_THROW(server.socket().bind(bindable(endpoint))) << endpoint;
+        const std::string bound = server.socket().get(zmq::sockopt::last_endpoint);
+        zmq::socket_t client(context, zmq::socket_type::push);
+        client.set(zmq::sockopt::ipv6, 1);
+        client.connect(bound);
+        ASSERT_TRUE(client.send(zmq::str_buffer("ping"), zmq::send_flags::none));
+        server.socket().set(zmq::sockopt::rcvtimeo, 5000);
+        zmq::message_t got;
+        ASSERT_TRUE(server.socket().recv(got)) << endpoint;
+        EXPECT_EQ(got.to_string(), "ping");
+    }
+    EXPECT_EQ(bindable("tcp://localhost:5560"), "tcp://127.0.0.1:5560");
+    EXPECT_EQ(bindable("ipc:///run/opel/submit"), "ipc:///run/opel/submit");
+}
+
 }  // namespace
 }  // namespace opel::net

@@ -14,6 +14,7 @@ RequestClient::~RequestClient() = default;
 
 void RequestClient::connect() {
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+    socket_->set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:P
     socket_->set(zmq::sockopt::linger, 0);
     socket_->connect(endpoint_);
 }
@@ -62,6 +63,7 @@ Subscriber::Subscriber(zmq::context_t& context, const std::string& endpoint,
     for (const std::string& p : prefixes) {
         socket_->set(zmq::sockopt::subscribe, p);
     }
+    socket_->set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:P
     socket_->connect(endpoint);
 }
 
