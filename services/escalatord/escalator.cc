@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <unordered_set>
 
 #include "common/clock/stopwatch.h"
@@ -44,6 +45,16 @@ v1::SubmitReply stored_reply(const store::StoredReply& stored) {
         *reply.mutable_result() = std::move(*publication.mutable_status());
     }
     return reply;
+}
+
+// A random, non-zero publisher epoch (Publication.epoch).
+std::uint64_t new_epoch() {
+    std::random_device random;
+    std::uint64_t epoch = 0;
+    while (epoch == 0) {
+        epoch = (std::uint64_t{random()} << 32) | random();
+    }
+    return epoch;
 }
 
 // The submission id a request names (explicitly or by default), or "" when it cannot be read.
@@ -121,7 +132,8 @@ Escalator::Escalator(engine::EngineConfig config, config::EscalatordSettings set
       clock_(clock),
       log_(log),
       engine_(std::make_unique<engine::Engine>(std::move(config), engine::EngineOptions{false})),
-      generation_failed_(std::make_shared<std::atomic<bool>>(false)) {}
+      generation_failed_(std::make_shared<std::atomic<bool>>(false)),
+      epoch_(new_epoch()) {}
 
 Escalator::~Escalator() = default;
 
@@ -184,7 +196,7 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
     for (const engine::NodeResult& r : outcome.results) {
         ++p.sequence;
         std::string result = codec::encode_result(r);  // protobuf's bytes, no message built
-        std::string payload = codec::status_publication(p.sequence, result);
+        std::string payload = codec::status_publication(p.sequence, result, epoch_);
         if (r.node_id == site_id) {
             // The last one (a staleness tick may come first); its bytes go into the reply.
             site_sequence = p.sequence;
@@ -201,6 +213,7 @@ std::optional<std::uint64_t> Escalator::stage(Batch& p, const engine::SubmitOutc
         google::protobuf::Arena arena(encode_block_.data(), encode_block_.size());
         auto* pub = google::protobuf::Arena::CreateMessage<v1::Publication>(&arena);
         pub->set_sequence(++p.sequence);
+        pub->set_epoch(epoch_);
         codec::to_proto(e, *pub->mutable_alert());
         p.events.push_back(
             {p.sequence, e.node_id, e.at, engine::to_string(e.kind), p.publications.size()});
@@ -530,6 +543,7 @@ std::vector<Publication> Escalator::on_time() {
 Publication Escalator::heartbeat() const {
     v1::Publication pub;
     pub.set_sequence(sequence_);
+    pub.set_epoch(epoch_);
     pub.mutable_heartbeat()->set_last_sequence(sequence_);
     pub.mutable_heartbeat()->mutable_at()->set_seconds(clock_.now().time_since_epoch().count());
     return {"heartbeat", serialize(pub)};
@@ -538,6 +552,7 @@ Publication Escalator::heartbeat() const {
 std::string Escalator::snapshot_framing_error(std::size_t payload_frames) const {
     v1::Snapshot snapshot;
     snapshot.set_sequence(sequence_);
+    snapshot.set_epoch(epoch_);
     snapshot.set_error("expected exactly one payload frame, got " + std::to_string(payload_frames));
     return serialize(snapshot);
 }
@@ -546,6 +561,7 @@ std::string Escalator::snapshot(std::string_view request_bytes) const {
     v1::SnapshotRequest request;
     v1::Snapshot snapshot;
     snapshot.set_sequence(sequence_);
+    snapshot.set_epoch(epoch_);
     if (!request.ParseFromArray(request_bytes.data(), static_cast<int>(request_bytes.size()))) {
         snapshot.set_error("not an opel.v1.SnapshotRequest (" +
                            std::to_string(request_bytes.size()) + " bytes)");

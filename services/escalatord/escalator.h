@@ -138,6 +138,8 @@ public:
 
     // The last published (and committed) sequence number.
     std::uint64_t sequence() const { return sequence_; }
+    // This run's publisher epoch (Publication.epoch): new, random, non-zero at each start.
+    std::uint64_t epoch() const { return epoch_; }
     const Counters& counters() const { return counters_; }
     const engine::Engine& engine() const { return *engine_; }
 
@@ -183,6 +185,7 @@ private:
     std::shared_ptr<std::atomic<bool>> generation_failed_;
     engine::NameIndex<InFlightReply> in_flight_replies_;
     Counters counters_;
+    std::uint64_t epoch_ = 0;
     // The first block of the arena each event and node state is encoded on (engine thread).
     mutable std::vector<char> encode_block_ = std::vector<char>(std::size_t{16} * 1024);
 };

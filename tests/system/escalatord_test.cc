@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -388,6 +390,33 @@ TEST_F(EscalatordTest, GarbageFramesAndOversizeGetErrorRepliesAndServiceContinue
     EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);
 }
 
+// After a restart (or a restored database) sequence numbers may go back: every publication,
+// heartbeat and snapshot carries the publisher epoch, new at each start, so a subscriber can
+// tell a restart from a gap.
+TEST_F(EscalatordTest, EachStartHasANewPublisherEpochOnEveryMessage) {
+    start();
+    auto sub = subscribe({"status/", "heartbeat"});
+    const std::uint64_t first = snapshot().epoch();
+    ASSERT_NE(first, 0U);
+    ASSERT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto status = wait_for(*sub, [](const v1::Publication& p) { return p.has_status(); });
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->epoch(), first);
+    const auto beat = wait_for(*sub, [](const v1::Publication& p) { return p.has_heartbeat(); });
+    ASSERT_TRUE(beat);
+    EXPECT_EQ(beat->epoch(), first);
+    ASSERT_EQ(daemon_->stop(), 0);
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    const std::uint64_t second = snapshot().epoch();
+    EXPECT_NE(second, 0U);
+    EXPECT_NE(second, first);
+    auto sub2 = subscribe({"status/"});
+    ASSERT_EQ(submit(opel1("RWJ", at(1))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto after = wait_for(*sub2, [](const v1::Publication& p) { return p.has_status(); });
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->epoch(), second);
+}
+
 TEST_F(EscalatordTest, KillNineMidBurstLosesNoAcknowledgedSitrepAndRepublishesNothing) {
     start();
     auto sub = subscribe({"alert/"});
@@ -523,6 +552,50 @@ TEST_F(EscalatordTest, ReadOnlyDatabaseAnswersUnavailableNeverAFalseAccept) {
     const v1::SubmitReply reply = submit(opel4("RWJ", at(1)));
     EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_UNAVAILABLE);
     EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);  // nothing changed, still serving
+}
+
+// A disk that fills while the daemon runs: every submission is UNAVAILABLE (never a false
+// ACCEPTED), the log says the disk is full with the path and the free space, and writes
+// resume by themselves once space is freed. Needs root to mount a small tmpfs.
+TEST_F(EscalatordTest, AFullDiskIsNamedAndWritesResumeWhenSpaceReturns) {
+    const fs::path disk = dir_ / "disk";
+    fs::create_directories(disk);
+    if (::geteuid() != 0 ||
+        std::system(
+            ("mount -t tmpfs -o size=4m tmpfs " + disk.string() + " 2>/dev/null").c_str()) != 0) {
+        GTEST_SKIP() << "needs root and permission to mount a tmpfs";
+    }
+    struct Unmount {
+        fs::path path;
+        ~Unmount() { (void)std::system(("umount -l " + path.string()).c_str()); }
+    } unmount{disk};
+    start({"--database", (disk / "opel.db").string()});
+    ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    // Fill the rest of the disk.
+    {
+        std::ofstream filler(disk / "filler", std::ios::binary);
+        const std::string block(64 * 1024, 'x');
+        while (filler.write(block.data(), static_cast<std::streamsize>(block.size())) &&
+               filler.flush()) {
+        }
+    }
+    v1::SubmitReply reply;
+    for (int minute = 1; minute <= 4; ++minute) {  // until a commit needs space
+        reply = submit(minute % 2 == 0 ? opel1("RWJ", at(minute)) : opel4("RWJ", at(minute)));
+        if (reply.status() != v1::SUBMIT_STATUS_ACCEPTED) {
+            break;
+        }
+    }
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    const std::string log = daemon_->log();
+    EXPECT_NE(log.find("full: the disk holding " + (disk / "opel.db").string() + " is full ("),
+              std::string::npos)
+        << log;
+    fs::remove(disk / "filler");
+    const v1::Sitrep again = opel4("RWJ", at(1));  // what failed, sent again
+    EXPECT_EQ(submit(again).status(), v1::SUBMIT_STATUS_ACCEPTED) << daemon_->log();
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
+    EXPECT_EQ(daemon_->stop(), 0);
 }
 
 TEST_F(EscalatordTest, SigtermStopsCleanly) {

@@ -80,6 +80,7 @@ public:
             return false;
         }
         last_ = snapshot->sequence();
+        epoch_ = snapshot->epoch();
         if (!show) {
             return true;
         }
@@ -131,6 +132,9 @@ public:
                           << "' ignored\n";
                 continue;
             }
+            if (pub.epoch() != epoch_ && !restarted(pub.epoch())) {
+                continue;  // the snapshot could not be had; it is tried again on the next one
+            }
             if (pub.has_heartbeat()) {
                 if (pub.heartbeat().last_sequence() > last_) {
                     resync(last_ + 1, pub.heartbeat().last_sequence());
@@ -158,6 +162,15 @@ public:
     }
 
 private:
+    // A publication from another publisher epoch: the daemon restarted (or its database was
+    // restored), so sequence numbers start afresh. Re-synchronises; true when the view is
+    // now of `epoch`.
+    bool restarted(std::uint64_t epoch) {
+        std::cerr << "opel watch: the publisher restarted (epoch " << epoch_ << " -> " << epoch
+                  << "); re-synchronising from a snapshot\n";
+        return synchronise(true) && epoch_ == epoch;
+    }
+
     void resync(std::uint64_t from, std::uint64_t to) {
         std::cerr << "opel watch: missed sequence " << from << ".." << to
                   << "; re-synchronising from a snapshot\n";
@@ -202,6 +215,7 @@ private:
     bool json_;
     net::Subscriber subscriber_;
     std::uint64_t last_ = 0;
+    std::uint64_t epoch_ = 0;  // of last_ (Publication.epoch)
 };
 
 }  // namespace

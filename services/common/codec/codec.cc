@@ -473,15 +473,21 @@ void append_field(std::string& message, int number, std::string_view bytes) {
     message.append(bytes);
 }
 
-std::string status_publication(std::uint64_t sequence, std::string_view node_result) {
+std::string status_publication(std::uint64_t sequence, std::string_view node_result,
+                               std::uint64_t epoch) {
     std::string out;
-    out.reserve(node_result.size() + 16);
-    if (sequence != 0) {  // proto3: a zero scalar is not written
+    out.reserve(node_result.size() + 24);
+    // Fields in number order, as protobuf writes them; a zero scalar is not written (proto3).
+    if (sequence != 0) {
         append_varint(out,
                       (std::uint64_t{v1::Publication::kSequenceFieldNumber} << 3) | wire_varint);
         append_varint(out, sequence);
     }
     append_field(out, v1::Publication::kStatusFieldNumber, node_result);
+    if (epoch != 0) {
+        append_varint(out, (std::uint64_t{v1::Publication::kEpochFieldNumber} << 3) | wire_varint);
+        append_varint(out, epoch);
+    }
     return out;
 }
 

@@ -75,8 +75,10 @@ v1::SubmitReply to_reply(const engine::SubmitOutcome& outcome, std::string_view 
 // serialized message is the same as setting that field.
 // Appends field `number` (a message, string or bytes field) holding `bytes`.
 void append_field(std::string& message, int number, std::string_view bytes);
-// A serialized opel.v1.Publication: `sequence` and `status` = the serialized NodeResult.
-std::string status_publication(std::uint64_t sequence, std::string_view node_result);
+// A serialized opel.v1.Publication: `sequence`, `status` = the serialized NodeResult, and
+// `epoch`.
+std::string status_publication(std::uint64_t sequence, std::string_view node_result,
+                               std::uint64_t epoch);
 // The serialized opel.v1.NodeResult of `result`: the same bytes as protobuf's serialization
 // of to_proto(result), written straight from the engine's result (the daemon's hot path:
 // no message objects, no string copies).

@@ -1,8 +1,10 @@
 #include "common/store/store.h"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <mutex>
 
 #include "common/store/wal_vfs.h"
@@ -81,6 +83,27 @@ CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// Below this much free space a failed write is taken as the disk being full: a commit
+// writes at least a WAL frame and its sync.
+constexpr std::uint64_t full_below_bytes = 1024 * 1024;
+
+// Free bytes on the file system holding `path` (for an unprivileged writer), if it can tell.
+std::optional<std::uint64_t> free_bytes(const std::string& path) {
+    struct statvfs fs {};
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    if (statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) {
+        return std::nullopt;
+    }
+    return std::uint64_t{fs.f_bavail} * fs.f_frsize;
+}
+
+// Whether the file system holding `path` can take `bytes` more and keep as much again free:
+// preallocation must never be what fills a disk.
+bool has_room_for(const std::string& path, std::uint64_t bytes) {
+    const auto free = free_bytes(path);
+    return free && *free >= 2 * bytes;
+}
 
 Errc errc_of(int rc) {
     switch (rc & 0xff) {
@@ -198,7 +221,7 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         sqlite3_close(db);
         return unexpected(std::move(e));
     }
-    std::unique_ptr<Store> store(new Store(db));
+    std::unique_ptr<Store> store(new Store(db, path));
     sqlite3_busy_timeout(db, 2000);
     for (const char* sql :
          {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
@@ -325,7 +348,8 @@ void Store::preallocate_wal() {
     sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
     sqlite3_int64 size = 0;
     if (wal != nullptr && wal->pMethods != nullptr &&
-        wal->pMethods->xFileSize(wal, &size) == SQLITE_OK && size < wal_bytes) {
+        wal->pMethods->xFileSize(wal, &size) == SQLITE_OK && size < wal_bytes &&
+        has_room_for(path_, static_cast<std::uint64_t>(wal_bytes - size))) {
         // The unix VFS writes less than 128 KiB per call (it masks the length to 17 bits).
         const std::string zeros(std::size_t{64} * 1024, '\0');
         bool written = true;
@@ -333,6 +357,9 @@ void Store::preallocate_wal() {
              at += static_cast<sqlite3_int64>(zeros.size())) {
             written = wal->pMethods->xWrite(wal, zeros.data(), static_cast<int>(zeros.size()),
                                             at) == SQLITE_OK;
+        }
+        if (!written) {  // never leave a half-written WAL holding the disk's last space
+            wal->pMethods->xTruncate(wal, size);
         }
         wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
     }
@@ -347,7 +374,19 @@ Store::~Store() {
 }
 
 StoreError Store::error(int rc, std::string_view what) const {
-    return {errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db_)};
+    StoreError e{errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db_)};
+    if (e.code == Errc::io || e.code == Errc::full) {
+        // A write that fails for want of space surfaces as SQLITE_FULL or as a plain I/O
+        // error (a sync or a checkpoint): the free space says which, and what to do.
+        const auto free = free_bytes(path_);
+        if (free && *free < full_below_bytes) {
+            e.code = Errc::full;
+            e.message = "the disk holding " + path_ + " is full (" + std::to_string(*free) +
+                        " bytes free): " + e.message +
+                        "; nothing was stored, and writes resume once space is freed";
+        }
+    }
+    return e;
 }
 
 StoreResult<Done> Store::exec(const char* sql) {

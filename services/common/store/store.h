@@ -50,7 +50,7 @@ namespace opel::store {
 enum class Errc {
     busy,      // locked by another process or connection (SQLITE_BUSY/LOCKED)
     readonly,  // the file or directory is not writable (SQLITE_READONLY)
-    full,      // the disk is full (SQLITE_FULL)
+    full,      // the disk is full (SQLITE_FULL, or an I/O error with almost no space left)
     io,        // an I/O error (SQLITE_IOERR, SQLITE_CANTOPEN)
     corrupt,   // not a database, or damaged (SQLITE_CORRUPT/NOTADB)
     schema,    // a database from an incompatible version
@@ -157,7 +157,7 @@ public:
     StoreResult<std::int64_t> count(std::string_view table);
 
 private:
-    explicit Store(sqlite3* db) : db_(db) {}
+    Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
     // Writes the WAL file out to its working size once, and keeps it across restarts, so a
     // commit's fsync overwrites allocated blocks rather than growing the file. Best effort:
     // skipped when another connection holds the write lock.
@@ -177,6 +177,7 @@ private:
     StoreError error(int rc, std::string_view what) const;
 
     sqlite3* db_ = nullptr;
+    std::string path_;
     std::vector<sqlite3_stmt*> statements_;  // finalized in the destructor
     sqlite3_stmt* find_reply_ = nullptr;
     sqlite3_stmt* add_sitrep_ = nullptr;
