@@ -109,8 +109,8 @@ public:
 
 private:
     // What a site's result says of one card parameter beyond the card itself. Id, name,
-    // unit and weight are the card's, added when a result leaves the engine (label()):
-    // about 40 bytes per parameter instead of a whole ParameterResult (152, three strings).
+    // unit and weight are the card's, added when a result leaves the engine (label()): a
+    // few numbers per parameter instead of a whole ParameterResult with its three strings.
     struct ParameterNumbers {
         std::optional<double> value;
         std::optional<TimePoint> carried_from;

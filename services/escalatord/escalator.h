@@ -63,7 +63,7 @@ struct Counters {
     std::uint64_t commits = 0;
     std::uint64_t commit_failures = 0;
     // Where the time goes, nanoseconds (monotonic clock):
-    std::uint64_t decode_ns = 0;  // protobuf parse + codec
+    std::uint64_t decode_ns = 0;  // strict wire decoding (codec) and the submission key
     std::uint64_t dedupe_ns = 0;  // idempotency-key lookups in the store
     std::uint64_t engine_ns = 0;  // engine.submit (validation, scoring, roll-up)
     std::uint64_t encode_ns = 0;  // building replies, publications and rows

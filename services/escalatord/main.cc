@@ -22,9 +22,9 @@
 #ifdef OPEL_JEMALLOC
 // jemalloc reads this at start-up. One arena: the daemon's allocations come from two
 // threads and the heap holds every site's state, so per-thread arenas would only add
-// resident memory. Freed pages go back to the system after a second. Measured at 10,000
-// sites against glibc malloc: about 13% less CPU per sitrep (glibc's malloc slows as the
-// heap grows, and at 10,000 sites it was 17% of the daemon's samples).
+// resident memory. Freed pages go back to the system after a second. Chosen over glibc
+// malloc, which slows as the heap grows: with 10,000 sites the daemon spent noticeably more
+// of its time in it (the measurement is in bench/history.md).
 extern "C" {
 // NOLINTNEXTLINE(readability-identifier-naming): the name jemalloc looks for
 const char* malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
@@ -293,7 +293,7 @@ int main(int argc, char** argv) try {
     }
     // One thread runs the io_context (hint 1): a handler it posts for itself goes on that
     // thread's private queue, instead of through the shared queue and an epoll_ctl that wakes
-    // the reactor (perf at 10,000 sites: a fifth of the engine thread in epoll_ctl). The
+    // the reactor, a cost that shows in profiles at 10,000 sites (bench/history.md). The
     // storage thread's posts still take the locked path.
     boost::asio::io_context io(1);
     zmq::context_t context;

@@ -362,9 +362,9 @@ int ingest(int total, int window, int rounds) {
 // Median duration of a one-row committed transaction in `dir`, through the daemon's own
 // store (same pragmas: WAL, synchronous=FULL, the WAL preallocated) so "one commit" is the
 // cheapest durable commit this disk gives the daemon. Commits start `rate` per second, as
-// the latency run's sitreps do (0: back to back). The pace matters more than the size: on
-// the benchmark machine an fdatasync costs about 0.43 ms at 200 per second and 0.11-0.15 ms
-// back to back, for any write from 4 to 96 KiB.
+// the latency run's sitreps do (0: back to back). The pace matters more than the size: a
+// paced fdatasync, on a disk left idle between commits, costs more than one issued back to
+// back, whatever the write's size (figures in bench/history.md).
 double commit_ms(const fs::path& dir, double rate) {
     const fs::path path = dir / "commit-probe.db";
     fs::remove(path);
@@ -531,11 +531,12 @@ ScaleRun scale_run(zmq::context_t& context, int sites, int total) {
     const fs::path config = bench::write_config(dir / "config", sites, false);
     // The timed sitreps must be the same work at every size. A site's first sitrep creates
     // its state and escalates from UNKNOWN; the next ones of the pressure cycle escalate it
-    // again (events of about 2.6 KB), and after that the card's 240-minute de-escalation hold
-    // keeps its level (the benchmark's as_at moves a second per round). Timing from the
-    // start, half the 10,000-site sitreps were escalations against 0.5% of the 100-site
-    // ones. So every site goes through one whole cycle (4 sitreps) before the clock starts,
-    // and the timed sitreps are held steady state everywhere.
+    // again (each with an alert event, which carries a result and the card's actions), and
+    // after that the card's 240-minute de-escalation hold keeps its level (the benchmark's
+    // as_at moves a second per round). Timed from the start, the more sites, the larger the
+    // share of escalations among the timed sitreps (bench/history.md). So every site goes
+    // through one whole cycle (4 sitreps) before the clock starts, and the timed sitreps are
+    // held steady state everywhere.
     const int warm_up = 4 * sites;
     auto payloads = ingest_payloads(sites, total + warm_up);
     const std::vector<std::string> first(payloads.begin(), payloads.begin() + warm_up);

@@ -1,4 +1,4 @@
-// The strict wire decoder for submit requests and sitreps (codec.h: decode_submit_request,
+// The strict wire decoder for submit requests and sitreps (codec.h: sitrep_of_request,
 // decode_sitrep). It accepts a subset of what protobuf's parser accepts, with the same values
 // (codec_test checks that on random and mutated messages), and rejects, naming the field,
 // what protobuf would silently read as something else: a known field of the wrong wire type

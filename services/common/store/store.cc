@@ -27,8 +27,8 @@ namespace {
 //    (at 10,000 sites, one random page per sitrep). Earlier versions gain the empty table.
 constexpr std::int64_t schema_version = 5;
 
-// state_log rows that trigger folding them into node_state: about 12 MB, which a restart
-// reads on top of node_state (tens of milliseconds).
+// state_log rows that trigger folding them into node_state. It bounds what a restart reads
+// on top of node_state; the commit that crosses it takes longer (docs/storage.md).
 constexpr std::int64_t state_log_limit = 50000;
 
 // The state_log rows that hold each node's newest logged state.
@@ -36,9 +36,9 @@ constexpr std::int64_t state_log_limit = 50000;
 constexpr std::int64_t oldest_upgradable_version = 2;
 
 // The WAL's working size: the autocheckpoint threshold (16384 pages of 4 KiB). It is written
-// once (preallocate_wal) so commits overwrite allocated blocks instead of growing the file,
-// which makes every fsync also write the file's size: 0.2 ms instead of 0.34 ms per 48 KiB
-// commit on the benchmark machine (dd oflag=dsync, overwrite vs append).
+// once (preallocate_wal) so commits overwrite allocated blocks instead of growing the file: a
+// growing file's fsync must also write its new size, which makes it slower (docs/storage.md;
+// the measurement is in bench/history.md).
 constexpr sqlite3_int64 wal_bytes = sqlite3_int64{16384} * 4096;
 
 constexpr const char* schema = R"sql(

@@ -5,28 +5,22 @@
 // and an ACCEPTED reply is only sent after the commit that holds it returns.
 //
 // Tables
-//   sitreps      every accepted or late sitrep: submission_id (unique through the index on
-//                its key, submission_key_sql below: time first), site, as_at, status,
-//                the sitrep, and the reply that was sent without its site result, which is
-//                the results row `result_sequence` (DUPLICATE rebuilds the reply from both,
-//                so the result is stored once, not twice)
+//   sitreps      every accepted or late sitrep with the reply sent (without its site result,
+//                which is the results row `result_sequence`); unique on a time-first key of
+//                its submission_id (submission_key_sql below)
 //   results      every published node result, by publisher sequence, indexed by time
 //   events       every published event (alerts), by publisher sequence, indexed by node and
 //                time
-//   node_state   the engine's current state per node (upserted): restart reads this, not
-//                the history. The state is stored without the node's current result, which
-//                is the results row `result_sequence` (its last published result)
-//   state_log    node states as the daemon commits them, appended; a node's newest row
-//                here overrides its node_state row, and the log is folded into node_state
-//                every 50,000 rows
+//   node_state   each node's state for restart, without its result (`result_sequence`)
+//   state_log    node states as commits write them, appended; a node's newest row here
+//                overrides its node_state row, and the log is folded into node_state every
+//                state_log_limit rows (store.cc)
 //   meta         key/value: schema version
 //
-// Cost model: a commit costs one fsync plus one WAL frame (a 4 KiB page) per B-tree page it
-// changes, so every index is paid on every commit. Appends by sequence share pages; an index
-// keyed by node first costs a page per node touched (a site and its four ancestors). That is
-// why results are indexed by time alone (a history query by node and time range scans the
-// range and filters), and why the publisher sequence is not a meta row rewritten on every
-// commit but the largest stored sequence (every published message has a row).
+// Why this layout: a commit costs one fsync plus one WAL page per B-tree page it changes, so
+// the tables and indexes are chosen to let a commit's rows share pages (results indexed by
+// time alone, the sequence derived from stored rows rather than a meta row, states appended
+// to a log). docs/storage.md has the cost model, the WAL file and the schema versions.
 #pragma once
 
 #include <array>

@@ -79,8 +79,8 @@ TEST_F(AsioSocketTest, InputArrivingAsTheOwnerReturnsStillGetsACall) {
 
 // An owner under back-pressure returns without reading and without asking ZMQ_EVENTS (the
 // escalator's submit handler does this while its pipeline is full). The fd's signal must
-// still be consumed, or every re-arm completes at once and the thread spins (it did: 130k
-// epoll_ctl calls a second while the storage thread was committing).
+// still be consumed, or every re-arm completes at once and the thread spins (it did, in
+// epoll_ctl, while the storage thread was committing).
 TEST_F(AsioSocketTest, AnOwnerThatLeavesInputWaitingDoesNotMakeItSpin) {
     int calls = 0;
     bool paused = true;
