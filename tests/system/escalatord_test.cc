@@ -5,12 +5,15 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -596,6 +599,121 @@ TEST_F(EscalatordTest, AFullDiskIsNamedAndWritesResumeWhenSpaceReturns) {
     EXPECT_EQ(submit(again).status(), v1::SUBMIT_STATUS_ACCEPTED) << daemon_->log();
     EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
     EXPECT_EQ(daemon_->stop(), 0);
+}
+
+// Bytes of a request carrying `sitrep` (already serialized) as its one field.
+std::string wrap(const std::string& sitrep) {
+    std::string out("\x0a", 1);
+    for (std::size_t n = sitrep.size();; n >>= 7) {  // the length as a varint
+        out.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+        if (n < 0x80) {
+            break;
+        }
+    }
+    return out + sitrep;
+}
+
+// The catalogue of bad inputs (issue 13): each is REJECTED with its exact field and code,
+// nothing is stored or published, and the daemon goes on serving.
+TEST_F(EscalatordTest, EveryBadInputIsRejectedPreciselyAndChangesNothing) {
+    start();
+    v1::Sitrep first = opel1("RWJ", at(0));
+    first.set_submission_id("bi-1");
+    ASSERT_EQ(submit(first).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const std::uint64_t sequence = snapshot().sequence();
+    const std::string good = opel1("RMC", at(0)).SerializeAsString();
+    v1::Sitrep untimed = opel1("RMC", at(0));
+    untimed.clear_as_at();
+    const std::string without_time = untimed.SerializeAsString();
+    const auto with = [](std::function<void(v1::Sitrep&)> change) {
+        v1::Sitrep s = opel1("RMC", at(0));
+        change(s);
+        return wrap(s.SerializeAsString());
+    };
+    const auto measure = [&with](const char* name, double value) {
+        return with([=](v1::Sitrep& s) { (*s.mutable_measures())[name] = value; });
+    };
+    const std::string b("\x00\x0b", 2);  // field number 0; a group
+    const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+        {"", "sitrep", "missing_field"},
+        {"\x12\x34 not protobuf \xff", "", "malformed"},
+        {"\x10\x01", "", "unsupported_request"},
+        {"\x0a\x05\x0a", "", "malformed"},
+        {b.substr(0, 1), "", "malformed"},
+        {b.substr(1, 1), "", "malformed"},
+        {wrap(good) + wrap(good), "sitrep", "repeated_field"},
+        {"\x08\x01", "sitrep", "wrong_type"},
+        {std::string(70000, 'x'), "", "oversize"},
+        {wrap(good + b.substr(0, 1)), "", "malformed"},
+        {wrap(std::string("\x08\x05", 2) + good), "site_id", "wrong_type"},
+        {wrap(good + std::string("\x3a\x07\x0a\x01"
+                                 "a\x12\x02"
+                                 "65",
+                                 9)),
+         "measures.a", "wrong_type"},
+        {wrap(good + std::string("\x3a\x03\x0a\x01"
+                                 "a",
+                                 5)),
+         "measures.a", "missing_value"},
+        {wrap(good + std::string("\x3a\x00", 2)), "measures", "missing_name"},
+        {wrap(good + std::string("\x20\x82\x80\x80\x80\x10", 6)), "declared_level", "out_of_range"},
+        {wrap(good + std::string("\x0a\x03RWJ", 5)), "site_id", "repeated_field"},
+        {wrap(good + good.substr(good.find('\x3a'))), "measures.ambulance_handover_mean_minutes",
+         "repeated_field"},
+        {wrap(good + std::string("\x32\x02\xc3\x28", 4)), "comment", "invalid_utf8"},
+        {wrap(good + std::string("\x1a\x01\xff", 3)), "submission_id", "invalid_utf8"},
+        {with([](v1::Sitrep& s) { s.mutable_as_at()->set_nanos(1000000000); }), "as_at",
+         "invalid_time"},
+        {with([](v1::Sitrep& s) { s.mutable_as_at()->set_seconds(253402300800); }), "as_at",
+         "invalid_time"},
+        {wrap(without_time + std::string("\x12\x09\x09\x00\x00\x00\x00\x00\x00\x00\x00", 11)),
+         "as_at", "wrong_type"},
+        {with([](v1::Sitrep& s) { s.clear_site_id(); }), "site_id", "missing_field"},
+        {with([](v1::Sitrep& s) { s.set_site_id("XYZ"); }), "site_id", "unknown_site"},
+        {with([](v1::Sitrep& s) { s.set_site_id("stockport"); }), "site_id", "not_a_site"},
+        {with([](v1::Sitrep& s) { s.clear_as_at(); }), "as_at", "missing_field"},
+        {with([](v1::Sitrep& s) { s.mutable_as_at()->set_seconds(0); }), "as_at", "before_2000"},
+        {with([](v1::Sitrep& s) { s.mutable_as_at()->set_seconds(1893456000); }), "as_at",
+         "future_as_at"},
+        {with([](v1::Sitrep& s) { s.mutable_as_at()->set_seconds(1766000000); }), "as_at",
+         "beyond_backfill"},
+        {with([](v1::Sitrep& s) { s.clear_measures(); }), "measures", "missing_field"},
+        {measure("zz", 1), "measures.zz", "unknown_measure"},
+        {measure("ga_beds_occupied", std::nan("")), "measures.ga_beds_occupied", "not_a_number"},
+        {measure("ga_beds_occupied", HUGE_VAL), "measures.ga_beds_occupied", "not_a_number"},
+        {measure("ga_beds_occupied", -1), "measures.ga_beds_occupied", "out_of_range"},
+        {measure("ed_attendances", 1e300), "measures.ed_attendances", "out_of_range"},
+        {measure("ga_beds_occupied", 200.5), "measures.ga_beds_occupied", "not_integer"},
+        {measure("nctr_patients", 201), "measures.nctr_patients", "part_exceeds_whole"},
+        {with([](v1::Sitrep& s) {
+             s.set_declared_level(7);
+             s.set_declared_reason("x");
+         }),
+         "declared_level", "invalid_level"},
+        {with([](v1::Sitrep& s) { s.set_declared_level(3); }), "declared_reason", "missing_reason"},
+        {with([](v1::Sitrep& s) { s.set_declared_reason("why"); }), "declared_reason",
+         "unexpected_field"},
+        {with([](v1::Sitrep& s) { s.set_submission_id(std::string(201, 'i')); }), "submission_id",
+         "too_long"},
+        {with([](v1::Sitrep& s) { s.set_comment(std::string(2001, 'c')); }), "comment", "too_long"},
+        {with([](v1::Sitrep& s) { s.set_submission_id("bi-1"); }), "submission_id",
+         "idempotency_conflict"},
+    };
+    ASSERT_GE(cases.size(), 40U);
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    for (const auto& [payload, field, code] : cases) {
+        const auto answer = client.request(payload, 10s, 0);
+        ASSERT_TRUE(answer) << code << ": no reply";
+        v1::SubmitReply reply;
+        ASSERT_TRUE(reply.ParseFromString(*answer)) << code;
+        EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED) << code;
+        ASSERT_GE(reply.errors_size(), 1) << code;
+        EXPECT_EQ(reply.errors(0).field(), field) << code << ": " << reply.errors(0).message();
+        EXPECT_EQ(reply.errors(0).code(), code) << reply.errors(0).message();
+        EXPECT_FALSE(reply.errors(0).message().empty()) << code;
+    }
+    EXPECT_EQ(snapshot().sequence(), sequence);  // nothing stored or published
+    EXPECT_EQ(submit(opel4("RMC", at(1))).status(), v1::SUBMIT_STATUS_ACCEPTED);  // serving
 }
 
 TEST_F(EscalatordTest, SigtermStopsCleanly) {
