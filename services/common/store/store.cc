@@ -98,6 +98,17 @@ std::optional<std::uint64_t> free_bytes(const std::string& path) {
     return std::uint64_t{fs.f_bavail} * fs.f_frsize;
 }
 
+// Whether `path` is an existing regular file of 0 bytes with no WAL beside it holding data.
+bool empty_file(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec || size != 0 || !std::filesystem::is_regular_file(path, ec)) {
+        return false;
+    }
+    const auto wal = std::filesystem::file_size(path + "-wal", ec);
+    return ec || wal == 0;
+}
+
 // Whether the file system holding `path` can take `bytes` more and keep as much again free:
 // preallocation must never be what fills a disk.
 bool has_room_for(const std::string& path, std::uint64_t bytes) {
@@ -209,6 +220,15 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         // SQLite keeps its defaults (SQLITE_MISUSE, ignored): slower, not wrong.
         sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     });
+    if (empty_file(path)) {
+        // SQLite would take it for a new database and start the history, and the publisher
+        // sequence, afresh without a word.
+        return unexpected(StoreError{
+            Errc::corrupt, "database '" + path +
+                               "' is an empty file (0 bytes), not a database this daemon "
+                               "wrote (a failed copy or restore?): restore it from a backup, or "
+                               "remove it to start a new, empty history"});
+    }
     sqlite3* db = nullptr;
     // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
     // need not lock it around every call.

@@ -102,7 +102,8 @@ struct PublishedRow {
 class Store {
 public:
     // Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL so
-    // a commit survives kill -9 and power loss.
+    // a commit survives kill -9 and power loss. An existing empty file is refused
+    // (Errc::corrupt): it is not a database this daemon wrote.
     static StoreResult<std::unique_ptr<Store>> open(const std::string& path);
     ~Store();
     Store(const Store&) = delete;

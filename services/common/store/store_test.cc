@@ -54,6 +54,23 @@ protected:
     fs::path dir_;
 };
 
+// A 0-byte file (a failed copy or restore) is not taken for a new database: that would start
+// the history and the publisher sequence afresh without a word.
+TEST_F(StoreTest, AnEmptyExistingFileIsRefusedNotStartedAfresh) {
+    std::ofstream((dir_ / "opel.db").string()).close();
+    const auto s = Store::open((dir_ / "opel.db").string());
+    ASSERT_FALSE(s.has_value());
+    EXPECT_EQ(s.error().code, Errc::corrupt);
+    EXPECT_NE(s.error().message.find("is an empty file (0 bytes)"), std::string::npos)
+        << s.error().message;
+    EXPECT_EQ(fs::file_size(dir_ / "opel.db"), 0U);  // left as it was
+    // A new database, created by the store, reopens.
+    fs::remove(dir_ / "opel.db");
+    ASSERT_NE(open(), nullptr);
+    EXPECT_GT(fs::file_size(dir_ / "opel.db"), 0U);
+    ASSERT_NE(open(), nullptr);
+}
+
 TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     {
         auto store = open();
