@@ -1,9 +1,10 @@
 #include "engine/sitrep.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
-#include <cstdio>
+#include <cstring>
 
 #include "engine/model.h"
 #include "engine/text.h"
@@ -14,29 +15,47 @@ std::string Sitrep::effective_submission_id() const {
     if (!submission_id.empty()) {
         return submission_id;
     }
-    std::array<char, 17> digest{};
-    std::snprintf(digest.data(), digest.size(), "%016llx",
-                  static_cast<unsigned long long>(measures_digest()));
-    return site_id + "~" + digest.data() + "@" + (as_at ? format_utc(*as_at) : std::string("?"));
+    std::uint64_t digest = measures_digest();
+    std::array<char, 16> hex{};
+    for (std::size_t i = hex.size(); i-- > 0; digest >>= 4) {
+        hex[i] = "0123456789abcdef"[digest & 0xf];
+    }
+    std::string id;
+    id.reserve(site_id.size() + 38);
+    id += site_id;
+    id += '~';
+    id.append(hex.data(), hex.size());
+    id += '@';
+    id += as_at ? format_utc(*as_at) : std::string("?");
+    return id;
 }
 
 std::uint64_t Sitrep::measures_digest() const {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-    const auto add = [&hash](unsigned char byte) {
-        hash ^= byte;
-        hash *= 0x100000001b3ULL;  // FNV-1a 64 prime
+    // Per measure, in name order: the name's length, the name in little-endian 8-byte words
+    // (the last zero-padded), the value's bits (-0 as 0); each word mixed in by xor, a
+    // multiply by the 64-bit golden ratio and a fold of the high half; then splitmix64's
+    // finalizer. Word by word, not byte by byte: this runs for every sitrep.
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    const auto mix = [&hash](std::uint64_t word) {
+        hash = (hash ^ word) * 0x9e3779b97f4a7c15ULL;
+        hash ^= hash >> 32;
     };
     for (const auto& [name, value] : measures) {
-        for (const char c : name) {
-            add(static_cast<unsigned char>(c));
+        mix(name.size());
+        for (std::size_t at = 0; at < name.size(); at += 8) {
+            std::array<unsigned char, 8> bytes{};  // the last word zero-padded
+            std::memcpy(bytes.data(), name.data() + at, std::min<std::size_t>(8, name.size() - at));
+            std::uint64_t word = 0;
+            for (std::size_t i = 0; i < 8; ++i) {  // little-endian on any machine
+                word |= std::uint64_t{bytes[i]} << (8 * i);
+            }
+            mix(word);
         }
-        add(0);
-        const auto bits = std::bit_cast<std::uint64_t>(value == 0 ? 0.0 : value);
-        for (int i = 0; i < 8; ++i) {
-            add(static_cast<unsigned char>((bits >> (8 * i)) & 0xff));
-        }
+        mix(std::bit_cast<std::uint64_t>(value == 0 ? 0.0 : value));
     }
-    return hash;
+    hash = (hash ^ (hash >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    hash = (hash ^ (hash >> 27)) * 0x94d049bb133111ebULL;
+    return hash ^ (hash >> 31);
 }
 
 bool Sitrep::same_content(const Sitrep& other) const {

