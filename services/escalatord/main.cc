@@ -321,9 +321,9 @@ int main(int argc, char** argv) try {
     const auto& c = escalator.counters();
     log->info(
         "stopped cleanly: {} accepted, {} late, {} duplicate, {} rejected, {} unavailable, "
-        "{} published, {} dropped for slow subscribers, sequence {}",
+        "{} published, {} dropped for slow subscribers, {} replies undelivered, sequence {}",
         c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, server.dropped(),
-        escalator.sequence());
+        server.undelivered(), escalator.sequence());
     const auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
     log->info(
         "time (ms): decode {:.1f}, dedupe {:.1f}, engine {:.1f}, encode {:.1f}, "

@@ -43,14 +43,20 @@ Envelope split(std::vector<zmq::message_t> frames) {
     return e;
 }
 
-void reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload) {
+// Sends a reply; false when it could not be delivered: the peer has gone away
+// (EHOSTUNREACH) or has a full queue because it stopped reading (EAGAIN). The sockets run
+// with ZMQ_ROUTER_MANDATORY, so neither is dropped without the caller knowing.
+bool reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload) {
     std::vector<zmq::message_t> out;
     for (zmq::message_t& m : envelope.route) {
         out.push_back(std::move(m));
     }
     out.emplace_back(payload.data(), payload.size());
-    // A peer that has gone away is simply not answered (ROUTER drops the reply).
-    (void)zmq::send_multipart(socket, out, zmq::send_flags::dontwait);
+    try {
+        return zmq::send_multipart(socket, out, zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t&) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -86,6 +92,8 @@ Result<std::monostate, std::string> Server::bind() {
     snapshot_.socket().set(zmq::sockopt::maxmsgsize, std::int64_t{4096});
     publish_.socket().set(zmq::sockopt::sndhwm, options_.publish_high_water_mark);
     publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
+    submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
+    snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
     for (const auto& [socket, endpoint] : endpoints) {
         if (!net::is_local_endpoint(*endpoint)) {
             if (!options_.allow_insecure_remote) {
@@ -176,9 +184,11 @@ void Server::on_submit() {
 void Server::answer(InFlight& batch, BatchPtr done) {
     Escalator::BatchOutput out = escalator_.finish(std::move(done));
     for (std::size_t i = 0; i < batch.requests.size(); ++i) {
-        reply(submit_.socket(), batch.requests[i],
-              batch.index[i] == std::string::npos ? batch.framing_replies[i]
-                                                  : out.replies[batch.index[i]]);
+        if (!reply(submit_.socket(), batch.requests[i],
+                   batch.index[i] == std::string::npos ? batch.framing_replies[i]
+                                                       : out.replies[batch.index[i]])) {
+            ++undelivered_;
+        }
     }
     publish(out.publications);
 }
@@ -216,10 +226,13 @@ void Server::answer_snapshots() {
         return;
     }
     for (Envelope& request : snapshot_requests_) {
-        reply(snapshot_.socket(), request,
-              request.body.size() == 1 ? escalator_.snapshot(std::string_view(
-                                             request.body[0].data<char>(), request.body[0].size()))
-                                       : escalator_.snapshot_framing_error(request.body.size()));
+        if (!reply(snapshot_.socket(), request,
+                   request.body.size() == 1
+                       ? escalator_.snapshot(
+                             std::string_view(request.body[0].data<char>(), request.body[0].size()))
+                       : escalator_.snapshot_framing_error(request.body.size()))) {
+            ++undelivered_;
+        }
     }
     snapshot_requests_.clear();
     snapshot_.after_send();
@@ -258,6 +271,8 @@ void Server::publish(const std::vector<Publication>& publications) {
         publish_.socket().set(zmq::sockopt::xpub_nodrop, 0);
         (void)zmq::send_multipart(publish_.socket(), parts, zmq::send_flags::dontwait);
         publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
+        submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
+        snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
     }
     if (dropped_now > 0) {
         // Logged once per batch at most (rate-limited by batching), never per message.
@@ -283,9 +298,10 @@ void Server::arm_stats() {
         const Counters& c = escalator_.counters();
         log_.info(
             "stats: accepted {}, late {}, duplicate {}, rejected {}, unavailable {}, published "
-            "{}, dropped {}, subscriptions {}, commits {}, commit failures {}, sequence {}",
+            "{}, dropped {}, replies undelivered {}, subscriptions {}, commits {}, commit "
+            "failures {}, sequence {}",
             c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, dropped_,
-            subscriptions_, c.commits, c.commit_failures, escalator_.sequence());
+            undelivered_, subscriptions_, c.commits, c.commit_failures, escalator_.sequence());
         arm_stats();
     });
 }

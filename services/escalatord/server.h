@@ -68,6 +68,8 @@ public:
     void stop();
 
     std::uint64_t dropped() const { return dropped_; }
+    // Replies (submit and snapshot) a client never got: it had gone, or stopped reading.
+    std::uint64_t undelivered() const { return undelivered_; }
     std::uint64_t subscriptions() const { return subscriptions_; }
     std::uint64_t publish_ns() const { return publish_ns_; }
 
@@ -102,6 +104,7 @@ private:
     std::vector<Envelope> snapshot_requests_;          // waiting for no batch in flight
     std::uint64_t dropped_ = 0;        // publications lost by at least one subscriber
     std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
+    std::uint64_t undelivered_ = 0;    // replies a client never got (see undelivered())
     std::uint64_t publish_ns_ = 0;     // time spent handing messages to the socket
     bool stopped_ = false;
     Writer writer_;  // last: its thread posts on_committed, which uses everything above

@@ -718,6 +718,30 @@ TEST_F(EscalatordTest, EveryBadInputIsRejectedPreciselyAndChangesNothing) {
     EXPECT_EQ(submit(opel4("RMC", at(1))).status(), v1::SUBMIT_STATUS_ACCEPTED);  // serving
 }
 
+// A client that sends and never reads: once its queues are full, further replies cannot be
+// delivered. They are counted (ZMQ_ROUTER_MANDATORY), not lost silently, and the daemon
+// goes on serving others.
+TEST_F(EscalatordTest, RepliesAClientNeverReadsAreCountedAndOthersAreServed) {
+    start();
+    zmq::socket_t deaf(context_, zmq::socket_type::dealer);
+    deaf.set(zmq::sockopt::linger, 0);
+    deaf.set(zmq::sockopt::sndtimeo, 10000);
+    deaf.set(zmq::sockopt::rcvhwm, 10);
+    deaf.connect(daemon_->submit_endpoint());
+    const std::string bad = "\x10\x01";  // REJECTED at once: unsupported_request
+    for (int i = 0; i < 20000; ++i) {
+        ASSERT_TRUE(deaf.send(zmq::buffer(bad), zmq::send_flags::none)) << i;
+    }
+    // Still serving: a new client is answered, and the snapshot shows nothing changed.
+    ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    ASSERT_EQ(daemon_->stop(), 0);
+    const std::string log = daemon_->log();
+    const auto at = log.find(" replies undelivered");
+    ASSERT_NE(at, std::string::npos) << log;
+    const auto start = log.rfind(", ", at) + 2;
+    EXPECT_GT(std::stol(log.substr(start, at - start)), 0) << log.substr(start, 80);
+}
+
 TEST_F(EscalatordTest, SigtermStopsCleanly) {
     start();
     submit(opel1("RWJ", at(0)));
