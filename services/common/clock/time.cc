@@ -35,12 +35,15 @@ TimePoint last_sunday_one_am(std::chrono::year y, std::chrono::month m) {
 
 }  // namespace
 
-std::string format_utc(TimePoint t) {
+namespace {
+
+// Writes `t`'s date and time into `out`, a pattern with the year at 0, month at 5, day at 8,
+// hour at 11, minute at 14 and (when `seconds`) second at 17. By hand, not snprintf: this
+// runs for every sitrep (default submission ids) and for held levels' explanations.
+void put_date_time(std::string& out, TimePoint t, bool seconds) {
     const sys_days day = std::chrono::floor<days>(t);
     const year_month_day ymd{day};
     const std::chrono::hh_mm_ss hms{t - day};
-    // Hand-formatted: this runs for every sitrep (default submission ids).
-    std::string out = "0000-00-00T00:00:00Z";
     const auto put = [&out](std::size_t at, long value, int width) {
         for (int i = width - 1; i >= 0; --i) {
             out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
@@ -52,7 +55,16 @@ std::string format_utc(TimePoint t) {
     put(8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
     put(11, static_cast<long>(hms.hours().count()), 2);
     put(14, static_cast<long>(hms.minutes().count()), 2);
-    put(17, static_cast<long>(hms.seconds().count()), 2);
+    if (seconds) {
+        put(17, static_cast<long>(hms.seconds().count()), 2);
+    }
+}
+
+}  // namespace
+
+std::string format_utc(TimePoint t) {
+    std::string out = "0000-00-00T00:00:00Z";
+    put_date_time(out, t, true);
     return out;
 }
 
@@ -120,26 +132,8 @@ Duration london_offset(TimePoint t) {
 
 std::string format_london(TimePoint t) {
     const Duration offset = london_offset(t);
-    const TimePoint local = t + offset;
-    const sys_days day = std::chrono::floor<days>(local);
-    const year_month_day ymd{day};
-    const std::chrono::hh_mm_ss hms{local - day};
-    // Hand-formatted like format_utc: explanations of held levels carry two of these.
-    std::string out = "0000-00-00 00:00 GMT";
-    const auto put = [&out](std::size_t at, long value, int width) {
-        for (int i = width - 1; i >= 0; --i) {
-            out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
-            value /= 10;
-        }
-    };
-    put(0, static_cast<int>(ymd.year()), 4);
-    put(5, static_cast<long>(static_cast<unsigned>(ymd.month())), 2);
-    put(8, static_cast<long>(static_cast<unsigned>(ymd.day())), 2);
-    put(11, static_cast<long>(hms.hours().count()), 2);
-    put(14, static_cast<long>(hms.minutes().count()), 2);
-    if (offset.count() != 0) {
-        out.replace(17, 3, "BST");
-    }
+    std::string out = offset.count() != 0 ? "0000-00-00 00:00 BST" : "0000-00-00 00:00 GMT";
+    put_date_time(out, t + offset, false);
     return out;
 }
 
