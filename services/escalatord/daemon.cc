@@ -1,0 +1,141 @@
+#include "escalatord/daemon.h"
+
+#include <spdlog/logger.h>
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <memory>
+
+#include "common/clock/clock.h"
+#include "common/store/store.h"
+#include "escalatord/escalator.h"
+#include "escalatord/server.h"
+
+namespace opel::escalatord {
+namespace {
+
+// Two connections to one database: the storage thread writes through `store`, the engine
+// thread reads (duplicates, restore) through `reads` while a commit is running.
+struct Stores {
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<store::Store> reads;
+};
+
+std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) {
+    Stores out;
+    for (std::unique_ptr<store::Store>* s : {&out.store, &out.reads}) {
+        auto opened = store::Store::open(path);
+        if (!opened) {
+            log.critical("database {}: {}", path, opened.error().message);
+            return std::nullopt;
+        }
+        *s = std::move(opened).value();
+    }
+    if (auto limited = out.reads->limit_cache(256); !limited) {
+        log.critical("database {}: {}", path, limited.error().message);
+        return std::nullopt;
+    }
+    if (out.store->read_only()) {
+        log.error(
+            "database {} is read-only: every submission will be answered UNAVAILABLE until it "
+            "is writable (snapshots are still served)",
+            path);
+    }
+    return out;
+}
+
+// Every subscriber connection is a file descriptor: allow as many as the system does.
+void raise_file_limit() {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
+}
+
+void log_summary(const Escalator& escalator, const Server& server, spdlog::logger& log) {
+    const Counters& c = escalator.counters();
+    log.info(
+        "stopped cleanly: {} accepted, {} late, {} duplicate, {} rejected, {} unavailable, "
+        "{} published, {} dropped for slow subscribers, {} replies undelivered, sequence {}",
+        c.accepted, c.late, c.duplicate, c.rejected, c.unavailable, c.published, server.dropped(),
+        server.undelivered(), escalator.sequence());
+    const auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    log.info(
+        "time (ms): decode {:.1f}, dedupe {:.1f}, engine {:.1f}, encode {:.1f}, "
+        "commit {:.1f}, publish {:.1f}; {} commits",
+        ms(c.decode_ns), ms(c.dedupe_ns), ms(c.engine_ns), ms(c.encode_ns), ms(c.commit_ns),
+        ms(server.publish_ns()), c.commits);
+}
+
+// Binds and serves until SIGINT/SIGTERM; the exit code.
+int serve(const Options& options, Escalator& escalator, store::Store& storage, const Clock& clock,
+          const config::EscalatordSettings& settings, spdlog::logger& log) {
+    raise_file_limit();
+    // One thread runs the io_context (hint 1): a handler it posts for itself goes on that
+    // thread's private queue, instead of through the shared queue and an epoll_ctl that wakes
+    // the reactor, a cost that shows in profiles at 10,000 sites (bench/history.md). The
+    // storage thread's posts still take the locked path.
+    boost::asio::io_context io(1);
+    zmq::context_t context;
+    ServerOptions server_options;
+    server_options.allow_insecure_remote = options.flags.allow_insecure_remote;
+    server_options.publish_high_water_mark = options.values.publish_hwm;
+    server_options.clock_rate = options.values.clock_rate;
+    server_options.pipeline_depth = options.values.pipeline_depth;
+    Server server(io, context, escalator, storage, clock, settings, server_options, log);
+    if (auto bound = server.bind(); !bound) {
+        log.critical("{}", bound.error());
+        return 1;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) {
+            return;
+        }
+        log.info("signal {}: stopping", signal);
+        server.stop();
+        io.stop();
+    });
+    server.start();
+    io.run();
+    log_summary(escalator, server, log);
+    return 0;
+}
+
+}  // namespace
+
+int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logger& log) {
+    const config::EscalatordSettings settings = with_overrides(loaded.escalatord, options);
+    log.info(
+        "config {}: {} measures, {} cards, {} nodes; database {}; max clock skew {} s, "
+        "heartbeat {} s, max message {} bytes",
+        loaded.root_file.string(), loaded.engine.measures.size(), loaded.engine.cards.size(),
+        loaded.engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
+        settings.heartbeat_interval.count(), settings.max_message_bytes);
+    std::optional<Stores> stores = open_stores(settings.database_path, log);
+    if (!stores) {
+        return 1;
+    }
+    const SystemClock system_clock;
+    const TimePoint start = options.values.clock_start.value_or(system_clock.now());
+    const ScaledClock scaled_clock(start, options.values.clock_rate);
+    const Clock& clock =
+        options.simulated_clock() ? static_cast<const Clock&>(scaled_clock) : system_clock;
+    if (options.simulated_clock()) {
+        log.warn(
+            "SIMULATED CLOCK: starts at {} and runs {}x real time; for demos and drills only, "
+            "never for live reporting",
+            format_utc(start), options.values.clock_rate);
+    }
+    Escalator escalator(std::move(loaded.engine), settings, *stores->reads, clock, log);
+    if (auto restored = escalator.restore(); !restored) {
+        log.critical("database {}: cannot restore state: {}", settings.database_path,
+                     restored.error().message);
+        return 1;
+    }
+    return serve(options, escalator, *stores->store, clock, settings, log);
+}
+
+}  // namespace opel::escalatord
