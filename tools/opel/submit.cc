@@ -1,4 +1,5 @@
 // opel submit: send sitreps to opel-escalatord and print each reply.
+#include <algorithm>
 #include <iostream>
 #include <zmq.hpp>
 
@@ -142,7 +143,11 @@ int submit_main(const std::vector<std::string>& argv) {
         inputs = std::move(*read);
         // Rows with unreadable cells are not sent; with the configuration at hand their
         // other problems are named too.
-        if (auto loaded = config::load_config(config_path(args))) {
+        const bool partial = std::any_of(inputs.begin(), inputs.end(),
+                                         [](const Input& in) { return in.partial.has_value(); });
+        auto loaded = partial ? config::load_config(config_path(args))
+                              : unexpected(std::vector<config::ConfigError>{});
+        if (loaded) {
             const engine::Model model(std::move(loaded->engine));
             add_validation_errors(inputs, model);
         }
