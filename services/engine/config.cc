@@ -5,7 +5,7 @@
 #include <set>
 #include <string_view>
 
-#include "common/result/check.h"
+#include "base/check.h"
 #include "engine/text.h"
 
 namespace opel::engine {

@@ -24,7 +24,7 @@
 
 #include "engine/hysteresis.h"
 #include "engine/model.h"
-#include "engine/result.h"
+#include "engine/node_result.h"
 #include "engine/scoring.h"
 #include "engine/sitrep.h"
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "common/clock/time.h"
+#include "base/time.h"
 #include "engine/config.h"
 #include "engine/status.h"
 

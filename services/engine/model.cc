@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "common/result/check.h"
+#include "base/check.h"
 #include "engine/text.h"
 
 namespace opel::engine {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/clock/time.h"
+#include "base/time.h"
 #include "engine/config.h"
 #include "engine/sitrep.h"
 

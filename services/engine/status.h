@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/result/check.h"
+#include "base/check.h"
 
 namespace opel::engine {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "common/result/check.h"
+#include "base/check.h"
 
 namespace opel::engine {
 namespace {

@@ -7,15 +7,15 @@
 #include <boost/asio/signal_set.hpp>
 #include <memory>
 
-#include "common/clock/clock.h"
-#include "common/store/store.h"
+#include "adapters/clock/real_clock.h"
 #include "escalatord/escalator.h"
 #include "escalatord/server.h"
+#include "escalatord/store/store.h"
 
 namespace opel::escalatord {
 namespace {
 
-// Two connections to one database: the storage thread writes through `store`, the engine
+// Two connections to one database: the journal writes through `store`, the engine
 // thread reads (duplicates, restore) through `reads` while a commit is running.
 struct Stores {
     std::unique_ptr<store::Store> store;
@@ -70,7 +70,7 @@ void log_summary(const Escalator& escalator, const Server& server, spdlog::logge
 }
 
 // Binds and serves until SIGINT/SIGTERM; the exit code.
-int serve(const Options& options, Escalator& escalator, store::Store& storage, const Clock& clock,
+int serve(const Options& options, Escalator& escalator, Journal& journal, const Clock& clock,
           const config::EscalatordSettings& settings, spdlog::logger& log) {
     raise_file_limit();
     // One thread runs the io_context (hint 1): a handler it posts for itself goes on that
@@ -84,7 +84,7 @@ int serve(const Options& options, Escalator& escalator, store::Store& storage, c
     server_options.publish_high_water_mark = options.values.publish_hwm;
     server_options.clock_rate = options.values.clock_rate;
     server_options.pipeline_depth = options.values.pipeline_depth;
-    Server server(io, context, escalator, storage, clock, settings, server_options, log);
+    Server server(io, context, escalator, journal, clock, settings, server_options, log);
     if (auto bound = server.bind(); !bound) {
         log.critical("{}", bound.error());
         return 1;
@@ -135,7 +135,8 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
                      restored.error().message);
         return 1;
     }
-    return serve(options, escalator, *stores->store, clock, settings, log);
+    Journal journal(*stores->store);
+    return serve(options, escalator, journal, clock, settings, log);
 }
 
 }  // namespace opel::escalatord

@@ -3,7 +3,7 @@
 // until SIGINT/SIGTERM and logs what it did.
 #pragma once
 
-#include "common/config/loader.h"
+#include "adapters/config/loader.h"
 #include "escalatord/options.h"
 
 namespace spdlog {

@@ -1,13 +1,14 @@
 // Escalator: opel-escalatord's application core. Turns submit requests and the passage of
-// time into durable state, replies and publications, gluing the pure engine to the store
-// and the wire codec. It knows nothing of sockets or threads (server.h does the transport,
-// writer.h the storage thread), so it is tested directly with a real database and a
+// time into batches of rows, replies and publications, gluing the pure engine to the wire
+// codec (adapters/codec: messages.h, wire.h). It knows nothing of sockets, threads or
+// protobuf types, and never writes the store: server.h does the transport, journal.h the
+// writing (on writer.h's storage thread). Tested directly with a real database and a
 // manual clock.
 //
 //   prepare(payloads) ─▶ decode ─▶ duplicate? (in flight, then store) ─▶ engine.submit
-//                        ─▶ rows, replies, publications, node states         engine thread
-//   commit(store, batch) ─▶ one transaction ─▶ COMMIT (fsync)      storage thread (or same)
-//   finish(batch) ─▶ replies (ACCEPTED only after COMMIT) + publications     engine thread
+//                        ─▶ Batch: rows, replies, publications, node states   engine thread
+//   Journal::commit(batches) ─▶ one transaction ─▶ COMMIT (fsync)             storage thread
+//   finish(batch) ─▶ replies (ACCEPTED only after COMMIT) + publications      engine thread
 //
 // Pipelining: the engine thread may prepare batch N+1 while batch N is being committed,
 // because preparing reads the engine's in-memory state (already past N) and the store only
@@ -15,42 +16,34 @@
 // Batches are committed and finished in the order they were prepared.
 //
 // Durability: a batch is one transaction. If a write or the commit fails, it is rolled
-// back, and so is every batch prepared after it (they were computed on top of it): they are
-// skipped, never written. When the failed batch is finished the engine is rebuilt from the
-// last committed state, and every sitrep of the failed and skipped batches that would have
-// changed state is answered UNAVAILABLE (nothing changed; safe to retry). Publication
-// sequence numbers are stored with the state they describe, so a restart continues them and
-// never re-publishes a committed transition.
+// back, and every batch prepared after it in the same generation is skipped, never written
+// (journal.h). When the failed batch is finished the engine is rebuilt from the last
+// committed state in a new generation, and every sitrep of the failed and skipped batches
+// that would have changed state is answered UNAVAILABLE (nothing changed; safe to retry).
+// Publication sequence numbers are stored with the state they describe, so a restart
+// continues them and never re-publishes a committed transition.
 //
-// Owner: the daemon's engine thread, except commit(), which touches only the batch and the
-// store it is given (one thread at a time). Not otherwise thread-safe.
+// Owner: the daemon's engine thread. Not thread-safe.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/clock/clock.h"
-#include "common/config/settings.h"
-#include "common/store/store.h"
+#include "adapters/config/settings.h"
+#include "base/clock.h"
 #include "engine/engine.h"
+#include "escalatord/batch.h"
+#include "escalatord/store/store.h"
 
 namespace spdlog {
 class logger;
 }
 
 namespace opel::escalatord {
-
-// One message for the publish socket: [topic, payload].
-struct Publication {
-    std::string topic;    // "status/<path>", "alert/<path>" or "heartbeat"
-    std::string payload;  // serialized opel.v1.Publication
-};
 
 // Counters for logs and metrics.
 struct Counters {
@@ -70,20 +63,11 @@ struct Counters {
     std::uint64_t commit_ns = 0;  // writing the batch and COMMIT (fsync)
 };
 
-// A batch prepared on the engine thread: its rows, replies and publications.
-struct Batch;
-// What a request became in prepare, and what it is counted as once the batch finishes
-// (finish() counts by this order).
-enum class Kind : std::uint8_t { unanswered, rejected, duplicate, accepted, late };
-struct BatchDeleter {
-    void operator()(Batch* batch) const;
-};
-using BatchPtr = std::unique_ptr<Batch, BatchDeleter>;
-
 class Escalator {
 public:
-    // `config` is kept to rebuild the engine after a failed commit.
-    Escalator(engine::EngineConfig config, config::EscalatordSettings settings, store::Store& store,
+    // `config` is kept to rebuild the engine after a failed commit. `reads` is a connection
+    // for reading only (restore, earlier submissions), used on the engine thread.
+    Escalator(engine::EngineConfig config, config::EscalatordSettings settings, store::Store& reads,
               const Clock& clock, spdlog::logger& log);
     ~Escalator();
     Escalator(const Escalator&) = delete;
@@ -97,21 +81,11 @@ public:
         std::vector<std::string> replies;  // serialized opel.v1.SubmitReply, one per request
         std::vector<Publication> publications;
     };
-    // Handles a batch of submit payloads (serialized opel.v1.SubmitRequest) in one go:
-    // prepare, commit on this escalator's store, finish. Every reply is final: ACCEPTED /
-    // LATE replies are durable when this returns.
-    BatchOutput submit_batch(const std::vector<std::string_view>& payloads);
-
-    // The three steps of submit_batch, for a pipeline. `prepare` computes a batch of submit
-    // payloads on top of every batch prepared before it; `commit` writes it in one
-    // transaction (or skips it after an earlier failure) on `store`, a connection to the same
-    // database, from any one thread; `finish` turns it into replies and publications and
-    // must be called in prepare order.
+    // Computes a batch of submit payloads (serialized opel.v1.SubmitRequest) on top of every
+    // batch prepared before it. The journal then commits it (or skips it), and `finish`
+    // turns it into replies and publications, in prepare order. Every reply is final:
+    // ACCEPTED / LATE replies only leave finish for a committed batch.
     BatchPtr prepare(const std::vector<std::string_view>& payloads);
-    static void commit(store::Store& store, Batch& batch);
-    // Several batches, in prepare order, in one transaction (group commit): they are
-    // committed or fail together.
-    static void commit(store::Store& store, std::span<Batch* const> batches);
     BatchOutput finish(BatchPtr batch);
     // Batches prepared and not yet finished.
     std::size_t in_flight() const { return in_flight_; }
@@ -120,9 +94,8 @@ public:
     // frames instead of one).
     std::string framing_error(std::size_t payload_frames);
 
-    // Fires staleness deadlines that are due by the clock; durable before returning.
-    std::vector<Publication> on_time();
-    // The same as a pipeline step: a batch to commit and finish, or null when nothing is due.
+    // The staleness deadlines due by the clock, as a batch to commit and finish, or null
+    // when nothing is due.
     BatchPtr prepare_tick();
     std::optional<TimePoint> next_deadline() const { return engine_->next_deadline(); }
 
@@ -160,29 +133,32 @@ private:
                                                              const engine::Sitrep& sitrep);
 
     BatchPtr new_batch();
-    // Numbers and encodes the outcome's results and events into `batch`. Returns the
-    // sequence given to `site_id`'s own result (none when the outcome has none, e.g. LATE)
-    // and puts that result's serialized opel.v1.NodeResult in `site_result`.
-    std::optional<std::uint64_t> stage(Batch& batch, const engine::SubmitOutcome& outcome,
-                                       std::string_view site_id, TimePoint now,
-                                       std::string& site_result) const;
+    // `site_id`'s own result among a staged outcome's: its sequence and its serialized
+    // opel.v1.NodeResult.
+    struct SiteResult {
+        std::uint64_t sequence = 0;
+        std::string bytes;
+    };
+    // Numbers and encodes the outcome's results and events into `batch`. Returns `site_id`'s
+    // own result (none when the outcome has none, e.g. LATE).
+    std::optional<SiteResult> stage(Batch& batch, const engine::SubmitOutcome& outcome,
+                                    std::string_view site_id, TimePoint now) const;
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one restored from the last commit, in a new generation.
     void rebuild_after_failure();
 
     config::EscalatordSettings settings_;
-    store::Store& store_;
+    store::Store& reads_;
     const Clock& clock_;
     spdlog::logger& log_;
     std::unique_ptr<engine::Engine> engine_;
     std::uint64_t sequence_ = 0;  // published
     std::uint64_t staged_ = 0;    // numbered by prepared batches
     std::size_t in_flight_ = 0;
-    // Set (by commit, or by prepare on a read failure) when a batch of the current
-    // generation fails; every later batch of that generation is then skipped. A rebuild
-    // starts a new generation.
-    std::shared_ptr<std::atomic<bool>> generation_failed_;
+    // Batch::generation of the batches prepared now; a rebuild after a failure starts the
+    // next one.
+    std::uint64_t generation_ = 1;
     engine::NameIndex<InFlightReply> in_flight_replies_;
     Counters counters_;
     std::uint64_t epoch_ = 0;

@@ -9,8 +9,9 @@
 #include <mutex>
 #include <random>
 
-#include "common/codec/codec.h"
-#include "common/log/log.h"
+#include "adapters/codec/proto.h"
+#include "adapters/log/log.h"
+#include "escalatord/journal.h"
 #include "escalatord/writer.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
@@ -46,6 +47,7 @@ protected:
     }
     void TearDown() override {
         escalator_.reset();
+        journal_.reset();
         store_.reset();
         fs::remove_all(dir_);
     }
@@ -53,13 +55,14 @@ protected:
     void reopen() {
         escalator_.reset();
         store_ = std::move(store::Store::open(settings_.database_path)).value();
+        journal_ = std::make_unique<Journal>(*store_);
         escalator_ = std::make_unique<Escalator>(opel::testing::small_config(), settings_, *store_,
                                                  clock_, *log_);
         ASSERT_TRUE(escalator_->restore());
     }
     Escalator::BatchOutput submit(const std::vector<std::string>& payloads) {
         std::vector<std::string_view> views(payloads.begin(), payloads.end());
-        return escalator_->submit_batch(views);
+        return submit_now(*escalator_, *journal_, views);
     }
     v1::SubmitReply submit_one(const engine::Sitrep& s) {
         return reply_of(submit({request(s)}).replies.at(0));
@@ -70,6 +73,7 @@ protected:
     ManualClock clock_{at("2026-01-06T08:00:00Z")};
     std::shared_ptr<spdlog::logger> log_ = log::make_logger("test", log::Format::human, "off");
     std::unique_ptr<store::Store> store_;
+    std::unique_ptr<Journal> journal_;  // on store_: this fixture commits on its own thread
     std::unique_ptr<Escalator> escalator_;
 };
 
@@ -264,9 +268,9 @@ TEST_F(EscalatorTest, StalenessFiresOnTimeAndIsDurable) {
     submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
     EXPECT_EQ(escalator_->next_deadline(), at("2026-01-06T09:30:00Z"));
     clock_.set(at("2026-01-06T09:29:59Z"));
-    EXPECT_TRUE(escalator_->on_time().empty());
+    EXPECT_TRUE(tick_now(*escalator_, *journal_).empty());
     clock_.set(at("2026-01-06T09:30:00Z"));
-    const auto pubs = escalator_->on_time();
+    const auto pubs = tick_now(*escalator_, *journal_);
     ASSERT_FALSE(pubs.empty());
     reopen();
     const auto s1 = *escalator_->engine().model().find_node("S1");
@@ -297,9 +301,10 @@ TEST_F(EscalatorTest, LockedDatabaseAnswersUnavailableAndChangesNothing) {
 }
 
 // The daemon's pipeline: batch B is prepared while batch A is not yet committed, and both
-// are committed through a second connection (the storage thread's).
+// are committed by a journal on a second connection (the storage thread's).
 TEST_F(EscalatorTest, PipelinedBatchesCommitInOrderAndSeeEachOthersSubmissions) {
     auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    Journal journal(*writer);
     const auto s1 = opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3);
     const auto s2 = opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level1);
     const std::string a_payload = request(s1);
@@ -307,8 +312,8 @@ TEST_F(EscalatorTest, PipelinedBatchesCommitInOrderAndSeeEachOthersSubmissions) 
     BatchPtr a = escalator_->prepare({a_payload});
     BatchPtr b = escalator_->prepare({b_payloads[0], b_payloads[1]});
     EXPECT_EQ(escalator_->in_flight(), 2U);
-    Escalator::commit(*writer, *a);
-    Escalator::commit(*writer, *b);
+    journal.commit(*a);
+    journal.commit(*b);
     const auto out_a = escalator_->finish(std::move(a));
     const v1::SubmitReply accepted = reply_of(out_a.replies.at(0));
     EXPECT_EQ(accepted.status(), v1::SUBMIT_STATUS_ACCEPTED);
@@ -332,6 +337,7 @@ TEST_F(EscalatorTest, PipelinedBatchesCommitInOrderAndSeeEachOthersSubmissions) 
 
 TEST_F(EscalatorTest, FailedCommitSkipsEveryLaterBatchAndRebuildsFromTheLastCommit) {
     auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    Journal journal(*writer);
     const auto s0 = opel::testing::sitrep("S2", "2026-01-06T07:50:00Z", level1);
     ASSERT_EQ(submit_one(s0).status(), v1::SUBMIT_STATUS_ACCEPTED);
     const std::uint64_t committed = escalator_->sequence();
@@ -346,12 +352,12 @@ TEST_F(EscalatorTest, FailedCommitSkipsEveryLaterBatchAndRebuildsFromTheLastComm
         sqlite3* other = nullptr;
         ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
         ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-        Escalator::commit(*writer, *a);
+        journal.commit(*a);
         sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_close(other);
     }
     // The database is writable again, but B was computed on top of A: it is not written.
-    Escalator::commit(*writer, *b);
+    journal.commit(*b);
     EXPECT_EQ(reply_of(escalator_->finish(std::move(a)).replies.at(0)).status(),
               v1::SUBMIT_STATUS_UNAVAILABLE);
     const auto out_b = escalator_->finish(std::move(b));
@@ -377,6 +383,7 @@ TEST_F(EscalatorTest, FailedCommitSkipsEveryLaterBatchAndRebuildsFromTheLastComm
 // together.
 TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
     auto writer = std::move(store::Store::open(settings_.database_path)).value();
+    Journal journal(*writer);
     const std::string s1 = request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
     const std::string s2 = request(opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level1));
     {
@@ -386,7 +393,7 @@ TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
         ASSERT_EQ(sqlite3_open(settings_.database_path.c_str(), &other), SQLITE_OK);
         ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
         Batch* both[] = {a.get(), b.get()};
-        Escalator::commit(*writer, both);
+        journal.commit(both);
         sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_close(other);
         EXPECT_EQ(reply_of(escalator_->finish(std::move(a)).replies.at(0)).status(),
@@ -398,7 +405,7 @@ TEST_F(EscalatorTest, BatchesCommittedTogetherAreOneTransaction) {
     BatchPtr a = escalator_->prepare({s1});
     BatchPtr b = escalator_->prepare({s2});
     Batch* both[] = {a.get(), b.get()};
-    Escalator::commit(*writer, both);
+    journal.commit(both);
     const auto out_a = escalator_->finish(std::move(a));
     const auto out_b = escalator_->finish(std::move(b));
     EXPECT_EQ(reply_of(out_a.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
@@ -432,7 +439,8 @@ TEST_F(EscalatorTest, WriterCommitsOnItsOwnThreadAndHandsBatchesBackInOrder) {
     std::mutex mutex;
     std::condition_variable woken;
     int wakes = 0;
-    Writer writer(*writes, [&] {
+    Journal journal(*writes);
+    Writer writer(journal, [&] {
         const std::lock_guard lock(mutex);
         ++wakes;
         woken.notify_all();

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/config/loader.h"
-#include "common/log/log.h"
+#include "adapters/config/loader.h"
+#include "adapters/log/log.h"
 #include "escalatord/daemon.h"
 #include "escalatord/options.h"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/clock/time.h"
-#include "common/config/settings.h"
-#include "common/result/result.h"
+#include "adapters/config/settings.h"
+#include "base/result.h"
+#include "base/time.h"
 
 namespace opel::escalatord {
 

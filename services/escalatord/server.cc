@@ -5,7 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <zmq_addon.hpp>
 
-#include "common/clock/stopwatch.h"
+#include "adapters/clock/stopwatch.h"
 
 namespace opel::escalatord {
 
@@ -62,7 +62,7 @@ bool reply(zmq::socket_t& socket, Envelope& envelope, const std::string& payload
 }  // namespace
 
 Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-               store::Store& storage, const Clock& clock, config::EscalatordSettings settings,
+               Journal& journal, const Clock& clock, config::EscalatordSettings settings,
                ServerOptions options, spdlog::logger& log)
     : io_(io),
       escalator_(escalator),
@@ -76,7 +76,7 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
       deadline_timer_(io),
       heartbeat_timer_(io),
       stats_timer_(io),
-      writer_(storage, [this] { boost::asio::post(io_, [this] { on_committed(); }); }) {}
+      writer_(journal, [this] { boost::asio::post(io_, [this] { on_committed(); }); }) {}
 
 Server::~Server() { stop(); }
 

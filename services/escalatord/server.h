@@ -21,7 +21,7 @@
 // snapshot socket.
 //
 // Threads: everything runs on the io_context's thread except the commits, which run on the
-// writer's storage thread with its own database connection.
+// writer's storage thread through the journal, the database's only writer.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -30,9 +30,9 @@
 #include <memory>
 #include <string>
 
-#include "common/config/settings.h"
-#include "common/result/result.h"
-#include "common/zmq/asio_socket.h"
+#include "adapters/config/settings.h"
+#include "adapters/net/asio_socket.h"
+#include "base/result.h"
 #include "escalatord/escalator.h"
 #include "escalatord/writer.h"
 
@@ -50,9 +50,10 @@ struct Envelope;  // a request: its routing envelope and payload frames
 
 class Server {
 public:
-    // `storage` is the storage thread's own connection to the escalator's database.
+    // `journal` writes on its own connection to the escalator's database, on the storage
+    // thread.
     Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& escalator,
-           store::Store& storage, const Clock& clock, config::EscalatordSettings settings,
+           Journal& journal, const Clock& clock, config::EscalatordSettings settings,
            ServerOptions options, spdlog::logger& log);
     ~Server();
     Server(const Server&) = delete;

@@ -2,8 +2,8 @@
 
 namespace opel::escalatord {
 
-Writer::Writer(store::Store& store, std::function<void()> wake)
-    : store_(store), wake_(std::move(wake)), thread_([this] { run(); }) {}
+Writer::Writer(Journal& journal, std::function<void()> wake)
+    : journal_(journal), wake_(std::move(wake)), thread_([this] { run(); }) {}
 
 Writer::~Writer() { close(); }
 
@@ -23,7 +23,7 @@ bool Writer::commit_here(Batch& batch) {
         }
         busy_ = true;
     }
-    Escalator::commit(store_, batch);
+    journal_.commit(batch);
     {
         const std::lock_guard lock(mutex_);
         busy_ = false;
@@ -69,7 +69,7 @@ void Writer::run() {
         for (const BatchPtr& b : batches) {
             pointers.push_back(b.get());
         }
-        Escalator::commit(store_, pointers);
+        journal_.commit(pointers);
         lock.lock();
         busy_ = false;
         for (BatchPtr& b : batches) {

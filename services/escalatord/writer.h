@@ -1,11 +1,11 @@
-// Writer: opel-escalatord's storage thread. Commits prepared batches on its own database
-// connection in the order they were pushed, so the engine thread can prepare the next batch
-// while this one waits for its fsync. Every batch waiting when a commit starts goes into
+// Writer: opel-escalatord's storage thread. Commits prepared batches through the journal
+// (the database's only writer) in the order they were pushed, so the engine thread can prepare the
+// next batch while this one waits for its fsync. Every batch waiting when a commit starts goes into
 // that one transaction (group commit). Each batch comes back through
 // take_done(), committed or not, in push order; `wake` is called on the storage thread
 // after each one, so the owner posts a handler to its own thread there.
 //
-//   engine thread: push(batch) ──▶ queue ──▶ storage thread: Escalator::commit(store, batch)
+//   engine thread: push(batch) ──▶ queue ──▶ storage thread: Journal::commit(batches)
 //   engine thread: take_done() ◀── done  ◀──┘ then wake()
 //
 // Thread-safe: push, take_done and close may be called from the engine thread while the
@@ -19,15 +19,16 @@
 #include <thread>
 #include <vector>
 
-#include "common/store/store.h"
-#include "escalatord/escalator.h"
+#include "escalatord/batch.h"
+#include "escalatord/journal.h"
 
 namespace opel::escalatord {
 
 class Writer {
 public:
-    // `store` is used by the storage thread only, from now until close().
-    Writer(store::Store& store, std::function<void()> wake);
+    // `journal` is used by the storage thread only, from now until close() (and by
+    // commit_here while that thread is idle).
+    Writer(Journal& journal, std::function<void()> wake);
     ~Writer();  // close()
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
@@ -46,7 +47,7 @@ public:
 private:
     void run();
 
-    store::Store& store_;
+    Journal& journal_;
     std::function<void()> wake_;
     std::mutex mutex_;
     std::condition_variable pushed_;

@@ -7,8 +7,8 @@
 #include <regex>
 #include <sstream>
 
-#include "common/codec/codec.h"
-#include "common/config/loader.h"
+#include "adapters/codec/proto.h"
+#include "adapters/config/loader.h"
 #include "opel/v1/request.pb.h"
 
 namespace opel::bench {

@@ -7,8 +7,9 @@
 #include <iostream>
 #include <map>
 
+#include "adapters/codec/proto.h"
+#include "adapters/codec/wire.h"
 #include "bench_sitreps.h"
-#include "common/codec/codec.h"
 #include "engine/engine.h"
 #include "opel/v1/request.pb.h"
 

@@ -32,10 +32,10 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "adapters/codec/proto.h"
+#include "adapters/net/client.h"
 #include "bench_sitreps.h"
-#include "common/codec/codec.h"
-#include "common/store/store.h"
-#include "common/zmq/client.h"
+#include "escalatord/store/store.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"

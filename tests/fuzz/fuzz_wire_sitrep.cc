@@ -8,7 +8,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/codec/codec.h"
+#include "adapters/codec/proto.h"
+#include "adapters/codec/wire.h"
 
 namespace {
 

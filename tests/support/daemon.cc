@@ -12,7 +12,7 @@
 #include <sstream>
 #include <zmq.hpp>
 
-#include "common/zmq/client.h"
+#include "adapters/net/client.h"
 #include "opel/v1/feed.pb.h"
 
 namespace opel::testing {

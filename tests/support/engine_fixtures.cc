@@ -1,6 +1,6 @@
 #include "support/engine_fixtures.h"
 
-#include "common/result/check.h"
+#include "base/check.h"
 
 namespace opel::testing {
 

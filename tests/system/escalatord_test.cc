@@ -17,9 +17,9 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
-#include "common/clock/time.h"
-#include "common/codec/codec.h"
-#include "common/zmq/client.h"
+#include "adapters/codec/proto.h"
+#include "adapters/net/client.h"
+#include "base/time.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"

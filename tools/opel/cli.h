@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/config/loader.h"
-#include "common/result/result.h"
+#include "adapters/config/loader.h"
+#include "base/result.h"
 
 namespace opel::cli {
 

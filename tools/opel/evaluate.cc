@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
 #include "cli.h"
-#include "common/codec/codec.h"
 #include "engine/engine.h"
 #include "engine/text.h"
 #include "inputs.h"

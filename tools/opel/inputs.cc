@@ -5,6 +5,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "adapters/codec/csv.h"
+#include "adapters/codec/json.h"
+
 namespace opel::cli {
 
 std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/codec/codec.h"
+#include "adapters/codec/decoded.h"
 #include "engine/model.h"
 
 namespace opel::cli {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/result.h"
+#include "engine/node_result.h"
 #include "engine/sitrep.h"
 
 namespace opel::cli {

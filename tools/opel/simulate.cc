@@ -14,10 +14,11 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "adapters/clock/real_clock.h"
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
+#include "adapters/net/client.h"
 #include "cli.h"
-#include "common/clock/clock.h"
-#include "common/codec/codec.h"
-#include "common/zmq/client.h"
 #include "engine/model.h"
 #include "opel/v1/request.pb.h"
 

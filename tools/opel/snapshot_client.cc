@@ -1,6 +1,6 @@
 #include "snapshot_client.h"
 
-#include "common/zmq/client.h"
+#include "adapters/net/client.h"
 
 namespace opel::cli {
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "common/result/result.h"
+#include "base/result.h"
 #include "opel/v1/feed.pb.h"
 
 namespace zmq {

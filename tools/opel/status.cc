@@ -3,8 +3,9 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
 #include "cli.h"
-#include "common/codec/codec.h"
 #include "report.h"
 #include "snapshot_client.h"
 

@@ -3,8 +3,10 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
+#include "adapters/net/client.h"
 #include "cli.h"
-#include "common/zmq/client.h"
 #include "inputs.h"
 #include "opel/v1/request.pb.h"
 #include "report.h"

@@ -4,9 +4,10 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
+#include "adapters/net/client.h"
 #include "cli.h"
-#include "common/codec/codec.h"
-#include "common/zmq/client.h"
 #include "engine/model.h"
 #include "report.h"
 #include "snapshot_client.h"

@@ -1,0 +1,103 @@
+#include "adapters/codec/csv.h"
+
+#include <gtest/gtest.h>
+
+namespace opel::codec {
+namespace {
+
+TEST(SitrepCsvTest, ParsesRowsWithOptionalColumnsAndEmptyCells) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,nctr_patients,comment\n"
+        "RWJ,2026-01-06T08:00:00Z,612,74,\"busy, \"\"very\"\" busy\"\n"
+        "RMC,2026-01-06T08:00:00Z,,30,\n");
+    ASSERT_EQ(rows.size(), 2U);
+    ASSERT_TRUE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].line, 2);
+    EXPECT_EQ(rows[0].sitrep->comment, "busy, \"very\" busy");
+    EXPECT_EQ(rows[0].sitrep->measures.at("nctr_patients"), 74);
+    ASSERT_TRUE(rows[1].sitrep.has_value());
+    EXPECT_EQ(rows[1].line, 3);
+    EXPECT_FALSE(rows[1].sitrep->measures.contains("ga_beds_occupied"));
+}
+
+TEST(SitrepCsvTest, NamesBadCellsByColumnAndLine) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied\n"
+        "RWJ,08:00,lots\n"
+        "RWJ,2026-01-06T08:00:00Z\n");
+    ASSERT_EQ(rows.size(), 2U);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    ASSERT_EQ(rows[0].sitrep.error().size(), 2U);
+    EXPECT_EQ(rows[0].sitrep.error()[0].field, "as_at");
+    EXPECT_EQ(rows[0].sitrep.error()[1].field, "measures.ga_beds_occupied");
+    EXPECT_EQ(rows[1].line, 3);
+    EXPECT_EQ(rows[1].sitrep.error()[0].message, "line has 2 fields; the header has 3");
+}
+
+TEST(SitrepCsvTest, AStrayQuoteIsAnErrorOnItsLineAndSwallowsNoRow) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,comment\n"
+        "RWJ,2026-01-06T08:00:00Z,612,5\" of snow\n"
+        "RMC,2026-01-06T08:00:00Z,300,\n"
+        "RM3,2026-01-06T08:00:00Z,301,\"closed \"ward\" \n");
+    ASSERT_EQ(rows.size(), 3U);
+    EXPECT_EQ(rows[0].line, 2);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep.error()[0].code, "malformed");
+    EXPECT_NE(rows[0].sitrep.error()[0].message.find("line 2"), std::string::npos);
+    EXPECT_EQ(rows[1].line, 3);
+    ASSERT_TRUE(rows[1].sitrep.has_value());
+    EXPECT_EQ(rows[1].sitrep->site_id, "RMC");
+    EXPECT_EQ(rows[2].line, 4);
+    EXPECT_FALSE(rows[2].sitrep.has_value());
+}
+
+TEST(SitrepCsvTest, AnUnterminatedQuoteNamesTheLineItStartsOn) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,comment\n"
+        "RWJ,2026-01-06T08:00:00Z,612,\"multi\nline\"\n"
+        "RMC,2026-01-06T08:00:00Z,300,\"never closed\n"
+        "RM3,2026-01-06T08:00:00Z,301,\n");
+    ASSERT_EQ(rows.size(), 2U);
+    ASSERT_TRUE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep->comment, "multi\nline");
+    EXPECT_EQ(rows[1].line, 4);
+    ASSERT_FALSE(rows[1].sitrep.has_value());
+    EXPECT_EQ(rows[1].sitrep.error()[0].message,
+              "the quoted field starting on line 4 is never closed: lines 4 to the end (5) were "
+              "not read as sitreps");
+}
+
+TEST(SitrepCsvTest, AByteOrderMarkIsSkipped) {
+    const auto rows = sitreps_from_csv(
+        "\xEF\xBB\xBFsite_id,as_at,ga_beds_occupied\r\nRWJ,2026-01-06T08:00:00Z,612\r\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_TRUE(rows[0].sitrep.has_value());
+    EXPECT_EQ(rows[0].sitrep->site_id, "RWJ");
+    EXPECT_EQ(rows[0].sitrep->measures.at("ga_beds_occupied"), 612);
+}
+
+TEST(SitrepCsvTest, ARowWithABadCellKeepsTheRestForValidation) {
+    const auto rows = sitreps_from_csv(
+        "site_id,as_at,ga_beds_occupied,nctr_patients\nRWJ,2026-01-06T08:00:00Z,abc,74\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    ASSERT_TRUE(rows[0].partial.has_value());
+    EXPECT_EQ(rows[0].partial->measures.at("nctr_patients"), 74);
+    EXPECT_FALSE(rows[0].partial->measures.contains("ga_beds_occupied"));
+}
+
+TEST(SitrepCsvTest, HeaderNeedsSiteAndTimeColumnsWithoutDuplicates) {
+    const auto rows = sitreps_from_csv("site,ga_beds_occupied,ga_beds_occupied\n1,2,3\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_FALSE(rows[0].sitrep.has_value());
+    std::vector<std::string> codes;
+    for (const auto& e : rows[0].sitrep.error()) {
+        codes.push_back(e.code);
+    }
+    EXPECT_EQ(codes,
+              (std::vector<std::string>{"duplicate_column", "missing_column", "missing_column"}));
+}
+
+}  // namespace
+}  // namespace opel::codec

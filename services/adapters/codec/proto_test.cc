@@ -1,0 +1,102 @@
+#include "adapters/codec/proto.h"
+
+#include <gtest/gtest.h>
+
+#include "adapters/codec/json.h"
+
+namespace opel::codec {
+namespace {
+
+TEST(CodecTest, StatusesMapOneToOne) {
+    EXPECT_EQ(to_proto(engine::Status::opel1), v1::STATUS_OPEL_1);
+    EXPECT_EQ(to_proto(engine::Status::opel4), v1::STATUS_OPEL_4);
+    EXPECT_EQ(to_proto(engine::Status::unknown), v1::STATUS_UNKNOWN);
+    EXPECT_EQ(to_proto(engine::Status::stale), v1::STATUS_STALE);
+}
+
+TEST(CodecTest, ResultKeepsTheExplanation) {
+    engine::NodeResult r;
+    r.node_id = "RWJ";
+    r.status = engine::Status::opel3;
+    r.parameters.push_back({"handover", "Handover", "min", 42.5, 3, 2, true,
+                            parse_rfc3339("2026-01-06T08:00:00Z"), false, ">= 30"});
+    r.parameters.push_back(
+        {"nctr", "NCTR", "%", std::nullopt, 4, 1, false, std::nullopt, true, ""});
+    const v1::NodeResult p = to_proto(r);
+    EXPECT_EQ(p.status(), v1::STATUS_OPEL_3);
+    ASSERT_EQ(p.parameters_size(), 2);
+    EXPECT_EQ(p.parameters(0).value(), 42.5);
+    EXPECT_TRUE(p.parameters(0).carried_forward());
+    EXPECT_EQ(p.parameters(0).carried_from().seconds(),
+              parse_rfc3339("2026-01-06T08:00:00Z")->time_since_epoch().count());
+    EXPECT_FALSE(p.parameters(1).has_value());
+    EXPECT_TRUE(p.parameters(1).worst_policy());
+}
+
+TEST(CodecTest, ReplyListsEveryError) {
+    engine::SubmitOutcome outcome;
+    outcome.status = engine::SubmitStatus::rejected;
+    outcome.submission_id = "x";
+    outcome.errors = {{"site_id", "unknown_site", "no site"}, {"measures.a", "out_of_range", "a"}};
+    const v1::SubmitReply reply = to_reply(outcome, "XYZ", 0);
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(reply.errors_size(), 2);
+    EXPECT_EQ(reply.errors(1).field(), "measures.a");
+    EXPECT_EQ(to_json(reply.errors(0)),
+              R"({"field":"site_id","code":"unknown_site","message":"no site"})");
+}
+
+TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
+    engine::NodeSnapshot s;
+    s.status = engine::Status::opel3;
+    s.transitions = 7;
+    s.hold.deescalate_since = parse_rfc3339("2026-01-06T08:00:00Z");
+    s.result.node_id = "RWJ";
+    s.result.kind = engine::NodeKind::site;
+    s.result.status = engine::Status::opel3;
+    s.result.parameters.push_back(
+        {"handover", "Handover", "min", 42.0, 3, 2, false, std::nullopt, false, ">= 30"});
+    s.result.pillars.push_back({engine::ProviderType::community, engine::Status::opel2, 30, 50});
+    s.latest_as_at = parse_rfc3339("2026-01-06T09:00:00Z");
+    s.deadline = parse_rfc3339("2026-01-06T14:00:00Z");
+    s.carried = {engine::CarriedValue{42, *parse_rfc3339("2026-01-06T09:00:00Z")}, std::nullopt};
+    s.reported_mismatch = std::pair{4, engine::Status::opel3};
+    const engine::NodeSnapshot back = from_proto(to_proto(s));
+    EXPECT_EQ(back.status, s.status);
+    EXPECT_EQ(back.transitions, 7U);
+    EXPECT_EQ(back.hold, s.hold);
+    EXPECT_EQ(back.latest_as_at, s.latest_as_at);
+    EXPECT_EQ(back.deadline, s.deadline);
+    EXPECT_EQ(back.carried, s.carried);
+    EXPECT_EQ(back.reported_mismatch, s.reported_mismatch);
+    EXPECT_EQ(back.result.parameters.size(), 1U);
+    EXPECT_EQ(back.result.parameters[0].value, 42.0);
+    ASSERT_EQ(back.result.pillars.size(), 1U);
+    EXPECT_EQ(back.result.pillars[0].provider_type, engine::ProviderType::community);
+    // And the wire form is stable: encoding the decoded state gives the same bytes.
+    EXPECT_EQ(to_proto(back).SerializeAsString(), to_proto(s).SerializeAsString());
+}
+
+TEST(EventCodecTest, EventSurvivesTheRoundTrip) {
+    engine::Event e;
+    e.kind = engine::EventKind::deescalated;
+    e.node_id = "RWJ";
+    e.transition_id = "RWJ#4";
+    e.from = engine::Status::opel4;
+    e.to = engine::Status::opel3;
+    e.at = *parse_rfc3339("2026-01-06T09:00:00Z");
+    e.actions = {{"director on call", "hourly site meetings", 3}};
+    e.stand_down_note = "stand down";
+    const engine::Event back = from_proto(to_proto(e));
+    EXPECT_EQ(back.kind, e.kind);
+    EXPECT_EQ(back.transition_id, "RWJ#4");
+    EXPECT_EQ(back.from, engine::Status::opel4);
+    EXPECT_EQ(back.to, engine::Status::opel3);
+    EXPECT_EQ(back.at, e.at);
+    ASSERT_EQ(back.actions.size(), 1U);
+    EXPECT_EQ(back.actions[0].level, 3);
+    EXPECT_EQ(back.stand_down_note, "stand down");
+}
+
+}  // namespace
+}  // namespace opel::codec

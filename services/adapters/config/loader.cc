@@ -1,0 +1,585 @@
+#include "adapters/config/loader.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "opel/config/v1/card.pb.h"
+#include "opel/config/v1/catalogue.pb.h"
+#include "opel/config/v1/opel_config.pb.h"
+#include "opel/config/v1/tree.pb.h"
+
+namespace opel::config {
+namespace {
+
+namespace pb = google::protobuf;
+namespace cfg = opel::config::v1;
+using engine::ConfigProblem;
+
+// Edit distance between `a` and `b` counting an adjacent swap as one edit (optimal string
+// alignment), so "nmae" is one edit from "name".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) {
+        d[i][0] = i;
+    }
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        d[0][j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+// The field of message type `type` closest to the unknown `name`: at most two edits away and
+// fewer edits than half its length. Empty when none is that close.
+std::string closest_field(const std::string& type, const std::string& name) {
+    const pb::Descriptor* desc = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+    std::string best;
+    std::size_t best_distance = std::min<std::size_t>(3, (name.size() + 1) / 2);
+    for (int i = 0; desc != nullptr && i < desc->field_count(); ++i) {
+        const std::string& candidate = desc->field(i)->name();
+        const std::size_t distance = edit_distance(name, candidate);
+        if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+// libprotobuf's unknown-field error (`Message type "T" has no field named "F".`) with a
+// "did you mean" suggestion from T's field names; other messages unchanged.
+std::string with_suggestion(const std::string& message) {
+    static const std::string head = "Message type \"";
+    static const std::string middle = "\" has no field named \"";
+    const std::size_t type_end = message.find(middle);
+    if (message.rfind(head, 0) != 0 || type_end == std::string::npos) {
+        return message;
+    }
+    const std::size_t name_begin = type_end + middle.size();
+    const std::size_t name_end = message.find('"', name_begin);
+    if (name_end == std::string::npos) {
+        return message;
+    }
+    const std::string suggestion =
+        closest_field(message.substr(head.size(), type_end - head.size()),
+                      message.substr(name_begin, name_end - name_begin));
+    if (suggestion.empty()) {
+        return message;
+    }
+    return message.substr(0, name_end + 1) + "; did you mean '" + suggestion + "'?";
+}
+
+// Collects libprotobuf's text-format errors instead of letting it print them.
+class CollectingErrors final : public pb::io::ErrorCollector {
+public:
+    CollectingErrors(std::string file, std::vector<ConfigError>& errors)
+        : file_(std::move(file)), errors_(errors) {}
+    void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+        errors_.push_back({file_, line + 1, column + 1, {}, with_suggestion(message)});
+    }
+    void AddWarning(int line, pb::io::ColumnNumber column, const std::string& message) override {
+        AddError(line, column, message);
+    }
+
+private:
+    std::string file_;
+    std::vector<ConfigError>& errors_;
+};
+
+// One parsed file: the message, where each field was, and the file name for errors.
+template <typename Message>
+struct Parsed {
+    std::string file;
+    Message message;
+    std::unique_ptr<pb::TextFormat::ParseInfoTree> tree =
+        std::make_unique<pb::TextFormat::ParseInfoTree>();
+};
+
+template <typename Message>
+bool parse_file(const std::filesystem::path& path, Parsed<Message>& out,
+                std::vector<ConfigError>& errors) {
+    out.file = path.string();
+    std::ifstream in(path);
+    if (!in) {
+        errors.push_back({out.file, 0, 0, {}, "cannot open file"});
+        return false;
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::size_t before = errors.size();
+    CollectingErrors collector(out.file, errors);
+    pb::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&collector);
+    parser.WriteLocationsTo(out.tree.get());
+    const bool ok = parser.ParseFromString(buffer.str(), &out.message);
+    if (!ok && errors.size() == before) {
+        errors.push_back({out.file, 0, 0, {}, "cannot parse file"});
+    }
+    return ok;
+}
+
+// Splits "parameters[2].thresholds.opel3" into {("parameters",2),("thresholds",-1),...}.
+std::vector<std::pair<std::string, int>> split_path(const std::string& path) {
+    std::vector<std::pair<std::string, int>> out;
+    std::stringstream ss(path);
+    std::string part;
+    while (std::getline(ss, part, '.')) {
+        int index = -1;
+        if (const auto open = part.find('['); open != std::string::npos) {
+            index = std::stoi(part.substr(open + 1));
+            part = part.substr(0, open);
+        }
+        out.emplace_back(part, index);
+    }
+    return out;
+}
+
+// The line of `field_path` inside the message described by `desc` whose locations are in
+// `tree`, or the nearest enclosing location found (`fallback_line` if none).
+int locate(const pb::Descriptor* desc, const pb::TextFormat::ParseInfoTree* tree,
+           const std::string& field_path, int fallback_line) {
+    int line = fallback_line;
+    for (const auto& [name, index] : split_path(field_path)) {
+        if (desc == nullptr || tree == nullptr) {
+            break;
+        }
+        const pb::FieldDescriptor* field = desc->FindFieldByName(name);
+        if (field == nullptr) {
+            break;
+        }
+        const int loc_index = field->is_repeated() ? std::max(index, 0) : -1;
+        const auto loc = tree->GetLocation(field, loc_index);
+        if (loc.line < 0) {
+            break;
+        }
+        line = loc.line + 1;
+        if (field->type() != pb::FieldDescriptor::TYPE_MESSAGE) {
+            break;
+        }
+        tree = tree->GetTreeForNested(field, loc_index);
+        desc = field->message_type();
+    }
+    return line;
+}
+
+// Where an item (a measure, a card, a node) lives: file, message type, location tree.
+struct ItemSite {
+    std::string file;
+    const pb::Descriptor* desc = nullptr;
+    const pb::TextFormat::ParseInfoTree* tree = nullptr;
+    int line = 1;
+};
+
+ConfigError error_at(const ItemSite& site, const std::string& field, std::string message) {
+    return {site.file, locate(site.desc, site.tree, field, site.line), 0, field,
+            std::move(message)};
+}
+
+std::optional<double> opt(bool has, double v) {
+    return has ? std::optional<double>(v) : std::nullopt;
+}
+
+engine::MeasureDef convert(const cfg::Measure& m) {
+    return {m.name(),
+            m.unit(),
+            m.integer(),
+            opt(m.has_min(), m.min()),
+            opt(m.has_max(), m.max()),
+            m.description(),
+            {m.at_most().begin(), m.at_most().end()}};
+}
+
+std::array<double, 3> triple(const ItemSite& site, const std::string& field, bool present, bool h2,
+                             double v2, bool h3, double v3, bool h4, double v4,
+                             std::vector<ConfigError>& errors) {
+    if (!present) {
+        errors.push_back(error_at(site, field, "required: opel2, opel3 and opel4"));
+        return {};
+    }
+    if (!h2) {
+        errors.push_back(error_at(site, field, "opel2 is required"));
+    }
+    if (!h3) {
+        errors.push_back(error_at(site, field, "opel3 is required"));
+    }
+    if (!h4) {
+        errors.push_back(error_at(site, field, "opel4 is required"));
+    }
+    return {v2, v3, v4};
+}
+
+engine::Bands convert_bands(const ItemSite& site, const std::string& field, bool present,
+                            const cfg::Bands& b, std::vector<ConfigError>& errors) {
+    return {triple(site, field, present, b.has_opel2(), b.opel2(), b.has_opel3(), b.opel3(),
+                   b.has_opel4(), b.opel4(), errors)};
+}
+
+engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
+                           std::vector<ConfigError>& errors) {
+    engine::ActionCard card;
+    card.id = c.id();
+    card.name = c.name();
+    card.description = c.description();
+    for (int i = 0; i < c.parameters_size(); ++i) {
+        const cfg::Parameter& p = c.parameters(i);
+        const std::string field = "parameters[" + std::to_string(i) + "]";
+        engine::Parameter param;
+        param.id = p.id();
+        param.name = p.name();
+        param.unit = p.unit();
+        switch (p.expression_case()) {
+            case cfg::Parameter::kMeasure:
+                param.expression.kind = engine::ExpressionKind::measure;
+                param.expression.numerator = {p.measure().measure()};
+                break;
+            case cfg::Parameter::kPercent:
+                param.expression.kind = engine::ExpressionKind::percent;
+                param.expression.numerator = {p.percent().numerator().begin(),
+                                              p.percent().numerator().end()};
+                param.expression.denominator = {p.percent().denominator().begin(),
+                                                p.percent().denominator().end()};
+                break;
+            case cfg::Parameter::kPercentChange:
+                param.expression.kind = engine::ExpressionKind::percent_change;
+                param.expression.numerator = {p.percent_change().value()};
+                param.expression.denominator = {p.percent_change().baseline()};
+                break;
+            case cfg::Parameter::EXPRESSION_NOT_SET:
+                errors.push_back(error_at(site, field + ".expression",
+                                          "an expression is required: measure, percent or "
+                                          "percent_change"));
+                param.expression.numerator = {""};
+                break;
+        }
+        switch (p.direction()) {
+            case cfg::DIRECTION_HIGHER_IS_WORSE:
+                param.direction = engine::Direction::higher_is_worse;
+                break;
+            case cfg::DIRECTION_LOWER_IS_WORSE:
+                param.direction = engine::Direction::lower_is_worse;
+                break;
+            default:
+                errors.push_back(error_at(site, field + ".direction",
+                                          "direction is required: DIRECTION_HIGHER_IS_WORSE or "
+                                          "DIRECTION_LOWER_IS_WORSE"));
+        }
+        const cfg::Thresholds& t = p.thresholds();
+        param.thresholds =
+            triple(site, field + ".thresholds", p.has_thresholds(), t.has_opel2(), t.opel2(),
+                   t.has_opel3(), t.opel3(), t.has_opel4(), t.opel4(), errors);
+        param.weight =
+            p.has_weight() ? static_cast<int>(std::min<std::uint32_t>(p.weight(), 1000000)) : 1;
+        card.parameters.push_back(std::move(param));
+    }
+    card.bands = convert_bands(site, "bands", c.has_bands(), c.bands(), errors);
+    for (const cfg::FloorRule& f : c.floors()) {
+        card.floors.push_back({f.parameter(), static_cast<int>(std::min(f.min_score(), 99U)),
+                               static_cast<int>(std::min(f.min_level(), 99U)), f.note(), 0});
+    }
+    card.hysteresis.deescalation_margin = c.hysteresis().deescalation_margin();
+    card.hysteresis.deescalate_after =
+        std::chrono::minutes{c.hysteresis().deescalate_after_minutes()};
+    card.hysteresis.escalate_after = std::chrono::minutes{c.hysteresis().escalate_after_minutes()};
+    card.reporting_interval = std::chrono::minutes{c.reporting_interval_minutes()};
+    card.grace = std::chrono::minutes{c.grace_minutes()};
+    switch (c.missing()) {
+        case cfg::MISSING_POLICY_WORST:
+            card.missing = engine::MissingPolicy::worst;
+            break;
+        case cfg::MISSING_POLICY_UNKNOWN:
+            card.missing = engine::MissingPolicy::unknown;
+            break;
+        default:
+            card.missing = engine::MissingPolicy::carry_forward;
+    }
+    if (c.has_max_age_minutes()) {
+        card.max_age = std::chrono::minutes{c.max_age_minutes()};
+    }
+    std::array<bool, 4> seen{};
+    for (int i = 0; i < c.actions_size(); ++i) {
+        const cfg::LevelActions& la = c.actions(i);
+        const std::string field = "actions[" + std::to_string(i) + "]";
+        if (la.level() < 1 || la.level() > 4) {
+            errors.push_back(error_at(site, field + ".level",
+                                      "level must be 1..4, got " + std::to_string(la.level())));
+            continue;
+        }
+        if (seen[la.level() - 1]) {
+            errors.push_back(
+                error_at(site, field + ".level",
+                         "actions for OPEL " + std::to_string(la.level()) + " are given twice"));
+            continue;
+        }
+        seen[la.level() - 1] = true;
+        engine::LevelActions& out = card.actions[la.level() - 1];
+        out.includes_lower_levels = la.includes_lower_levels();
+        out.stand_down_note = la.stand_down_note();
+        for (const cfg::Action& a : la.actions()) {
+            out.actions.push_back({a.role(), a.action()});
+        }
+    }
+    for (std::size_t level = 1; level <= 4; ++level) {
+        if (!seen[level - 1]) {
+            errors.push_back(error_at(site, "actions",
+                                      "no actions for OPEL " + std::to_string(level) +
+                                          ": every card says what to do at every level"));
+        }
+    }
+    return card;
+}
+
+engine::NodeConfig convert(const cfg::Node& n, const ItemSite& site,
+                           std::vector<ConfigError>& errors) {
+    engine::NodeConfig node;
+    node.id = n.id();
+    node.name = n.name();
+    node.parent = n.parent();
+    node.weight = n.has_weight() ? n.weight() : 1;
+    node.card = n.card();
+    switch (n.kind()) {
+        case cfg::NODE_KIND_SITE:
+            node.kind = engine::NodeKind::site;
+            break;
+        case cfg::NODE_KIND_LOCALITY:
+            node.kind = engine::NodeKind::locality;
+            break;
+        case cfg::NODE_KIND_ICS:
+            node.kind = engine::NodeKind::ics;
+            break;
+        case cfg::NODE_KIND_REGION:
+            node.kind = engine::NodeKind::region;
+            break;
+        case cfg::NODE_KIND_NATIONAL:
+            node.kind = engine::NodeKind::national;
+            break;
+        default:
+            errors.push_back(error_at(site, "kind",
+                                      "kind is required: NODE_KIND_SITE, _LOCALITY, _ICS, "
+                                      "_REGION or _NATIONAL"));
+    }
+    switch (n.provider_type()) {
+        case cfg::PROVIDER_TYPE_ACUTE:
+            node.provider_type = engine::ProviderType::acute;
+            break;
+        case cfg::PROVIDER_TYPE_COMMUNITY:
+            node.provider_type = engine::ProviderType::community;
+            break;
+        case cfg::PROVIDER_TYPE_MENTAL_HEALTH:
+            node.provider_type = engine::ProviderType::mental_health;
+            break;
+        case cfg::PROVIDER_TYPE_NHS111:
+            node.provider_type = engine::ProviderType::nhs111;
+            break;
+        default:
+            node.provider_type = engine::ProviderType::none;
+    }
+    node.aggregation = n.aggregation() == cfg::AGGREGATION_MAX_LEVEL
+                           ? engine::Aggregation::max_level
+                           : engine::Aggregation::weighted_mean;
+    if (n.has_bands()) {
+        node.bands = convert_bands(site, "bands", true, n.bands(), errors);
+    }
+    node.deescalation_margin = n.deescalation_margin();
+    node.min_coverage_percent = n.min_coverage_percent();
+    for (const cfg::NodeFloorRule& f : n.floors()) {
+        node.floors.push_back({static_cast<int>(std::min(f.min_children(), 1000000U)),
+                               static_cast<int>(std::min(f.level(), 99U)), f.note()});
+    }
+    node.pillars = n.pillars();
+    return node;
+}
+
+ItemSite repeated_item(const std::string& file, const pb::Message& parent, const char* field_name,
+                       const pb::TextFormat::ParseInfoTree* tree, int index) {
+    const pb::FieldDescriptor* field = parent.GetDescriptor()->FindFieldByName(field_name);
+    const auto loc = tree->GetLocation(field, index);
+    return {file, field->message_type(), tree->GetTreeForNested(field, index),
+            loc.line >= 0 ? loc.line + 1 : 1};
+}
+
+EscalatordSettings convert(const cfg::EscalatordSettings& s) {
+    EscalatordSettings out;
+    if (!s.submit_endpoint().empty()) {
+        out.submit_endpoint = s.submit_endpoint();
+    }
+    if (!s.publish_endpoint().empty()) {
+        out.publish_endpoint = s.publish_endpoint();
+    }
+    if (!s.snapshot_endpoint().empty()) {
+        out.snapshot_endpoint = s.snapshot_endpoint();
+    }
+    if (!s.database_path().empty()) {
+        out.database_path = s.database_path();
+    }
+    if (s.has_max_clock_skew_seconds()) {
+        out.max_clock_skew = Duration{s.max_clock_skew_seconds()};
+    }
+    if (s.has_heartbeat_interval_seconds()) {
+        out.heartbeat_interval = Duration{s.heartbeat_interval_seconds()};
+    }
+    if (s.has_max_message_bytes()) {
+        out.max_message_bytes = s.max_message_bytes();
+    }
+    return out;
+}
+
+// The root file's missing required values.
+std::vector<ConfigError> root_problems(const Parsed<cfg::OpelConfig>& root) {
+    std::vector<ConfigError> errors;
+    const ItemSite site{root.file, cfg::OpelConfig::descriptor(), root.tree.get(), 1};
+    if (root.message.catalogue().empty()) {
+        errors.push_back(error_at(site, "catalogue", "the catalogue file is required"));
+    }
+    if (root.message.tree().empty()) {
+        errors.push_back(error_at(site, "tree", "the tree file is required"));
+    }
+    if (root.message.cards().empty()) {
+        errors.push_back(error_at(site, "cards", "at least one card file is required"));
+    }
+    if (root.message.has_backfill_limit_days()) {
+        const std::uint32_t days = root.message.backfill_limit_days();
+        if (days < 1 || days > 3660) {
+            errors.push_back(error_at(site, "backfill_limit_days",
+                                      "must be 1..3660 days, got " + std::to_string(days)));
+        }
+    }
+    return errors;
+}
+
+// Where each measure, card and node lives, for mapping engine::ConfigProblem to file:line.
+struct ItemSites {
+    std::vector<ItemSite> measures;
+    std::vector<ItemSite> cards;
+    std::vector<ItemSite> nodes;
+    std::string fallback_file;  // for a problem with no item (an empty tree)
+};
+
+// The fields named by errors[from..]: the parts of an item that did not convert.
+std::set<std::string, std::less<>> fields_of(const std::vector<ConfigError>& errors,
+                                             std::size_t from) {
+    std::set<std::string, std::less<>> out;
+    for (std::size_t i = from; i < errors.size(); ++i) {
+        out.insert(errors[i].field);
+    }
+    return out;
+}
+
+// Appends check_config's problems at their file:line, then the checks it skipped.
+void add_check_results(const engine::ConfigCheck& check, const ItemSites& sites,
+                       std::vector<ConfigError>& errors) {
+    for (const ConfigProblem& p : check.problems) {
+        const std::vector<ItemSite>& items = p.where == ConfigProblem::Where::measure
+                                                 ? sites.measures
+                                             : p.where == ConfigProblem::Where::card ? sites.cards
+                                                                                     : sites.nodes;
+        if (p.index < items.size()) {
+            errors.push_back(error_at(items[p.index], p.field, p.message));
+        } else {
+            errors.push_back({sites.fallback_file, 0, 0, p.field, p.message});
+        }
+    }
+    for (const std::string& what : check.skipped) {
+        errors.push_back({{}, 0, 0, {}, what, true});
+    }
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+    if (skipped) {
+        return "skipped: " + message;
+    }
+    std::string out = file;
+    if (line > 0) {
+        out += ":" + std::to_string(line);
+        if (field.empty() && column > 0) {
+            out += ":" + std::to_string(column);
+        }
+    }
+    out += ": ";
+    if (!field.empty()) {
+        out += field + ": ";
+    }
+    return out + message;
+}
+
+Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem::path& path) {
+    std::vector<ConfigError> errors;
+    LoadedConfig loaded;
+    loaded.root_file = std::filesystem::is_directory(path) ? path / "opel.textproto" : path;
+    loaded.files.push_back(loaded.root_file);
+
+    Parsed<cfg::OpelConfig> root;
+    if (!parse_file(loaded.root_file, root, errors)) {
+        return unexpected(std::move(errors));
+    }
+    const std::filesystem::path base = loaded.root_file.parent_path();
+    errors = root_problems(root);
+    if (root.message.has_backfill_limit_days()) {
+        loaded.engine.backfill_limit = std::chrono::days{root.message.backfill_limit_days()};
+    }
+    if (!errors.empty()) {
+        return unexpected(std::move(errors));
+    }
+    loaded.escalatord = convert(root.message.escalatord());
+
+    // Item sites for mapping engine::ConfigProblem back to file:line.
+    ItemSites sites;
+    engine::UnusableParts unusable;
+
+    Parsed<cfg::MeasureCatalogue> catalogue;
+    loaded.files.push_back(base / root.message.catalogue());
+    unusable.catalogue = !parse_file(loaded.files.back(), catalogue, errors);
+    for (int i = 0; !unusable.catalogue && i < catalogue.message.measures_size(); ++i) {
+        loaded.engine.measures.push_back(convert(catalogue.message.measures(i)));
+        sites.measures.push_back(
+            repeated_item(catalogue.file, catalogue.message, "measures", catalogue.tree.get(), i));
+    }
+    std::vector<Parsed<cfg::ActionCard>> cards(static_cast<std::size_t>(root.message.cards_size()));
+    for (std::size_t i = 0; i < cards.size(); ++i) {
+        loaded.files.push_back(base / root.message.cards(static_cast<int>(i)));
+        if (!parse_file(loaded.files.back(), cards[i], errors)) {
+            unusable.cards = true;
+            continue;
+        }
+        const ItemSite site{cards[i].file, cfg::ActionCard::descriptor(), cards[i].tree.get(), 1};
+        const std::size_t before = errors.size();
+        loaded.engine.cards.push_back(convert(cards[i].message, site, errors));
+        unusable.card_fields[sites.cards.size()] = fields_of(errors, before);
+        sites.cards.push_back(site);
+    }
+    Parsed<cfg::Tree> tree;
+    loaded.files.push_back(base / root.message.tree());
+    unusable.tree = !parse_file(loaded.files.back(), tree, errors);
+    for (int i = 0; !unusable.tree && i < tree.message.nodes_size(); ++i) {
+        const ItemSite site = repeated_item(tree.file, tree.message, "nodes", tree.tree.get(), i);
+        const std::size_t before = errors.size();
+        loaded.engine.nodes.push_back(convert(tree.message.nodes(i), site, errors));
+        unusable.node_fields[sites.nodes.size()] = fields_of(errors, before);
+        sites.nodes.push_back(site);
+    }
+    sites.fallback_file = tree.file;
+    add_check_results(engine::check_config(loaded.engine, unusable), sites, errors);
+    if (!errors.empty()) {
+        return unexpected(std::move(errors));
+    }
+    return loaded;
+}
+
+}  // namespace opel::config

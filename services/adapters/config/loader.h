@@ -1,0 +1,49 @@
+// Loads the configuration files (protobuf text format) into plain, validated C++ values.
+// Nothing outside this library sees the config protos. Every problem — syntax, unknown field,
+// missing or out-of-range value, cross-field rule — comes back as file:line: field: message,
+// all of them at once: the cross-field checks run even when some parts did not load, except
+// those that read a broken part, which are listed as skipped.
+//
+//   opel.textproto ──▶ catalogue.textproto, cards/*.textproto, trees/*.textproto
+//        │ parse (ErrorCollector + ParseInfoTree) ─▶ convert ─▶ engine::check_config
+//        ▼
+//   LoadedConfig { engine::EngineConfig, EscalatordSettings }
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "adapters/config/settings.h"
+#include "base/result.h"
+#include "engine/config.h"
+
+namespace opel::config {
+
+// One configuration problem; line and column are 1-based (0 = whole file).
+struct ConfigError {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string field;  // e.g. "parameters[2].thresholds.opel3"; empty for syntax errors
+    std::string message;
+    // Not a problem but a check that was not run because its inputs have problems (which are
+    // reported): message names the check and why, e.g. "floor rules of card 'x' (...)".
+    bool skipped = false;
+
+    // "file:line: field: message" (or "file:line:column: message" for syntax errors);
+    // "skipped: message" for a skipped check.
+    std::string to_string() const;
+};
+
+struct LoadedConfig {
+    engine::EngineConfig engine;
+    EscalatordSettings escalatord;
+    std::filesystem::path root_file;
+    std::vector<std::filesystem::path> files;  // every file read, root first
+};
+
+// Loads `path`: a directory (reads <dir>/opel.textproto) or the root file itself.
+Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem::path& path);
+
+}  // namespace opel::config

@@ -1,0 +1,291 @@
+#include "adapters/config/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+namespace opel::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A minimal valid configuration written to a fresh temporary directory; tests overwrite one
+// file with an injected error and check the reported file, line and field.
+class LoaderTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("opel-loader-test-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir_ / "cards");
+        write("opel.textproto", R"(catalogue: "catalogue.textproto"
+cards: "cards/c.textproto"
+tree: "tree.textproto"
+escalatord { submit_endpoint: "ipc:///tmp/x" max_clock_skew_seconds: 60 }
+)");
+        write("catalogue.textproto", R"(measures { name: "a" unit: "count" integer: true min: 0 }
+measures { name: "b" unit: "percent" min: 0 max: 100 }
+)");
+        write("cards/c.textproto", card_text("10", "20", "30", "a"));
+        write("tree.textproto", R"(nodes { id: "root" kind: NODE_KIND_NATIONAL
+        aggregation: AGGREGATION_MAX_LEVEL card: "c" }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
+        provider_type: PROVIDER_TYPE_ACUTE }
+)");
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    static std::string card_text(const std::string& t2, const std::string& t3,
+                                 const std::string& t4, const std::string& measure) {
+        return R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "pa"
+  measure { measure: "a" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: 1 opel3: 2 opel4: 3 }
+}
+parameters {
+  id: "pb"
+  measure { measure: ")" +
+               measure + R"(" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: )" +
+               t2 + " opel3: " + t3 + " opel4: " + t4 + R"( }
+}
+bands { opel2: 3 opel3: 5 opel4: 7 }
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+actions { level: 4 actions { role: "r" action: "x" } }
+)";
+    }
+
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(dir_ / name) << text;
+    }
+
+    std::vector<std::string> errors() {
+        auto loaded = load_config(dir_);
+        std::vector<std::string> out;
+        if (!loaded) {
+            for (const ConfigError& e : loaded.error()) {
+                // Paths relative to the temp dir keep the assertions readable.
+                std::string s = e.to_string();
+                const std::string prefix = dir_.string() + "/";
+                if (s.rfind(prefix, 0) == 0) {
+                    s = s.substr(prefix.size());
+                }
+                out.push_back(s);
+            }
+        }
+        return out;
+    }
+
+    fs::path dir_;
+};
+
+TEST_F(LoaderTest, ValidConfigLoadsWithSettings) {
+    auto loaded = load_config(dir_);
+    ASSERT_TRUE(loaded.has_value()) << errors()[0];
+    EXPECT_EQ(loaded->engine.cards.size(), 1U);
+    EXPECT_EQ(loaded->engine.nodes.size(), 2U);
+    EXPECT_EQ(loaded->escalatord.submit_endpoint, "ipc:///tmp/x");
+    EXPECT_EQ(loaded->escalatord.max_clock_skew.count(), 60);
+    EXPECT_EQ(loaded->escalatord.heartbeat_interval.count(), 5);  // default
+    EXPECT_EQ(loaded->files.size(), 4U);
+}
+
+TEST_F(LoaderTest, RootFileMayBeNamedDirectly) {
+    EXPECT_TRUE(load_config(dir_ / "opel.textproto").has_value());
+}
+
+TEST_F(LoaderTest, MisorderedThresholdsPointAtTheirLineAndField) {
+    write("cards/c.textproto", card_text("30", "20", "10", "a"));
+    EXPECT_EQ(errors(), std::vector<std::string>{
+                            "cards/c.textproto:13: parameters[1].thresholds: higher_is_worse "
+                            "thresholds must satisfy opel2 <= opel3 <= opel4, got 30, 20, 10"});
+}
+
+TEST_F(LoaderTest, MeasureOutsideTheCataloguePointsAtTheMeasureLine) {
+    write("cards/c.textproto", card_text("10", "20", "30", "zz"));
+    EXPECT_EQ(errors(), std::vector<std::string>{"cards/c.textproto:11: "
+                                                 "parameters[1].measure.measure: measure 'zz' is "
+                                                 "not in the catalogue"});
+}
+
+TEST_F(LoaderTest, SyntaxErrorsHaveLineAndColumn) {
+    write("catalogue.textproto", "measures { name: \"a\" unit: }\n");
+    const auto e = errors();
+    ASSERT_EQ(e.size(), 2U);
+    EXPECT_EQ(e[0].rfind("catalogue.textproto:1:", 0), 0U) << e[0];
+    EXPECT_EQ(e[1], "skipped: measure references of the cards (the catalogue has errors)");
+}
+
+TEST_F(LoaderTest, UnknownFieldsAreRejected) {
+    write("catalogue.textproto", "measures { name: \"a\" }\n\nmeasures { nmae: \"b\" }\n");
+    const auto e = errors();
+    ASSERT_EQ(e.size(), 2U);
+    EXPECT_EQ(e[0].rfind("catalogue.textproto:3:", 0), 0U) << e[0];
+    EXPECT_NE(e[0].find("nmae"), std::string::npos);
+    EXPECT_EQ(e[1], "skipped: measure references of the cards (the catalogue has errors)");
+}
+
+TEST_F(LoaderTest, UnknownFieldSuggestsTheClosestFieldName) {
+    write("cards/c.textproto", "id: \"c\"\nparamters { id: \"pa\" }\n");
+    write("catalogue.textproto",
+          "measures { name: \"a\" }\nmeasures { name: \"b\" uint: \"x\" }\n");
+    const auto e = errors();
+    ASSERT_EQ(e.size(), 3U);
+    EXPECT_EQ(e[0],
+              "catalogue.textproto:2:26: Message type \"opel.config.v1.Measure\" has no field "
+              "named \"uint\"; did you mean 'unit'?");
+    EXPECT_EQ(e[1],
+              "cards/c.textproto:2:11: Message type \"opel.config.v1.ActionCard\" has no field "
+              "named \"paramters\"; did you mean 'parameters'?");
+    EXPECT_EQ(e[2], "skipped: card references of the tree's nodes (a card file has errors)");
+}
+
+TEST_F(LoaderTest, UnknownFieldFarFromEveryNameGetsNoSuggestion) {
+    write("catalogue.textproto", "measures { name: \"a\" colour: \"red\" }\n");
+    const auto e = errors();
+    ASSERT_FALSE(e.empty());
+    EXPECT_NE(e[0].find("has no field named \"colour\""), std::string::npos) << e[0];
+    EXPECT_EQ(e[0].find("did you mean"), std::string::npos) << e[0];
+}
+
+TEST_F(LoaderTest, SiteWithoutACardPointsAtTheSite) {
+    write("tree.textproto", R"(nodes { id: "root" kind: NODE_KIND_NATIONAL
+        aggregation: AGGREGATION_MAX_LEVEL }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
+        provider_type: PROVIDER_TYPE_ACUTE }
+)");
+    EXPECT_EQ(errors(), std::vector<std::string>{"tree.textproto:3: card: site 'S1' has no card "
+                                                 "and no ancestor names one"});
+}
+
+TEST_F(LoaderTest, EveryProblemIsReportedAtOnce) {
+    write("tree.textproto", R"(nodes { id: "root" kind: NODE_KIND_NATIONAL card: "c"
+        aggregation: AGGREGATION_MAX_LEVEL }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
+        provider_type: PROVIDER_TYPE_ACUTE weight: 0 }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "nowhere"
+        provider_type: PROVIDER_TYPE_ACUTE }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{"tree.textproto:4: weight: weight must be positive, got 0",
+                                        "tree.textproto:5: id: duplicate node id 'S1'",
+                                        "tree.textproto:5: parent: no node with id 'nowhere'"}));
+}
+
+TEST_F(LoaderTest, MissingRequiredValuesAreNamed) {
+    write("cards/c.textproto", R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "pa"
+  thresholds { opel2: 1 opel4: 3 }
+}
+bands { opel2: 3 opel3: 5 opel4: 7 }
+actions { level: 1 }
+actions { level: 2 }
+actions { level: 3 }
+actions { level: 4 }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "cards/c.textproto:3: parameters[0].expression: an expression is required: "
+                  "measure, percent or percent_change",
+                  "cards/c.textproto:3: parameters[0].direction: direction is required: "
+                  "DIRECTION_HIGHER_IS_WORSE or DIRECTION_LOWER_IS_WORSE",
+                  "cards/c.textproto:5: parameters[0].thresholds: opel3 is required",
+                  "skipped: measures of parameters[0] of card 'c' (its expression has errors)",
+                  "skipped: threshold order of parameters[0] of card 'c' (its thresholds have "
+                  "errors)"}));
+}
+
+// One card with a problem of every stage: conversion (no actions for OPEL 4) and cross-field
+// (threshold order, weight 0, unknown measure, floor rule naming no parameter) in one run.
+TEST_F(LoaderTest, EveryProblemOfACardIsReportedInOneRun) {
+    write("cards/c.textproto", R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "pa"
+  measure { measure: "nosuch" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: 3 opel3: 2 opel4: 1 }
+  weight: 0
+}
+bands { opel2: 3 opel3: 5 opel4: 7 }
+floors { parameter: "px" min_score: 4 min_level: 3 }
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "cards/c.textproto:12: actions: no actions for OPEL 4: every card says what to "
+                  "do at every level",
+                  "cards/c.textproto:5: parameters[0].measure.measure: measure 'nosuch' is not "
+                  "in the catalogue",
+                  "cards/c.textproto:7: parameters[0].thresholds: higher_is_worse thresholds must "
+                  "satisfy opel2 <= opel3 <= opel4, got 3, 2, 1",
+                  "cards/c.textproto:8: parameters[0].weight: weight must be a positive integer, "
+                  "got 0",
+                  "cards/c.textproto:11: floors[0].parameter: no parameter 'px' in this card"}));
+}
+
+// A parameter whose id is broken may be the one a floor rule names: that check is skipped
+// and said to be, while the rest of the card is still checked.
+TEST_F(LoaderTest, ChecksThatReadABrokenPartAreSkippedAndNamed) {
+    write("cards/c.textproto", R"(id: "c"
+reporting_interval_minutes: 60
+parameters {
+  id: "p a"
+  measure { measure: "a" }
+  direction: DIRECTION_HIGHER_IS_WORSE
+  thresholds { opel2: 1 opel3: 2 opel4: 3 }
+  weight: 0
+}
+bands { opel2: 3 opel4: 7 }
+floors { parameter: "p a" min_score: 4 min_level: 3 }
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+actions { level: 4 actions { role: "r" action: "x" } }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "cards/c.textproto:10: bands: opel3 is required",
+                  "cards/c.textproto:4: parameters[0].id: parameter id 'p a' must be 1-64 "
+                  "letters, digits, '-' or '_'",
+                  "cards/c.textproto:8: parameters[0].weight: weight must be a positive integer, "
+                  "got 0",
+                  "skipped: band order of card 'c' (its bands have errors)",
+                  "skipped: parameter names in the floor rules of card 'c' (its parameter ids "
+                  "have errors)"}));
+}
+
+TEST_F(LoaderTest, MissingFileIsNamed) {
+    fs::remove(dir_ / "tree.textproto");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{"tree.textproto: cannot open file",
+                                        "skipped: checks of the tree (the tree file has errors)"}));
+}
+
+TEST(ShippedConfigTest, LoadsTheGreaterManchesterDemo) {
+    auto loaded = load_config(fs::path(OPEL_SOURCE_DIR) / "config");
+    ASSERT_TRUE(loaded.has_value()) << loaded.error()[0].to_string();
+    int localities = 0;
+    bool stockport_card = false;
+    for (const auto& n : loaded->engine.nodes) {
+        localities += n.kind == engine::NodeKind::locality ? 1 : 0;
+        stockport_card = stockport_card || (n.id == "stockport" && n.card == "stockport-acute");
+    }
+    EXPECT_EQ(localities, 10);
+    EXPECT_TRUE(stockport_card);
+    EXPECT_GE(loaded->engine.cards.size(), 2U);
+    EXPECT_EQ(loaded->engine.cards[0].parameters.size(), 9U);
+}
+
+}  // namespace
+}  // namespace opel::config

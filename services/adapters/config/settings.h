@@ -1,0 +1,21 @@
+// Daemon settings as plain values with their defaults (from opel.config.v1.EscalatordSettings).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/time.h"
+
+namespace opel::config {
+
+struct EscalatordSettings {
+    std::string submit_endpoint = "tcp://127.0.0.1:5560";
+    std::string publish_endpoint = "tcp://127.0.0.1:5561";
+    std::string snapshot_endpoint = "tcp://127.0.0.1:5562";
+    std::string database_path = "opel.db";
+    Duration max_clock_skew{300};
+    Duration heartbeat_interval{5};
+    std::uint32_t max_message_bytes = 65536;
+};
+
+}  // namespace opel::config

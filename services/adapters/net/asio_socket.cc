@@ -1,0 +1,104 @@
+#include "adapters/net/asio_socket.h"
+
+#include <boost/asio/post.hpp>
+#include <zmq_addon.hpp>
+
+namespace opel::net {
+
+AsioSocket::AsioSocket(boost::asio::io_context& io, zmq::context_t& context, zmq::socket_type type)
+    : io_(io), socket_(context, type), descriptor_(io, socket_.get(zmq::sockopt::fd)) {
+    socket_.set(zmq::sockopt::ipv6, 1);  // IPv4 endpoints work as before
+}
+
+AsioSocket::~AsioSocket() { close(); }
+
+void AsioSocket::start(std::function<void()> on_readable) {
+    on_readable_ = std::move(on_readable);
+    // Input may already be waiting (the edge happened before we started): drain once.
+    after_send();
+    arm();
+}
+
+bool AsioSocket::readable() {
+    return !closed_ && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+}
+
+void AsioSocket::after_send() {
+    if (closed_ || posted_ || !readable()) {
+        return;
+    }
+    posted_ = true;
+    boost::asio::post(io_, [this] {
+        posted_ = false;
+        if (!closed_ && on_readable_) {
+            on_readable_();
+        }
+    });
+}
+
+void AsioSocket::arm() {
+    if (closed_) {
+        return;
+    }
+    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this](const boost::system::error_code& ec) {
+                               if (ec || closed_) {
+                                   return;
+                               }
+                               if (on_readable_) {
+                                   on_readable_();
+                               }
+                               // The owner may have stopped early (back-pressure) with input
+                               // still waiting, without asking ZMQ_EVENTS. Until something
+                               // asks, the fd stays signalled and every re-arm completes at
+                               // once: a busy loop. Asking consumes the signal, and input
+                               // it reports (or that arrived since the owner last asked)
+                               // gets one more call, so none is left without a wake.
+                               after_send();
+                               arm();
+                           });
+}
+
+void AsioSocket::close(int linger_ms) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    boost::system::error_code ignored;
+    descriptor_.cancel(ignored);
+    descriptor_.release();  // ZeroMQ owns the fd
+    socket_.set(zmq::sockopt::linger, linger_ms);
+    socket_.close();
+}
+
+std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket) {
+    std::vector<zmq::message_t> parts;
+    const auto received =
+        zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait);
+    if (!received) {
+        parts.clear();
+    }
+    return parts;
+}
+
+std::string bindable(const std::string& endpoint) {
+    constexpr std::string_view localhost = "tcp://localhost:";
+    if (endpoint.starts_with(localhost)) {
+        return "tcp://127.0.0.1:" + endpoint.substr(localhost.size());
+    }
+    return endpoint;
+}
+
+bool is_local_endpoint(const std::string& endpoint) {
+    if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) {
+        return true;
+    }
+    for (const char* prefix : {"tcp://127.", "tcp://localhost:", "tcp://[::1]:"}) {
+        if (endpoint.rfind(prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace opel::net

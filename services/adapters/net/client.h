@@ -1,0 +1,63 @@
+// Synchronous ZeroMQ clients for the `opel` command, tests and benchmarks: request/reply
+// with timeout and safe retries (the "lazy pirate" pattern: a fresh socket per retry so a
+// late reply to an abandoned attempt can never be taken for the answer to the next), and a
+// subscriber with a receive timeout. Single-threaded; each object is used by one thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace zmq {
+class context_t;
+class socket_t;
+}  // namespace zmq
+
+namespace opel::net {
+
+class RequestClient {
+public:
+    RequestClient(zmq::context_t& context, std::string endpoint);
+    ~RequestClient();
+    RequestClient(const RequestClient&) = delete;
+    RequestClient& operator=(const RequestClient&) = delete;
+
+    // Sends `payload`, waits up to `timeout` for the reply, and on timeout retries up to
+    // `retries` more times with the same payload. Error: what happened, with the endpoint.
+    Result<std::string, std::string> request(const std::string& payload,
+                                             std::chrono::milliseconds timeout, int retries);
+
+    // Pipelining: send without waiting, then collect replies in order of arrival.
+    bool send(const std::string& payload);
+    std::optional<std::string> receive(std::chrono::milliseconds timeout);
+
+private:
+    void connect();
+
+    zmq::context_t& context_;
+    std::string endpoint_;
+    std::unique_ptr<zmq::socket_t> socket_;
+};
+
+class Subscriber {
+public:
+    // Connects a SUB socket subscribed to each prefix ("" = everything).
+    Subscriber(zmq::context_t& context, const std::string& endpoint,
+               const std::vector<std::string>& prefixes);
+    ~Subscriber();
+    Subscriber(const Subscriber&) = delete;
+    Subscriber& operator=(const Subscriber&) = delete;
+
+    // The next [topic, payload], or nullopt after `timeout` with nothing.
+    std::optional<std::pair<std::string, std::string>> receive(std::chrono::milliseconds timeout);
+
+private:
+    std::unique_ptr<zmq::socket_t> socket_;
+};
+
+}  // namespace opel::net

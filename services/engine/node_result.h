@@ -1,0 +1,89 @@
+// What the engine tells the world: node results that explain themselves, and events.
+// Plain values; adapters translate them to the wire (opel.v1.NodeResult / Event).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "engine/config.h"
+#include "engine/status.h"
+
+namespace opel::engine {
+
+struct ParameterResult {
+    std::string id;
+    std::string name;
+    std::string unit;
+    std::optional<double> value;
+    int score = 0;
+    int weight = 1;
+    bool carried_forward = false;
+    std::optional<TimePoint> carried_from;
+    bool worst_policy = false;
+    // For people: the threshold the value reached for its score (">= 92", "<= 78"), or for
+    // score 1 the OPEL 2 threshold it is below ("< 15"); empty without a score.
+    std::string threshold;
+};
+
+struct PillarResult {
+    ProviderType provider_type = ProviderType::none;
+    Status status = Status::unknown;
+    double normalised = 0;
+    double coverage_percent = 0;
+};
+
+// The result of one site or system node at one moment.
+struct NodeResult {
+    std::string node_id;
+    std::string path;
+    NodeKind kind = NodeKind::site;
+    Status status = Status::unknown;      // held status
+    Status computed = Status::unknown;    // bands raised by floors, before hysteresis
+    Status band_level = Status::unknown;  // bands alone
+    double total = 0;                     // sites: Σ weight × score; systems: normalised
+    double normalised = 0;                // 0..100
+    std::vector<ParameterResult> parameters;
+    std::string decided_by;
+    double coverage_percent = 0;  // systems
+    std::vector<PillarResult> pillars;
+    std::optional<TimePoint> as_at;  // nullopt until first computed
+    std::uint64_t transition_number = 0;
+    int declared_level = 0;
+    std::string declared_reason;
+    std::string card;
+    std::string submission_id;
+    std::string comment;
+};
+
+enum class EventKind {
+    escalated,          // to a higher level
+    deescalated,        // to a lower level
+    stale,              // to STALE
+    recovered,          // from STALE
+    unknown,            // to UNKNOWN (from a level)
+    known,              // from UNKNOWN to a level
+    declared_mismatch,  // declared level differs from the computed one
+};
+
+struct Event {
+    EventKind kind = EventKind::escalated;
+    std::string node_id;
+    std::string path;
+    std::string transition_id;  // "<id>#<n>"; empty for declared_mismatch
+    Status from = Status::unknown;
+    Status to = Status::unknown;
+    TimePoint at;
+    NodeResult result;
+    std::vector<ActionItem> actions;
+    std::string stand_down_note;
+    int declared_level = 0;
+    Status computed = Status::unknown;
+    std::string declared_reason;
+};
+
+std::string_view to_string(EventKind kind);
+
+}  // namespace opel::engine

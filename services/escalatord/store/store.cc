@@ -1,0 +1,700 @@
+#include "escalatord/store/store.h"
+
+#include <sqlite3.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+
+#include "escalatord/store/wal_vfs.h"
+
+namespace opel::store {
+namespace {
+
+// 2: sitreps.reply without the site result, sitreps.result_sequence; results indexed by time
+//    only; node_state and meta WITHOUT ROWID; the sequence is no longer kept in meta.
+// 3: node_state.result_sequence: the state is stored without its result, which is that
+//    results row (NULL: the state carries its result, as every version-2 row does).
+//    Version 2 is upgraded in place; older versions are refused.
+// 4: sitreps.submission_id is no longer UNIQUE by itself: a UNIQUE index on its key
+//    (submission_key_sql) takes its place. Default ids are keyed time first, so a commit's
+//    keys land together at one end of the index instead of one page per site. A version-3
+//    database gains the index at its first open and keeps its old one (dropping that would
+//    mean rebuilding the table): correct, only not faster.
+// 5: state_log: node states are appended (one page per commit) and folded into node_state
+//    every state_log_limit rows, instead of rewriting a node_state page per site reporting
+//    (at 10,000 sites, one random page per sitrep). Earlier versions gain the empty table.
+constexpr std::int64_t schema_version = 5;
+
+// state_log rows that trigger folding them into node_state. It bounds what a restart reads
+// on top of node_state; the commit that crosses it takes longer (docs/storage.md).
+constexpr std::int64_t state_log_limit = 50000;
+
+// The state_log rows that hold each node's newest logged state.
+#define OPEL_NEWEST_LOGGED "SELECT max(seq) FROM state_log GROUP BY node_id"
+constexpr std::int64_t oldest_upgradable_version = 2;
+
+// The WAL's working size: the autocheckpoint threshold (16384 pages of 4 KiB). It is written
+// once (preallocate_wal) so commits overwrite allocated blocks instead of growing the file: a
+// growing file's fsync must also write its new size, which makes it slower (docs/storage.md;
+// the measurement is in bench/history.md).
+constexpr sqlite3_int64 wal_bytes = sqlite3_int64{16384} * 4096;
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS sitreps (
+  seq INTEGER PRIMARY KEY,
+  submission_id TEXT NOT NULL,
+  site_id TEXT NOT NULL,
+  as_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  sitrep BLOB NOT NULL,
+  reply BLOB NOT NULL,
+  result_sequence INTEGER);
+CREATE TABLE IF NOT EXISTS results (
+  sequence INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  result BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS results_time ON results(at);
+CREATE TABLE IF NOT EXISTS events (
+  sequence INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  event BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_node_time ON events(node_id, at);
+CREATE TABLE IF NOT EXISTS state_log (
+  seq INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  state BLOB NOT NULL,
+  result_sequence INTEGER);
+CREATE TABLE IF NOT EXISTS node_state (
+  node_id TEXT PRIMARY KEY,
+  state BLOB NOT NULL,
+  result_sequence INTEGER) WITHOUT ROWID;
+)sql";
+
+// Created first: the schema version is read before anything else is created or changed.
+constexpr const char* meta_schema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+// Below this much free space a failed write is taken as the disk being full: a commit
+// writes at least a WAL frame and its sync.
+constexpr std::uint64_t full_below_bytes = 1024 * 1024;
+
+// Free bytes on the file system holding `path` (for an unprivileged writer), if it can tell.
+std::optional<std::uint64_t> free_bytes(const std::string& path) {
+    struct statvfs fs {};
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    if (statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) {
+        return std::nullopt;
+    }
+    return std::uint64_t{fs.f_bavail} * fs.f_frsize;
+}
+
+// Whether `path` is an existing regular file of 0 bytes with no WAL beside it holding data.
+bool empty_file(const std::string& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec || size != 0 || !std::filesystem::is_regular_file(path, ec)) {
+        return false;
+    }
+    const auto wal = std::filesystem::file_size(path + "-wal", ec);
+    return ec || wal == 0;
+}
+
+// Whether the file system holding `path` can take `bytes` more and keep as much again free:
+// preallocation must never be what fills a disk.
+bool has_room_for(const std::string& path, std::uint64_t bytes) {
+    const auto free = free_bytes(path);
+    return free && *free >= 2 * bytes;
+}
+
+Errc errc_of(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return Errc::busy;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+            return Errc::readonly;
+        case SQLITE_FULL:
+            return Errc::full;
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+            return Errc::io;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return Errc::corrupt;
+        default:
+            return Errc::other;
+    }
+}
+
+// Bound without a copy (SQLITE_STATIC): every statement is stepped and reset (Reset) while
+// the caller's value is alive.
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+void bind_blob(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+void bind_sequence(sqlite3_stmt* s, int i, std::optional<std::uint64_t> v) {
+    if (v) {
+        sqlite3_bind_int64(s, i, static_cast<sqlite3_int64>(*v));
+    } else {
+        sqlite3_bind_null(s, i);
+    }
+}
+
+std::string column_blob(sqlite3_stmt* s, int i) {
+    const void* data = sqlite3_column_blob(s, i);
+    const int size = sqlite3_column_bytes(s, i);
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
+// Resets a prepared statement when the scope ends, whatever happened.
+class Reset {
+public:
+    explicit Reset(sqlite3_stmt* s) : s_(s) {}
+    ~Reset() {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    Reset(const Reset&) = delete;
+    Reset& operator=(const Reset&) = delete;
+
+private:
+    sqlite3_stmt* s_;
+};
+
+}  // namespace
+
+std::string submission_key_sql(std::string_view operand) {
+    // "<prefix>@<as_at as format_utc writes it>" -> "1<as_at><prefix>"; anything else ->
+    // "0<id>". Injective (the time has a fixed 20 characters, the first character tells the
+    // forms apart), so UNIQUE on the key is UNIQUE on the id. Built-in functions only: any
+    // connection, the sqlite3 shell included, can write the table.
+    const std::string x(operand);
+    return "(CASE WHEN " + x +
+           " GLOB '?*@[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9]"
+           "[0-9]Z' THEN '1' || substr(" +
+           x + ", -20) || substr(" + x + ", 1, length(" + x + ") - 21) ELSE '0' || " + x + " END)";
+}
+
+std::string_view to_string(Errc code) {
+    switch (code) {
+        case Errc::busy:
+            return "busy";
+        case Errc::readonly:
+            return "readonly";
+        case Errc::full:
+            return "full";
+        case Errc::io:
+            return "io";
+        case Errc::corrupt:
+            return "corrupt";
+        case Errc::schema:
+            return "schema";
+        case Errc::other:
+            break;
+    }
+    return "other";
+}
+
+StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
+    static std::once_flag configured;
+    std::call_once(configured, [] {
+        // No memory statistics: with them every SQLite allocation takes a global mutex.
+        // Only possible before SQLite initializes; if something else initialized it first,
+        // SQLite keeps its defaults (SQLITE_MISUSE, ignored): slower, not wrong.
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    });
+    if (empty_file(path)) {
+        // SQLite would take it for a new database and start the history, and the publisher
+        // sequence, afresh without a word.
+        return unexpected(StoreError{
+            Errc::corrupt, "database '" + path +
+                               "' is an empty file (0 bytes), not a database this daemon "
+                               "wrote (a failed copy or restore?): restore it from a backup, or "
+                               "remove it to start a new, empty history"});
+    }
+    sqlite3* db = nullptr;
+    // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
+    // need not lock it around every call.
+    const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   gathering_vfs());
+    if (rc != SQLITE_OK) {
+        StoreError e{errc_of(rc), "cannot open database '" + path + "': " +
+                                      (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};
+        sqlite3_close(db);
+        return unexpected(std::move(e));
+    }
+    std::unique_ptr<Store> store(new Store(db, path));
+    sqlite3_busy_timeout(db, 2000);
+    for (const char* sql :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+          // Checkpoint the WAL into the database every 64 MiB (wal_bytes) rather than 4 MiB:
+          // fewer checkpoint fsyncs on the commit path, same durability.
+          "PRAGMA wal_autocheckpoint=16384"}) {
+        if (auto r = store->exec(sql); !r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    auto prepared = [&store](const char* sql, sqlite3_stmt*& out) -> StoreResult<Done> {
+        auto s = store->prepare(sql);
+        if (!s) {
+            return unexpected(std::move(s).error());
+        }
+        out = *s;
+        return Done{};
+    };
+    // Transaction control, prepared once and first (creation and upgrades use them too):
+    // parsing these on every batch cost more than running them.
+    for (auto r :
+         {prepared("BEGIN IMMEDIATE", store->begin_), prepared("COMMIT", store->commit_),
+          prepared("BEGIN DEFERRED", store->begin_read_), prepared("ROLLBACK", store->rollback_)}) {
+        if (!r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    // A database of another schema version is refused before anything in it is changed.
+    if (auto r = store->exec(meta_schema); !r) {
+        return unexpected(std::move(r).error());
+    }
+    if (auto r = prepared("SELECT value FROM meta WHERE key = ?", store->get_meta_); !r) {
+        return unexpected(std::move(r).error());
+    }
+    auto version = store->meta("schema_version");
+    if (!version) {
+        return unexpected(std::move(version).error());
+    }
+    const std::int64_t found = version->value_or(0);  // 0: a new database
+    if (found != 0 && (found < oldest_upgradable_version || found > schema_version)) {
+        return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
+                                                       std::to_string(found) + "; this is " +
+                                                       std::to_string(schema_version)});
+    }
+    const std::string tables = std::string(schema) +
+                               "CREATE UNIQUE INDEX IF NOT EXISTS sitreps_key ON sitreps(" +
+                               submission_key_sql("submission_id") + ");";
+    if (found == schema_version) {
+        if (auto r = store->exec(tables.c_str()); !r) {
+            return unexpected(std::move(r).error());
+        }
+    } else {
+        // Created or upgraded in one transaction: a crash leaves the old version whole.
+        const std::string set_version = "INSERT INTO meta (key, value) VALUES ('schema_version', " +
+                                        std::to_string(schema_version) +
+                                        ") ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+        auto done = store->begin();
+        if (done && found == 2) {
+            done = store->exec("ALTER TABLE node_state ADD COLUMN result_sequence INTEGER");
+        }
+        for (const std::string* sql : {&tables, &set_version}) {
+            done = done ? store->exec(sql->c_str()) : done;
+        }
+        done = done ? store->commit() : done;
+        if (!done) {
+            store->rollback();
+            return unexpected(StoreError{
+                done.error().code, found == 0
+                                       ? "creating database '" + path + "': " + done.error().message
+                                       : "upgrading database '" + path + "' from schema version " +
+                                             std::to_string(found) + ": " + done.error().message});
+        }
+    }
+    for (auto r : {
+             prepared(("SELECT s.reply, r.result, s.sitrep FROM sitreps s LEFT JOIN results r "
+                       "ON r.sequence = s.result_sequence WHERE " +
+                       // Only the keys compared: a further "s.submission_id = ?1" lets
+                       // SQLite substitute ?1 into the left side, which then no longer
+                       // matches the index (a full scan; LookupBySubmissionId… test).
+                       submission_key_sql("s.submission_id") + " = " + submission_key_sql("?1"))
+                          .c_str(),
+                      store->find_reply_),
+             prepared("INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
+                      "sitrep, reply, result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      store->add_sitrep_),
+             prepared("INSERT INTO events (sequence, node_id, at, kind, event) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      store->add_event_),
+             prepared("INSERT INTO state_log (node_id, state, result_sequence) VALUES (?, ?, ?)",
+                      store->log_state_),
+             prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                      store->put_meta_),
+         }) {
+        if (!r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    auto logged = store->scalar("SELECT count(*) FROM state_log", "count state log");
+    if (!logged) {
+        return unexpected(std::move(logged).error());
+    }
+    store->state_log_rows_ = *logged;
+    // The planner must search the key index: a scan would read the whole history for every
+    // submission. SQLite decides this, not our code, so a different SQLite is checked here.
+    if (auto r = store->uses_index(store->find_reply_, "sitreps_key"); !r) {
+        return unexpected(std::move(r).error());
+    }
+    store->preallocate_wal();
+    return store;
+}
+
+void Store::preallocate_wal() {
+    // Keep the WAL file (at its size) when the last connection closes, so a restart starts
+    // on blocks that are already allocated.
+    int persist = 1;
+    sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    // Holding the write lock, no other connection appends frames; bytes beyond the WAL's end
+    // are not frames to any reader, and recovery ignores them (no valid checksum).
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return;  // locked elsewhere: the WAL simply grows as it is written
+    }
+    sqlite3_file* wal = nullptr;
+    sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    sqlite3_int64 size = 0;
+    if (wal != nullptr && wal->pMethods != nullptr &&
+        wal->pMethods->xFileSize(wal, &size) == SQLITE_OK && size < wal_bytes &&
+        has_room_for(path_, static_cast<std::uint64_t>(wal_bytes - size))) {
+        // The unix VFS writes less than 128 KiB per call (it masks the length to 17 bits).
+        const std::string zeros(std::size_t{64} * 1024, '\0');
+        bool written = true;
+        for (sqlite3_int64 at = size; at < wal_bytes && written;
+             at += static_cast<sqlite3_int64>(zeros.size())) {
+            written = wal->pMethods->xWrite(wal, zeros.data(), static_cast<int>(zeros.size()),
+                                            at) == SQLITE_OK;
+        }
+        if (!written) {  // never leave a half-written WAL holding the disk's last space
+            wal->pMethods->xTruncate(wal, size);
+        }
+        wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    }
+    sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+}
+
+Store::~Store() {
+    for (sqlite3_stmt* s : statements_) {
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db_);
+}
+
+StoreError Store::error(int rc, std::string_view what) const {
+    StoreError e{errc_of(rc), std::string(what) + ": " + sqlite3_errmsg(db_)};
+    if (e.code == Errc::io || e.code == Errc::full) {
+        // A write that fails for want of space surfaces as SQLITE_FULL or as a plain I/O
+        // error (a sync or a checkpoint): the free space says which, and what to do.
+        const auto free = free_bytes(path_);
+        if (free && *free < full_below_bytes) {
+            e.code = Errc::full;
+            e.message = "the disk holding " + path_ + " is full (" + std::to_string(*free) +
+                        " bytes free): " + e.message +
+                        "; nothing was stored, and writes resume once space is freed";
+        }
+    }
+    return e;
+}
+
+StoreResult<Done> Store::exec(const char* sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        StoreError e{errc_of(rc), std::string(sql).substr(0, 40) + ": " +
+                                      (message != nullptr ? message : sqlite3_errstr(rc))};
+        sqlite3_free(message);
+        return unexpected(std::move(e));
+    }
+    return Done{};
+}
+
+StoreResult<sqlite3_stmt*> Store::prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) {
+        return unexpected(error(rc, "prepare"));
+    }
+    statements_.push_back(s);
+    return s;
+}
+
+bool Store::read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
+
+StoreResult<Done> Store::step(sqlite3_stmt* s, const char* what) {
+    const Reset reset(s);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, what));
+    }
+    return Done{};
+}
+
+StoreResult<Done> Store::begin() { return step(begin_, "BEGIN IMMEDIATE"); }
+
+StoreResult<Done> Store::commit() { return step(commit_, "COMMIT"); }
+
+StoreResult<Done> Store::limit_cache(int kib) {
+    const std::string sql = "PRAGMA cache_size=-" + std::to_string(kib);
+    return exec(sql.c_str());
+}
+
+StoreResult<Done> Store::begin_read() { return step(begin_read_, "BEGIN DEFERRED"); }
+
+void Store::end_read() { rollback(); }
+
+void Store::rollback() {
+    if (sqlite3_get_autocommit(db_) == 0) {
+        (void)step(rollback_, "ROLLBACK");
+    }
+}
+
+StoreResult<std::optional<StoredReply>> Store::find_reply(std::string_view submission_id) {
+    const Reset reset(find_reply_);
+    bind_text(find_reply_, 1, submission_id);
+    const int rc = sqlite3_step(find_reply_);
+    if (rc == SQLITE_ROW) {
+        StoredReply found{column_blob(find_reply_, 0), std::nullopt, column_blob(find_reply_, 2)};
+        if (sqlite3_column_type(find_reply_, 1) != SQLITE_NULL) {
+            found.result = column_blob(find_reply_, 1);
+        }
+        return std::optional<StoredReply>(std::move(found));
+    }
+    if (rc == SQLITE_DONE) {
+        return std::optional<StoredReply>();
+    }
+    return unexpected(error(rc, "find reply"));
+}
+
+StoreResult<Done> Store::add_sitrep(const SitrepRow& row) {
+    const Reset reset(add_sitrep_);
+    bind_text(add_sitrep_, 1, row.submission_id);
+    bind_text(add_sitrep_, 2, row.site_id);
+    sqlite3_bind_int64(add_sitrep_, 3, row.as_at.time_since_epoch().count());
+    sqlite3_bind_int64(add_sitrep_, 4, row.received_at.time_since_epoch().count());
+    bind_text(add_sitrep_, 5, row.status);
+    bind_blob(add_sitrep_, 6, row.sitrep);
+    bind_blob(add_sitrep_, 7, row.reply);
+    bind_sequence(add_sitrep_, 8, row.result_sequence);
+    const int rc = sqlite3_step(add_sitrep_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store sitrep"));
+    }
+    return Done{};
+}
+
+namespace {
+
+// Binds `row` to parameters first..first+4 of an INSERT INTO results/events.
+void bind_published(sqlite3_stmt* s, int first, const PublishedRow& row) {
+    sqlite3_bind_int64(s, first, static_cast<sqlite3_int64>(row.sequence));
+    bind_text(s, first + 1, row.node_id);
+    sqlite3_bind_int64(s, first + 2, row.at.time_since_epoch().count());
+    bind_text(s, first + 3, row.kind);
+    bind_blob(s, first + 4, row.payload);
+}
+
+}  // namespace
+
+StoreResult<Done> Store::add_published(sqlite3_stmt* s, const PublishedRow& row, const char* what) {
+    bind_published(s, 1, row);
+    return step(s, what);  // resets the statement and its bindings
+}
+
+StoreResult<Done> Store::add_result(const PublishedRow& row) {
+    return add_results(std::span<const PublishedRow>(&row, 1));
+}
+
+StoreResult<Done> Store::add_results(std::span<const PublishedRow> rows) {
+    while (!rows.empty()) {
+        const std::size_t n = std::min(rows.size(), add_results_.size());
+        sqlite3_stmt*& s = add_results_[n - 1];
+        if (s == nullptr) {
+            std::string sql = "INSERT INTO results (sequence, node_id, at, status, result) VALUES ";
+            for (std::size_t i = 0; i < n; ++i) {
+                sql += i == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+            }
+            auto prepared = prepare(sql.c_str());
+            if (!prepared) {
+                return unexpected(std::move(prepared).error());
+            }
+            s = *prepared;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            bind_published(s, static_cast<int>(1 + 5 * i), rows[i]);
+        }
+        if (auto r = step(s, "store results"); !r) {
+            return r;
+        }
+        rows = rows.subspan(n);
+    }
+    return Done{};
+}
+
+StoreResult<Done> Store::add_event(const PublishedRow& row) {
+    return add_published(add_event_, row, "store event");
+}
+
+StoreResult<Done> Store::put_node_state(std::string_view node_id, std::string_view state,
+                                        std::optional<std::uint64_t> result_sequence) {
+    bind_text(log_state_, 1, node_id);
+    bind_blob(log_state_, 2, state);
+    bind_sequence(log_state_, 3, result_sequence);
+    if (auto r = step(log_state_, "store node state"); !r) {
+        return r;
+    }
+    ++state_log_rows_;
+    if (state_log_rows_ < state_log_limit) {
+        return Done{};
+    }
+    // Fold: each node's newest logged state replaces its node_state row, then the log is
+    // emptied (same transaction as the caller's writes).
+    if (auto r = exec("INSERT INTO node_state (node_id, state, result_sequence) "
+                      "SELECT node_id, state, result_sequence FROM state_log "
+                      "WHERE seq IN (" OPEL_NEWEST_LOGGED ") "
+                      "ON CONFLICT(node_id) DO UPDATE SET state = excluded.state, "
+                      "result_sequence = excluded.result_sequence");
+        !r) {
+        return r;
+    }
+    if (auto r = exec("DELETE FROM state_log"); !r) {
+        return r;
+    }
+    state_log_rows_ = 0;
+    return Done{};
+}
+
+StoreResult<Done> Store::put_meta(std::string_view key, std::int64_t value) {
+    const Reset reset(put_meta_);
+    bind_text(put_meta_, 1, key);
+    sqlite3_bind_int64(put_meta_, 2, value);
+    const int rc = sqlite3_step(put_meta_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store meta"));
+    }
+    return Done{};
+}
+
+StoreResult<std::optional<std::int64_t>> Store::meta(std::string_view key) {
+    const Reset reset(get_meta_);
+    bind_text(get_meta_, 1, key);
+    const int rc = sqlite3_step(get_meta_);
+    if (rc == SQLITE_ROW) {
+        return std::optional<std::int64_t>(sqlite3_column_int64(get_meta_, 0));
+    }
+    if (rc == SQLITE_DONE) {
+        return std::optional<std::int64_t>();
+    }
+    return unexpected(error(rc, "read meta"));
+}
+
+StoreResult<std::uint64_t> Store::last_sequence() {
+    auto last = scalar(
+        "SELECT max(coalesce((SELECT max(sequence) FROM results), 0), "
+        "coalesce((SELECT max(sequence) FROM events), 0))",
+        "read last sequence");
+    if (!last) {
+        return unexpected(std::move(last).error());
+    }
+    return static_cast<std::uint64_t>(*last);
+}
+
+StoreResult<std::vector<StoredState>> Store::node_states() {
+    // node_state, overlaid by each node's newest logged state
+    auto s = one_off(
+        "SELECT n.node_id, n.state, n.result_sequence, r.result "
+        "FROM node_state n LEFT JOIN results r ON r.sequence = n.result_sequence "
+        "WHERE n.node_id NOT IN (SELECT node_id FROM state_log) "
+        "UNION ALL "
+        "SELECT l.node_id, l.state, l.result_sequence, r.result "
+        "FROM state_log l LEFT JOIN results r ON r.sequence = l.result_sequence "
+        "WHERE l.seq IN (" OPEL_NEWEST_LOGGED ")",
+        "read node state");
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    std::vector<StoredState> out;
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+        StoredState& state = out.emplace_back();
+        state.node_id = reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
+        state.state = column_blob(s->get(), 1);
+        if (sqlite3_column_type(s->get(), 2) != SQLITE_NULL) {
+            state.result_sequence = static_cast<std::uint64_t>(sqlite3_column_int64(s->get(), 2));
+        }
+        if (sqlite3_column_type(s->get(), 3) != SQLITE_NULL) {
+            state.result = column_blob(s->get(), 3);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "read node state"));
+    }
+    return out;
+}
+
+StoreResult<std::int64_t> Store::count(std::string_view table) {
+    if (table != "sitreps" && table != "results" && table != "events" && table != "node_state" &&
+        table != "state_log") {
+        return unexpected(StoreError{Errc::other, "no table '" + std::string(table) + "'"});
+    }
+    const std::string sql = "SELECT count(*) FROM " + std::string(table);
+    return scalar(sql.c_str(), "count");
+}
+
+StoreResult<Done> Store::uses_index(sqlite3_stmt* statement, const char* index) {
+    auto s = one_off(std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(statement), "query plan");
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    std::string plan;
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(s->get())) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 3));
+        plan += "; ";
+    }
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "query plan"));
+    }
+    if (plan.find(std::string("USING INDEX ") + index) == std::string::npos) {
+        return unexpected(StoreError{
+            Errc::schema, "this SQLite (" + std::string(sqlite3_libversion()) +
+                              ") would not use index " + index + " for: " + sqlite3_sql(statement) +
+                              " (plan: " + plan + ")"});
+    }
+    return Done{};
+}
+
+StoreResult<Store::OneOff> Store::one_off(const std::string& sql, const char* what) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+    OneOff s(raw, sqlite3_finalize);
+    if (rc != SQLITE_OK) {
+        return unexpected(error(rc, what));
+    }
+    return s;
+}
+
+StoreResult<std::int64_t> Store::scalar(const char* sql, const char* what) {
+    auto s = one_off(sql, what);
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    if (const int rc = sqlite3_step(s->get()); rc != SQLITE_ROW) {
+        return unexpected(error(rc, what));
+    }
+    return static_cast<std::int64_t>(sqlite3_column_int64(s->get(), 0));
+}
+
+}  // namespace opel::store
