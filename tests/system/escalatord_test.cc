@@ -742,10 +742,51 @@ TEST_F(EscalatordTest, RepliesAClientNeverReadsAreCountedAndOthersAreServed) {
     EXPECT_GT(std::stol(log.substr(start, at - start)), 0) << log.substr(start, 80);
 }
 
-TEST_F(EscalatordTest, SigtermStopsCleanly) {
+// SIGTERM during a pipelined burst: the daemon exits 0, and after a restart every sitrep it
+// acknowledged (before or while stopping) is there: a resend is a DUPLICATE of the same
+// sequence.
+TEST_F(EscalatordTest, SigtermMidBurstKeepsEveryAcknowledgedSitrep) {
     start();
-    submit(opel1("RWJ", at(0)));
-    EXPECT_EQ(daemon_->stop(), 0);
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    constexpr int total = 300;
+    std::map<std::string, v1::Sitrep> sent;  // submission_id -> sitrep
+    for (int i = 0; i < total; ++i) {
+        const v1::Sitrep s =
+            i % 2 == 0 ? opel4("RMC", at(-total + i)) : opel1("RMC", at(-total + i));
+        sent[codec::from_proto(s)->effective_submission_id()] = s;
+        ASSERT_TRUE(client.send(request_bytes(s)));
+    }
+    std::map<std::string, std::uint64_t> acknowledged;  // submission_id -> sequence
+    const auto read_reply = [&](std::chrono::milliseconds timeout) {
+        auto answer = client.receive(timeout);
+        if (!answer) {
+            return false;
+        }
+        v1::SubmitReply reply;
+        EXPECT_TRUE(reply.ParseFromString(*answer));
+        if (reply.status() == v1::SUBMIT_STATUS_ACCEPTED) {
+            acknowledged[reply.submission_id()] = reply.sequence();
+        }
+        return true;
+    };
+    while (acknowledged.size() < total / 3) {
+        ASSERT_TRUE(read_reply(10s)) << "no reply while the daemon is up";
+    }
+    EXPECT_EQ(daemon_->stop(), 0);  // SIGTERM with requests queued and in flight
+    while (read_reply(200ms)) {
+        // replies sent while stopping count as acknowledgements too
+    }
+    ASSERT_GE(acknowledged.size(), std::size_t{total / 3});
+
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    std::uint64_t max_sequence = 0;
+    for (const auto& [id, sequence] : acknowledged) {
+        const v1::SubmitReply reply = submit(sent.at(id));
+        EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_DUPLICATE) << id;
+        EXPECT_EQ(reply.sequence(), sequence) << id;
+        max_sequence = std::max(max_sequence, sequence);
+    }
+    EXPECT_GE(snapshot().sequence(), max_sequence);
 }
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {
