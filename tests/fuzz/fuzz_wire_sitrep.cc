@@ -22,11 +22,13 @@ void require(bool ok) {
 }  // namespace
 
 // protobuf logs every string with invalid UTF-8 it parses: silenced, or logging is the run.
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
     google::protobuf::SetLogHandler(nullptr);
     return 0;
 }
 
+// NOLINTNEXTLINE(readability-identifier-naming)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);
     const opel::codec::SitrepResult strict = opel::codec::decode_sitrep(bytes);
