@@ -9,20 +9,54 @@ using std::chrono::minutes;
 using std::chrono::sys_days;
 using std::chrono::year_month_day;
 
-bool parse_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
+// The value of the `count` decimal digits at `pos` in `text`; none when one is missing or is
+// not a digit.
+std::optional<int> parse_digits(std::string_view text, std::size_t pos, std::size_t count) {
     if (pos + count > text.size()) {
-        return false;
+        return std::nullopt;
     }
     int value = 0;
     for (std::size_t i = pos; i < pos + count; ++i) {
         const char c = text[i];
         if (c < '0' || c > '9') {
-            return false;
+            return std::nullopt;
         }
         value = value * 10 + (c - '0');
     }
-    out = value;
-    return true;
+    return value;
+}
+
+// After the seconds at `pos`: an optional fraction, then "Z", "z" or "+hh:mm"/"-hh:mm" ending
+// the text. The offset east of UTC in minutes; none when the rest is malformed.
+std::optional<int> parse_fraction_and_offset(std::string_view text, std::size_t pos) {
+    if (pos < text.size() && text[pos] == '.') {
+        ++pos;
+        const std::size_t start = pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+            ++pos;
+        }
+        if (pos == start) {
+            return std::nullopt;
+        }
+    }
+    if (pos >= text.size()) {
+        return std::nullopt;
+    }
+    if (text[pos] == 'Z' || text[pos] == 'z') {
+        return pos + 1 == text.size() ? std::optional<int>(0) : std::nullopt;
+    }
+    if (text[pos] != '+' && text[pos] != '-') {
+        return std::nullopt;
+    }
+    const auto oh = parse_digits(text, pos + 1, 2);
+    if (!oh || pos + 3 >= text.size() || text[pos + 3] != ':') {
+        return std::nullopt;
+    }
+    const auto om = parse_digits(text, pos + 4, 2);
+    if (!om || *oh > 23 || *om > 59 || pos + 6 != text.size()) {
+        return std::nullopt;
+    }
+    return (*oh * 60 + *om) * (text[pos] == '-' ? -1 : 1);
 }
 
 // 01:00 UTC on the last Sunday of the given month.
@@ -69,58 +103,29 @@ std::string format_utc(TimePoint t) {
 }
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
-    int y = 0;
-    int mo = 0;
-    int d = 0;
-    int h = 0;
-    int mi = 0;
-    int s = 0;
-    if (!parse_digits(text, 0, 4, y) || text.size() < 20 || text[4] != '-' ||
-        !parse_digits(text, 5, 2, mo) || text[7] != '-' || !parse_digits(text, 8, 2, d) ||
-        (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !parse_digits(text, 11, 2, h) ||
-        text[13] != ':' || !parse_digits(text, 14, 2, mi) || text[16] != ':' ||
-        !parse_digits(text, 17, 2, s)) {
+    const bool separators = text.size() >= 20 && text[4] == '-' && text[7] == '-' &&
+                            (text[10] == 'T' || text[10] == 't' || text[10] == ' ') &&
+                            text[13] == ':' && text[16] == ':';
+    if (!separators) {
         return std::nullopt;
     }
-    std::size_t pos = 19;
-    if (pos < text.size() && text[pos] == '.') {
-        ++pos;
-        const std::size_t start = pos;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-            ++pos;
-        }
-        if (pos == start) {
-            return std::nullopt;
-        }
-    }
-    if (pos >= text.size()) {
+    const auto y = parse_digits(text, 0, 4);
+    const auto mo = parse_digits(text, 5, 2);
+    const auto d = parse_digits(text, 8, 2);
+    const auto h = parse_digits(text, 11, 2);
+    const auto mi = parse_digits(text, 14, 2);
+    const auto s = parse_digits(text, 17, 2);
+    const auto offset_minutes = parse_fraction_and_offset(text, 19);
+    if (!y || !mo || !d || !h || !mi || !s || !offset_minutes) {
         return std::nullopt;
     }
-    int offset_minutes = 0;
-    if (text[pos] == 'Z' || text[pos] == 'z') {
-        ++pos;
-    } else if (text[pos] == '+' || text[pos] == '-') {
-        int oh = 0;
-        int om = 0;
-        if (!parse_digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-            !parse_digits(text, pos + 4, 2, om) || oh > 23 || om > 59) {
-            return std::nullopt;
-        }
-        offset_minutes = (oh * 60 + om) * (text[pos] == '-' ? -1 : 1);
-        pos += 6;
-    } else {
+    const year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*mo)},
+                             std::chrono::day{static_cast<unsigned>(*d)}};
+    if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 59) {
         return std::nullopt;
     }
-    if (pos != text.size()) {
-        return std::nullopt;
-    }
-    const year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
-                             std::chrono::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || s > 59) {
-        return std::nullopt;
-    }
-    return TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + Duration{s} -
-           minutes{offset_minutes};
+    return TimePoint{sys_days{ymd}} + hours{*h} + minutes{*mi} + Duration{*s} -
+           minutes{*offset_minutes};
 }
 
 Duration london_offset(TimePoint t) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -302,90 +303,82 @@ private:
         }
     }
 
-    void check_nodes() {
-        std::map<std::string, std::size_t, std::less<>> node_index;
-        std::size_t roots = 0;
-        for (std::size_t ni = 0; ni < config_.nodes.size(); ++ni) {
-            const NodeConfig& n = config_.nodes[ni];
-            if (!valid_id(n.id)) {
-                add(Where::node, ni, "id",
-                    "node id '" + n.id + "' must be 1-64 letters, digits, '-' or '_'");
-            } else if (!node_index.emplace(n.id, ni).second) {
-                add(Where::node, ni, "id", "duplicate node id '" + n.id + "'");
-            }
-            if (n.parent.empty()) {
-                ++roots;
-                if (roots > 1) {
-                    add(Where::node, ni, "parent",
-                        "only one node may have no parent (the root); '" + n.id + "' has none");
-                }
-            }
-            if (!(n.weight > 0)) {
-                add(Where::node, ni, "weight", "weight must be positive, got " + fmt_num(n.weight));
-            }
-            check_card_reference(ni, n);
-            if (unusable(unusable_.node_fields, ni, "kind")) {
-                skip("checks of node '" + n.id + "' that depend on its kind (its kind has errors)");
-            } else if (n.kind == NodeKind::site) {
-                if (n.provider_type == ProviderType::none) {
-                    add(Where::node, ni, "provider_type", "a site needs a provider_type");
-                }
-            } else {
-                check_system_node(ni, n);
-            }
+    // The node's own checks: id, root, weight, card reference, and by kind.
+    void check_node(std::size_t ni, const NodeConfig& n) {
+        if (!valid_id(n.id)) {
+            add(Where::node, ni, "id",
+                "node id '" + n.id + "' must be 1-64 letters, digits, '-' or '_'");
+        } else if (!node_index_.emplace(n.id, ni).second) {
+            add(Where::node, ni, "id", "duplicate node id '" + n.id + "'");
         }
-        if (config_.nodes.empty()) {
-            add(Where::node, 0, "nodes", "the tree has no nodes");
-            return;
-        }
-        if (roots == 0) {
-            add(Where::node, 0, "parent", "no root: every node has a parent");
-        }
-        // Parents exist, are systems, and the parent chains end at the root (no cycles).
-        for (std::size_t ni = 0; ni < config_.nodes.size(); ++ni) {
-            const NodeConfig& n = config_.nodes[ni];
-            if (n.parent.empty()) {
-                continue;
-            }
-            const auto parent = node_index.find(n.parent);
-            if (parent == node_index.end()) {
-                add(Where::node, ni, "parent", "no node with id '" + n.parent + "'");
-                continue;
-            }
-            if (config_.nodes[parent->second].kind == NodeKind::site) {
-                add(Where::node, ni, "parent", "parent '" + n.parent + "' is a site");
-            }
-            std::set<std::size_t> seen{ni};
-            std::size_t cur = parent->second;
-            std::string card = n.card;
-            bool cycle = false;
-            while (true) {
-                if (!seen.insert(cur).second) {
-                    cycle = true;
-                    break;
-                }
-                const NodeConfig& c = config_.nodes[cur];
-                if (card.empty()) {
-                    card = c.card;
-                }
-                const auto next = node_index.find(c.parent);
-                if (c.parent.empty() || next == node_index.end()) {
-                    break;
-                }
-                cur = next->second;
-            }
-            if (cycle) {
+        if (n.parent.empty()) {
+            ++roots_;
+            if (roots_ > 1) {
                 add(Where::node, ni, "parent",
-                    "node '" + n.id + "' is in a cycle of parents (the tree must be a tree)");
-            } else if (n.kind == NodeKind::site && card.empty()) {
-                add(Where::node, ni, "card",
-                    "site '" + n.id + "' has no card and no ancestor names one");
+                    "only one node may have no parent (the root); '" + n.id + "' has none");
             }
         }
-        if (config_.nodes.size() == 1 || roots != 1) {
+        if (!(n.weight > 0)) {
+            add(Where::node, ni, "weight", "weight must be positive, got " + fmt_num(n.weight));
+        }
+        check_card_reference(ni, n);
+        if (unusable(unusable_.node_fields, ni, "kind")) {
+            skip("checks of node '" + n.id + "' that depend on its kind (its kind has errors)");
+        } else if (n.kind == NodeKind::site) {
+            if (n.provider_type == ProviderType::none) {
+                add(Where::node, ni, "provider_type", "a site needs a provider_type");
+            }
+        } else {
+            check_system_node(ni, n);
+        }
+    }
+
+    // Walking up from `parent` (node `ni`'s parent): the first card named on the way, starting
+    // with `card` (node `ni`'s own); none when the chain of parents is a cycle.
+    std::optional<std::string> card_up_the_chain(std::size_t ni, std::size_t parent,
+                                                 std::string card) const {
+        std::set<std::size_t> seen{ni};
+        std::size_t cur = parent;
+        while (seen.insert(cur).second) {
+            const NodeConfig& c = config_.nodes[cur];
+            if (card.empty()) {
+                card = c.card;
+            }
+            const auto next = node_index_.find(c.parent);
+            if (c.parent.empty() || next == node_index_.end()) {
+                return card;
+            }
+            cur = next->second;
+        }
+        return std::nullopt;
+    }
+
+    // Its parent exists and is a system, its chain of parents ends at the root, and a site
+    // has a card of its own or from an ancestor.
+    void check_ancestry(std::size_t ni, const NodeConfig& n) {
+        if (n.parent.empty()) {
             return;
         }
-        // Every system node needs at least one child.
+        const auto parent = node_index_.find(n.parent);
+        if (parent == node_index_.end()) {
+            add(Where::node, ni, "parent", "no node with id '" + n.parent + "'");
+            return;
+        }
+        if (config_.nodes[parent->second].kind == NodeKind::site) {
+            add(Where::node, ni, "parent", "parent '" + n.parent + "' is a site");
+        }
+        const auto card = card_up_the_chain(ni, parent->second, n.card);
+        if (!card) {
+            add(Where::node, ni, "parent",
+                "node '" + n.id + "' is in a cycle of parents (the tree must be a tree)");
+        } else if (n.kind == NodeKind::site && card->empty()) {
+            add(Where::node, ni, "card",
+                "site '" + n.id + "' has no card and no ancestor names one");
+        }
+    }
+
+    // Every system node needs at least one child.
+    void check_systems_have_children() {
         std::set<std::string, std::less<>> has_child;
         for (const NodeConfig& n : config_.nodes) {
             has_child.insert(n.parent);
@@ -398,12 +391,33 @@ private:
         }
     }
 
+    void check_nodes() {
+        for (std::size_t ni = 0; ni < config_.nodes.size(); ++ni) {
+            check_node(ni, config_.nodes[ni]);
+        }
+        if (config_.nodes.empty()) {
+            add(Where::node, 0, "nodes", "the tree has no nodes");
+            return;
+        }
+        if (roots_ == 0) {
+            add(Where::node, 0, "parent", "no root: every node has a parent");
+        }
+        for (std::size_t ni = 0; ni < config_.nodes.size(); ++ni) {
+            check_ancestry(ni, config_.nodes[ni]);
+        }
+        if (config_.nodes.size() > 1 && roots_ == 1) {
+            check_systems_have_children();
+        }
+    }
+
     const EngineConfig& config_;
     const UnusableParts& unusable_;
     std::vector<ConfigProblem> problems_;
     std::vector<std::string> skipped_;
     std::map<std::string, std::size_t, std::less<>> measure_index_;
     std::set<std::string, std::less<>> card_ids_;
+    std::map<std::string, std::size_t, std::less<>> node_index_;  // check_node fills it
+    std::size_t roots_ = 0;                                       // nodes without a parent
 };
 
 }  // namespace

@@ -129,8 +129,8 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
         out.original_status = seen->second.status;
         return out;
     }
-    MeasureValues values;
-    out.errors = validate_sitrep(sitrep, model_, wall_now, max_clock_skew, &values);
+    CheckedSitrep checked = check_sitrep(sitrep, model_, wall_now, max_clock_skew);
+    out.errors = std::move(checked.errors);
     if (auto backfill = backfill_error(sitrep, wall_now)) {
         out.errors.push_back(std::move(*backfill));
     }
@@ -154,7 +154,7 @@ SubmitOutcome Engine::submit(const Sitrep& sitrep, std::optional<TimePoint> wall
     out.results = std::move(tick.results);
     out.events = std::move(tick.events);
     out.results.reserve(out.results.size() + static_cast<std::size_t>(model_.node(site).depth) + 1);
-    apply(site, sitrep, values, now, out);
+    apply(site, sitrep, checked.values, now, out);
     out.status = SubmitStatus::accepted;
     remember(out.submission_id, SubmitStatus::accepted, sitrep);
     return out;
@@ -199,78 +199,83 @@ std::optional<FieldError> Engine::backfill_error(const Sitrep& sitrep,
 
 void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
                    SubmitOutcome& out) {
-    const ModelNode& node = model_.node(site);
-    const ActionCard& card = *node.card;
     NodeState& st = states_[site];
     const TimePoint as_at = *sitrep.as_at;
-
-    CardEvaluation eval = evaluate_card(card, values, st.carried, as_at);
+    const CardEvaluation eval = evaluate_card(*model_.node(site).card, values, st.carried, as_at);
     for (std::size_t i = 0; i < eval.parameters.size(); ++i) {
         if (eval.parameters[i].fresh) {
             st.carried[i] = CarriedValue{*eval.parameters[i].value, as_at};
         }
     }
     st.latest_as_at = as_at;
+    auto [next, note] = next_site_status(site, eval, as_at, now);
+    build_site_result(site, sitrep, eval, out.submission_id, note);
+    if (auto e = set_status(site, next, as_at)) {
+        out.events.push_back(std::move(*e));
+    }
+    if (auto e = declared_mismatch(site, sitrep)) {
+        out.events.push_back(std::move(*e));
+    }
+    emit(out.results, site);
+    recompute_ancestors(std::span<const NodeIndex>(&site, 1), now, out.results, out.events);
+}
+
+std::pair<Status, std::string> Engine::next_site_status(NodeIndex site, const CardEvaluation& eval,
+                                                        TimePoint as_at, TimePoint now) {
+    const ActionCard& card = *model_.node(site).card;
+    NodeState& st = states_[site];
     // The site's old deadline entry is moved to the new deadline (no allocation).
     auto entry =
         st.deadline ? deadlines_.extract({*st.deadline, site}) : decltype(deadlines_)::node_type();
     const TimePoint deadline = as_at + card.reporting_interval + card.grace;
     st.deadline = deadline;
-
-    Status next = Status::unknown;
-    std::string note;
     if (deadline <= now) {
-        next = Status::stale;
         st.hold = {};
-        note = "stays STALE: this sitrep is itself past its reporting deadline " +
-               format_london(deadline);
         st.deadline.reset();
-    } else {
-        if (entry.empty()) {
-            deadlines_.insert({deadline, site});
-        } else {
-            entry.value() = {deadline, site};
-            deadlines_.insert(std::move(entry));
-        }
-        if (eval.unknown) {
-            next = Status::unknown;
-            st.hold = {};
-        } else {
-            const HysteresisOutcome h = apply_hysteresis(
-                st.status, eval.level, eval.total, card.bands, card.hysteresis, as_at, st.hold);
-            next = h.status;
-            note = h.note;
-        }
+        return {Status::stale, "stays STALE: this sitrep is itself past its reporting deadline " +
+                                   format_london(deadline)};
     }
-    build_site_result(site, sitrep, eval, out.submission_id, note);
-    set_status(site, next, as_at, out.events);
+    if (entry.empty()) {
+        deadlines_.insert({deadline, site});
+    } else {
+        entry.value() = {deadline, site};
+        deadlines_.insert(std::move(entry));
+    }
+    if (eval.unknown) {
+        st.hold = {};
+        return {Status::unknown, std::string()};
+    }
+    HysteresisOutcome h = apply_hysteresis(st.status, eval.level, eval.total, card.bands,
+                                           card.hysteresis, as_at, st.hold);
+    return {h.status, std::move(h.note)};
+}
 
-    // Declared vs computed: an event when a (declared, computed) disagreement first appears
-    // or changes; agreement clears it.
-    if (sitrep.declared_level && is_level(st.status) &&
-        *sitrep.declared_level != level_of(st.status)) {
-        const std::pair<int, Status> mismatch{static_cast<int>(*sitrep.declared_level), st.status};
-        if (st.reported_mismatch != mismatch) {
-            st.reported_mismatch = mismatch;
-            Event e;
-            e.kind = EventKind::declared_mismatch;
-            e.node_id = node.config.id;
-            e.path = node.path;
-            e.from = st.status;
-            e.to = st.status;
-            e.at = as_at;
-            e.result = st.result;
-            label(e.result, site);
-            e.declared_level = mismatch.first;
-            e.computed = st.status;
-            e.declared_reason = sitrep.declared_reason;
-            out.events.push_back(std::move(e));
-        }
-    } else {
+std::optional<Event> Engine::declared_mismatch(NodeIndex site, const Sitrep& sitrep) {
+    NodeState& st = states_[site];
+    if (!sitrep.declared_level || !is_level(st.status) ||
+        *sitrep.declared_level == level_of(st.status)) {
         st.reported_mismatch.reset();
+        return std::nullopt;
     }
-    emit(out.results, site);
-    recompute_ancestors(std::span<const NodeIndex>(&site, 1), now, out.results, out.events);
+    const std::pair<int, Status> mismatch{static_cast<int>(*sitrep.declared_level), st.status};
+    if (st.reported_mismatch == mismatch) {
+        return std::nullopt;
+    }
+    st.reported_mismatch = mismatch;
+    const ModelNode& node = model_.node(site);
+    Event e;
+    e.kind = EventKind::declared_mismatch;
+    e.node_id = node.config.id;
+    e.path = node.path;
+    e.from = st.status;
+    e.to = st.status;
+    e.at = *sitrep.as_at;
+    e.result = st.result;
+    label(e.result, site);
+    e.declared_level = mismatch.first;
+    e.computed = st.status;
+    e.declared_reason = sitrep.declared_reason;
+    return e;
 }
 
 void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
@@ -324,14 +329,14 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     }
 }
 
-void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events) {
+std::optional<Event> Engine::set_status(NodeIndex node, Status status, TimePoint at) {
     NodeState& st = states_[node];
     const Status from = st.status;
     st.status = status;
     st.result.status = status;
     set_contribution(node, {status, contributions_[node].normalised});
     if (from == status) {
-        return;
+        return std::nullopt;
     }
     ++st.transitions;
     st.result.transition_number = st.transitions;
@@ -353,7 +358,7 @@ void Engine::set_status(NodeIndex node, Status status, TimePoint at, std::vector
                 n.card->actions[static_cast<std::size_t>(level_of(status) - 1)].stand_down_note;
         }
     }
-    events.push_back(std::move(e));
+    return e;
 }
 
 void Engine::recompute_ancestors(std::span<const NodeIndex> changed, TimePoint at,
@@ -375,81 +380,89 @@ void Engine::recompute_ancestors(std::span<const NodeIndex> changed, TimePoint a
         pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
     }
     for (const NodeIndex node : pending) {
-        recompute_system(node, at, events);
+        if (auto e = recompute_system(node, at)) {
+            events.push_back(std::move(*e));
+        }
         emit(results, node);
     }
 }
 
-void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events) {
+std::optional<Event> Engine::recompute_system(NodeIndex node, TimePoint at) {
     const ModelNode& n = model_.node(node);
     const NodeConfig& cfg = n.config;
-    NodeState& st = states_[node];
-    NodeResult& r = st.result;
+    NodeResult& r = states_[node].result;
     r.as_at = at;
-
-    double all_weight = 0;
-    double included_weight = 0;
-    double weighted_sum = 0;
-    int worst = 0;
-    std::optional<NodeIndex> worst_child;
-    for (std::size_t k = 0; k < n.children.size(); ++k) {
-        const NodeIndex c = n.children[k];
-        const double w = n.child_weights[k];
-        all_weight += w;
-        const Contribution& cs = contributions_[c];
-        if (!is_level(cs.status)) {
-            continue;
-        }
-        included_weight += w;
-        weighted_sum += w * cs.normalised;
-        if (level_of(cs.status) > worst) {
-            worst = level_of(cs.status);
-            worst_child = c;
-        }
-    }
-    r.coverage_percent = all_weight > 0 ? 100 * included_weight / all_weight : 0;
-    r.normalised = included_weight > 0 ? weighted_sum / included_weight : 0;
+    const ChildSums sums = sum_children(n);
+    r.coverage_percent = sums.all_weight > 0 ? 100 * sums.included_weight / sums.all_weight : 0;
+    r.normalised = sums.included_weight > 0 ? sums.weighted_sum / sums.included_weight : 0;
     set_contribution(node, {contributions_[node].status, r.normalised});
     r.total = r.normalised;
     compute_pillars(node);
 
-    if (included_weight <= 0 || r.coverage_percent < cfg.min_coverage_percent) {
+    if (sums.included_weight <= 0 || r.coverage_percent < cfg.min_coverage_percent) {
         r.computed = Status::unknown;
         r.band_level = Status::unknown;
-        r.decided_by = included_weight <= 0
+        r.decided_by = sums.included_weight <= 0
                            ? "UNKNOWN: no child is reporting"
                            : "UNKNOWN: coverage " + format_number(r.coverage_percent) +
                                  "% is below the minimum " +
                                  format_number(cfg.min_coverage_percent) + "%";
-        set_status(node, Status::unknown, at, events);
-        return;
+        return set_status(node, Status::unknown, at);
     }
-
-    int band = 0;
     std::string& why = r.decided_by;
     why.clear();
+    const int band = aggregate_band(cfg, sums, r, why);
+    r.band_level = status_of_level(band);
+    const int level = raise_by_floors(n, band, why);
+    r.computed = status_of_level(level);
+    return set_status(node, system_status(node, level, at), at);
+}
+
+Engine::ChildSums Engine::sum_children(const ModelNode& n) const {
+    ChildSums sums;
+    for (std::size_t k = 0; k < n.children.size(); ++k) {
+        const NodeIndex c = n.children[k];
+        const double w = n.child_weights[k];
+        sums.all_weight += w;
+        const Contribution& cs = contributions_[c];
+        if (!is_level(cs.status)) {
+            continue;
+        }
+        sums.included_weight += w;
+        sums.weighted_sum += w * cs.normalised;
+        if (level_of(cs.status) > sums.worst) {
+            sums.worst = level_of(cs.status);
+            sums.worst_child = c;
+        }
+    }
+    return sums;
+}
+
+int Engine::aggregate_band(const NodeConfig& cfg, const ChildSums& sums, const NodeResult& r,
+                           std::string& why) const {
     if (cfg.aggregation == Aggregation::weighted_mean) {
-        band = band_level(*cfg.bands, r.normalised);
+        const int band = band_level(*cfg.bands, r.normalised);
         why += "weighted mean score ";
         why += format_number(r.normalised);
         why += " (coverage ";
         why += format_number(r.coverage_percent);
         why += "%): ";
         append_band_sentence(why, *cfg.bands, r.normalised, band);
-    } else {
-        band = worst;
-        OPEL_CHECK(worst_child.has_value(), "an included child has a level");
-        why += "worst child level OPEL ";
-        why += std::to_string(worst);
-        why += " (";
-        why += model_.node(*worst_child).config.id;
-        why += "), coverage ";
-        why += format_number(r.coverage_percent);
-        why += '%';
+        return band;
     }
-    r.band_level = status_of_level(band);
-    int level = band;
-    for (const NodeFloorRule& fr : cfg.floors) {
+    OPEL_CHECK(sums.worst_child.has_value(), "an included child has a level");
+    why += "worst child level OPEL ";
+    why += std::to_string(sums.worst);
+    why += " (";
+    why += model_.node(*sums.worst_child).config.id;
+    why += "), coverage ";
+    why += format_number(r.coverage_percent);
+    why += '%';
+    return sums.worst;
+}
+
+int Engine::raise_by_floors(const ModelNode& n, int level, std::string& why) const {
+    for (const NodeFloorRule& fr : n.config.floors) {
         if (fr.level <= level) {
             continue;
         }
@@ -468,20 +481,24 @@ void Engine::recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& 
                   (fr.note.empty() ? "" : " - " + fr.note) + "; " + why;
         }
     }
-    r.computed = status_of_level(level);
-    Status next = status_of_level(level);
-    if (cfg.aggregation == Aggregation::weighted_mean) {
-        HoldState no_hold;
-        const HysteresisOutcome h = apply_hysteresis(
-            st.status, level, r.normalised, *cfg.bands,
-            Hysteresis{cfg.deescalation_margin, Duration{0}, Duration{0}}, at, no_hold);
-        next = h.status;
-        if (!h.note.empty()) {
-            why += "; ";
-            why += h.note;
-        }
+    return level;
+}
+
+Status Engine::system_status(NodeIndex node, int level, TimePoint at) {
+    const NodeConfig& cfg = model_.node(node).config;
+    NodeState& st = states_[node];
+    if (cfg.aggregation != Aggregation::weighted_mean) {
+        return status_of_level(level);
     }
-    set_status(node, next, at, events);
+    HoldState no_hold;
+    const HysteresisOutcome h = apply_hysteresis(
+        st.status, level, st.result.normalised, *cfg.bands,
+        Hysteresis{cfg.deescalation_margin, Duration{0}, Duration{0}}, at, no_hold);
+    if (!h.note.empty()) {
+        st.result.decided_by += "; ";
+        st.result.decided_by += h.note;
+    }
+    return h.status;
 }
 
 void Engine::set_contribution(NodeIndex node, Contribution c) {
@@ -556,7 +573,9 @@ Tick Engine::advance_to(TimePoint now) {
             st.result.decided_by = "STALE: no accepted sitrep since " +
                                    format_london(*st.latest_as_at) + " (deadline " +
                                    format_london(instant) + ")";
-            set_status(site, Status::stale, instant, tick.events);
+            if (auto e = set_status(site, Status::stale, instant)) {
+                tick.events.push_back(std::move(*e));
+            }
             emit(tick.results, site);
             changed.push_back(site);
         }

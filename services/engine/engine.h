@@ -135,8 +135,18 @@ private:
         std::optional<std::pair<int, Status>> reported_mismatch;
     };
 
+    // Applies an accepted sitrep. Appends to `out`'s results and events, which already hold
+    // the deadlines' (advance_to), as recompute_ancestors and emit do: appending into the
+    // outcome's vectors saves building and merging new ones per sitrep.
     void apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& values, TimePoint now,
                SubmitOutcome& out);
+    // The site's next status and the hysteresis or staleness note explaining it; moves the
+    // site's deadline to `as_at` + reporting interval + grace (none when that is past `now`).
+    std::pair<Status, std::string> next_site_status(NodeIndex site, const CardEvaluation& eval,
+                                                    TimePoint as_at, TimePoint now);
+    // An event when a (declared, computed) disagreement first appears or changes; agreement
+    // clears it.
+    std::optional<Event> declared_mismatch(NodeIndex site, const Sitrep& sitrep);
     // Parameter ids, names, units and weights are kept once, in the card, not in every
     // site's result: label() rebuilds a copy's parameters from the card and the site's
     // numbers; emit() appends a labelled copy.
@@ -144,8 +154,31 @@ private:
     void emit(std::vector<NodeResult>& out, NodeIndex node) const;
     void build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
                            const std::string& submission_id, const std::string& note);
-    void set_status(NodeIndex node, Status status, TimePoint at, std::vector<Event>& events);
-    void recompute_system(NodeIndex node, TimePoint at, std::vector<Event>& events);
+    // Sets a node's status; the transition event when it changed.
+    std::optional<Event> set_status(NodeIndex node, Status status, TimePoint at);
+    // Re-aggregates a system node from its children's contributions; its transition event.
+    std::optional<Event> recompute_system(NodeIndex node, TimePoint at);
+    // What a system node's children add up to: weights (all, and of those with a level), the
+    // weighted sum of their normalised scores, and the worst level with its first child.
+    struct ChildSums {
+        double all_weight = 0;
+        double included_weight = 0;
+        double weighted_sum = 0;
+        int worst = 0;
+        std::optional<NodeIndex> worst_child;
+    };
+    ChildSums sum_children(const ModelNode& n) const;
+    // The band level by the node's aggregation; appends the sentence explaining it to `why`
+    // (the result's decided_by: writing into it keeps its buffer, no allocation per sitrep).
+    int aggregate_band(const NodeConfig& cfg, const ChildSums& sums, const NodeResult& r,
+                       std::string& why) const;
+    // `level` raised by the node's floor rules; prepends each applied rule's sentence to `why`.
+    int raise_by_floors(const ModelNode& n, int level, std::string& why) const;
+    // The status a system node moves to at `level` (hysteresis for weighted means), with its
+    // note appended to the node's decided_by.
+    Status system_status(NodeIndex node, int level, TimePoint at);
+    // Re-aggregates every ancestor of `changed`, deepest first; appends their results and
+    // events to the outcome being built (see apply).
     void recompute_ancestors(std::span<const NodeIndex> changed, TimePoint at,
                              std::vector<NodeResult>& results, std::vector<Event>& events);
     void compute_pillars(NodeIndex node);

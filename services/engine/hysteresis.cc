@@ -7,6 +7,28 @@ namespace {
 
 std::string minutes(Duration d) { return std::to_string(d.count() / 60) + " min"; }
 
+// apply_hysteresis towards a level above the current one: at once, or held for
+// rule.escalate_after since the first sitrep that asked for it.
+HysteresisOutcome escalation(Status current, int target, const Hysteresis& rule, TimePoint as_at,
+                             HoldState& hold) {
+    hold.deescalate_since.reset();
+    if (rule.escalate_after <= Duration{0}) {
+        hold = {};
+        return {status_of_level(target), {}};
+    }
+    if (!hold.escalate_since) {
+        hold.escalate_since = as_at;
+    }
+    if (as_at - *hold.escalate_since >= rule.escalate_after) {
+        hold = {};
+        return {status_of_level(target), {}};
+    }
+    return {current, "escalation to OPEL " + std::to_string(target) + " held since " +
+                         format_london(*hold.escalate_since) + ", until " +
+                         format_london(*hold.escalate_since + rule.escalate_after) +
+                         " at the earliest (escalate_after " + minutes(rule.escalate_after) + ")"};
+}
+
 }  // namespace
 
 HysteresisOutcome apply_hysteresis(Status current, int target, double total, const Bands& bands,
@@ -18,23 +40,7 @@ HysteresisOutcome apply_hysteresis(Status current, int target, double total, con
     }
     const int c = level_of(current);
     if (target > c) {
-        hold.deescalate_since.reset();
-        if (rule.escalate_after <= Duration{0}) {
-            hold = {};
-            return {status_of_level(target), {}};
-        }
-        if (!hold.escalate_since) {
-            hold.escalate_since = as_at;
-        }
-        if (as_at - *hold.escalate_since >= rule.escalate_after) {
-            hold = {};
-            return {status_of_level(target), {}};
-        }
-        return {current, "escalation to OPEL " + std::to_string(target) + " held since " +
-                             format_london(*hold.escalate_since) + ", until " +
-                             format_london(*hold.escalate_since + rule.escalate_after) +
-                             " at the earliest (escalate_after " + minutes(rule.escalate_after) +
-                             ")"};
+        return escalation(current, target, rule, as_at, hold);
     }
     hold.escalate_since.reset();
     if (target == c) {

@@ -1,7 +1,5 @@
 #include "engine/model.h"
 
-#include <functional>
-
 #include "base/check.h"
 #include "engine/text.h"
 
@@ -34,6 +32,18 @@ std::array<std::string, 4> threshold_texts(const Parameter& p) {
     return out;
 }
 
+// The index of the parameter `id` in `card` (the last, should two share it).
+std::size_t parameter_index(const ActionCard& card, const std::string& id) {
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < card.parameters.size(); ++i) {
+        if (card.parameters[i].id == id) {
+            found = i;
+        }
+    }
+    OPEL_CHECK(found.has_value(), "checked config floor rules name card parameters");
+    return *found;
+}
+
 }  // namespace
 
 Model::Model(EngineConfig config) {
@@ -41,12 +51,29 @@ Model::Model(EngineConfig config) {
     measures_ = std::move(config.measures);
     cards_ = std::move(config.cards);
     backfill_limit_ = config.backfill_limit;
+    index_measures();
+    compile_cards();
+    add_nodes(std::move(config.nodes));
+    // Paths, depths and effective cards, top-down from the root.
+    link(root_, nullptr);
+    for (ModelNode& n : nodes_) {
+        for (const NodeIndex c : n.children) {
+            n.child_weights.push_back(nodes_[c].config.weight);
+        }
+    }
+    list_pillar_sites();
+}
+
+void Model::index_measures() {
     for (std::size_t i = 0; i < measures_.size(); ++i) {
         measure_index_.emplace(measures_[i].name, i);
     }
     for (const MeasureDef& m : measures_) {
         at_most_.push_back(resolve(*this, m.at_most));
     }
+}
+
+void Model::compile_cards() {
     for (ActionCard& card : cards_) {
         for (Parameter& p : card.parameters) {
             p.threshold_texts = threshold_texts(p);
@@ -54,19 +81,14 @@ Model::Model(EngineConfig config) {
             p.expression.denominator_index = resolve(*this, p.expression.denominator);
         }
         for (FloorRule& fr : card.floors) {
-            bool found = false;
-            for (std::size_t i = 0; i < card.parameters.size(); ++i) {
-                if (card.parameters[i].id == fr.parameter) {
-                    fr.parameter_index = i;
-                    found = true;
-                }
-            }
-            OPEL_CHECK(found, "checked config floor rules name card parameters");
+            fr.parameter_index = parameter_index(card, fr.parameter);
         }
     }
+}
 
-    nodes_.reserve(config.nodes.size());
-    for (NodeConfig& n : config.nodes) {
+void Model::add_nodes(std::vector<NodeConfig> nodes) {
+    nodes_.reserve(nodes.size());
+    for (NodeConfig& n : nodes) {
         node_index_.emplace(n.id, nodes_.size());
         ModelNode node;
         node.config = std::move(n);
@@ -87,53 +109,52 @@ Model::Model(EngineConfig config) {
         nodes_[*parent].children.push_back(i);
     }
     OPEL_CHECK(have_root, "checked config has a root");
+}
 
-    // Paths, depths and effective cards, top-down from the root.
-    const std::function<void(NodeIndex, const ActionCard*)> link =
-        [&](NodeIndex i, const ActionCard* inherited) {
-            ModelNode& n = nodes_[i];
-            n.path = n.parent ? nodes_[*n.parent].path + "/" + n.config.id : n.config.id;
-            n.depth = n.parent ? nodes_[*n.parent].depth + 1 : 0;
-            const ActionCard* own = n.config.card.empty() ? nullptr : card(n.config.card);
-            if (n.config.kind == NodeKind::site) {
-                n.card = own != nullptr ? own : inherited;
-                OPEL_CHECK(n.card != nullptr, "checked config gives every site a card");
-                ++site_count_;
-            } else {
-                n.card = own;
-            }
-            for (const NodeIndex child : n.children) {
-                link(child, own != nullptr ? own : inherited);
-            }
-        };
-    link(root_, nullptr);
-    for (ModelNode& n : nodes_) {
-        for (const NodeIndex c : n.children) {
-            n.child_weights.push_back(nodes_[c].config.weight);
-        }
+void Model::link(NodeIndex i, const ActionCard* inherited) {
+    ModelNode& n = nodes_[i];
+    n.path = n.parent ? nodes_[*n.parent].path + "/" + n.config.id : n.config.id;
+    n.depth = n.parent ? nodes_[*n.parent].depth + 1 : 0;
+    const ActionCard* own = n.config.card.empty() ? nullptr : card(n.config.card);
+    if (n.config.kind == NodeKind::site) {
+        n.card = own != nullptr ? own : inherited;
+        OPEL_CHECK(n.card != nullptr, "checked config gives every site a card");
+        ++site_count_;
+    } else {
+        n.card = own;
     }
+    for (const NodeIndex child : n.children) {
+        link(child, own != nullptr ? own : inherited);
+    }
+}
 
+void Model::list_pillar_sites() {
     for (NodeIndex ics = 0; ics < nodes_.size(); ++ics) {
         if (!nodes_[ics].config.pillars) {
             continue;
         }
         for (const NodeIndex child : nodes_[ics].children) {
-            std::vector<PillarSite> group;
-            std::vector<NodeIndex> stack{child};
-            while (!stack.empty()) {
-                const NodeIndex c = stack.back();
-                stack.pop_back();
-                if (nodes_[c].config.kind == NodeKind::site) {
-                    nodes_[c].pillar_slots.emplace_back(ics, nodes_[ics].pillar_groups.size());
-                    group.push_back({c, nodes_[c].config.weight, nodes_[c].config.provider_type});
-                }
-                stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
-            }
+            auto group = pillar_group(ics, nodes_[ics].pillar_groups.size(), child);
             if (!group.empty()) {
                 nodes_[ics].pillar_groups.push_back(std::move(group));
             }
         }
     }
+}
+
+std::vector<PillarSite> Model::pillar_group(NodeIndex ics, std::size_t group, NodeIndex child) {
+    std::vector<PillarSite> sites;
+    std::vector<NodeIndex> stack{child};
+    while (!stack.empty()) {
+        const NodeIndex c = stack.back();
+        stack.pop_back();
+        if (nodes_[c].config.kind == NodeKind::site) {
+            nodes_[c].pillar_slots.emplace_back(ics, group);
+            sites.push_back({c, nodes_[c].config.weight, nodes_[c].config.provider_type});
+        }
+        stack.insert(stack.end(), nodes_[c].children.rbegin(), nodes_[c].children.rend());
+    }
+    return sites;
 }
 
 EngineConfig Model::config() const {

@@ -84,6 +84,16 @@ public:
     Duration backfill_limit() const { return backfill_limit_; }
 
 private:
+    // Construction steps, in this order (each relies on the ones before it).
+    void index_measures();  // measure_index_ and at_most_
+    void compile_cards();   // threshold texts and catalogue / parameter indices in cards_
+    void add_nodes(std::vector<NodeConfig> nodes);           // nodes_, node_index_, parents, root_
+    void link(NodeIndex node, const ActionCard* inherited);  // path, depth, card; recursive
+    void list_pillar_sites();                                // pillar_groups, pillar_slots
+    // The descendant sites of `child` (itself included) in depth-first order, as the
+    // pillar group `group` of `ics`; each gets that group in its pillar_slots.
+    std::vector<PillarSite> pillar_group(NodeIndex ics, std::size_t group, NodeIndex child);
+
     std::vector<MeasureDef> measures_;
     NameIndex<std::size_t> measure_index_;
     std::vector<std::vector<std::size_t>> at_most_;

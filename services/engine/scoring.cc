@@ -64,6 +64,41 @@ int band_level(const Bands& bands, double total) {
     return level;
 }
 
+namespace {
+
+// Parameter `i` of `card` has no value of its own: applies the card's missing policy to its
+// outcome `o` (the worst score, or the carried value). Returns why the card is UNKNOWN when the
+// policy gives no score.
+std::optional<std::string> apply_missing_policy(
+    const ActionCard& card, std::size_t i, const std::vector<std::optional<CarriedValue>>& carried,
+    TimePoint as_at, ParameterOutcome& o) {
+    const Parameter& p = card.parameters[i];
+    switch (card.missing) {
+        case MissingPolicy::worst:
+            o.worst_policy = true;
+            o.score = 4;
+            return std::nullopt;
+        case MissingPolicy::unknown:
+            return "parameter '" + p.id +
+                   "' is unavailable and the card's missing policy is 'unknown'";
+        case MissingPolicy::carry_forward:
+            break;
+    }
+    const std::optional<CarriedValue> prev = i < carried.size() ? carried[i] : std::nullopt;
+    if (prev && (!card.max_age || as_at - prev->as_at <= *card.max_age)) {
+        o.value = prev->value;
+        o.carried_forward = true;
+        o.carried_from = prev->as_at;
+        return std::nullopt;
+    }
+    return "parameter '" + p.id + "' is unavailable and " +
+           (prev ? "its last value (" + format_london(prev->as_at) + ") is older than max_age " +
+                       std::to_string(card.max_age->count() / 60) + " min"
+                 : std::string("there is no earlier value to carry forward"));
+}
+
+}  // namespace
+
 CardEvaluation evaluate_card(const ActionCard& card, const MeasureValues& values,
                              const std::vector<std::optional<CarriedValue>>& carried,
                              TimePoint as_at) {
@@ -75,39 +110,10 @@ CardEvaluation evaluate_card(const ActionCard& card, const MeasureValues& values
         o.value = evaluate_expression(p.expression, values);
         o.fresh = o.value.has_value();
         if (!o.value) {
-            switch (card.missing) {
-                case MissingPolicy::worst:
-                    o.worst_policy = true;
-                    o.score = 4;
-                    break;
-                case MissingPolicy::unknown:
-                    if (!out.unknown) {
-                        out.unknown = true;
-                        out.unknown_reason = "parameter '" + p.id +
-                                             "' is unavailable and the card's missing policy "
-                                             "is 'unknown'";
-                    }
-                    break;
-                case MissingPolicy::carry_forward: {
-                    const std::optional<CarriedValue> prev =
-                        i < carried.size() ? carried[i] : std::nullopt;
-                    const bool usable =
-                        prev && (!card.max_age || as_at - prev->as_at <= *card.max_age);
-                    if (usable) {
-                        o.value = prev->value;
-                        o.carried_forward = true;
-                        o.carried_from = prev->as_at;
-                    } else if (!out.unknown) {
-                        out.unknown = true;
-                        out.unknown_reason =
-                            "parameter '" + p.id + "' is unavailable and " +
-                            (prev ? "its last value (" + format_london(prev->as_at) +
-                                        ") is older than max_age " +
-                                        std::to_string(card.max_age->count() / 60) + " min"
-                                  : std::string("there is no earlier value to carry forward"));
-                    }
-                    break;
-                }
+            if (auto reason = apply_missing_policy(card, i, carried, as_at, o);
+                reason && !out.unknown) {
+                out.unknown = true;
+                out.unknown_reason = std::move(*reason);
             }
         }
         if (o.value) {

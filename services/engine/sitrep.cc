@@ -109,77 +109,110 @@ FieldError idempotency_conflict(const std::string& submission_id, const Sitrep& 
                 "none (site, as_at and measures then identify them)"};
 }
 
-std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
-                                        std::optional<TimePoint> now, Duration max_clock_skew,
-                                        MeasureValues* values) {
-    std::vector<FieldError> errors;
-    const auto add = [&errors](std::string field, std::string code, std::string message) {
-        errors.push_back({std::move(field), std::move(code), std::move(message)});
-    };
+namespace {
 
+// Appends one problem (validation collects every problem, so these checks append to one list).
+void add(std::vector<FieldError>& errors, std::string field, std::string code,
+         std::string message) {
+    errors.push_back({std::move(field), std::move(code), std::move(message)});
+}
+
+// site_id names a reporting site; as_at is given, after 2000 and not ahead of `now`.
+void check_site_and_time(const Sitrep& sitrep, const Model& model, std::optional<TimePoint> now,
+                         Duration max_clock_skew, std::vector<FieldError>& errors) {
     if (sitrep.site_id.empty()) {
-        add("site_id", "missing_field", "site_id is required");
+        add(errors, "site_id", "missing_field", "site_id is required");
     } else if (const auto node = model.find_node(sitrep.site_id); !node) {
-        add("site_id", "unknown_site", "no site '" + sitrep.site_id + "' in the node tree");
+        add(errors, "site_id", "unknown_site", "no site '" + sitrep.site_id + "' in the node tree");
     } else if (model.node(*node).config.kind != NodeKind::site) {
-        add("site_id", "not_a_site",
+        add(errors, "site_id", "not_a_site",
             "'" + sitrep.site_id + "' is a " +
                 std::string(to_string(model.node(*node).config.kind)) + ", not a reporting site");
     }
-
     if (!sitrep.as_at) {
-        add("as_at", "missing_field", "as_at (the time the figures describe) is required");
+        add(errors, "as_at", "missing_field", "as_at (the time the figures describe) is required");
     } else if (*sitrep.as_at < earliest_as_at) {
-        add("as_at", "before_2000",
+        add(errors, "as_at", "before_2000",
             "as_at " + format_utc(*sitrep.as_at) +
                 " is before 2000-01-01: not a time the figures can describe (a missing or "
                 "truncated time?)");
     } else if (now && *sitrep.as_at > *now + max_clock_skew) {
-        add("as_at", "future_as_at",
+        add(errors, "as_at", "future_as_at",
             "as_at " + format_utc(*sitrep.as_at) + " is more than " +
                 std::to_string(max_clock_skew.count()) + " s ahead of the server clock " +
                 format_utc(*now));
     }
+}
 
-    if (sitrep.submission_id.size() > max_id_length) {
-        add("submission_id", "too_long",
-            "submission_id is " + std::to_string(sitrep.submission_id.size()) +
-                " characters; at most " + std::to_string(max_id_length));
-    }
-    if (sitrep.comment.size() > max_text_length) {
-        add("comment", "too_long",
-            "comment is " + std::to_string(sitrep.comment.size()) + " characters; at most " +
-                std::to_string(max_text_length));
-    }
-    if (sitrep.declared_reason.size() > max_text_length) {
-        add("declared_reason", "too_long",
-            "declared_reason is " + std::to_string(sitrep.declared_reason.size()) +
-                " characters; at most " + std::to_string(max_text_length));
-    }
+// Text lengths, and a declared level only with its reason (and a reason only with a level).
+void check_text_and_declaration(const Sitrep& sitrep, std::vector<FieldError>& errors) {
+    const auto check_length = [&errors](const char* field, const std::string& text,
+                                        std::size_t limit) {
+        if (text.size() > limit) {
+            add(errors, field, "too_long",
+                std::string(field) + " is " + std::to_string(text.size()) +
+                    " characters; at most " + std::to_string(limit));
+        }
+    };
+    check_length("submission_id", sitrep.submission_id, max_id_length);
+    check_length("comment", sitrep.comment, max_text_length);
+    check_length("declared_reason", sitrep.declared_reason, max_text_length);
     if (sitrep.declared_level) {
         if (*sitrep.declared_level < 1 || *sitrep.declared_level > 4) {
-            add("declared_level", "invalid_level",
+            add(errors, "declared_level", "invalid_level",
                 "declared_level must be an OPEL level 1..4, got " +
                     std::to_string(*sitrep.declared_level));
         }
         if (sitrep.declared_reason.empty()) {
-            add("declared_reason", "missing_reason",
+            add(errors, "declared_reason", "missing_reason",
                 "a declared level needs a declared_reason (the clinical judgement behind it)");
         }
     } else if (!sitrep.declared_reason.empty()) {
-        add("declared_reason", "unexpected_field",
+        add(errors, "declared_reason", "unexpected_field",
             "declared_reason given without a declared_level");
     }
+}
 
+// One catalogue measure's value: finite, whole if it must be, in range, and at most each
+// measure it is part of (`by_index` holds the sitrep's values by catalogue index).
+void check_measure(const Model& model, std::size_t index, const std::string& name, double value,
+                   const MeasureValues& by_index, std::vector<FieldError>& errors) {
+    const auto field = [&name] { return "measures." + name; };  // only on an error
+    const MeasureDef& def = model.measures()[index];
+    if (!std::isfinite(value)) {
+        add(errors, field(), "not_a_number", name + " must be a finite number");
+        return;
+    }
+    if (def.integer && value != std::floor(value)) {
+        add(errors, field(), "not_integer",
+            name + " must be a whole number (" + def.unit + "), got " + format_exact(value));
+    }
+    if ((def.min && value < *def.min) || (def.max && value > *def.max)) {
+        add(errors, field(), "out_of_range",
+            name + " = " + format_exact(value) + " is outside " +
+                (def.min ? format_number(*def.min) : std::string("-inf")) + ".." +
+                (def.max ? format_number(*def.max) : std::string("inf")));
+    }
+    for (const std::size_t whole : model.at_most(index)) {
+        const std::optional<double>& whole_value = by_index[whole];
+        if (whole_value && std::isfinite(*whole_value) && value > *whole_value) {
+            add(errors, field(), "part_exceeds_whole",
+                name + " = " + format_exact(value) + " exceeds " + model.measures()[whole].name +
+                    " = " + format_exact(*whole_value));
+        }
+    }
+}
+
+// The sitrep's values by catalogue index, after checking each; every name is looked up once
+// (a part_exceeds_whole check reads the whole's value by index).
+MeasureValues check_measures(const Sitrep& sitrep, const Model& model,
+                             std::vector<FieldError>& errors) {
     if (sitrep.measures.empty()) {
-        add("measures", "missing_field",
+        add(errors, "measures", "missing_field",
             "a sitrep needs at least one measure (a level without figures is declared with "
             "`opel declare`, not submitted)");
     }
-    // Each name is looked up once; a part_exceeds_whole check reads the whole's value by index.
-    MeasureValues local;
-    MeasureValues& by_index = values != nullptr ? *values : local;
-    by_index.assign(model.measures().size(), std::nullopt);
+    MeasureValues by_index(model.measures().size(), std::nullopt);
     std::vector<std::optional<std::size_t>> indices;
     indices.reserve(sitrep.measures.size());
     for (const auto& [name, value] : sitrep.measures) {
@@ -190,37 +223,30 @@ std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model
     }
     std::size_t k = 0;
     for (const auto& [name, value] : sitrep.measures) {
-        const auto field = [&name = name] { return "measures." + name; };  // only on an error
-        const auto index = indices[k++];
-        if (!index) {
-            add(field(), "unknown_measure", "measure '" + name + "' is not in the catalogue");
-            continue;
-        }
-        const MeasureDef& def = model.measures()[*index];
-        if (!std::isfinite(value)) {
-            add(field(), "not_a_number", name + " must be a finite number");
-            continue;
-        }
-        if (def.integer && value != std::floor(value)) {
-            add(field(), "not_integer",
-                name + " must be a whole number (" + def.unit + "), got " + format_exact(value));
-        }
-        if ((def.min && value < *def.min) || (def.max && value > *def.max)) {
-            add(field(), "out_of_range",
-                name + " = " + format_exact(value) + " is outside " +
-                    (def.min ? format_number(*def.min) : std::string("-inf")) + ".." +
-                    (def.max ? format_number(*def.max) : std::string("inf")));
-        }
-        for (const std::size_t whole : model.at_most(*index)) {
-            const std::optional<double>& whole_value = by_index[whole];
-            if (whole_value && std::isfinite(*whole_value) && value > *whole_value) {
-                add(field(), "part_exceeds_whole",
-                    name + " = " + format_exact(value) + " exceeds " +
-                        model.measures()[whole].name + " = " + format_exact(*whole_value));
-            }
+        if (const auto index = indices[k++]) {
+            check_measure(model, *index, name, value, by_index, errors);
+        } else {
+            add(errors, "measures." + name, "unknown_measure",
+                "measure '" + name + "' is not in the catalogue");
         }
     }
-    return errors;
+    return by_index;
+}
+
+}  // namespace
+
+CheckedSitrep check_sitrep(const Sitrep& sitrep, const Model& model, std::optional<TimePoint> now,
+                           Duration max_clock_skew) {
+    CheckedSitrep checked;
+    check_site_and_time(sitrep, model, now, max_clock_skew, checked.errors);
+    check_text_and_declaration(sitrep, checked.errors);
+    checked.values = check_measures(sitrep, model, checked.errors);
+    return checked;
+}
+
+std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
+                                        std::optional<TimePoint> now, Duration max_clock_skew) {
+    return check_sitrep(sitrep, model, now, max_clock_skew).errors;
 }
 
 }  // namespace opel::engine

@@ -61,12 +61,19 @@ using MeasureValues = std::vector<std::optional<double>>;
 FieldError idempotency_conflict(const std::string& submission_id, const Sitrep& sent,
                                 const Sitrep& first);
 
+// What check_sitrep finds: every problem, and the sitrep's catalogue measures by index
+// (meaningful when there is no problem), so the engine does not look the names up again.
+struct CheckedSitrep {
+    std::vector<FieldError> errors;
+    MeasureValues values;
+};
+
 // Validates a sitrep against the model. `now` (the daemon clock) enables the future check
-// with `max_clock_skew`; offline evaluation passes nullopt. Returns every problem found.
-// When `values` is given it receives the sitrep's catalogue measures by index (meaningful
-// when nothing is returned), so the caller does not look the names up again.
+// with `max_clock_skew`; offline evaluation passes nullopt. Finds every problem.
+CheckedSitrep check_sitrep(const Sitrep& sitrep, const Model& model, std::optional<TimePoint> now,
+                           Duration max_clock_skew);
+// check_sitrep's problems alone.
 std::vector<FieldError> validate_sitrep(const Sitrep& sitrep, const Model& model,
-                                        std::optional<TimePoint> now, Duration max_clock_skew,
-                                        MeasureValues* values = nullptr);
+                                        std::optional<TimePoint> now, Duration max_clock_skew);
 
 }  // namespace opel::engine

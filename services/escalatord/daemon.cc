@@ -86,7 +86,7 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     server_options.pipeline_depth = options.values.pipeline_depth;
     Server server(io, context, escalator, journal, clock, settings, server_options, log);
     if (auto bound = server.bind(); !bound) {
-        log.critical("{}", bound.error());
+        log.critical("{}", bound.error().message);
         return 1;
     }
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -165,75 +165,8 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
         p.fail(describe(began.error()), true);
     }
     for (std::size_t i = 0; i < payloads.size() && !p.failed(); ++i) {
-        const std::string_view payload = payloads[i];
         watch.lap();
-        if (payload.size() > settings_.max_message_bytes) {
-            p.replies[i] =
-                codec::rejected_reply("oversize", "request of " + std::to_string(payload.size()) +
-                                                      " bytes is larger than the limit of " +
-                                                      std::to_string(settings_.max_message_bytes));
-            p.kinds[i] = Kind::rejected;
-            continue;
-        }
-        // Decoded straight into the engine's sitrep by the strict wire decoder: anything it
-        // cannot read exactly is REJECTED naming the field (or byte offset).
-        const auto sent = codec::sitrep_of_request(payload);
-        codec::SitrepResult sitrep =
-            sent ? codec::decode_sitrep(*sent,
-                                        static_cast<std::size_t>(sent->data() - payload.data()))
-                 : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{sent.error()}));
-        if (!sitrep) {
-            engine::SubmitOutcome bad;
-            bad.errors = std::move(sitrep).error();
-            p.replies[i] = codec::outcome_reply(bad, {}, 0);
-            p.kinds[i] = Kind::rejected;
-            continue;
-        }
-        const std::string sid = sitrep->effective_submission_id();
-        p.submission_ids[i] = sid;
-        // The engine would compute the default id again (a digest of every measure): it
-        // is handed over, and the stored sitrep keeps the bytes as sent.
-        sitrep->submission_id = sid;
-        counters_.decode_ns += watch.lap();
-        auto earlier = earlier_reply(sid, *sitrep);
-        counters_.dedupe_ns += watch.lap();
-        if (!earlier) {
-            p.fail(describe(earlier.error()), true);
-            break;
-        }
-        if (*earlier) {
-            p.replies[i] = std::move((*earlier)->reply);
-            p.kinds[i] = (*earlier)->kind;
-            p.durable[i] = (*earlier)->in_flight;  // the original is only real once it commits
-            continue;
-        }
-        const engine::SubmitOutcome outcome =
-            engine_->submit(*sitrep, now, settings_.max_clock_skew);
-        counters_.engine_ns += watch.lap();
-        if (outcome.status == engine::SubmitStatus::rejected) {
-            p.replies[i] = codec::outcome_reply(outcome, sitrep->site_id, 0);
-            p.kinds[i] = Kind::rejected;
-            continue;
-        }
-        const bool late = outcome.status == engine::SubmitStatus::late;
-        const std::optional<SiteResult> site = stage(p, outcome, sitrep->site_id, now);
-        // The stored reply leaves out the site result: its results row holds it. The reply
-        // sent is the stored one with the result's bytes appended.
-        std::string stored_reply =
-            codec::outcome_reply(outcome, sitrep->site_id, p.sequence, false);
-        p.replies[i] = stored_reply;
-        std::optional<std::uint64_t> result_sequence;
-        if (site) {
-            codec::append_reply_result(p.replies[i], site->bytes);
-            result_sequence = site->sequence;
-        }
-        p.kinds[i] = late ? Kind::late : Kind::accepted;
-        p.durable[i] = true;
-        in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p, p.sitreps.size()});
-        // The sitrep's bytes as the client sent them (the decoder took them exactly).
-        p.sitreps.push_back({sid, sitrep->site_id, *sitrep->as_at, now, late ? "late" : "accepted",
-                             std::string(*sent), std::move(stored_reply), result_sequence});
-        counters_.encode_ns += watch.lap();
+        prepare_request(p, i, payloads[i], now, watch);
     }
     reads_.end_read();
     // Requests left unread after a failure are answered UNAVAILABLE in finish(): each reply
@@ -247,6 +180,81 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     counters_.encode_ns += watch.lap();
     staged_ = p.sequence;
     return batch;
+}
+
+void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payload, TimePoint now,
+                                Stopwatch& watch) {
+    if (payload.size() > settings_.max_message_bytes) {
+        p.replies[i] =
+            codec::rejected_reply("oversize", "request of " + std::to_string(payload.size()) +
+                                                  " bytes is larger than the limit of " +
+                                                  std::to_string(settings_.max_message_bytes));
+        p.kinds[i] = Kind::rejected;
+        return;
+    }
+    // Decoded straight into the engine's sitrep by the strict wire decoder: anything it
+    // cannot read exactly is REJECTED naming the field (or byte offset).
+    const auto sent = codec::sitrep_of_request(payload);
+    codec::SitrepResult sitrep =
+        sent ? codec::decode_sitrep(*sent, static_cast<std::size_t>(sent->data() - payload.data()))
+             : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{sent.error()}));
+    if (!sitrep) {
+        engine::SubmitOutcome bad;
+        bad.errors = std::move(sitrep).error();
+        p.replies[i] = codec::outcome_reply(bad, {}, 0);
+        p.kinds[i] = Kind::rejected;
+        return;
+    }
+    const std::string sid = sitrep->effective_submission_id();
+    p.submission_ids[i] = sid;
+    // The engine would compute the default id again (a digest of every measure): it
+    // is handed over, and the stored sitrep keeps the bytes as sent.
+    sitrep->submission_id = sid;
+    counters_.decode_ns += watch.lap();
+    auto earlier = earlier_reply(sid, *sitrep);
+    counters_.dedupe_ns += watch.lap();
+    if (!earlier) {
+        p.fail(describe(earlier.error()), true);
+        return;
+    }
+    if (*earlier) {
+        p.replies[i] = std::move((*earlier)->reply);
+        p.kinds[i] = (*earlier)->kind;
+        p.durable[i] = (*earlier)->in_flight;  // the original is only real once it commits
+        return;
+    }
+    const engine::SubmitOutcome outcome = engine_->submit(*sitrep, now, settings_.max_clock_skew);
+    counters_.engine_ns += watch.lap();
+    if (outcome.status == engine::SubmitStatus::rejected) {
+        p.replies[i] = codec::outcome_reply(outcome, sitrep->site_id, 0);
+        p.kinds[i] = Kind::rejected;
+        return;
+    }
+    stage_submission(p, i, *sitrep, *sent, outcome, now);
+    counters_.encode_ns += watch.lap();
+}
+
+void Escalator::stage_submission(Batch& p, std::size_t i, const engine::Sitrep& sitrep,
+                                 std::string_view sent, const engine::SubmitOutcome& outcome,
+                                 TimePoint now) {
+    const std::string& sid = p.submission_ids[i];
+    const bool late = outcome.status == engine::SubmitStatus::late;
+    const std::optional<SiteResult> site = stage(p, outcome, sitrep.site_id, now);
+    // The stored reply leaves out the site result: its results row holds it. The reply
+    // sent is the stored one with the result's bytes appended.
+    std::string stored_reply = codec::outcome_reply(outcome, sitrep.site_id, p.sequence, false);
+    p.replies[i] = stored_reply;
+    std::optional<std::uint64_t> result_sequence;
+    if (site) {
+        codec::append_reply_result(p.replies[i], site->bytes);
+        result_sequence = site->sequence;
+    }
+    p.kinds[i] = late ? Kind::late : Kind::accepted;
+    p.durable[i] = true;
+    in_flight_replies_.emplace(sid, InFlightReply{p.replies[i], &p, p.sitreps.size()});
+    // The sitrep's bytes as the client sent them (the decoder took them exactly).
+    p.sitreps.push_back({sid, sitrep.site_id, *sitrep.as_at, now, late ? "late" : "accepted",
+                         std::string(sent), std::move(stored_reply), result_sequence});
 }
 
 BatchPtr Escalator::prepare_tick() {

@@ -43,6 +43,10 @@ namespace spdlog {
 class logger;
 }
 
+namespace opel {
+class Stopwatch;
+}
+
 namespace opel::escalatord {
 
 // Counters for logs and metrics.
@@ -143,6 +147,16 @@ private:
     // own result (none when the outcome has none, e.g. LATE).
     std::optional<SiteResult> stage(Batch& batch, const engine::SubmitOutcome& outcome,
                                     std::string_view site_id, TimePoint now) const;
+    // Answers request `i` of batch `p` (REJECTED, DUPLICATE, or through the engine) and
+    // stages what it produced; fails the batch when the store cannot be read. `watch` times
+    // its steps into counters_.
+    void prepare_request(Batch& p, std::size_t i, std::string_view payload, TimePoint now,
+                         Stopwatch& watch);
+    // Stages an ACCEPTED or LATE submission: its reply (remembered while in flight), its
+    // results and events, and its sitrep row holding `sent`, the sitrep's bytes as sent.
+    void stage_submission(Batch& p, std::size_t i, const engine::Sitrep& sitrep,
+                          std::string_view sent, const engine::SubmitOutcome& outcome,
+                          TimePoint now);
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one restored from the last commit, in a new generation.

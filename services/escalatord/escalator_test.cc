@@ -12,6 +12,7 @@
 #include "adapters/codec/proto.h"
 #include "adapters/log/log.h"
 #include "escalatord/journal.h"
+#include "escalatord/server.h"
 #include "escalatord/writer.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/request.pb.h"
@@ -503,6 +504,23 @@ TEST_F(EscalatorTest, SnapshotIsConsistentWithTheSequenceAndFiltersBySubtree) {
     v1::Snapshot framed;
     ASSERT_TRUE(framed.ParseFromString(escalator_->snapshot_framing_error(2)));
     EXPECT_EQ(framed.error(), "expected exactly one payload frame, got 2");
+}
+
+TEST_F(EscalatorTest, ServerRefusesANonLoopbackEndpointWithoutAllowInsecureRemote) {
+    boost::asio::io_context io(1);
+    zmq::context_t context;
+    config::EscalatordSettings settings = settings_;
+    settings.submit_endpoint = "tcp://0.0.0.0:0";
+    settings.publish_endpoint = "inproc://escalator-test-publish";
+    settings.snapshot_endpoint = "inproc://escalator-test-snapshot";
+    Server server(io, context, *escalator_, *journal_, clock_, settings, ServerOptions{}, *log_);
+    const auto bound = server.bind();
+    ASSERT_FALSE(bound);
+    EXPECT_EQ(bound.error().code, net::Errc::insecure_endpoint);
+    EXPECT_EQ(
+        bound.error().message.rfind(
+            "refusing to listen on non-loopback endpoint tcp://0.0.0.0:0 without encryption", 0),
+        0U);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
 
 Server::~Server() { stop(); }
 
-Result<std::monostate, std::string> Server::bind() {
+net::NetResult<std::monostate> Server::bind() {
     const std::pair<net::AsioSocket*, const std::string*> endpoints[] = {
         {&submit_, &settings_.submit_endpoint},
         {&publish_, &settings_.publish_endpoint},
@@ -97,20 +97,19 @@ Result<std::monostate, std::string> Server::bind() {
     for (const auto& [socket, endpoint] : endpoints) {
         if (!net::is_local_endpoint(*endpoint)) {
             if (!options_.allow_insecure_remote) {
-                return unexpected(std::string("refusing to listen on non-loopback endpoint ") +
-                                  *endpoint +
-                                  " without encryption; use a loopback or ipc:// endpoint, or "
-                                  "pass --allow-insecure-remote");
+                return unexpected(
+                    net::NetError{net::Errc::insecure_endpoint,
+                                  "refusing to listen on non-loopback endpoint " + *endpoint +
+                                      " without encryption; use a loopback or ipc:// endpoint, or "
+                                      "pass --allow-insecure-remote"});
             }
             log_.warn(
                 "listening UNENCRYPTED on non-loopback endpoint {}: anyone who can reach "
                 "it can submit and read; --allow-insecure-remote is set",
                 *endpoint);
         }
-        try {
-            socket->socket().bind(net::bindable(*endpoint));
-        } catch (const zmq::error_t& e) {
-            return unexpected("cannot bind " + *endpoint + ": " + e.what());
+        if (auto bound = net::bind(socket->socket(), *endpoint); !bound) {
+            return bound;
         }
     }
     return std::monostate{};

@@ -59,9 +59,10 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds the three endpoints. Fails with a message for a bad or busy endpoint, or a
-    // non-loopback endpoint without allow_insecure_remote.
-    Result<std::monostate, std::string> bind();
+    // Binds the three endpoints. Errors: net::Errc::bad_endpoint or address_in_use for an
+    // endpoint that cannot be bound, net::Errc::insecure_endpoint for a non-loopback one
+    // without allow_insecure_remote.
+    net::NetResult<std::monostate> bind();
     // Starts serving: socket handlers, the staleness timer and the heartbeat.
     void start();
     // Stops reading, answers every batch in flight once it is committed, stops timers and

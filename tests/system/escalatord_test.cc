@@ -92,7 +92,7 @@ protected:
         net::RequestClient client(context_, daemon_->submit_endpoint());
         auto answer = client.request(request_bytes(s), 10s, 0);
         v1::SubmitReply reply;
-        EXPECT_TRUE(answer.has_value()) << (answer ? "" : answer.error());
+        EXPECT_TRUE(answer.has_value()) << (answer ? "" : answer.error().message);
         if (answer) {
             EXPECT_TRUE(reply.ParseFromString(*answer));
         }

@@ -236,7 +236,7 @@ int simulate_main(const std::vector<std::string>& argv) {
             if (!answer || !reply.ParseFromString(*answer)) {
                 ++failures;
                 std::cerr << "opel simulate: " << site.id << ": "
-                          << (answer ? "undecodable reply" : answer.error()) << '\n';
+                          << (answer ? "undecodable reply" : answer.error().message) << '\n';
                 continue;
             }
             ++sent;

@@ -13,7 +13,7 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
     request.set_subtree(subtree);
     auto answer = client.request(request.SerializeAsString(), timeout, 2);
     if (!answer) {
-        return unexpected(std::move(answer).error());
+        return unexpected(std::move(answer).error().message);
     }
     v1::Snapshot snapshot;
     if (!snapshot.ParseFromString(*answer)) {

@@ -179,7 +179,7 @@ int submit_main(const std::vector<std::string>& argv) {
         if (!answer) {
             ++failures;
             std::cerr << "opel submit: " << where << input.sitrep->effective_submission_id() << ": "
-                      << answer.error() << '\n';
+                      << answer.error().message << '\n';
             continue;
         }
         v1::SubmitReply reply;

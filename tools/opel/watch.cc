@@ -121,8 +121,8 @@ public:
             if (!early.empty()) {
                 message = std::move(early.front());
                 early.pop_front();
-            } else {
-                message = subscriber_.receive(std::chrono::milliseconds(200));
+            } else if (auto next = subscriber_.receive(std::chrono::milliseconds(200))) {
+                message = std::move(*next);
             }
             if (!message) {
                 continue;

@@ -5,6 +5,8 @@
 // (protobuf keeps it as an unknown field, so "65" sent as a string read as 0), an integer out
 // of its field's range (protobuf truncates), a singular field or a measure given twice (the
 // last would win), a map entry without its value (it would be 0).
+// The read_* functions take a cursor, `std::size_t& at`, on purpose: each read advances it past
+// what it consumed, as a stream would, so a caller reads field after field without arithmetic.
 #include <google/protobuf/util/time_util.h>
 
 #include <array>

@@ -1,6 +1,8 @@
 // The hand-written wire encoder for the daemon's hot path: node results, status
 // publications and field appends written straight from engine values, byte for byte what
 // protobuf's own serializer writes (wire_test checks it). The decoder is wire_decode.cc.
+// The append_* functions take the message being built as `std::string& out` on purpose: they
+// are appending builders, and a returned string per field would cost an allocation each.
 #include <bit>
 
 #include "adapters/codec/proto.h"

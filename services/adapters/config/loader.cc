@@ -109,16 +109,19 @@ struct Parsed {
     Message message;
     std::unique_ptr<pb::TextFormat::ParseInfoTree> tree =
         std::make_unique<pb::TextFormat::ParseInfoTree>();
+    bool ok = false;  // read and parsed; false after an error was appended
 };
 
+// Reads and parses `path`, appending its problems to `errors` (validation collects every
+// problem, so the convert and check steps here append rather than return).
 template <typename Message>
-bool parse_file(const std::filesystem::path& path, Parsed<Message>& out,
-                std::vector<ConfigError>& errors) {
+Parsed<Message> parse_file(const std::filesystem::path& path, std::vector<ConfigError>& errors) {
+    Parsed<Message> out;
     out.file = path.string();
     std::ifstream in(path);
     if (!in) {
         errors.push_back({out.file, 0, 0, {}, "cannot open file"});
-        return false;
+        return out;
     }
     std::stringstream buffer;
     buffer << in.rdbuf();
@@ -127,11 +130,11 @@ bool parse_file(const std::filesystem::path& path, Parsed<Message>& out,
     pb::TextFormat::Parser parser;
     parser.RecordErrorsTo(&collector);
     parser.WriteLocationsTo(out.tree.get());
-    const bool ok = parser.ParseFromString(buffer.str(), &out.message);
-    if (!ok && errors.size() == before) {
+    out.ok = parser.ParseFromString(buffer.str(), &out.message);
+    if (!out.ok && errors.size() == before) {
         errors.push_back({out.file, 0, 0, {}, "cannot parse file"});
     }
-    return ok;
+    return out;
 }
 
 // Splits "parameters[2].thresholds.opel3" into {("parameters",2),("thresholds",-1),...}.
@@ -230,87 +233,78 @@ engine::Bands convert_bands(const ItemSite& site, const std::string& field, bool
                    b.has_opel4(), b.opel4(), errors)};
 }
 
-engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
-                           std::vector<ConfigError>& errors) {
-    engine::ActionCard card;
-    card.id = c.id();
-    card.name = c.name();
-    card.description = c.description();
-    for (int i = 0; i < c.parameters_size(); ++i) {
-        const cfg::Parameter& p = c.parameters(i);
-        const std::string field = "parameters[" + std::to_string(i) + "]";
-        engine::Parameter param;
-        param.id = p.id();
-        param.name = p.name();
-        param.unit = p.unit();
-        switch (p.expression_case()) {
-            case cfg::Parameter::kMeasure:
-                param.expression.kind = engine::ExpressionKind::measure;
-                param.expression.numerator = {p.measure().measure()};
-                break;
-            case cfg::Parameter::kPercent:
-                param.expression.kind = engine::ExpressionKind::percent;
-                param.expression.numerator = {p.percent().numerator().begin(),
-                                              p.percent().numerator().end()};
-                param.expression.denominator = {p.percent().denominator().begin(),
-                                                p.percent().denominator().end()};
-                break;
-            case cfg::Parameter::kPercentChange:
-                param.expression.kind = engine::ExpressionKind::percent_change;
-                param.expression.numerator = {p.percent_change().value()};
-                param.expression.denominator = {p.percent_change().baseline()};
-                break;
-            case cfg::Parameter::EXPRESSION_NOT_SET:
-                errors.push_back(error_at(site, field + ".expression",
-                                          "an expression is required: measure, percent or "
-                                          "percent_change"));
-                param.expression.numerator = {""};
-                break;
-        }
-        switch (p.direction()) {
-            case cfg::DIRECTION_HIGHER_IS_WORSE:
-                param.direction = engine::Direction::higher_is_worse;
-                break;
-            case cfg::DIRECTION_LOWER_IS_WORSE:
-                param.direction = engine::Direction::lower_is_worse;
-                break;
-            default:
-                errors.push_back(error_at(site, field + ".direction",
-                                          "direction is required: DIRECTION_HIGHER_IS_WORSE or "
-                                          "DIRECTION_LOWER_IS_WORSE"));
-        }
-        const cfg::Thresholds& t = p.thresholds();
-        param.thresholds =
-            triple(site, field + ".thresholds", p.has_thresholds(), t.has_opel2(), t.opel2(),
-                   t.has_opel3(), t.opel3(), t.has_opel4(), t.opel4(), errors);
-        param.weight =
-            p.has_weight() ? static_cast<int>(std::min<std::uint32_t>(p.weight(), 1000000)) : 1;
-        card.parameters.push_back(std::move(param));
-    }
-    card.bands = convert_bands(site, "bands", c.has_bands(), c.bands(), errors);
-    for (const cfg::FloorRule& f : c.floors()) {
-        card.floors.push_back({f.parameter(), static_cast<int>(std::min(f.min_score(), 99U)),
-                               static_cast<int>(std::min(f.min_level(), 99U)), f.note(), 0});
-    }
-    card.hysteresis.deescalation_margin = c.hysteresis().deescalation_margin();
-    card.hysteresis.deescalate_after =
-        std::chrono::minutes{c.hysteresis().deescalate_after_minutes()};
-    card.hysteresis.escalate_after = std::chrono::minutes{c.hysteresis().escalate_after_minutes()};
-    card.reporting_interval = std::chrono::minutes{c.reporting_interval_minutes()};
-    card.grace = std::chrono::minutes{c.grace_minutes()};
-    switch (c.missing()) {
-        case cfg::MISSING_POLICY_WORST:
-            card.missing = engine::MissingPolicy::worst;
+engine::Expression convert_expression(const cfg::Parameter& p, const ItemSite& site,
+                                      const std::string& field, std::vector<ConfigError>& errors) {
+    engine::Expression e;
+    switch (p.expression_case()) {
+        case cfg::Parameter::kMeasure:
+            e.kind = engine::ExpressionKind::measure;
+            e.numerator = {p.measure().measure()};
             break;
-        case cfg::MISSING_POLICY_UNKNOWN:
-            card.missing = engine::MissingPolicy::unknown;
+        case cfg::Parameter::kPercent:
+            e.kind = engine::ExpressionKind::percent;
+            e.numerator = {p.percent().numerator().begin(), p.percent().numerator().end()};
+            e.denominator = {p.percent().denominator().begin(), p.percent().denominator().end()};
+            break;
+        case cfg::Parameter::kPercentChange:
+            e.kind = engine::ExpressionKind::percent_change;
+            e.numerator = {p.percent_change().value()};
+            e.denominator = {p.percent_change().baseline()};
+            break;
+        case cfg::Parameter::EXPRESSION_NOT_SET:
+            errors.push_back(error_at(site, field + ".expression",
+                                      "an expression is required: measure, percent or "
+                                      "percent_change"));
+            e.numerator = {""};
+            break;
+    }
+    return e;
+}
+
+// Card parameter `p`, at `field` ("parameters[i]") of the card at `site`.
+engine::Parameter convert_parameter(const cfg::Parameter& p, const ItemSite& site,
+                                    const std::string& field, std::vector<ConfigError>& errors) {
+    engine::Parameter param;
+    param.id = p.id();
+    param.name = p.name();
+    param.unit = p.unit();
+    param.expression = convert_expression(p, site, field, errors);
+    switch (p.direction()) {
+        case cfg::DIRECTION_HIGHER_IS_WORSE:
+            param.direction = engine::Direction::higher_is_worse;
+            break;
+        case cfg::DIRECTION_LOWER_IS_WORSE:
+            param.direction = engine::Direction::lower_is_worse;
             break;
         default:
-            card.missing = engine::MissingPolicy::carry_forward;
+            errors.push_back(error_at(site, field + ".direction",
+                                      "direction is required: DIRECTION_HIGHER_IS_WORSE or "
+                                      "DIRECTION_LOWER_IS_WORSE"));
     }
-    if (c.has_max_age_minutes()) {
-        card.max_age = std::chrono::minutes{c.max_age_minutes()};
+    const cfg::Thresholds& t = p.thresholds();
+    param.thresholds =
+        triple(site, field + ".thresholds", p.has_thresholds(), t.has_opel2(), t.opel2(),
+               t.has_opel3(), t.opel3(), t.has_opel4(), t.opel4(), errors);
+    param.weight =
+        p.has_weight() ? static_cast<int>(std::min<std::uint32_t>(p.weight(), 1000000)) : 1;
+    return param;
+}
+
+engine::MissingPolicy convert(cfg::MissingPolicy missing) {
+    switch (missing) {
+        case cfg::MISSING_POLICY_WORST:
+            return engine::MissingPolicy::worst;
+        case cfg::MISSING_POLICY_UNKNOWN:
+            return engine::MissingPolicy::unknown;
+        default:
+            return engine::MissingPolicy::carry_forward;
     }
+}
+
+// The card's actions by level (index 0: OPEL 1); every level must be given exactly once.
+std::array<engine::LevelActions, 4> convert_actions(const cfg::ActionCard& c, const ItemSite& site,
+                                                    std::vector<ConfigError>& errors) {
+    std::array<engine::LevelActions, 4> actions;
     std::array<bool, 4> seen{};
     for (int i = 0; i < c.actions_size(); ++i) {
         const cfg::LevelActions& la = c.actions(i);
@@ -327,7 +321,7 @@ engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
             continue;
         }
         seen[la.level() - 1] = true;
-        engine::LevelActions& out = card.actions[la.level() - 1];
+        engine::LevelActions& out = actions[la.level() - 1];
         out.includes_lower_levels = la.includes_lower_levels();
         out.stand_down_note = la.stand_down_note();
         for (const cfg::Action& a : la.actions()) {
@@ -341,6 +335,35 @@ engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
                                           ": every card says what to do at every level"));
         }
     }
+    return actions;
+}
+
+engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
+                           std::vector<ConfigError>& errors) {
+    engine::ActionCard card;
+    card.id = c.id();
+    card.name = c.name();
+    card.description = c.description();
+    for (int i = 0; i < c.parameters_size(); ++i) {
+        card.parameters.push_back(convert_parameter(
+            c.parameters(i), site, "parameters[" + std::to_string(i) + "]", errors));
+    }
+    card.bands = convert_bands(site, "bands", c.has_bands(), c.bands(), errors);
+    for (const cfg::FloorRule& f : c.floors()) {
+        card.floors.push_back({f.parameter(), static_cast<int>(std::min(f.min_score(), 99U)),
+                               static_cast<int>(std::min(f.min_level(), 99U)), f.note(), 0});
+    }
+    card.hysteresis.deescalation_margin = c.hysteresis().deescalation_margin();
+    card.hysteresis.deescalate_after =
+        std::chrono::minutes{c.hysteresis().deescalate_after_minutes()};
+    card.hysteresis.escalate_after = std::chrono::minutes{c.hysteresis().escalate_after_minutes()};
+    card.reporting_interval = std::chrono::minutes{c.reporting_interval_minutes()};
+    card.grace = std::chrono::minutes{c.grace_minutes()};
+    card.missing = convert(c.missing());
+    if (c.has_max_age_minutes()) {
+        card.max_age = std::chrono::minutes{c.max_age_minutes()};
+    }
+    card.actions = convert_actions(c, site, errors);
     return card;
 }
 
@@ -499,6 +522,63 @@ void add_check_results(const engine::ConfigCheck& check, const ItemSites& sites,
     }
 }
 
+// One load_config run: the configuration read so far, where each item came from and every
+// problem found. Owns the parsed files: the item sites point into their location trees.
+struct Loading {
+    LoadedConfig loaded;
+    std::filesystem::path base;  // the root file's folder: other files are named from it
+    std::vector<ConfigError> errors;
+    ItemSites sites;
+    engine::UnusableParts unusable;
+    Parsed<cfg::MeasureCatalogue> catalogue;
+    std::vector<Parsed<cfg::ActionCard>> cards;
+    Parsed<cfg::Tree> tree;
+};
+
+void read_catalogue(Loading& l, const std::string& file) {
+    l.loaded.files.push_back(l.base / file);
+    l.catalogue = parse_file<cfg::MeasureCatalogue>(l.loaded.files.back(), l.errors);
+    l.unusable.catalogue = !l.catalogue.ok;
+    const auto& catalogue = l.catalogue;
+    for (int i = 0; catalogue.ok && i < catalogue.message.measures_size(); ++i) {
+        l.loaded.engine.measures.push_back(convert(catalogue.message.measures(i)));
+        l.sites.measures.push_back(
+            repeated_item(catalogue.file, catalogue.message, "measures", catalogue.tree.get(), i));
+    }
+}
+
+void read_cards(Loading& l, const pb::RepeatedPtrField<std::string>& files) {
+    for (const std::string& file : files) {
+        l.loaded.files.push_back(l.base / file);
+        auto& card =
+            l.cards.emplace_back(parse_file<cfg::ActionCard>(l.loaded.files.back(), l.errors));
+        if (!card.ok) {
+            l.unusable.cards = true;
+            continue;
+        }
+        const ItemSite site{card.file, cfg::ActionCard::descriptor(), card.tree.get(), 1};
+        const std::size_t before = l.errors.size();
+        l.loaded.engine.cards.push_back(convert(card.message, site, l.errors));
+        l.unusable.card_fields[l.sites.cards.size()] = fields_of(l.errors, before);
+        l.sites.cards.push_back(site);
+    }
+}
+
+void read_tree(Loading& l, const std::string& file) {
+    l.loaded.files.push_back(l.base / file);
+    l.tree = parse_file<cfg::Tree>(l.loaded.files.back(), l.errors);
+    l.unusable.tree = !l.tree.ok;
+    const auto& tree = l.tree;
+    for (int i = 0; tree.ok && i < tree.message.nodes_size(); ++i) {
+        const ItemSite site = repeated_item(tree.file, tree.message, "nodes", tree.tree.get(), i);
+        const std::size_t before = l.errors.size();
+        l.loaded.engine.nodes.push_back(convert(tree.message.nodes(i), site, l.errors));
+        l.unusable.node_fields[l.sites.nodes.size()] = fields_of(l.errors, before);
+        l.sites.nodes.push_back(site);
+    }
+    l.sites.fallback_file = tree.file;
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -520,66 +600,30 @@ std::string ConfigError::to_string() const {
 }
 
 Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem::path& path) {
-    std::vector<ConfigError> errors;
-    LoadedConfig loaded;
-    loaded.root_file = std::filesystem::is_directory(path) ? path / "opel.textproto" : path;
-    loaded.files.push_back(loaded.root_file);
-
-    Parsed<cfg::OpelConfig> root;
-    if (!parse_file(loaded.root_file, root, errors)) {
-        return unexpected(std::move(errors));
+    Loading l;
+    l.loaded.root_file = std::filesystem::is_directory(path) ? path / "opel.textproto" : path;
+    l.loaded.files.push_back(l.loaded.root_file);
+    const auto root = parse_file<cfg::OpelConfig>(l.loaded.root_file, l.errors);
+    if (!root.ok) {
+        return unexpected(std::move(l.errors));
     }
-    const std::filesystem::path base = loaded.root_file.parent_path();
-    errors = root_problems(root);
+    l.base = l.loaded.root_file.parent_path();
+    l.errors = root_problems(root);
     if (root.message.has_backfill_limit_days()) {
-        loaded.engine.backfill_limit = std::chrono::days{root.message.backfill_limit_days()};
+        l.loaded.engine.backfill_limit = std::chrono::days{root.message.backfill_limit_days()};
     }
-    if (!errors.empty()) {
-        return unexpected(std::move(errors));
+    if (!l.errors.empty()) {
+        return unexpected(std::move(l.errors));
     }
-    loaded.escalatord = convert(root.message.escalatord());
-
-    // Item sites for mapping engine::ConfigProblem back to file:line.
-    ItemSites sites;
-    engine::UnusableParts unusable;
-
-    Parsed<cfg::MeasureCatalogue> catalogue;
-    loaded.files.push_back(base / root.message.catalogue());
-    unusable.catalogue = !parse_file(loaded.files.back(), catalogue, errors);
-    for (int i = 0; !unusable.catalogue && i < catalogue.message.measures_size(); ++i) {
-        loaded.engine.measures.push_back(convert(catalogue.message.measures(i)));
-        sites.measures.push_back(
-            repeated_item(catalogue.file, catalogue.message, "measures", catalogue.tree.get(), i));
+    l.loaded.escalatord = convert(root.message.escalatord());
+    read_catalogue(l, root.message.catalogue());
+    read_cards(l, root.message.cards());
+    read_tree(l, root.message.tree());
+    add_check_results(engine::check_config(l.loaded.engine, l.unusable), l.sites, l.errors);
+    if (!l.errors.empty()) {
+        return unexpected(std::move(l.errors));
     }
-    std::vector<Parsed<cfg::ActionCard>> cards(static_cast<std::size_t>(root.message.cards_size()));
-    for (std::size_t i = 0; i < cards.size(); ++i) {
-        loaded.files.push_back(base / root.message.cards(static_cast<int>(i)));
-        if (!parse_file(loaded.files.back(), cards[i], errors)) {
-            unusable.cards = true;
-            continue;
-        }
-        const ItemSite site{cards[i].file, cfg::ActionCard::descriptor(), cards[i].tree.get(), 1};
-        const std::size_t before = errors.size();
-        loaded.engine.cards.push_back(convert(cards[i].message, site, errors));
-        unusable.card_fields[sites.cards.size()] = fields_of(errors, before);
-        sites.cards.push_back(site);
-    }
-    Parsed<cfg::Tree> tree;
-    loaded.files.push_back(base / root.message.tree());
-    unusable.tree = !parse_file(loaded.files.back(), tree, errors);
-    for (int i = 0; !unusable.tree && i < tree.message.nodes_size(); ++i) {
-        const ItemSite site = repeated_item(tree.file, tree.message, "nodes", tree.tree.get(), i);
-        const std::size_t before = errors.size();
-        loaded.engine.nodes.push_back(convert(tree.message.nodes(i), site, errors));
-        unusable.node_fields[sites.nodes.size()] = fields_of(errors, before);
-        sites.nodes.push_back(site);
-    }
-    sites.fallback_file = tree.file;
-    add_check_results(engine::check_config(loaded.engine, unusable), sites, errors);
-    if (!errors.empty()) {
-        return unexpected(std::move(errors));
-    }
-    return loaded;
+    return std::move(l.loaded);
 }
 
 }  // namespace opel::config

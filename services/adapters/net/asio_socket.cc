@@ -1,6 +1,7 @@
 #include "adapters/net/asio_socket.h"
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <zmq_addon.hpp>
 
 namespace opel::net {
@@ -87,6 +88,17 @@ std::string bindable(const std::string& endpoint) {
         return "tcp://127.0.0.1:" + endpoint.substr(localhost.size());
     }
     return endpoint;
+}
+
+NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoint) {
+    try {
+        socket.bind(bindable(endpoint));
+    } catch (const zmq::error_t& e) {
+        return unexpected(
+            NetError{e.num() == EADDRINUSE ? Errc::address_in_use : Errc::bad_endpoint,
+                     "cannot bind " + endpoint + ": " + e.what()});
+    }
+    return std::monostate{};
 }
 
 bool is_local_endpoint(const std::string& endpoint) {

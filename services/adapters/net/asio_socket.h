@@ -18,8 +18,11 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 #include <zmq.hpp>
+
+#include "adapters/net/errc.h"
 
 namespace opel::net {
 
@@ -59,6 +62,11 @@ private:
 
 // Receives one multipart message without waiting. Empty when nothing is waiting.
 std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket);
+
+// Binds `socket` to `endpoint` (as bindable() gives it). Errors: Errc::address_in_use,
+// Errc::bad_endpoint for anything else ZeroMQ refuses; the message is "cannot bind
+// <endpoint>: <ZeroMQ's reason>".
+NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoint);
 
 // True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback:
 // 127.x, localhost, [::1]).

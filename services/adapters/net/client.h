@@ -6,11 +6,12 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "adapters/net/errc.h"
 #include "base/result.h"
 
 namespace zmq {
@@ -28,13 +29,17 @@ public:
     RequestClient& operator=(const RequestClient&) = delete;
 
     // Sends `payload`, waits up to `timeout` for the reply, and on timeout retries up to
-    // `retries` more times with the same payload. Error: what happened, with the endpoint.
-    Result<std::string, std::string> request(const std::string& payload,
-                                             std::chrono::milliseconds timeout, int retries);
+    // `retries` more times with the same payload. Errors: Errc::timeout (no reply to any
+    // attempt), Errc::send_failed (no attempt could be sent); the message names the endpoint
+    // and the attempts either way.
+    NetResult<std::string> request(const std::string& payload, std::chrono::milliseconds timeout,
+                                   int retries);
 
-    // Pipelining: send without waiting, then collect replies in order of arrival.
-    bool send(const std::string& payload);
-    std::optional<std::string> receive(std::chrono::milliseconds timeout);
+    // Pipelining: send without waiting (Errc::send_failed when the queue is full), then
+    // collect replies in order of arrival (Errc::timeout when none comes within `timeout`,
+    // Errc::receive_failed for a message with no frames).
+    NetResult<std::monostate> send(const std::string& payload);
+    NetResult<std::string> receive(std::chrono::milliseconds timeout);
 
 private:
     void connect();
@@ -53,10 +58,12 @@ public:
     Subscriber(const Subscriber&) = delete;
     Subscriber& operator=(const Subscriber&) = delete;
 
-    // The next [topic, payload], or nullopt after `timeout` with nothing.
-    std::optional<std::pair<std::string, std::string>> receive(std::chrono::milliseconds timeout);
+    // The next [topic, payload]. Errors: Errc::timeout after `timeout` with nothing,
+    // Errc::receive_failed for a message that is not two frames (it is dropped).
+    NetResult<std::pair<std::string, std::string>> receive(std::chrono::milliseconds timeout);
 
 private:
+    std::string endpoint_;
     std::unique_ptr<zmq::socket_t> socket_;
 };
 

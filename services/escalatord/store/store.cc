@@ -242,116 +242,151 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         return unexpected(std::move(e));
     }
     std::unique_ptr<Store> store(new Store(db, path));
-    sqlite3_busy_timeout(db, 2000);
+    if (auto r = store->set_up(); !r) {
+        return unexpected(std::move(r).error());
+    }
+    return store;
+}
+
+StoreResult<Done> Store::set_up() {
+    sqlite3_busy_timeout(db_, 2000);
+    if (auto r = configure_connection(); !r) {
+        return r;
+    }
+    // A database of another schema version is refused before anything in it is changed.
+    auto found = schema_version_found();
+    if (!found) {
+        return unexpected(std::move(found).error());
+    }
+    if (auto r = create_tables(*found); !r) {
+        return r;
+    }
+    if (auto r = prepare_statements(); !r) {
+        return r;
+    }
+    auto logged = scalar("SELECT count(*) FROM state_log", "count state log");
+    if (!logged) {
+        return unexpected(std::move(logged).error());
+    }
+    state_log_rows_ = *logged;
+    // The planner must search the key index: a scan would read the whole history for every
+    // submission. SQLite decides this, not our code, so a different SQLite is checked here.
+    if (auto r = uses_index(find_reply_, "sitreps_key"); !r) {
+        return r;
+    }
+    preallocate_wal();
+    return Done{};
+}
+
+StoreResult<Done> Store::prepare_as(sqlite3_stmt* Store::*statement, const std::string& sql) {
+    auto s = prepare(sql.c_str());
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    this->*statement = *s;
+    return Done{};
+}
+
+StoreResult<Done> Store::configure_connection() {
     for (const char* sql :
          {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
           // Checkpoint the WAL into the database every 64 MiB (wal_bytes) rather than 4 MiB:
           // fewer checkpoint fsyncs on the commit path, same durability.
           "PRAGMA wal_autocheckpoint=16384"}) {
-        if (auto r = store->exec(sql); !r) {
-            return unexpected(std::move(r).error());
+        if (auto r = exec(sql); !r) {
+            return r;
         }
     }
-    auto prepared = [&store](const char* sql, sqlite3_stmt*& out) -> StoreResult<Done> {
-        auto s = store->prepare(sql);
-        if (!s) {
-            return unexpected(std::move(s).error());
-        }
-        out = *s;
-        return Done{};
-    };
     // Transaction control, prepared once and first (creation and upgrades use them too):
     // parsing these on every batch cost more than running them.
     for (auto r :
-         {prepared("BEGIN IMMEDIATE", store->begin_), prepared("COMMIT", store->commit_),
-          prepared("BEGIN DEFERRED", store->begin_read_), prepared("ROLLBACK", store->rollback_)}) {
+         {prepare_as(&Store::begin_, "BEGIN IMMEDIATE"), prepare_as(&Store::commit_, "COMMIT"),
+          prepare_as(&Store::begin_read_, "BEGIN DEFERRED"),
+          prepare_as(&Store::rollback_, "ROLLBACK")}) {
         if (!r) {
-            return unexpected(std::move(r).error());
+            return r;
         }
     }
-    // A database of another schema version is refused before anything in it is changed.
-    if (auto r = store->exec(meta_schema); !r) {
+    return Done{};
+}
+
+StoreResult<std::int64_t> Store::schema_version_found() {
+    if (auto r = exec(meta_schema); !r) {
         return unexpected(std::move(r).error());
     }
-    if (auto r = prepared("SELECT value FROM meta WHERE key = ?", store->get_meta_); !r) {
+    if (auto r = prepare_as(&Store::get_meta_, "SELECT value FROM meta WHERE key = ?"); !r) {
         return unexpected(std::move(r).error());
     }
-    auto version = store->meta("schema_version");
+    auto version = meta("schema_version");
     if (!version) {
         return unexpected(std::move(version).error());
     }
     const std::int64_t found = version->value_or(0);  // 0: a new database
     if (found != 0 && (found < oldest_upgradable_version || found > schema_version)) {
-        return unexpected(StoreError{Errc::schema, "database '" + path + "' has schema version " +
+        return unexpected(StoreError{Errc::schema, "database '" + path_ + "' has schema version " +
                                                        std::to_string(found) + "; this is " +
                                                        std::to_string(schema_version)});
     }
+    return found;
+}
+
+StoreResult<Done> Store::create_tables(std::int64_t found) {
     const std::string tables = std::string(schema) +
                                "CREATE UNIQUE INDEX IF NOT EXISTS sitreps_key ON sitreps(" +
                                submission_key_sql("submission_id") + ");";
     if (found == schema_version) {
-        if (auto r = store->exec(tables.c_str()); !r) {
-            return unexpected(std::move(r).error());
-        }
-    } else {
-        // Created or upgraded in one transaction: a crash leaves the old version whole.
-        const std::string set_version = "INSERT INTO meta (key, value) VALUES ('schema_version', " +
-                                        std::to_string(schema_version) +
-                                        ") ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-        auto done = store->begin();
-        if (done && found == 2) {
-            done = store->exec("ALTER TABLE node_state ADD COLUMN result_sequence INTEGER");
-        }
-        for (const std::string* sql : {&tables, &set_version}) {
-            done = done ? store->exec(sql->c_str()) : done;
-        }
-        done = done ? store->commit() : done;
-        if (!done) {
-            store->rollback();
-            return unexpected(StoreError{
-                done.error().code, found == 0
-                                       ? "creating database '" + path + "': " + done.error().message
-                                       : "upgrading database '" + path + "' from schema version " +
-                                             std::to_string(found) + ": " + done.error().message});
-        }
+        return exec(tables.c_str());
     }
+    // Created or upgraded in one transaction: a crash leaves the old version whole.
+    const std::string set_version = "INSERT INTO meta (key, value) VALUES ('schema_version', " +
+                                    std::to_string(schema_version) +
+                                    ") ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+    auto done = begin();
+    if (done && found == 2) {
+        done = exec("ALTER TABLE node_state ADD COLUMN result_sequence INTEGER");
+    }
+    for (const std::string* sql : {&tables, &set_version}) {
+        done = done ? exec(sql->c_str()) : done;
+    }
+    done = done ? commit() : done;
+    if (!done) {
+        rollback();
+        return unexpected(StoreError{
+            done.error().code, found == 0
+                                   ? "creating database '" + path_ + "': " + done.error().message
+                                   : "upgrading database '" + path_ + "' from schema version " +
+                                         std::to_string(found) + ": " + done.error().message});
+    }
+    return Done{};
+}
+
+StoreResult<Done> Store::prepare_statements() {
     for (auto r : {
-             prepared(("SELECT s.reply, r.result, s.sitrep FROM sitreps s LEFT JOIN results r "
-                       "ON r.sequence = s.result_sequence WHERE " +
-                       // Only the keys compared: a further "s.submission_id = ?1" lets
-                       // SQLite substitute ?1 into the left side, which then no longer
-                       // matches the index (a full scan; LookupBySubmissionId… test).
-                       submission_key_sql("s.submission_id") + " = " + submission_key_sql("?1"))
-                          .c_str(),
-                      store->find_reply_),
-             prepared("INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
-                      "sitrep, reply, result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      store->add_sitrep_),
-             prepared("INSERT INTO events (sequence, node_id, at, kind, event) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      store->add_event_),
-             prepared("INSERT INTO state_log (node_id, state, result_sequence) VALUES (?, ?, ?)",
-                      store->log_state_),
-             prepared("INSERT INTO meta (key, value) VALUES (?, ?) "
-                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                      store->put_meta_),
+             prepare_as(&Store::find_reply_,
+                        "SELECT s.reply, r.result, s.sitrep FROM sitreps s LEFT JOIN results r "
+                        "ON r.sequence = s.result_sequence WHERE " +
+                            // Only the keys compared: a further "s.submission_id = ?1" lets
+                            // SQLite substitute ?1 into the left side, which then no longer
+                            // matches the index (a full scan; LookupBySubmissionId… test).
+                            submission_key_sql("s.submission_id") + " = " +
+                            submission_key_sql("?1")),
+             prepare_as(&Store::add_sitrep_,
+                        "INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
+                        "sitrep, reply, result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+             prepare_as(&Store::add_event_,
+                        "INSERT INTO events (sequence, node_id, at, kind, event) "
+                        "VALUES (?, ?, ?, ?, ?)"),
+             prepare_as(&Store::log_state_,
+                        "INSERT INTO state_log (node_id, state, result_sequence) VALUES (?, ?, ?)"),
+             prepare_as(&Store::put_meta_,
+                        "INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
          }) {
         if (!r) {
-            return unexpected(std::move(r).error());
+            return r;
         }
     }
-    auto logged = store->scalar("SELECT count(*) FROM state_log", "count state log");
-    if (!logged) {
-        return unexpected(std::move(logged).error());
-    }
-    store->state_log_rows_ = *logged;
-    // The planner must search the key index: a scan would read the whole history for every
-    // submission. SQLite decides this, not our code, so a different SQLite is checked here.
-    if (auto r = store->uses_index(store->find_reply_, "sitreps_key"); !r) {
-        return unexpected(std::move(r).error());
-    }
-    store->preallocate_wal();
-    return store;
+    return Done{};
 }
 
 void Store::preallocate_wal() {

@@ -153,6 +153,19 @@ public:
 
 private:
     Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    // open()'s steps on a new connection, in this order; set_up runs the others.
+    StoreResult<Done> set_up();
+    // WAL, synchronous=FULL and checkpoint pragmas; the transaction statements.
+    StoreResult<Done> configure_connection();
+    // The stored schema version (0: a new database); Errc::schema for one this build can
+    // neither use nor upgrade.
+    StoreResult<std::int64_t> schema_version_found();
+    // Creates the tables, or upgrades them from version `found`, in one transaction.
+    StoreResult<Done> create_tables(std::int64_t found);
+    // The statements every commit uses, prepared once.
+    StoreResult<Done> prepare_statements();
+    // Prepares `sql` as the statement member `statement` (finalized in the destructor).
+    StoreResult<Done> prepare_as(sqlite3_stmt* Store::*statement, const std::string& sql);
     // Writes the WAL file out to its working size once, and keeps it across restarts, so a
     // commit's fsync overwrites allocated blocks rather than growing the file. Best effort:
     // skipped when another connection holds the write lock.
