@@ -144,10 +144,21 @@ void Escalator::rebuild_after_failure() {
     ++generation_;
     in_flight_replies_.clear();
     if (auto r = restore(); !r) {
-        // The last committed state cannot even be read back: nothing safe is left to do.
-        throw std::runtime_error("cannot reload state after a storage failure: " +
-                                 r.error().message);
+        // The last committed state cannot be read back yet: every request is answered
+        // UNAVAILABLE, and every batch tries again, until it can.
+        if (!unrestored_) {
+            log_.error(
+                "cannot reload the last committed state: {}; answering UNAVAILABLE and "
+                "retrying with every request until it can be read",
+                describe(r.error()));
+        }
+        unrestored_ = describe(r.error());
+        return;
     }
+    if (unrestored_) {
+        log_.info("state reloaded from the last commit (sequence {}); serving again", sequence_);
+    }
+    unrestored_.reset();
 }
 
 BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
@@ -159,9 +170,13 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     p.submission_ids.resize(payloads.size());
     const TimePoint now = clock_.now();
     Stopwatch watch;
-    // One read transaction for the batch's duplicate lookups. A batch that commits while it
-    // is open is still in in_flight_replies_ (it is finished on this thread, later).
-    if (auto began = reads_.begin_read(); !began) {
+    // The engine is not at the last commit while unrestored_: nothing may be computed on it,
+    // and finishing this failed batch rebuilds it (a new attempt to read the state back).
+    // Otherwise one read transaction for the batch's duplicate lookups; a batch that commits
+    // while it is open is still in in_flight_replies_ (it is finished on this thread, later).
+    if (unrestored_) {
+        p.fail(*unrestored_, false);
+    } else if (auto began = reads_.begin_read(); !began) {
         p.fail(describe(began.error()), true);
     }
     for (std::size_t i = 0; i < payloads.size() && !p.failed(); ++i) {
@@ -258,6 +273,9 @@ void Escalator::stage_submission(Batch& p, std::size_t i, const engine::Sitrep& 
 }
 
 BatchPtr Escalator::prepare_tick() {
+    if (unrestored_) {
+        return nullptr;  // no deadlines fire on a state that is not the committed one
+    }
     const TimePoint now = clock_.now();
     engine::Tick tick = engine_->advance_to(now);
     if (tick.results.empty() && tick.events.empty()) {
@@ -383,6 +401,11 @@ std::string Escalator::snapshot_framing_error(std::size_t payload_frames) const 
 }
 
 std::string Escalator::snapshot(std::string_view request) const {
+    if (unrestored_) {
+        return codec::snapshot_error(
+            sequence_, epoch_,
+            "state unavailable: cannot read the last commit back (" + *unrestored_ + ")");
+    }
     const auto subtree = codec::snapshot_subtree(request);
     if (!subtree) {
         return codec::snapshot_error(sequence_, epoch_, subtree.error());

@@ -170,6 +170,10 @@ private:
     std::uint64_t sequence_ = 0;  // published
     std::uint64_t staged_ = 0;    // numbered by prepared batches
     std::size_t in_flight_ = 0;
+    // Why the engine could not be reloaded from the last commit after a failure (then every
+    // batch fails, and finishing one tries again); none while the engine is the committed
+    // state.
+    std::optional<std::string> unrestored_;
     // Batch::generation of the batches prepared now; a rebuild after a failure starts the
     // next one.
     std::uint64_t generation_ = 1;

@@ -601,6 +601,86 @@ TEST_F(EscalatordTest, AFullDiskIsNamedAndWritesResumeWhenSpaceReturns) {
     EXPECT_EQ(daemon_->stop(), 0);
 }
 
+// `chattr +i` / `-i` on files (ext4 and most local file systems; root). Immutable files
+// refuse writes even through descriptors that are already open, as a read-only remount does.
+bool set_immutable(const std::vector<fs::path>& files, bool on) {
+    std::string command = std::string("chattr ") + (on ? "+i" : "-i");
+    for (const fs::path& f : files) {
+        command += " '" + f.string() + "'";
+    }
+    return std::system((command + " 2>/dev/null").c_str()) == 0;
+}
+
+// The database and its WAL turn read-only under a running daemon, then writable again:
+// submissions are UNAVAILABLE meanwhile (never a false ACCEPTED) and are accepted again
+// afterwards without a restart.
+TEST_F(EscalatordTest, ADatabaseThatTurnsReadOnlyRecoversWithoutARestart) {
+    start();
+    ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const std::vector<fs::path> files = {dir_ / "opel.db", dir_ / "opel.db-wal"};
+    if (::geteuid() != 0 || !set_immutable(files, true)) {
+        GTEST_SKIP() << "needs root and a file system with chattr +i";
+    }
+    struct Undo {
+        std::vector<fs::path> files;
+        ~Undo() { set_immutable(files, false); }
+    } undo{files};
+    const v1::Sitrep blocked = opel4("RWJ", at(1));
+    EXPECT_EQ(submit(blocked).status(), v1::SUBMIT_STATUS_UNAVAILABLE);
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);  // nothing changed, still serving
+    ASSERT_TRUE(set_immutable(files, false));
+    EXPECT_EQ(submit(blocked).status(), v1::SUBMIT_STATUS_ACCEPTED) << daemon_->log();
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
+    EXPECT_EQ(daemon_->stop(), 0);
+}
+
+// An immutable -shm file (the WAL index SQLite maps into memory, which faults with SIGBUS
+// when it cannot grow) never crashes the daemon: made immutable while it runs, submissions
+// are UNAVAILABLE naming the file and it keeps serving; at start it is refused with a message
+// naming the file.
+TEST_F(EscalatordTest, AnImmutableWalIndexNeverCrashesTheDaemon) {
+    start();
+    ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const fs::path shm = dir_ / "opel.db-shm";
+    if (::geteuid() != 0 || !set_immutable({shm}, true)) {
+        GTEST_SKIP() << "needs root and a file system with chattr +i";
+    }
+    struct Undo {
+        fs::path file;
+        ~Undo() { set_immutable({file}, false); }
+    } undo{shm};
+    // Enough to need a larger WAL index: SQLite would have to grow the -shm file.
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    constexpr int total = 6000;
+    constexpr int window = 500;  // below the client's send high-water mark
+    int unavailable = 0;
+    for (int sent = 0; sent < total; sent += window) {
+        for (int i = sent; i < sent + window; ++i) {
+            ASSERT_TRUE(client.send(request_bytes(i % 2 == 0 ? opel4("RMC", at(-total + i))
+                                                             : opel1("RMC", at(-total + i)))));
+        }
+        for (int i = 0; i < window; ++i) {
+            auto answer = client.receive(30s);
+            ASSERT_TRUE(answer) << "no reply: the daemon died?\n" << daemon_->log();
+            v1::SubmitReply reply;
+            ASSERT_TRUE(reply.ParseFromString(*answer));
+            ASSERT_NE(reply.status(), v1::SUBMIT_STATUS_ACCEPTED);  // nothing can be written
+            unavailable += reply.status() == v1::SUBMIT_STATUS_UNAVAILABLE ? 1 : 0;
+        }
+    }
+    EXPECT_EQ(unavailable, total);
+    EXPECT_NE(daemon_->log().find(shm.string() + " is immutable"), std::string::npos);
+    // Still serving: the committed state cannot be read back either, and a snapshot says so.
+    EXPECT_NE(snapshot().error().find(shm.string() + " is immutable"), std::string::npos);
+    ASSERT_EQ(daemon_->stop(), 0);
+
+    Daemon again(dir_, {"--clock-start", t0});
+    EXPECT_FALSE(again.start(10s));
+    EXPECT_EQ(again.exit_code(), 1);
+    EXPECT_NE(again.log().find(shm.string() + " is immutable (chattr +i)"), std::string::npos)
+        << again.log();
+}
+
 // Bytes of a request carrying `sitrep` (already serialized) as its one field.
 std::string wrap(const std::string& sitrep) {
     std::string out("\x0a", 1);

@@ -1,7 +1,11 @@
 #include "escalatord/store/store.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <sqlite3.h>
+#include <sys/ioctl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +15,36 @@
 
 namespace opel::store {
 namespace {
+
+// A file of the database (the file, its -wal or its -shm) that no descriptor may write, not
+// even one already open: immutable or append-only (chattr +i / +a, FS_IOC_GETFLAGS). SQLite
+// maps the -shm file into memory, and one that cannot grow faults (SIGBUS) instead of
+// returning an error, so such files are refused before SQLite touches them: at open and at
+// the start of every transaction; reading needs only the -shm (`shm_only`). Absent files are
+// fine (SQLite creates them).
+std::optional<StoreError> unwritable_file(const std::string& path, bool shm_only = false) {
+    for (const char* suffix : {"-shm", "", "-wal"}) {
+        if (shm_only && std::string_view(suffix) != "-shm") {
+            break;
+        }
+        const std::string file = path + suffix;
+        const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            continue;
+        }
+        int flags = 0;
+        const bool known = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+        ::close(fd);
+        if (known && (flags & (FS_IMMUTABLE_FL | FS_APPEND_FL)) != 0) {
+            const bool immutable = (flags & FS_IMMUTABLE_FL) != 0;
+            return StoreError{Errc::readonly, file + " is " +
+                                                  (immutable ? "immutable" : "append-only") +
+                                                  " (chattr " + (immutable ? "+i" : "+a") +
+                                                  "): nothing can be written until that is undone"};
+        }
+    }
+    return std::nullopt;
+}
 
 // 2: sitreps.reply without the site result, sitreps.result_sequence; results indexed by time
 //    only; node_state and meta WITHOUT ROWID; the sequence is no longer kept in meta.
@@ -229,6 +263,9 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
                                "wrote (a failed copy or restore?): restore it from a backup, or "
                                "remove it to start a new, empty history"});
     }
+    if (auto bad = unwritable_file(path)) {
+        return unexpected(std::move(*bad));
+    }
     sqlite3* db = nullptr;
     // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
     // need not lock it around every call.
@@ -425,6 +462,11 @@ Store::~Store() {
     for (sqlite3_stmt* s : statements_) {
         sqlite3_finalize(s);
     }
+    if (unwritable_file(path_)) {
+        // The last connection's close checkpoints through the -shm mapping, which faults if
+        // that file cannot grow; the WAL is kept and checkpointed by the next open instead.
+        sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    }
     sqlite3_close(db_);
 }
 
@@ -477,7 +519,12 @@ StoreResult<Done> Store::step(sqlite3_stmt* s, const char* what) {
     return Done{};
 }
 
-StoreResult<Done> Store::begin() { return step(begin_, "BEGIN IMMEDIATE"); }
+StoreResult<Done> Store::begin() {
+    if (auto bad = unwritable_file(path_)) {
+        return unexpected(std::move(*bad));
+    }
+    return step(begin_, "BEGIN IMMEDIATE");
+}
 
 StoreResult<Done> Store::commit() { return step(commit_, "COMMIT"); }
 
@@ -486,7 +533,12 @@ StoreResult<Done> Store::limit_cache(int kib) {
     return exec(sql.c_str());
 }
 
-StoreResult<Done> Store::begin_read() { return step(begin_read_, "BEGIN DEFERRED"); }
+StoreResult<Done> Store::begin_read() {
+    if (auto bad = unwritable_file(path_, true)) {  // reading maps the -shm
+        return unexpected(std::move(*bad));
+    }
+    return step(begin_read_, "BEGIN DEFERRED");
+}
 
 void Store::end_read() { rollback(); }
 
@@ -647,6 +699,9 @@ StoreResult<std::uint64_t> Store::last_sequence() {
 }
 
 StoreResult<std::vector<StoredState>> Store::node_states() {
+    if (auto bad = unwritable_file(path_, true)) {  // reading maps the -shm
+        return unexpected(std::move(*bad));
+    }
     // node_state, overlaid by each node's newest logged state
     auto s = one_off(
         "SELECT n.node_id, n.state, n.result_sequence, r.result "
