@@ -30,8 +30,7 @@ int main(int argc, char** argv) try {
     if (!options) {
         return opel::options::report(options.error(), std::cout, std::cerr);
     }
-    auto log = opel::log::make_logger("escalatord", *opel::log::parse_format(options->log_format),
-                                      options->log_level);
+    auto log = opel::log::make_logger("escalatord", options->log_format, options->log_level);
     if (!log) {
         std::cerr << "opel-escalatord: SPDLOG_LEVEL: unknown log level\n";
         return opel::options::exit_usage;

@@ -45,7 +45,7 @@ Options with_defaults(Options options, const Given& given) {
     options.pipeline_depth = static_cast<std::size_t>(given.pipeline_depth.value_or(4));
     options.clock_rate = given.clock_rate.value_or(options.clock_rate);
     options.log_level = given.log_level.value_or("");
-    options.log_format = given.log_format.value_or(options.log_format);
+    options.log_format = given.log_format == "json" ? log::Format::json : log::Format::human;
     return options;
 }
 

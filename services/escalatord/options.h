@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/config/settings.h"
+#include "adapters/log/log.h"
 #include "adapters/options/options.h"
 #include "base/result.h"
 #include "base/time.h"
@@ -26,7 +27,7 @@ struct Options {
     double clock_rate = 1;
     std::optional<TimePoint> clock_start;  // none: now
     std::string log_level;                 // empty: $SPDLOG_LEVEL, else info
-    std::string log_format = "human";
+    log::Format log_format = log::Format::human;
     bool allow_insecure_remote = false;
     // --clock-rate or --clock-start given: the daemon runs on a simulated clock.
     bool simulated_clock = false;

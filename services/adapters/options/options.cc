@@ -32,7 +32,7 @@ std::string either(const std::vector<std::string>& choices) {
 // Adds --name taking one value, checked and converted by `parse` before `store` sees it; a
 // failed check is a usage error naming the flag. Given twice, the last one counts (wrappers
 // append flags to a command line).
-template <typename T, typename Parse, typename Store>
+template <typename Parse, typename Store>
 CLI::Option* add_checked(CLI::App& app, const std::string& name, Parse parse, Store store) {
     const auto run = [name, parse, store](const CLI::results_t& results) {
         auto value = parse(results.front());
@@ -144,7 +144,7 @@ void CommandLine::flag(const std::string& name, bool& target) { app_->add_flag(n
 
 void CommandLine::text(const std::string& name, std::optional<std::string>& target,
                        const std::string& env) {
-    CLI::Option* option = add_checked<std::string>(
+    CLI::Option* option = add_checked(
         *app_, name, [](const std::string& t) { return Result<std::string, std::string>(t); },
         [&target](std::string v) { target = std::move(v); });
     if (!env.empty()) {
@@ -158,27 +158,27 @@ void CommandLine::texts(const std::string& name, std::vector<std::string>& targe
 
 void CommandLine::whole(const std::string& name, std::optional<long>& target,
                         const WholeRange& range) {
-    add_checked<long>(
+    add_checked(
         *app_, name, [range](const std::string& t) { return parse_whole(t, range); },
         [&target](long v) { target = v; });
 }
 
 void CommandLine::number(const std::string& name, std::optional<double>& target, double min,
                          double max) {
-    add_checked<double>(
+    add_checked(
         *app_, name, [min, max](const std::string& t) { return parse_number(t, min, max); },
         [&target](double v) { target = v; });
 }
 
 void CommandLine::time(const std::string& name, std::optional<TimePoint>& target) {
-    add_checked<TimePoint>(
+    add_checked(
         *app_, name, [](const std::string& t) { return parse_time(t); },
         [&target](TimePoint v) { target = v; });
 }
 
 void CommandLine::choice(const std::string& name, std::optional<std::string>& target,
                          std::vector<std::string> choices) {
-    add_checked<std::string>(
+    add_checked(
         *app_, name,
         [choices = std::move(choices)](const std::string& t) { return parse_choice(t, choices); },
         [&target](std::string v) { target = std::move(v); });

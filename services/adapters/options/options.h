@@ -23,9 +23,9 @@
 #include "base/result.h"
 #include "base/time.h"
 
-namespace CLI {
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's own name
 class App;
-}
+}  // namespace CLI
 
 namespace opel::options {
 
