@@ -80,10 +80,10 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     boost::asio::io_context io(1);
     zmq::context_t context;
     ServerOptions server_options;
-    server_options.allow_insecure_remote = options.flags.allow_insecure_remote;
-    server_options.publish_high_water_mark = options.values.publish_hwm;
-    server_options.clock_rate = options.values.clock_rate;
-    server_options.pipeline_depth = options.values.pipeline_depth;
+    server_options.allow_insecure_remote = options.allow_insecure_remote;
+    server_options.publish_high_water_mark = static_cast<int>(options.publish_hwm);
+    server_options.clock_rate = options.clock_rate;
+    server_options.pipeline_depth = options.pipeline_depth;
     Server server(io, context, escalator, journal, clock, settings, server_options, log);
     if (auto bound = server.bind(); !bound) {
         log.critical("{}", bound.error().message);
@@ -119,15 +119,15 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
         return 1;
     }
     const SystemClock system_clock;
-    const TimePoint start = options.values.clock_start.value_or(system_clock.now());
-    const ScaledClock scaled_clock(start, options.values.clock_rate);
+    const TimePoint start = options.clock_start.value_or(system_clock.now());
+    const ScaledClock scaled_clock(start, options.clock_rate);
     const Clock& clock =
-        options.simulated_clock() ? static_cast<const Clock&>(scaled_clock) : system_clock;
-    if (options.simulated_clock()) {
+        options.simulated_clock ? static_cast<const Clock&>(scaled_clock) : system_clock;
+    if (options.simulated_clock) {
         log.warn(
             "SIMULATED CLOCK: starts at {} and runs {}x real time; for demos and drills only, "
             "never for live reporting",
-            format_utc(start), options.values.clock_rate);
+            format_utc(start), options.clock_rate);
     }
     Escalator escalator(std::move(loaded.engine), settings, *stores->reads, clock, log);
     if (auto restored = escalator.restore(); !restored) {

@@ -3,8 +3,6 @@
 
 #include <exception>
 #include <iostream>
-#include <string>
-#include <vector>
 
 #include "adapters/config/loader.h"
 #include "adapters/log/log.h"
@@ -28,36 +26,25 @@ constexpr const char* allocator = "the C library's malloc (sanitizer build)";
 
 int main(int argc, char** argv) try {
     namespace esc = opel::escalatord;
-    auto options = esc::parse_options({argv + 1, argv + argc});
+    const auto options = esc::parse_options({argv + 1, argv + argc});
     if (!options) {
-        std::cerr << "opel-escalatord: " << options.error().message << '\n'
-                  << (options.error().show_usage ? std::string("\n") + esc::usage : "");
-        return 2;
+        return opel::options::report(options.error(), std::cout, std::cerr);
     }
-    if (options->help) {
-        std::cout << esc::usage;
-        return 0;
-    }
-    const auto format = opel::log::parse_format(options->flags.log_format);
-    if (!format) {
-        std::cerr << "opel-escalatord: --log-format must be human or json\n";
-        return 2;
-    }
-    auto log = opel::log::make_logger("escalatord", *format, options->flags.log_level);
+    auto log = opel::log::make_logger("escalatord", options->log_format, options->log_level);
     if (!log) {
-        std::cerr << "opel-escalatord: unknown log level '" << options->flags.log_level << "'\n";
-        return 2;
+        std::cerr << "opel-escalatord: SPDLOG_LEVEL: unknown log level\n";
+        return opel::options::exit_usage;
     }
-    auto loaded = opel::config::load_config(esc::config_path(*options, OPEL_DEFAULT_CONFIG));
+    auto loaded = opel::config::load_config(opel::options::config_path(options->config));
     if (!loaded) {
         for (const auto& e : loaded.error()) {
             log->critical("config: {}", e.to_string());
         }
-        return 1;
+        return opel::options::exit_failed;
     }
     log->info("allocator: {}", allocator);
     return esc::run_daemon(*options, std::move(loaded).value(), *log);
 } catch (const std::exception& e) {
     std::cerr << "opel-escalatord: fatal: " << e.what() << '\n';
-    return 1;
+    return opel::options::exit_failed;
 }

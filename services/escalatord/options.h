@@ -1,6 +1,6 @@
-// opel-escalatord's command line: flags, environment overrides and the checks of every
-// number and time flag, done before anything is read or opened. Errors name the flag, the
-// range and the value.
+// opel-escalatord's command line: its flags on the shared options library (names, checks,
+// environment overrides and messages as in every program), checked before anything is read
+// or opened.
 #pragma once
 
 #include <cstddef>
@@ -9,51 +9,34 @@
 #include <vector>
 
 #include "adapters/config/settings.h"
+#include "adapters/log/log.h"
+#include "adapters/options/options.h"
 #include "base/result.h"
 #include "base/time.h"
 
 namespace opel::escalatord {
 
-extern const char* const usage;
-
-// The flags as given (empty: not given).
-struct Flags {
-    std::string config;
-    std::string database, submit, publish, snapshot, heartbeat;
-    std::string log_level, log_format = "human";
-    std::string clock_rate, clock_start, publish_hwm, pipeline_depth;
-    bool allow_insecure_remote = false;
-};
-
-// The flags that take a number or a time, checked.
-struct Values {
-    std::optional<int> heartbeat_seconds;  // none: the config file's
-    int publish_hwm = 100000;
+// The command line, checked. Empty optionals: not given (the configuration's value).
+struct Options {
+    std::optional<std::string> config;    // --config, else $OPEL_CONFIG
+    std::optional<std::string> database;  // --database, else $OPEL_DATABASE_PATH
+    options::Endpoints endpoints;         // --submit-endpoint …, else OPEL_*_ENDPOINT
+    std::optional<long> heartbeat_seconds;
+    long publish_hwm = 100000;
     std::size_t pipeline_depth = 4;
     double clock_rate = 1;
     std::optional<TimePoint> clock_start;  // none: now
-};
-
-struct Options {
-    Flags flags;
-    Values values;
-    bool help = false;  // --help / -h: print usage, do nothing else
+    std::string log_level;                 // empty: $SPDLOG_LEVEL, else info
+    log::Format log_format = log::Format::human;
+    bool allow_insecure_remote = false;
     // --clock-rate or --clock-start given: the daemon runs on a simulated clock.
-    bool simulated_clock() const { return !flags.clock_rate.empty() || !flags.clock_start.empty(); }
+    bool simulated_clock = false;
 };
 
-// Why the command line cannot be used, and whether the usage text should follow.
-struct UsageError {
-    std::string message;
-    bool show_usage = false;
-};
+// The options, or what to print and the exit code instead (help, version, usage error).
+Result<Options, options::Stop> parse_options(const std::vector<std::string>& args);
 
-Result<Options, UsageError> parse_options(const std::vector<std::string>& args);
-
-// --config, else $OPEL_CONFIG, else the shipped configuration.
-std::string config_path(const Options& options, const std::string& shipped);
-
-// Applies $OPEL_DATABASE_PATH and the endpoint variables, then the flags, to `settings`.
+// `settings` with $OPEL_DATABASE_PATH and the endpoint variables, then the flags, applied.
 config::EscalatordSettings with_overrides(config::EscalatordSettings settings,
                                           const Options& options);
 

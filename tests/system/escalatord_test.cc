@@ -494,7 +494,7 @@ TEST_F(EscalatordTest, BadPipelineDepthIsAUsageErrorThatTouchesNothing) {
         EXPECT_FALSE(d.start(std::chrono::seconds(10))) << bad;
         EXPECT_EQ(d.exit_code(), 2) << bad;
         EXPECT_NE(
-            d.log().find("--pipeline-depth must be a whole number from 1 to 16, got '" + bad + "'"),
+            d.log().find("--pipeline-depth: '" + bad + "' is not a whole number from 1 to 16"),
             std::string::npos)
             << d.log();
     }
@@ -506,13 +506,13 @@ TEST_F(EscalatordTest, BadPipelineDepthIsAUsageErrorThatTouchesNothing) {
 TEST_F(EscalatordTest, EveryBadNumberOrTimeFlagIsAUsageErrorThatTouchesNothing) {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"--heartbeat-seconds", "5x"},
-         "--heartbeat-seconds must be a whole number from 1 to 86400, got '5x'"},
+         "--heartbeat-seconds: '5x' is not a whole number of seconds from 1 to 86400"},
         {{"--heartbeat-seconds", "0"},
-         "--heartbeat-seconds must be a whole number from 1 to 86400, got '0'"},
-        {{"--publish-hwm", "-3"},
-         "--publish-hwm must be a whole number from 1 to 100000000, got '-3'"},
-        {{"--clock-rate", "0.5"}, "--clock-rate must be a number from 1 to 100000, got '0.5'"},
-        {{"--clock-start", "yesterday"}, "--clock-start must be an RFC 3339 time, got 'yesterday'"},
+         "--heartbeat-seconds: '0' is not a whole number of seconds from 1 to 86400"},
+        {{"--publish-hwm", "-3"}, "--publish-hwm: '-3' is not a whole number from 1 to 100000000"},
+        {{"--clock-rate", "0.5"}, "--clock-rate: '0.5' is not a number from 1 to 100000"},
+        {{"--clock-start", "yesterday"},
+         "--clock-start: 'yesterday' is not an RFC 3339 time such as 2026-01-06T08:00:00Z"},
     };
     for (const auto& [args, message] : cases) {
         testing::Daemon d(dir_, args);
@@ -870,7 +870,7 @@ TEST_F(EscalatordTest, SigtermMidBurstKeepsEveryAcknowledgedSitrep) {
 }
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {
-    Daemon remote(dir_, {"--submit", "tcp://0.0.0.0:0"});
+    Daemon remote(dir_, {"--submit-endpoint", "tcp://0.0.0.0:0"});
     EXPECT_FALSE(remote.start(10s));
     EXPECT_NE(remote.log().find("refusing to listen on non-loopback endpoint tcp://0.0.0.0:0"),
               std::string::npos)

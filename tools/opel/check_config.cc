@@ -139,22 +139,17 @@ void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
 }  // namespace
 
 int check_config_main(const std::vector<std::string>& argv) {
-    Args args;
-    if (const auto error = Args::parse(argv, {"config"}, {"json", "help"}, args)) {
-        std::cerr << "opel check-config: " << *error << "\n\n" << help;
-        return exit_usage;
+    std::optional<std::string> config;
+    bool json = false;
+    options::CommandLine cl("opel check-config", help);
+    cl.config(config);
+    cl.flag("--json", json);
+    if (const auto stop = cl.parse(argv)) {
+        return options::report(*stop, std::cout, std::cerr);
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
-    }
-    if (!args.positional().empty()) {
-        std::cerr << "opel check-config: unexpected argument '" << args.positional()[0] << "'\n\n"
-                  << help;
-        return exit_usage;
-    }
-    if (!args.has("json")) {
-        auto loaded = load_config_or_report(config_path(args), std::cerr);
+    const std::filesystem::path path = options::config_path(config);
+    if (!json) {
+        auto loaded = load_config_or_report(path, std::cerr);
         if (!loaded) {
             return exit_failed;
         }
@@ -162,7 +157,6 @@ int check_config_main(const std::vector<std::string>& argv) {
         print_text_summary(std::cout, *loaded, model);
         return exit_ok;
     }
-    const std::filesystem::path path = config_path(args);
     auto loaded = config::load_config(path);
     if (!loaded) {
         const auto root = std::filesystem::is_directory(path) ? path / "opel.textproto" : path;

@@ -1,69 +1,41 @@
-// Small command-line toolkit shared by the opel subcommands: flag parsing with precise usage
-// errors, config loading with file:line errors, and exit codes (SPEC §7).
+// What the opel subcommands share beyond the options library (adapters/options): the node
+// argument of status and watch, the daemon's endpoints as a client resolves them, and
+// config loading with file:line errors. Exit codes are the options library's (SPEC §7).
 #pragma once
 
-#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "adapters/config/loader.h"
+#include "adapters/options/options.h"
 #include "base/result.h"
 
 namespace opel::cli {
 
-// Exit codes shared by every subcommand.
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_failed = 1;  // rejected input or failed operation
-inline constexpr int exit_usage = 2;
-
-// Parsed arguments of one subcommand. Flags are "--name value", "--name=value" or boolean
-// "--name"; "-h" is "--help" and "--help" is accepted by every command; "-" alone is
-// positional (standard input), any other "-x" is an unknown option; anything else is
-// positional.
-class Args {
-public:
-    // `value_flags` take a value; `bool_flags` do not. Returns an error message for unknown
-    // flags or a missing value.
-    static std::optional<std::string> parse(const std::vector<std::string>& argv,
-                                            const std::vector<std::string>& value_flags,
-                                            const std::vector<std::string>& bool_flags, Args& out);
-
-    bool has(const std::string& flag) const { return values_.contains(flag); }
-    std::optional<std::string> value(const std::string& flag) const;
-    std::vector<std::string> values(const std::string& flag) const;
-    const std::vector<std::string>& positional() const { return positional_; }
-
-private:
-    std::multimap<std::string, std::string> values_;
-    std::vector<std::string> positional_;
-};
+using options::exit_failed;
+using options::exit_ok;
+using options::exit_usage;
 
 // The node a command is about (status, watch): one positional PATH or --node PATH, "" when
 // neither is given (everything). The error names the usage problem: two positionals, or both
 // forms at once.
-Result<std::string, std::string> node_argument(const Args& args);
+Result<std::string, std::string> node_argument(const std::vector<std::string>& positionals,
+                                               const std::optional<std::string>& node);
 
-// The config path: --config, else $OPEL_CONFIG, else the shipped config directory.
-std::string config_path(const Args& args);
-
-// The daemon's endpoints as a client sees them: --submit-endpoint / --publish-endpoint /
-// --snapshot-endpoint, else OPEL_SUBMIT_ENDPOINT / ..., else the configuration file.
+// The daemon's endpoints as a client uses them.
 struct Endpoints {
     std::string submit;
     std::string publish;
     std::string snapshot;
 };
-// The flags endpoints() reads; add them to a subcommand's value flags.
-inline const std::vector<std::string> endpoint_flags = {"submit-endpoint", "publish-endpoint",
-                                                        "snapshot-endpoint", "config"};
-std::optional<Endpoints> endpoints(const Args& args, std::ostream& err);
 
-// A whole-number flag value of at least `minimum` (`fallback` when the flag is absent);
-// nullopt after printing why when it is not one.
-std::optional<long> number_flag(const Args& args, const std::string& flag, long fallback,
-                                std::ostream& err, long minimum = 1);
+// The endpoints given by flags or environment (options::Endpoints), the rest from the
+// configuration at `config` (read only when something is missing); nullopt after printing
+// the configuration's problems to `err`.
+std::optional<Endpoints> endpoints(const options::Endpoints& given,
+                                   const std::optional<std::string>& config, std::ostream& err);
 
 // Loads the configuration; on failure prints every error to `err` and returns nullopt.
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,

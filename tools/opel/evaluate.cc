@@ -50,121 +50,163 @@ void print_tree(std::ostream& out, const engine::Engine& engine) {
     }
 }
 
+struct Flags {
+    std::optional<std::string> config;
+    std::optional<std::string> format;
+    bool json = false;
+    std::string source = "-";  // the input file; "-" standard input
+};
+
+Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
+    Flags f;
+    std::vector<std::string> positionals;
+    options::CommandLine cl("opel evaluate", help);
+    cl.config(f.config);
+    cl.choice("--format", f.format, {"jsonl", "csv"});
+    cl.flag("--json", f.json);
+    cl.positionals(positionals);
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
+    }
+    if (positionals.size() > 1) {
+        return unexpected(cl.usage_error("give at most one input file"));
+    }
+    if (!positionals.empty()) {
+        f.source = positionals[0];
+    }
+    return f;
+}
+
+// One input's outcome and the site it is about ("" when unreadable).
+struct Evaluated {
+    engine::SubmitOutcome outcome;
+    std::string site_id;
+};
+
+Evaluated evaluate(engine::Engine& engine, const Input& input) {
+    Evaluated e;
+    if (!input.sitrep) {
+        e.outcome.status = engine::SubmitStatus::rejected;
+        e.outcome.errors = input.sitrep.error();
+        return e;
+    }
+    e.site_id = input.sitrep->site_id;
+    e.outcome = engine.submit(*input.sitrep, std::nullopt);
+    return e;
+}
+
+void print_json(std::ostream& out, const Input& input, const Evaluated& e) {
+    v1::SubmitReply reply = codec::to_reply(e.outcome, e.site_id, 0);
+    reply.clear_result();
+    out << "{\"line\":" << input.line << ",\"reply\":" << codec::to_json(reply) << "}\n";
+    for (const engine::NodeResult& r : e.outcome.results) {
+        out << "{\"result\":" << codec::to_json(codec::to_proto(r)) << "}\n";
+    }
+    for (const engine::Event& ev : e.outcome.events) {
+        out << "{\"event\":" << codec::to_json(codec::to_proto(ev)) << "}\n";
+    }
+}
+
+// The site's level and breakdown, a correction note and the roll-up of an accepted sitrep.
+void print_accepted(std::ostream& out, const Evaluated& e) {
+    const engine::SubmitOutcome& outcome = e.outcome;
+    const auto site =
+        std::find_if(outcome.results.begin(), outcome.results.end(),
+                     [&](const engine::NodeResult& r) { return r.node_id == e.site_id; });
+    out << "  " << level_text(site->status) << '\n';
+    if (outcome.corrects) {
+        out << "    correction of the " << format_london(*outcome.corrects)
+            << " sitrep: these figures replace it (both are kept in history)\n";
+    }
+    print_site(out, *site);
+    out << "    roll-up:";
+    for (const engine::NodeResult& r : outcome.results) {
+        if (r.kind != engine::NodeKind::site) {
+            out << "  " << r.node_id << " " << level_text(r.status);
+        }
+    }
+    out << '\n';
+}
+
+void print_text(std::ostream& out, const Input& input, const Evaluated& e) {
+    const engine::SubmitOutcome& outcome = e.outcome;
+    out << "line " << input.line << "  " << pad(e.site_id.empty() ? "?" : e.site_id, 10);
+    if (input.sitrep && input.sitrep->as_at) {
+        out << format_london(*input.sitrep->as_at) << "  ";
+    }
+    out << engine::to_string(outcome.status);
+    if (outcome.status == engine::SubmitStatus::rejected) {
+        out << " (" << outcome.errors.size() << " problem"
+            << (outcome.errors.size() == 1 ? "" : "s") << ")\n";
+        print_errors(out, outcome.errors);
+    } else if (outcome.status == engine::SubmitStatus::accepted) {
+        print_accepted(out, e);
+    } else {
+        out << (outcome.status == engine::SubmitStatus::late
+                    ? " (older than the site's latest sitrep: kept as history only)"
+                    : " (seen before: same site, time and figures, or the same "
+                      "submission_id; no second effect)")
+            << '\n';
+    }
+    for (const engine::Event& ev : outcome.events) {
+        print_event(out, ev);
+    }
+}
+
+struct Tally {
+    int accepted = 0;
+    int invalid = 0;
+    int alerts = 0;
+};
+
+Tally counted(Tally t, const engine::SubmitOutcome& outcome) {
+    t.invalid += outcome.status == engine::SubmitStatus::rejected ? 1 : 0;
+    t.accepted += outcome.status == engine::SubmitStatus::accepted ? 1 : 0;
+    t.alerts += static_cast<int>(outcome.events.size());
+    return t;
+}
+
+void print_final(std::ostream& out, const engine::Engine& engine, const Tally& t) {
+    out << "\nfinal state";
+    if (engine.now()) {
+        out << " at " << format_london(*engine.now());
+    }
+    out << ":\n";
+    print_tree(out, engine);
+    out << '\n'
+        << t.accepted << " accepted, " << t.invalid << " invalid, " << t.alerts << " alerts\n";
+}
+
 }  // namespace
 
 int evaluate_main(const std::vector<std::string>& argv) {
-    Args args;
-    if (const auto error = Args::parse(argv, {"config", "format"}, {"json", "help"}, args)) {
-        std::cerr << "opel evaluate: " << *error << "\n\n" << help;
-        return exit_usage;
+    const auto flags = parse_flags(argv);
+    if (!flags) {
+        return options::report(flags.error(), std::cout, std::cerr);
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
-    }
-    if (args.positional().size() > 1) {
-        std::cerr << "opel evaluate: give at most one input file\n\n" << help;
-        return exit_usage;
-    }
-    const std::string source = args.positional().empty() ? "-" : args.positional()[0];
-    const std::string format = args.value("format").value_or("");
-    if (!format.empty() && format != "csv" && format != "jsonl") {
-        std::cerr << "opel evaluate: --format must be jsonl or csv, got '" << format << "'\n";
-        return exit_usage;
-    }
-    auto inputs = read_sitreps(source, format, std::cerr);
+    auto inputs = read_sitreps(flags->source, flags->format.value_or(""), std::cerr);
     if (!inputs) {
         return exit_failed;
     }
-
-    auto loaded = load_config_or_report(config_path(args), std::cerr);
+    auto loaded = load_config_or_report(options::config_path(flags->config), std::cerr);
     if (!loaded) {
         return exit_failed;
     }
     engine::Engine engine(std::move(loaded->engine));
-    add_validation_errors(*inputs, engine.model());
-    const bool json = args.has("json");
-    std::ostream& out = std::cout;
-    int invalid = 0;
-    int accepted = 0;
-    int alerts = 0;
-
-    for (Input& input : *inputs) {
-        engine::SubmitOutcome outcome;
-        std::string site_id;
-        if (!input.sitrep) {
-            outcome.status = engine::SubmitStatus::rejected;
-            outcome.errors = input.sitrep.error();
+    Tally tally;
+    for (const Input& input : with_validation_errors(std::move(*inputs), engine.model())) {
+        const Evaluated e = evaluate(engine, input);
+        tally = counted(tally, e.outcome);
+        if (flags->json) {
+            print_json(std::cout, input, e);
         } else {
-            site_id = input.sitrep->site_id;
-            outcome = engine.submit(*input.sitrep, std::nullopt);
-        }
-        if (outcome.status == engine::SubmitStatus::rejected) {
-            ++invalid;
-        } else if (outcome.status == engine::SubmitStatus::accepted) {
-            ++accepted;
-        }
-        if (json) {
-            v1::SubmitReply reply = codec::to_reply(outcome, site_id, 0);
-            reply.clear_result();
-            out << "{\"line\":" << input.line << ",\"reply\":" << codec::to_json(reply) << "}\n";
-            for (const engine::NodeResult& r : outcome.results) {
-                out << "{\"result\":" << codec::to_json(codec::to_proto(r)) << "}\n";
-            }
-            for (const engine::Event& e : outcome.events) {
-                out << "{\"event\":" << codec::to_json(codec::to_proto(e)) << "}\n";
-            }
-            continue;
-        }
-        out << "line " << input.line << "  " << pad(site_id.empty() ? "?" : site_id, 10);
-        if (input.sitrep && input.sitrep->as_at) {
-            out << format_london(*input.sitrep->as_at) << "  ";
-        }
-        out << engine::to_string(outcome.status);
-        if (outcome.status == engine::SubmitStatus::rejected) {
-            out << " (" << outcome.errors.size() << " problem"
-                << (outcome.errors.size() == 1 ? "" : "s") << ")\n";
-            print_errors(out, outcome.errors);
-        } else if (outcome.status == engine::SubmitStatus::accepted) {
-            const auto site =
-                std::find_if(outcome.results.begin(), outcome.results.end(),
-                             [&](const engine::NodeResult& r) { return r.node_id == site_id; });
-            out << "  " << level_text(site->status) << '\n';
-            if (outcome.corrects) {
-                out << "    correction of the " << format_london(*outcome.corrects)
-                    << " sitrep: these figures replace it (both are kept in history)\n";
-            }
-            print_site(out, *site);
-            out << "    roll-up:";
-            for (const engine::NodeResult& r : outcome.results) {
-                if (r.kind != engine::NodeKind::site) {
-                    out << "  " << r.node_id << " " << level_text(r.status);
-                }
-            }
-            out << '\n';
-        } else {
-            out << (outcome.status == engine::SubmitStatus::late
-                        ? " (older than the site's latest sitrep: kept as history only)"
-                        : " (seen before: same site, time and figures, or the same "
-                          "submission_id; no second effect)")
-                << '\n';
-        }
-        for (const engine::Event& e : outcome.events) {
-            print_event(out, e);
-            ++alerts;
+            print_text(std::cout, input, e);
         }
     }
-    if (!json) {
-        out << "\nfinal state";
-        if (engine.now()) {
-            out << " at " << format_london(*engine.now());
-        }
-        out << ":\n";
-        print_tree(out, engine);
-        out << '\n'
-            << accepted << " accepted, " << invalid << " invalid, " << alerts << " alerts\n";
+    if (!flags->json) {
+        print_final(std::cout, engine, tally);
     }
-    return invalid > 0 ? exit_failed : exit_ok;
+    return tally.invalid > 0 ? exit_failed : exit_ok;
 }
 
 }  // namespace opel::cli

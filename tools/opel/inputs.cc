@@ -56,7 +56,7 @@ std::optional<std::vector<Input>> read_sitreps(const std::string& source, const 
     return inputs;
 }
 
-void add_validation_errors(std::vector<Input>& inputs, const engine::Model& model) {
+std::vector<Input> with_validation_errors(std::vector<Input> inputs, const engine::Model& model) {
     for (Input& input : inputs) {
         if (input.sitrep || !input.partial) {
             continue;
@@ -73,6 +73,7 @@ void add_validation_errors(std::vector<Input>& inputs, const engine::Model& mode
             }
         }
     }
+    return inputs;
 }
 
 }  // namespace opel::cli

@@ -24,8 +24,8 @@ struct Input {
 std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,
                                                std::ostream& err);
 
-// Adds to each input that has errors and a partial sitrep the problems validation finds in
-// the rest of it (fields not already named), so a row's every problem is reported at once.
-void add_validation_errors(std::vector<Input>& inputs, const engine::Model& model);
+// `inputs` with, for each that has errors and a partial sitrep, the problems validation finds
+// in the rest of it (fields not already named), so a row's every problem is reported at once.
+std::vector<Input> with_validation_errors(std::vector<Input> inputs, const engine::Model& model);
 
 }  // namespace opel::cli

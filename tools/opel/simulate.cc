@@ -139,128 +139,186 @@ engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hour
     return s;
 }
 
-}  // namespace
+struct Flags {
+    std::optional<std::string> config;
+    options::Endpoints endpoints;
+    double speed = 1;
+    std::optional<TimePoint> start;  // none: now, whole minute
+    long days = 1;
+    long seed = 1;
+    long interval_minutes = 120;
+    std::string hot_site = "RWJ";
+    std::string silent_site = "RMP";
+    bool dry_run = false;
+    bool quiet = false;
+};
 
-int simulate_main(const std::vector<std::string>& argv) {
-    Args args;
-    std::vector<std::string> value_flags = endpoint_flags;
-    value_flags.insert(value_flags.end(), {"speed", "start", "days", "seed", "interval-minutes",
-                                           "hot-site", "silent-site"});
-    if (const auto error = Args::parse(argv, value_flags, {"dry-run", "quiet", "help"}, args)) {
-        std::cerr << "opel simulate: " << *error << "\n\n" << help;
-        return exit_usage;
+Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
+    Flags f;
+    std::optional<long> speed, days, seed, interval;
+    std::optional<std::string> hot, silent;
+    options::CommandLine cl("opel simulate", help);
+    cl.config(f.config);
+    cl.endpoints(f.endpoints);
+    cl.whole("--speed", speed, {1, 100000, ""});
+    cl.time("--start", f.start);
+    cl.whole("--days", days, {1, 3660, "days"});
+    cl.whole("--seed", seed, {1, 4294967295, ""});
+    cl.whole("--interval-minutes", interval, {1, 1440, "minutes"});
+    cl.text("--hot-site", hot);
+    cl.text("--silent-site", silent);
+    cl.flag("--dry-run", f.dry_run);
+    cl.flag("--quiet", f.quiet);
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
-    }
-    const auto speed = number_flag(args, "speed", 1, std::cerr);
-    const auto days = number_flag(args, "days", 1, std::cerr);
-    const auto seed = number_flag(args, "seed", 1, std::cerr);
-    const auto interval = number_flag(args, "interval-minutes", 120, std::cerr);
-    if (!args.positional().empty()) {
-        std::cerr << "opel simulate: unexpected argument '" << args.positional()[0] << "'\n";
-    }
-    if (!speed || !days || !seed || !interval || !args.positional().empty()) {
-        return exit_usage;
-    }
-    TimePoint start = std::chrono::floor<std::chrono::minutes>(SystemClock().now());
-    if (const auto text = args.value("start")) {
-        const auto parsed = parse_rfc3339(*text);
-        if (!parsed) {
-            std::cerr << "opel simulate: --start '" << *text << "' is not an RFC 3339 time\n";
-            return exit_usage;
-        }
-        start = *parsed;
-    }
-    auto loaded = load_config_or_report(config_path(args), std::cerr);
-    if (!loaded) {
-        return exit_failed;
-    }
-    const std::string hot = args.value("hot-site").value_or("RWJ");
-    const std::string silent = args.value("silent-site").value_or("RMP");
+    f.speed = static_cast<double>(speed.value_or(1));
+    f.days = days.value_or(f.days);
+    f.seed = seed.value_or(f.seed);
+    f.interval_minutes = interval.value_or(f.interval_minutes);
+    f.hot_site = hot.value_or(f.hot_site);
+    f.silent_site = silent.value_or(f.silent_site);
+    f.quiet = f.quiet || f.dry_run;
+    return f;
+}
+
+// Every acute site of the tree with its seeded baseline pressure.
+std::vector<SiteModel> acute_sites(const engine::EngineConfig& config, long seed) {
     std::vector<SiteModel> sites;
-    for (const engine::NodeConfig& n : loaded->engine.nodes) {
+    for (const engine::NodeConfig& n : config.nodes) {
         if (n.kind == engine::NodeKind::site && n.provider_type == engine::ProviderType::acute) {
-            std::mt19937 rng(static_cast<std::uint32_t>(*seed) ^
+            std::mt19937 rng(static_cast<std::uint32_t>(seed) ^
                              static_cast<std::uint32_t>(std::hash<std::string>{}(n.id)));
             sites.push_back(
                 {n.id, n.weight, std::uniform_real_distribution<double>(0.1, 0.3)(rng)});
         }
     }
-    const bool dry_run = args.has("dry-run");
-    const bool quiet = args.has("quiet") || dry_run;
-    std::optional<Endpoints> eps;
-    if (!dry_run) {
-        eps = endpoints(args, std::cerr);
+    return sites;
+}
+
+// Generates every site's sitreps round by round on a clock `speed` times real time, and
+// submits them (or prints them for --dry-run). Lives on main's thread for one run.
+class Simulation {
+public:
+    Simulation(const Flags& flags, TimePoint start, std::vector<SiteModel> sites,
+               net::RequestClient* client)
+        : flags_(flags),
+          start_(start),
+          clock_(start, flags.speed),
+          sites_(std::move(sites)),
+          client_(client),
+          rng_(static_cast<std::uint32_t>(flags.seed)) {}
+
+    // Runs every round; the exit code.
+    int run() {
+        const Duration step = std::chrono::minutes(flags_.interval_minutes);
+        const TimePoint end = start_ + std::chrono::days(flags_.days);
+        for (TimePoint t = start_ + step; t <= end; t += step) {
+            if (client_ != nullptr) {
+                wait_until(t);
+            }
+            const std::string line = round(t);
+            if (!flags_.quiet) {
+                std::cout << "simulate " << format_london(t) << line << '\n' << std::flush;
+            }
+        }
+        if (!flags_.quiet) {
+            std::cout << "simulate: " << sent_ << " sitreps sent, " << failures_ << " failed\n";
+        }
+        return failures_ > 0 ? exit_failed : exit_ok;
+    }
+
+private:
+    // Paces on the simulated clock: the round is due at t.
+    void wait_until(TimePoint t) const {
+        while (clock_.now() < t) {
+            std::this_thread::sleep_for(
+                std::min(clock_.real_wait(t - clock_.now()), std::chrono::milliseconds(500)));
+        }
+    }
+
+    // One round at t: every reporting site's sitrep; the progress line's levels.
+    std::string round(TimePoint t) {
+        const double elapsed = std::chrono::duration<double, std::ratio<3600>>(t - start_).count();
+        std::string line;
+        for (const SiteModel& site : sites_) {
+            if (site.id == flags_.silent_site && elapsed > 6 && elapsed <= 14) {
+                continue;  // the silent site is not reporting
+            }
+            const v1::Sitrep wire =
+                codec::to_proto(generate(site, t, elapsed, site.id == flags_.hot_site, rng_));
+            if (client_ == nullptr) {
+                std::cout << codec::to_json(wire) << '\n';
+            } else {
+                line += send(wire, t);
+            }
+        }
+        return line;
+    }
+
+    // Submits one sitrep; " ID:LEVEL" for the progress line, "" after printing a failure.
+    std::string send(const v1::Sitrep& wire, TimePoint t) {
+        v1::SubmitRequest request;
+        *request.mutable_sitrep() = wire;
+        auto answer =
+            client_->request(request.SerializeAsString(), std::chrono::milliseconds(5000), 3);
+        v1::SubmitReply reply;
+        if (!answer || !reply.ParseFromString(*answer)) {
+            ++failures_;
+            std::cerr << "opel simulate: " << wire.site_id() << ": "
+                      << (answer ? "undecodable reply" : answer.error().message) << '\n';
+            return "";
+        }
+        ++sent_;
+        if (reply.status() != v1::SUBMIT_STATUS_ACCEPTED &&
+            reply.status() != v1::SUBMIT_STATUS_DUPLICATE) {
+            ++failures_;
+            std::cerr << "opel simulate: " << wire.site_id() << " " << format_utc(t) << ": "
+                      << v1::SubmitStatus_Name(reply.status()) << " "
+                      << (reply.errors_size() > 0 ? reply.errors(0).message() : reply.message())
+                      << '\n';
+            return "";
+        }
+        return " " + wire.site_id() + ":" +
+               std::string(engine::to_string(codec::from_proto(reply.result().status())))
+                   .substr(0, 6);
+    }
+
+    const Flags& flags_;
+    TimePoint start_;
+    ScaledClock clock_;
+    std::vector<SiteModel> sites_;
+    net::RequestClient* client_;  // null: --dry-run
+    std::mt19937 rng_;
+    int sent_ = 0;
+    int failures_ = 0;
+};
+
+}  // namespace
+
+int simulate_main(const std::vector<std::string>& argv) {
+    const auto flags = parse_flags(argv);
+    if (!flags) {
+        return options::report(flags.error(), std::cout, std::cerr);
+    }
+    const TimePoint start =
+        flags->start.value_or(std::chrono::floor<std::chrono::minutes>(SystemClock().now()));
+    auto loaded = load_config_or_report(options::config_path(flags->config), std::cerr);
+    if (!loaded) {
+        return exit_failed;
+    }
+    std::vector<SiteModel> sites = acute_sites(loaded->engine, flags->seed);
+    zmq::context_t context;
+    std::optional<net::RequestClient> client;
+    if (!flags->dry_run) {
+        const auto eps = endpoints(flags->endpoints, flags->config, std::cerr);
         if (!eps) {
             return exit_failed;
         }
-    }
-    zmq::context_t context;
-    std::optional<net::RequestClient> client;
-    if (!dry_run) {
         client.emplace(context, eps->submit);
     }
-    const ScaledClock clock(start, static_cast<double>(*speed));
-    std::mt19937 rng(static_cast<std::uint32_t>(*seed));
-    int failures = 0;
-    int sent = 0;
-    const Duration step = std::chrono::minutes(*interval);
-    const TimePoint end = start + std::chrono::days(*days);
-    for (TimePoint t = start + step; t <= end; t += step) {
-        const double elapsed = std::chrono::duration<double, std::ratio<3600>>(t - start).count();
-        if (!dry_run) {
-            // Pace on the simulated clock: this round is due at t.
-            while (clock.now() < t) {
-                std::this_thread::sleep_for(
-                    std::min(clock.real_wait(t - clock.now()), std::chrono::milliseconds(500)));
-            }
-        }
-        std::string line;
-        for (const SiteModel& site : sites) {
-            if (site.id == silent && elapsed > 6 && elapsed <= 14) {
-                continue;  // the silent site is not reporting
-            }
-            const engine::Sitrep s = generate(site, t, elapsed, site.id == hot, rng);
-            const v1::Sitrep wire = codec::to_proto(s);
-            if (dry_run) {
-                std::cout << codec::to_json(wire) << '\n';
-                continue;
-            }
-            v1::SubmitRequest request;
-            *request.mutable_sitrep() = wire;
-            auto answer =
-                client->request(request.SerializeAsString(), std::chrono::milliseconds(5000), 3);
-            v1::SubmitReply reply;
-            if (!answer || !reply.ParseFromString(*answer)) {
-                ++failures;
-                std::cerr << "opel simulate: " << site.id << ": "
-                          << (answer ? "undecodable reply" : answer.error().message) << '\n';
-                continue;
-            }
-            ++sent;
-            if (reply.status() != v1::SUBMIT_STATUS_ACCEPTED &&
-                reply.status() != v1::SUBMIT_STATUS_DUPLICATE) {
-                ++failures;
-                std::cerr << "opel simulate: " << site.id << " " << format_utc(t) << ": "
-                          << v1::SubmitStatus_Name(reply.status()) << " "
-                          << (reply.errors_size() > 0 ? reply.errors(0).message() : reply.message())
-                          << '\n';
-            } else {
-                line += " " + site.id + ":" +
-                        std::string(engine::to_string(codec::from_proto(reply.result().status())))
-                            .substr(0, 6);
-            }
-        }
-        if (!quiet) {
-            std::cout << "simulate " << format_london(t) << line << '\n' << std::flush;
-        }
-    }
-    if (!quiet) {
-        std::cout << "simulate: " << sent << " sitreps sent, " << failures << " failed\n";
-    }
-    return failures > 0 ? exit_failed : exit_ok;
+    Simulation simulation(*flags, start, std::move(sites), client ? &*client : nullptr);
+    return simulation.run();
 }
 
 }  // namespace opel::cli

@@ -29,63 +29,86 @@ Exit 0 with the state; 1 when the daemon does not answer or the subtree is empty
 usage errors.
 )";
 
+struct Flags {
+    std::optional<std::string> config;
+    options::Endpoints endpoints;
+    std::string node;  // "" everything
+    long timeout_ms = 5000;
+    bool brief = false;
+    bool json = false;
+};
+
+Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
+    Flags f;
+    std::vector<std::string> positionals;
+    std::optional<std::string> node;
+    std::optional<long> timeout;
+    options::CommandLine cl("opel status", help);
+    cl.config(f.config);
+    cl.endpoints(f.endpoints);
+    cl.text("--node", node);
+    cl.whole("--timeout-ms", timeout, {1, 3600000, "milliseconds"});
+    cl.flag("--brief", f.brief);
+    cl.flag("--json", f.json);
+    cl.positionals(positionals);
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
+    }
+    auto chosen = node_argument(positionals, node);
+    if (!chosen) {
+        return unexpected(cl.usage_error(chosen.error()));
+    }
+    f.node = std::move(chosen).value();
+    f.timeout_ms = timeout.value_or(f.timeout_ms);
+    return f;
+}
+
+void print_status(const v1::Snapshot& snapshot, bool brief) {
+    std::vector<engine::NodeResult> results;
+    for (const v1::NodeResult& r : snapshot.results()) {
+        results.push_back(codec::from_proto(r));
+    }
+    std::sort(results.begin(), results.end(),
+              [](const auto& a, const auto& b) { return a.path < b.path; });
+    std::cout << "status at sequence " << snapshot.sequence() << ":\n";
+    for (const engine::NodeResult& r : results) {
+        const int depth = static_cast<int>(std::count(r.path.begin(), r.path.end(), '/'));
+        print_row(std::cout, depth, "", r);
+        if (r.kind == engine::NodeKind::site && !brief && !r.parameters.empty()) {
+            print_site(std::cout, r);
+        } else if (r.kind != engine::NodeKind::site && !brief) {
+            std::cout << "    decided by: " << r.decided_by << '\n';
+        }
+    }
+}
+
 }  // namespace
 
 int status_main(const std::vector<std::string>& argv) {
-    Args args;
-    std::vector<std::string> value_flags = endpoint_flags;
-    value_flags.insert(value_flags.end(), {"node", "timeout-ms"});
-    if (const auto error = Args::parse(argv, value_flags, {"json", "brief", "help"}, args)) {
-        std::cerr << "opel status: " << *error << "\n\n" << help;
-        return exit_usage;
+    const auto flags = parse_flags(argv);
+    if (!flags) {
+        return options::report(flags.error(), std::cout, std::cerr);
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
-    }
-    const auto timeout = number_flag(args, "timeout-ms", 5000, std::cerr);
-    const auto node = node_argument(args);
-    if (!node) {
-        std::cerr << "opel status: " << node.error() << '\n';
-    }
-    if (!timeout || !node) {
-        return exit_usage;
-    }
-    const auto eps = endpoints(args, std::cerr);
+    const auto eps = endpoints(flags->endpoints, flags->config, std::cerr);
     if (!eps) {
         return exit_failed;
     }
     zmq::context_t context;
-    auto snapshot =
-        fetch_snapshot(context, eps->snapshot, *node, std::chrono::milliseconds(*timeout));
+    auto snapshot = fetch_snapshot(context, eps->snapshot, flags->node,
+                                   std::chrono::milliseconds(flags->timeout_ms));
     if (!snapshot) {
         std::cerr << "opel status: " << snapshot.error() << '\n';
         return exit_failed;
     }
     if (snapshot->results_size() == 0) {
-        std::cerr << "opel status: no node matches '" << *node << "'\n";
+        std::cerr << "opel status: no node matches '" << flags->node << "'\n";
         return exit_failed;
     }
-    if (args.has("json")) {
+    if (flags->json) {
         std::cout << codec::to_json(*snapshot) << '\n';
         return exit_ok;
     }
-    std::vector<engine::NodeResult> results;
-    for (const v1::NodeResult& r : snapshot->results()) {
-        results.push_back(codec::from_proto(r));
-    }
-    std::sort(results.begin(), results.end(),
-              [](const auto& a, const auto& b) { return a.path < b.path; });
-    std::cout << "status at sequence " << snapshot->sequence() << ":\n";
-    for (const engine::NodeResult& r : results) {
-        const int depth = static_cast<int>(std::count(r.path.begin(), r.path.end(), '/'));
-        print_row(std::cout, depth, "", r);
-        if (r.kind == engine::NodeKind::site && !args.has("brief") && !r.parameters.empty()) {
-            print_site(std::cout, r);
-        } else if (r.kind != engine::NodeKind::site && !args.has("brief")) {
-            std::cout << "    decided by: " << r.decided_by << '\n';
-        }
-    }
+    print_status(*snapshot, flags->brief);
     return exit_ok;
 }
 

@@ -64,169 +64,199 @@ std::string status_text(v1::SubmitStatus s) {
     }
 }
 
-// Builds the one sitrep described by flags, or returns the usage problem.
-std::optional<std::string> sitrep_from_flags(const Args& args, engine::Sitrep& s) {
-    s.site_id = args.value("site").value_or("");
-    if (const auto t = args.value("as-at")) {
-        s.as_at = parse_rfc3339(*t);
-        if (!s.as_at) {
-            return "--as-at '" + *t + "' is not an RFC 3339 time such as 2026-01-06T08:00:00Z";
-        }
-    }
-    for (const std::string& m : args.values("measure")) {
+struct Flags {
+    std::optional<std::string> config;
+    options::Endpoints endpoints;
+    std::optional<std::string> site, declared_reason, comment, submission_id, file, format;
+    std::optional<TimePoint> as_at;
+    std::vector<std::string> measures;  // NAME=VALUE, unchecked
+    std::optional<long> declared_level;
+    long timeout_ms = 5000;
+    long retries = 3;
+    bool json = false;
+    std::optional<engine::Sitrep> sitrep;  // the one sitrep given by flags, else --file
+};
+
+// Binds every flag of the command to `f`.
+void declare(options::CommandLine& cl, Flags& f) {
+    cl.config(f.config);
+    cl.endpoints(f.endpoints);
+    cl.text("--site", f.site);
+    cl.time("--as-at", f.as_at);
+    cl.texts("--measure", f.measures);
+    cl.whole("--declared-level", f.declared_level, {1, 4, ""});
+    cl.text("--declared-reason", f.declared_reason);
+    cl.text("--comment", f.comment);
+    cl.text("--submission-id", f.submission_id);
+    cl.text("--file", f.file);
+    cl.choice("--format", f.format, {"jsonl", "csv"});
+    cl.flag("--json", f.json);
+}
+
+// The one sitrep described by flags, or the usage problem with a --measure.
+Result<engine::Sitrep, std::string> sitrep_from_flags(const Flags& f) {
+    engine::Sitrep s;
+    s.site_id = f.site.value_or("");
+    s.as_at = f.as_at;
+    for (const std::string& m : f.measures) {
         const auto eq = m.find('=');
         char* end = nullptr;
         const double value = eq == std::string::npos ? 0 : std::strtod(m.c_str() + eq + 1, &end);
         if (eq == std::string::npos || eq == 0 || end == m.c_str() + eq + 1 || *end != '\0') {
-            return "--measure '" + m + "' must be NAME=NUMBER";
+            return unexpected("--measure: '" + m + "' is not NAME=NUMBER");
         }
         if (!s.measures.emplace(m.substr(0, eq), value).second) {
-            return "--measure " + m.substr(0, eq) + " given twice";
+            return unexpected("--measure: " + m.substr(0, eq) + " given twice");
         }
     }
-    if (const auto level = args.value("declared-level")) {
-        if (*level != "1" && *level != "2" && *level != "3" && *level != "4") {
-            return "--declared-level must be an OPEL level 1-4, got '" + *level + "'";
-        }
-        s.declared_level = std::stoi(*level);
+    if (f.declared_level) {
+        s.declared_level = static_cast<int>(*f.declared_level);
     }
-    s.declared_reason = args.value("declared-reason").value_or("");
-    s.comment = args.value("comment").value_or("");
-    s.submission_id = args.value("submission-id").value_or("");
-    return std::nullopt;
+    s.declared_reason = f.declared_reason.value_or("");
+    s.comment = f.comment.value_or("");
+    s.submission_id = f.submission_id.value_or("");
+    return s;
+}
+
+Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
+    Flags f;
+    std::vector<std::string> positionals;
+    std::optional<long> timeout, retries;
+    options::CommandLine cl("opel submit", help);
+    declare(cl, f);
+    cl.whole("--timeout-ms", timeout, {1, 3600000, "milliseconds"});
+    cl.whole("--retries", retries, {0, 100, ""});
+    cl.positionals(positionals);
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
+    }
+    if (!positionals.empty()) {
+        return unexpected(cl.usage_error("unexpected argument '" + positionals.front() +
+                                         "' (a file is given with --file)"));
+    }
+    const bool from_flags = f.site || f.as_at || !f.measures.empty();
+    if (f.file.has_value() == from_flags) {
+        return unexpected(cl.usage_error("give either --file or --site/--as-at/--measure"));
+    }
+    if (from_flags) {
+        auto sitrep = sitrep_from_flags(f);
+        if (!sitrep) {
+            return unexpected(cl.usage_error(sitrep.error()));
+        }
+        f.sitrep = std::move(sitrep).value();
+    }
+    f.timeout_ms = timeout.value_or(f.timeout_ms);
+    f.retries = retries.value_or(f.retries);
+    return f;
+}
+
+// The sitreps of --file. Rows with unreadable cells are not sent; with the configuration at
+// hand their other problems are named too. nullopt when the file cannot be read (printed).
+std::optional<std::vector<Input>> sitreps_from_file(const Flags& f) {
+    auto inputs = read_sitreps(*f.file, f.format.value_or(""), std::cerr);
+    if (!inputs) {
+        return std::nullopt;
+    }
+    const bool partial = std::any_of(inputs->begin(), inputs->end(),
+                                     [](const Input& in) { return in.partial.has_value(); });
+    auto loaded = partial ? config::load_config(options::config_path(f.config))
+                          : unexpected(std::vector<config::ConfigError>{});
+    if (loaded) {
+        const engine::Model model(std::move(loaded->engine));
+        return with_validation_errors(std::move(*inputs), model);
+    }
+    return inputs;
+}
+
+// The reply as people read it: status, id, level, why and every error.
+void print_reply(const v1::SubmitReply& reply, const std::string& where) {
+    std::cout << where << pad(status_text(reply.status()), 12) << pad(reply.submission_id(), 46);
+    if (reply.has_result()) {
+        std::cout << level_text(codec::from_proto(reply.result().status())) << "  (sequence "
+                  << reply.sequence() << ")";
+    }
+    if (reply.status() == v1::SUBMIT_STATUS_LATE) {
+        std::cout << "older than the site's latest sitrep: kept as history only";
+    }
+    if (reply.status() == v1::SUBMIT_STATUS_DUPLICATE) {
+        std::cout << "  first reply: " << status_text(reply.original_status());
+    }
+    if (!reply.message().empty() && reply.errors_size() == 0) {
+        std::cout << "  " << reply.message();
+    }
+    std::cout << '\n';
+    if (reply.has_result() && !reply.result().decided_by().empty()) {
+        std::cout << "    why: " << reply.result().decided_by() << '\n';
+    }
+    if (reply.has_result()) {
+        if (const std::string held = held_note(codec::from_proto(reply.result())); !held.empty()) {
+            std::cout << "    " << held << '\n';
+        }
+    }
+    std::vector<engine::FieldError> errors;
+    for (const v1::SubmitError& e : reply.errors()) {
+        errors.push_back({e.field(), e.code(), e.message()});
+    }
+    print_errors(std::cout, errors);
+}
+
+// Sends one input and prints the outcome; true when it was accepted, a duplicate or late.
+bool submit_one(net::RequestClient& client, const Input& input, const Flags& f,
+                const std::string& endpoint) {
+    const std::string where = input.line > 0 ? "line " + std::to_string(input.line) + ": " : "";
+    if (!input.sitrep) {
+        std::cout << where << "NOT SENT (" << input.sitrep.error().size() << " problem"
+                  << (input.sitrep.error().size() == 1 ? "" : "s") << ")\n";
+        print_errors(std::cout, input.sitrep.error());
+        return false;
+    }
+    v1::SubmitRequest request;
+    *request.mutable_sitrep() = codec::to_proto(*input.sitrep);
+    auto answer =
+        client.request(request.SerializeAsString(), std::chrono::milliseconds(f.timeout_ms),
+                       static_cast<int>(f.retries));
+    if (!answer) {
+        std::cerr << "opel submit: " << where << input.sitrep->effective_submission_id() << ": "
+                  << answer.error().message << '\n';
+        return false;
+    }
+    v1::SubmitReply reply;
+    if (!reply.ParseFromString(*answer)) {
+        std::cerr << "opel submit: " << where << "undecodable reply from " << endpoint << '\n';
+        return false;
+    }
+    if (f.json) {
+        std::cout << codec::to_json(reply) << '\n';
+    } else {
+        print_reply(reply, where);
+    }
+    return reply.status() == v1::SUBMIT_STATUS_ACCEPTED ||
+           reply.status() == v1::SUBMIT_STATUS_DUPLICATE ||
+           reply.status() == v1::SUBMIT_STATUS_LATE;
 }
 
 }  // namespace
 
 int submit_main(const std::vector<std::string>& argv) {
-    Args args;
-    std::vector<std::string> value_flags = endpoint_flags;
-    value_flags.insert(value_flags.end(),
-                       {"site", "as-at", "measure", "declared-level", "declared-reason", "comment",
-                        "submission-id", "file", "format", "timeout-ms", "retries"});
-    if (const auto error = Args::parse(argv, value_flags, {"json", "help"}, args)) {
-        std::cerr << "opel submit: " << *error << "\n\n" << help;
-        return exit_usage;
+    const auto flags = parse_flags(argv);
+    if (!flags) {
+        return options::report(flags.error(), std::cout, std::cerr);
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
+    const auto inputs = flags->sitrep
+                            ? std::optional(std::vector<Input>{{0, *flags->sitrep, std::nullopt}})
+                            : sitreps_from_file(*flags);
+    if (!inputs) {
+        return exit_failed;
     }
-    const bool from_file = args.has("file");
-    const bool from_flags = args.has("site") || args.has("as-at") || args.has("measure");
-    if (!args.positional().empty()) {
-        std::cerr << "opel submit: unexpected argument '" << args.positional().front()
-                  << "' (a file is given with --file)\n\n"
-                  << help;
-        return exit_usage;
-    }
-    if (from_file == from_flags) {
-        std::cerr << "opel submit: give either --file or --site/--as-at/--measure\n\n" << help;
-        return exit_usage;
-    }
-    const auto timeout = number_flag(args, "timeout-ms", 5000, std::cerr);
-    const auto retries = number_flag(args, "retries", 3, std::cerr, 0);
-    if (!timeout || !retries) {
-        return exit_usage;
-    }
-    std::vector<Input> inputs;
-    if (from_flags) {
-        engine::Sitrep s;
-        if (const auto problem = sitrep_from_flags(args, s)) {
-            std::cerr << "opel submit: " << *problem << '\n';
-            return exit_usage;
-        }
-        inputs.push_back({0, std::move(s), std::nullopt});
-    } else {
-        auto read = read_sitreps(*args.value("file"), args.value("format").value_or(""), std::cerr);
-        if (!read) {
-            return exit_failed;
-        }
-        inputs = std::move(*read);
-        // Rows with unreadable cells are not sent; with the configuration at hand their
-        // other problems are named too.
-        const bool partial = std::any_of(inputs.begin(), inputs.end(),
-                                         [](const Input& in) { return in.partial.has_value(); });
-        auto loaded = partial ? config::load_config(config_path(args))
-                              : unexpected(std::vector<config::ConfigError>{});
-        if (loaded) {
-            const engine::Model model(std::move(loaded->engine));
-            add_validation_errors(inputs, model);
-        }
-    }
-    const auto eps = endpoints(args, std::cerr);
+    const auto eps = endpoints(flags->endpoints, flags->config, std::cerr);
     if (!eps) {
         return exit_failed;
     }
     zmq::context_t context;
     net::RequestClient client(context, eps->submit);
-    const bool json = args.has("json");
     int failures = 0;
-    for (const Input& input : inputs) {
-        const std::string where = input.line > 0 ? "line " + std::to_string(input.line) + ": " : "";
-        if (!input.sitrep) {
-            ++failures;
-            std::cout << where << "NOT SENT (" << input.sitrep.error().size() << " problem"
-                      << (input.sitrep.error().size() == 1 ? "" : "s") << ")\n";
-            print_errors(std::cout, input.sitrep.error());
-            continue;
-        }
-        v1::SubmitRequest request;
-        *request.mutable_sitrep() = codec::to_proto(*input.sitrep);
-        auto answer =
-            client.request(request.SerializeAsString(), std::chrono::milliseconds(*timeout),
-                           static_cast<int>(*retries));
-        if (!answer) {
-            ++failures;
-            std::cerr << "opel submit: " << where << input.sitrep->effective_submission_id() << ": "
-                      << answer.error().message << '\n';
-            continue;
-        }
-        v1::SubmitReply reply;
-        if (!reply.ParseFromString(*answer)) {
-            ++failures;
-            std::cerr << "opel submit: " << where << "undecodable reply from " << eps->submit
-                      << '\n';
-            continue;
-        }
-        const bool ok = reply.status() == v1::SUBMIT_STATUS_ACCEPTED ||
-                        reply.status() == v1::SUBMIT_STATUS_DUPLICATE ||
-                        reply.status() == v1::SUBMIT_STATUS_LATE;
-        failures += ok ? 0 : 1;
-        if (json) {
-            std::cout << codec::to_json(reply) << '\n';
-            continue;
-        }
-        std::cout << where << pad(status_text(reply.status()), 12)
-                  << pad(reply.submission_id(), 46);
-        if (reply.has_result()) {
-            std::cout << level_text(codec::from_proto(reply.result().status())) << "  (sequence "
-                      << reply.sequence() << ")";
-        }
-        if (reply.status() == v1::SUBMIT_STATUS_LATE) {
-            std::cout << "older than the site's latest sitrep: kept as history only";
-        }
-        if (reply.status() == v1::SUBMIT_STATUS_DUPLICATE) {
-            std::cout << "  first reply: " << status_text(reply.original_status());
-        }
-        if (!reply.message().empty() && reply.errors_size() == 0) {
-            std::cout << "  " << reply.message();
-        }
-        std::cout << '\n';
-        if (reply.has_result() && !reply.result().decided_by().empty()) {
-            std::cout << "    why: " << reply.result().decided_by() << '\n';
-        }
-        if (reply.has_result()) {
-            if (const std::string held = held_note(codec::from_proto(reply.result()));
-                !held.empty()) {
-                std::cout << "    " << held << '\n';
-            }
-        }
-        std::vector<engine::FieldError> errors;
-        for (const v1::SubmitError& e : reply.errors()) {
-            errors.push_back({e.field(), e.code(), e.message()});
-        }
-        print_errors(std::cout, errors);
+    for (const Input& input : *inputs) {
+        failures += submit_one(client, input, *flags, eps->submit) ? 0 : 1;
     }
     return failures > 0 ? exit_failed : exit_ok;
 }

@@ -219,53 +219,60 @@ private:
     std::uint64_t epoch_ = 0;  // of last_ (Publication.epoch)
 };
 
+struct Flags {
+    std::optional<std::string> config;
+    options::Endpoints endpoints;
+    Filter filter;
+    long count = 0;    // 0: no limit
+    long seconds = 0;  // 0: no limit
+    bool json = false;
+};
+
+Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
+    Flags f;
+    std::vector<std::string> positionals;
+    std::optional<std::string> kind, node;
+    std::optional<long> min_level, count, seconds;
+    options::CommandLine cl("opel watch", help);
+    cl.config(f.config);
+    cl.endpoints(f.endpoints);
+    cl.choice("--kind", kind, {"status", "alert"});
+    cl.text("--node", node);
+    cl.whole("--min-level", min_level, {1, 4, ""});
+    cl.whole("--count", count, {1, 1000000000, ""});
+    cl.whole("--seconds", seconds, {1, 31536000, "seconds"});
+    cl.flag("--json", f.json);
+    cl.positionals(positionals);
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
+    }
+    auto chosen = node_argument(positionals, node);
+    if (!chosen) {
+        return unexpected(cl.usage_error(chosen.error()));
+    }
+    f.filter.node = std::move(chosen).value();
+    f.filter.status = kind != "alert";
+    f.filter.alert = kind != "status";
+    f.filter.min_level = static_cast<int>(min_level.value_or(1));
+    f.count = count.value_or(0);
+    f.seconds = seconds.value_or(0);
+    return f;
+}
+
 }  // namespace
 
 int watch_main(const std::vector<std::string>& argv) {
-    Args args;
-    std::vector<std::string> value_flags = endpoint_flags;
-    value_flags.insert(value_flags.end(), {"kind", "node", "min-level", "count", "seconds"});
-    if (const auto error = Args::parse(argv, value_flags, {"json", "help"}, args)) {
-        std::cerr << "opel watch: " << *error << "\n\n" << help;
-        return exit_usage;
+    const auto flags = parse_flags(argv);
+    if (!flags) {
+        return options::report(flags.error(), std::cout, std::cerr);
     }
-    if (args.has("help")) {
-        std::cout << help;
-        return exit_ok;
-    }
-    Filter filter;
-    const std::string kind = args.value("kind").value_or("");
-    if (!kind.empty() && kind != "status" && kind != "alert") {
-        std::cerr << "opel watch: --kind must be status or alert, got '" << kind << "'\n";
-        return exit_usage;
-    }
-    filter.status = kind != "alert";
-    filter.alert = kind != "status";
-    const auto node = node_argument(args);
-    if (!node) {
-        std::cerr << "opel watch: " << node.error() << '\n';
-        return exit_usage;
-    }
-    filter.node = *node;
-    const auto min_level = number_flag(args, "min-level", 1, std::cerr);
-    const auto count =
-        args.has("count") ? number_flag(args, "count", 0, std::cerr) : std::optional<long>(0);
-    const auto seconds =
-        args.has("seconds") ? number_flag(args, "seconds", 0, std::cerr) : std::optional<long>(0);
-    if (!min_level || !count || !seconds || *min_level > 4) {
-        if (min_level && *min_level > 4) {
-            std::cerr << "opel watch: --min-level must be 1-4\n";
-        }
-        return exit_usage;
-    }
-    filter.min_level = static_cast<int>(*min_level);
-    const auto eps = endpoints(args, std::cerr);
+    const auto eps = endpoints(flags->endpoints, flags->config, std::cerr);
     if (!eps) {
         return exit_failed;
     }
     zmq::context_t context;
-    Watcher watcher(context, *eps, filter, args.has("json"));
-    return watcher.run(*count, *seconds);
+    Watcher watcher(context, *eps, flags->filter, flags->json);
+    return watcher.run(flags->count, flags->seconds);
 }
 
 }  // namespace opel::cli
