@@ -32,6 +32,11 @@ std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) 
         }
         *s = std::move(opened).value();
     }
+    if (out.store->created()) {
+        log.info("database {}: created, empty", path);
+    } else if (auto stored = out.reads->sitreps_stored(); stored) {
+        log.info("database {}: opened, {} sitreps stored", path, *stored);
+    }
     if (auto limited = out.reads->limit_cache(256); !limited) {
         log.critical("database {}: {}", path, limited.error().message);
         return std::nullopt;

@@ -33,6 +33,11 @@ std::optional<std::string> write_rows(store::Store& store, std::span<Batch* cons
             }
         }
     }
+    // The sequence high-water mark (store.h: last_sequence) moves with the rows it covers.
+    if (auto e = error(store.put_meta("sequence_high_water",
+                                      static_cast<std::int64_t>(live.back()->sequence)))) {
+        return e;
+    }
     // Only a node's newest state in the transaction is written: the latest batch's, so the
     // batches are walked newest first and a node already written is skipped.
     std::unordered_set<engine::NodeIndex> written;

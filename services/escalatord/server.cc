@@ -270,8 +270,6 @@ void Server::publish(const std::vector<Publication>& publications) {
         publish_.socket().set(zmq::sockopt::xpub_nodrop, 0);
         (void)zmq::send_multipart(publish_.socket(), parts, zmq::send_flags::dontwait);
         publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
-        submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
-        snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
     }
     if (dropped_now > 0) {
         // Logged once per batch at most (rate-limited by batching), never per message.

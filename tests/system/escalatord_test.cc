@@ -601,6 +601,33 @@ TEST_F(EscalatordTest, AFullDiskIsNamedAndWritesResumeWhenSpaceReturns) {
     EXPECT_EQ(daemon_->stop(), 0);
 }
 
+// The publisher sequence never goes back, even when stored rows are removed (an emptied
+// results table, a partial restore): numbers already published are never given again. The
+// log says what was opened.
+TEST_F(EscalatordTest, TheSequenceNeverGoesBackWhenRowsAreRemoved) {
+    start();
+    ASSERT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const std::uint64_t published = snapshot().sequence();
+    ASSERT_GT(published, 0U);
+    ASSERT_EQ(daemon_->stop(), 0);
+    EXPECT_NE(daemon_->log().find("opel.db: created, empty"), std::string::npos) << daemon_->log();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "DELETE FROM results; DELETE FROM events", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    fs::remove(dir_ / "daemon.log");
+    start();
+    EXPECT_NE(daemon_->log().find("opel.db: opened, 1 sitreps stored"), std::string::npos)
+        << daemon_->log();
+    EXPECT_GE(snapshot().sequence(), published);
+    const v1::SubmitReply next = submit(opel1("RMC", at(1)));
+    ASSERT_EQ(next.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_GT(next.sequence(), published);
+}
+
 // `chattr +i` / `-i` on files (ext4 and most local file systems; root). Immutable files
 // refuse writes even through descriptors that are already open, as a read-only remount does.
 bool set_immutable(const std::vector<fs::path>& files, bool on) {

@@ -298,6 +298,7 @@ StoreResult<Done> Store::set_up() {
     if (auto r = create_tables(*found); !r) {
         return r;
     }
+    created_ = *found == 0;
     if (auto r = prepare_statements(); !r) {
         return r;
     }
@@ -688,9 +689,12 @@ StoreResult<std::optional<std::int64_t>> Store::meta(std::string_view key) {
 }
 
 StoreResult<std::uint64_t> Store::last_sequence() {
+    // The high-water mark keeps the sequence from going back when rows were removed (an
+    // emptied results table, a partial restore): a number is never given twice.
     auto last = scalar(
         "SELECT max(coalesce((SELECT max(sequence) FROM results), 0), "
-        "coalesce((SELECT max(sequence) FROM events), 0))",
+        "coalesce((SELECT max(sequence) FROM events), 0), "
+        "coalesce((SELECT value FROM meta WHERE key = 'sequence_high_water'), 0))",
         "read last sequence");
     if (!last) {
         return unexpected(std::move(last).error());
@@ -741,6 +745,10 @@ StoreResult<std::int64_t> Store::count(std::string_view table) {
     }
     const std::string sql = "SELECT count(*) FROM " + std::string(table);
     return scalar(sql.c_str(), "count");
+}
+
+StoreResult<std::int64_t> Store::sitreps_stored() {
+    return scalar("SELECT coalesce(max(rowid), 0) FROM sitreps", "count sitreps");
 }
 
 StoreResult<Done> Store::uses_index(sqlite3_stmt* statement, const char* index) {
