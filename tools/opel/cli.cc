@@ -1,6 +1,7 @@
 #include "cli.h"
 
 namespace opel::cli {
+namespace {
 
 Result<std::string, std::string> node_argument(const std::vector<std::string>& positionals,
                                                const std::optional<std::string>& node) {
@@ -16,6 +17,22 @@ Result<std::string, std::string> node_argument(const std::vector<std::string>& p
                           "') or with --node ('" + *node + "'), not both");
     }
     return positionals[0];
+}
+
+}  // namespace
+
+Result<std::string, options::Stop> parse_with_node(options::CommandLine& cl,
+                                                   const std::vector<std::string>& argv,
+                                                   const std::vector<std::string>& positionals,
+                                                   const std::optional<std::string>& node) {
+    if (auto stop = cl.parse(argv)) {
+        return unexpected(std::move(*stop));
+    }
+    auto chosen = node_argument(positionals, node);
+    if (!chosen) {
+        return unexpected(cl.usage_error(chosen.error()));
+    }
+    return std::move(chosen).value();
 }
 
 std::optional<Endpoints> endpoints(const options::Endpoints& given,

@@ -18,11 +18,14 @@ using options::exit_failed;
 using options::exit_ok;
 using options::exit_usage;
 
-// The node a command is about (status, watch): one positional PATH or --node PATH, "" when
-// neither is given (everything). The error names the usage problem: two positionals, or both
-// forms at once.
-Result<std::string, std::string> node_argument(const std::vector<std::string>& positionals,
-                                               const std::optional<std::string>& node);
+// Parses `argv` with `cl` (whose positionals go to `positionals` and --node to `node`), then
+// the node a command is about (status, watch): one positional PATH or --node PATH, "" when
+// neither is given (everything). Else how the command stops: help, version, or a usage error
+// (two positionals, or both forms at once).
+Result<std::string, options::Stop> parse_with_node(options::CommandLine& cl,
+                                                   const std::vector<std::string>& argv,
+                                                   const std::vector<std::string>& positionals,
+                                                   const std::optional<std::string>& node);
 
 // The daemon's endpoints as a client uses them.
 struct Endpoints {

@@ -243,12 +243,9 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     cl.whole("--seconds", seconds, {1, 31536000, "seconds"});
     cl.flag("--json", f.json);
     cl.positionals(positionals);
-    if (auto stop = cl.parse(argv)) {
-        return unexpected(std::move(*stop));
-    }
-    auto chosen = node_argument(positionals, node);
+    auto chosen = parse_with_node(cl, argv, positionals, node);
     if (!chosen) {
-        return unexpected(cl.usage_error(chosen.error()));
+        return unexpected(std::move(chosen).error());
     }
     f.filter.node = std::move(chosen).value();
     f.filter.status = kind != "alert";
