@@ -32,6 +32,10 @@ std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) 
         }
         *s = std::move(opened).value();
     }
+    if (auto checked = out.store->check_integrity(); !checked) {
+        log.critical("database {}: {}", path, checked.error().message);
+        return std::nullopt;
+    }
     if (out.store->created()) {
         log.info("database {}: created, empty", path);
     } else if (auto stored = out.reads->sitreps_stored(); stored) {

@@ -628,6 +628,44 @@ TEST_F(EscalatordTest, TheSequenceNeverGoesBackWhenRowsAreRemoved) {
     EXPECT_GT(next.sequence(), published);
 }
 
+// A damaged page among the newest sitreps (where duplicates are looked up) is found by the
+// start-up integrity check: the daemon refuses to start and says so, instead of serving
+// and failing later.
+TEST_F(EscalatordTest, ADamagedNewestSitrepPageIsRefusedAtStart) {
+    start();
+    ASSERT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    ASSERT_EQ(daemon_->stop(), 0);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    std::int64_t root = 0;
+    std::int64_t page_size = 0;
+    const auto read_int = [](void* out, int, char** values, char**) {
+        *static_cast<std::int64_t*>(out) = std::stoll(values[0]);
+        return 0;
+    };
+    ASSERT_EQ(sqlite3_exec(db, "SELECT rootpage FROM sqlite_schema WHERE name = 'sitreps'",
+                           read_int, &root, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size", read_int, &page_size, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_GT(root, 1);
+    {
+        std::fstream file(dir_ / "opel.db", std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp((root - 1) * page_size);
+        const std::string garbage(static_cast<std::size_t>(page_size), '\x5a');
+        file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    }
+    fs::remove(dir_ / "daemon.log");
+    Daemon again(dir_, {"--clock-start", t0});
+    EXPECT_FALSE(again.start(10s));
+    EXPECT_EQ(again.exit_code(), 1);
+    EXPECT_NE(again.log().find("integrity check: newest row: database disk image is malformed"),
+              std::string::npos)
+        << again.log();
+}
+
 // `chattr +i` / `-i` on files (ext4 and most local file systems; root). Immutable files
 // refuse writes even through descriptors that are already open, as a read-only remount does.
 bool set_immutable(const std::vector<fs::path>& files, bool on) {

@@ -747,6 +747,34 @@ StoreResult<std::int64_t> Store::count(std::string_view table) {
     return scalar(sql.c_str(), "count");
 }
 
+StoreResult<Done> Store::check_integrity() {
+    for (const char* table : {"meta", "node_state", "state_log"}) {
+        const std::string sql = std::string("PRAGMA quick_check(") + table + ")";
+        auto s = one_off(sql, "integrity check");
+        if (!s) {
+            return unexpected(std::move(s).error());
+        }
+        const int rc = sqlite3_step(s->get());
+        if (rc != SQLITE_ROW) {
+            return unexpected(error(rc, "integrity check"));
+        }
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s->get(), 0));
+        const std::string found = text == nullptr ? "" : text;
+        if (found != "ok") {
+            return unexpected(StoreError{
+                Errc::corrupt, "database '" + path_ + "' is damaged (" + table + "): " + found});
+        }
+    }
+    for (const char* sql : {"SELECT coalesce(max(seq), 0) FROM sitreps",
+                            "SELECT coalesce(max(sequence), 0) FROM results",
+                            "SELECT coalesce(max(sequence), 0) FROM events"}) {
+        if (auto r = scalar(sql, "integrity check: newest row"); !r) {
+            return unexpected(std::move(r).error());
+        }
+    }
+    return Done{};
+}
+
 StoreResult<std::int64_t> Store::sitreps_stored() {
     return scalar("SELECT coalesce(max(rowid), 0) FROM sitreps", "count sitreps");
 }

@@ -149,6 +149,14 @@ public:
     // True when SQLite could only open the file read-only (every write will fail).
     bool read_only() const;
 
+    // A start-up integrity check whose cost does not grow with the history: SQLite's
+    // quick_check of the small tables (meta, node_state, state_log: bounded by the tree and
+    // state_log_limit) and their indexes, and a read of the newest row of each large table
+    // (the rightmost path of its B-tree). Damage inside older history pages is not looked
+    // for; `PRAGMA quick_check` on a copy does that, in time proportional to the file.
+    // Errc::corrupt naming the first problem.
+    StoreResult<Done> check_integrity();
+
     // Counts, for logs and tests.
     StoreResult<std::int64_t> count(std::string_view table);
     // The sitreps stored, read from the last row id in constant time (exact unless rows were
