@@ -32,13 +32,14 @@ std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) 
         }
         *s = std::move(opened).value();
     }
-    if (auto checked = out.store->check_integrity(); !checked) {
-        log.critical("database {}: {}", path, checked.error().message);
+    const auto stored = out.store->check_integrity();
+    if (!stored) {
+        log.critical("database {}: {}", path, stored.error().message);
         return std::nullopt;
     }
     if (out.store->created()) {
         log.info("database {}: created, empty", path);
-    } else if (auto stored = out.reads->sitreps_stored(); stored) {
+    } else {
         log.info("database {}: opened, {} sitreps stored", path, *stored);
     }
     if (auto limited = out.reads->limit_cache(256); !limited) {

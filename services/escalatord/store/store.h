@@ -151,17 +151,15 @@ public:
 
     // A start-up integrity check whose cost does not grow with the history: SQLite's
     // quick_check of the small tables (meta, node_state, state_log: bounded by the tree and
-    // state_log_limit) and their indexes, and a read of the newest row of each large table
-    // (the rightmost path of its B-tree). Damage inside older history pages is not looked
-    // for; `PRAGMA quick_check` on a copy does that, in time proportional to the file.
-    // Errc::corrupt naming the first problem.
-    StoreResult<Done> check_integrity();
+    // state_log_limit) and their indexes, and a read of the newest sitrep (the rightmost
+    // path of its B-tree; restore reads the newest results and events rows itself). Damage inside
+    // older history pages is not looked for; `PRAGMA quick_check` on a copy does that, in time
+    // proportional to the file. Returns the sitreps stored, from the newest sitrep's row id (exact
+    // unless rows were deleted), for the start-up log line; Errc::corrupt naming the first problem.
+    StoreResult<std::int64_t> check_integrity();
 
     // Counts, for logs and tests.
     StoreResult<std::int64_t> count(std::string_view table);
-    // The sitreps stored, read from the last row id in constant time (exact unless rows were
-    // deleted): for the start-up log line on a database of any size.
-    StoreResult<std::int64_t> sitreps_stored();
     // This connection created the database (it had no schema yet).
     bool created() const { return created_; }
 
