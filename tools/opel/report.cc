@@ -76,7 +76,7 @@ void print_event(std::ostream& out, const engine::Event& e) {
     // lists the new level's own and counts the rest.
     std::size_t lower = 0;
     for (const engine::ActionItem& a : e.actions) {
-        if (a.level == engine::level_of(e.to)) {
+        if (engine::is_level(e.to) && a.level == engine::level_of(e.to)) {
             out << "      " << a.role << ": " << a.action << '\n';
         } else {
             ++lower;

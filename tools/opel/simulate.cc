@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "adapters/clock/real_clock.h"
+#include "adapters/codec/client.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
@@ -262,13 +263,15 @@ private:
         *request.mutable_sitrep() = wire;
         auto answer =
             client_->request(request.SerializeAsString(), std::chrono::milliseconds(5000), 3);
-        v1::SubmitReply reply;
-        if (!answer || !reply.ParseFromString(*answer)) {
+        const auto read =
+            answer ? codec::read_reply(*answer)
+                   : Result<v1::SubmitReply, std::string>(unexpected(answer.error().message));
+        if (!read) {
             ++failures_;
-            std::cerr << "opel simulate: " << wire.site_id() << ": "
-                      << (answer ? "undecodable reply" : answer.error().message) << '\n';
+            std::cerr << "opel simulate: " << wire.site_id() << ": " << read.error() << '\n';
             return "";
         }
+        const v1::SubmitReply& reply = *read;
         ++sent_;
         if (reply.status() != v1::SUBMIT_STATUS_ACCEPTED &&
             reply.status() != v1::SUBMIT_STATUS_DUPLICATE) {

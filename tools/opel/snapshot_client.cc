@@ -1,5 +1,6 @@
 #include "snapshot_client.h"
 
+#include "adapters/codec/client.h"
 #include "adapters/net/client.h"
 
 namespace opel::cli {
@@ -15,12 +16,9 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
     if (!answer) {
         return unexpected(std::move(answer).error().message);
     }
-    v1::Snapshot snapshot;
-    if (!snapshot.ParseFromString(*answer)) {
-        return unexpected("undecodable snapshot from " + endpoint);
-    }
-    if (!snapshot.error().empty()) {
-        return unexpected("snapshot refused: " + snapshot.error());
+    auto snapshot = codec::read_snapshot(*answer);
+    if (!snapshot) {
+        return unexpected(std::move(snapshot).error() + " from " + endpoint);
     }
     return snapshot;
 }

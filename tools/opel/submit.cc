@@ -3,6 +3,7 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/codec/client.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
@@ -220,11 +221,12 @@ bool submit_one(net::RequestClient& client, const Input& input, const Flags& f,
                   << answer.error().message << '\n';
         return false;
     }
-    v1::SubmitReply reply;
-    if (!reply.ParseFromString(*answer)) {
-        std::cerr << "opel submit: " << where << "undecodable reply from " << endpoint << '\n';
+    const auto read = codec::read_reply(*answer);
+    if (!read) {
+        std::cerr << "opel submit: " << where << read.error() << " from " << endpoint << '\n';
         return false;
     }
+    const v1::SubmitReply& reply = *read;
     if (f.json) {
         std::cout << codec::to_json(reply) << '\n';
     } else {

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/codec/client.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
@@ -127,12 +128,12 @@ public:
             if (!message) {
                 continue;
             }
-            v1::Publication pub;
-            if (!pub.ParseFromString(message->second)) {
-                std::cerr << "opel watch: undecodable message on topic '" << message->first
-                          << "' ignored\n";
+            const auto read = codec::read_publication(message->first, message->second);
+            if (!read) {
+                std::cerr << "opel watch: " << read.error() << " ignored\n";
                 continue;
             }
+            const v1::Publication& pub = *read;
             if (pub.epoch() != epoch_ && !restarted(pub.epoch())) {
                 continue;  // the snapshot could not be had; it is tried again on the next one
             }
