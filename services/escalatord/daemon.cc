@@ -10,22 +10,25 @@
 #include "adapters/clock/real_clock.h"
 #include "adapters/clock/stopwatch.h"
 #include "escalatord/escalator.h"
+#include "escalatord/query.h"
 #include "escalatord/server.h"
 #include "escalatord/store/store.h"
 
 namespace opel::escalatord {
 namespace {
 
-// Two connections to one database: the journal writes through `store`, the engine
-// thread reads (duplicates, restore) through `reads` while a commit is running.
+// Three connections to one database: the journal writes through `store`, the engine
+// thread reads (duplicates, restore) through `reads` while a commit is running, and the
+// query thread reads history through `queries`.
 struct Stores {
     std::unique_ptr<store::Store> store;
     std::unique_ptr<store::Store> reads;
+    std::unique_ptr<store::Store> queries;
 };
 
 std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) {
     Stores out;
-    for (std::unique_ptr<store::Store>* s : {&out.store, &out.reads}) {
+    for (std::unique_ptr<store::Store>* s : {&out.store, &out.reads, &out.queries}) {
         auto opened = store::Store::open(path);
         if (!opened) {
             log.critical("database {}: {}", path, opened.error().message);
@@ -85,9 +88,19 @@ void log_summary(const Escalator& escalator, const Server& server, spdlog::logge
         ms(server.publish_ns()), c.commits);
 }
 
+std::vector<QueryNode> query_nodes(const engine::Model& model) {
+    std::vector<QueryNode> nodes;
+    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+        const engine::ModelNode& n = model.node(i);
+        nodes.push_back({n.config.id, n.path, n.config.kind == engine::NodeKind::site});
+    }
+    return nodes;
+}
+
 // Binds and serves until SIGINT/SIGTERM; the exit code.
 int serve(const Options& options, Escalator& escalator, Journal& journal, const Clock& clock,
-          const config::EscalatordSettings& settings, spdlog::logger& log) {
+          const config::EscalatordSettings& settings, std::unique_ptr<store::Store> queries,
+          spdlog::logger& log) {
     raise_file_limit();
     // One thread runs the io_context (hint 1): a handler it posts for itself goes on that
     // thread's private queue, instead of through the shared queue and an epoll_ctl that wakes
@@ -101,7 +114,13 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     server_options.clock_rate = options.clock_rate;
     server_options.pipeline_depth = options.pipeline_depth;
     Server server(io, context, escalator, journal, clock, settings, server_options, log);
+    QueryService query(context, settings.query_endpoint, std::move(queries),
+                       query_nodes(escalator.engine().model()), escalator.epoch(), log);
     if (auto bound = server.bind(); !bound) {
+        log.critical("{}", bound.error().message);
+        return 1;
+    }
+    if (auto bound = query.bind(options.allow_insecure_remote); !bound) {
         log.critical("{}", bound.error().message);
         return 1;
     }
@@ -115,7 +134,10 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
         io.stop();
     });
     server.start();
+    query.start();
+    log.info("serving queries on {}", settings.query_endpoint);
     io.run();
+    query.stop();
     log_summary(escalator, server, log);
     return 0;
 }
@@ -152,7 +174,7 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
         return 1;
     }
     Journal journal(*stores->store);
-    return serve(options, escalator, journal, clock, settings, log);
+    return serve(options, escalator, journal, clock, settings, std::move(stores->queries), log);
 }
 
 }  // namespace opel::escalatord

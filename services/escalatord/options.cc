@@ -13,6 +13,7 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --submit-endpoint EP      submit ROUTER endpoint   (default: escalatord.submit_endpoint)
   --publish-endpoint EP     publish PUB endpoint     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
+  --query-endpoint EP       query ROUTER endpoint    (default: escalatord.query_endpoint)
   --heartbeat-seconds N     heartbeat interval, 1 to 86400 (default: escalatord.heartbeat_interval_seconds)
   --publish-hwm N           messages queued per subscriber before it loses some, 1 to 100000000
                             (default 100000)
@@ -28,7 +29,8 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   -h, --help                this text
 
 Environment overrides (applied after the file, before flags): OPEL_CONFIG,
-OPEL_DATABASE_PATH, OPEL_SUBMIT_ENDPOINT, OPEL_PUBLISH_ENDPOINT, OPEL_SNAPSHOT_ENDPOINT.
+OPEL_DATABASE_PATH, OPEL_SUBMIT_ENDPOINT, OPEL_PUBLISH_ENDPOINT, OPEL_SNAPSHOT_ENDPOINT,
+OPEL_QUERY_ENDPOINT.
 Exit codes: 0 clean stop, 1 failure (config, database, endpoint), 2 usage.
 )";
 

@@ -37,6 +37,8 @@ bool Daemon::start(std::chrono::seconds timeout) {
                                      publish_endpoint(),
                                      "--snapshot-endpoint",
                                      snapshot_endpoint(),
+                                     "--query-endpoint",
+                                     query_endpoint(),
                                      "--heartbeat-seconds",
                                      "1"};
     bool has_database = false;

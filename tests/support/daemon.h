@@ -33,6 +33,7 @@ public:
     std::string submit_endpoint() const { return "ipc://" + (dir_ / "submit").string(); }
     std::string publish_endpoint() const { return "ipc://" + (dir_ / "publish").string(); }
     std::string snapshot_endpoint() const { return "ipc://" + (dir_ / "snapshot").string(); }
+    std::string query_endpoint() const { return "ipc://" + (dir_ / "query").string(); }
     std::filesystem::path log_path() const { return dir_ / "daemon.log"; }
     pid_t pid() const { return pid_; }
     // The exit code of a process that ended by itself during start(); -1 otherwise.

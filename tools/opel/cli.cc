@@ -47,7 +47,7 @@ std::optional<Endpoints> endpoints(const options::Endpoints& given,
     }
     settings = options::with_endpoints(std::move(settings), given);
     return Endpoints{settings.submit_endpoint, settings.publish_endpoint,
-                     settings.snapshot_endpoint};
+                     settings.snapshot_endpoint, settings.query_endpoint};
 }
 
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,

@@ -32,6 +32,7 @@ struct Endpoints {
     std::string submit;
     std::string publish;
     std::string snapshot;
+    std::string query;
 };
 
 // The endpoints given by flags or environment (options::Endpoints), the rest from the

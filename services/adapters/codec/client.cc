@@ -143,4 +143,19 @@ Result<v1::Snapshot, std::string> read_snapshot(std::string_view bytes) {
     return snapshot;
 }
 
+Result<v1::QueryReply, std::string> read_query_reply(std::string_view bytes) {
+    v1::QueryReply reply;
+    if (!parse(reply, bytes)) {
+        return unexpected("undecodable query reply (" + std::to_string(bytes.size()) + " bytes)");
+    }
+    if (reply.has_error()) {
+        return unexpected("query refused: " + reply.error().field() + ": " + reply.error().code() +
+                          ": " + reply.error().message());
+    }
+    if (auto problem = time_problem(reply, "query reply")) {
+        return unexpected(std::move(*problem));
+    }
+    return reply;
+}
+
 }  // namespace opel::codec

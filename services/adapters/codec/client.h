@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "opel/v1/feed.pb.h"
+#include "opel/v1/query.pb.h"
 #include "opel/v1/reply.pb.h"
 
 namespace opel::codec {
@@ -22,5 +23,7 @@ Result<v1::Publication, std::string> read_publication(std::string_view topic,
                                                       std::string_view bytes);
 // A snapshot the daemon refused (its `error`) is an error here too.
 Result<v1::Snapshot, std::string> read_snapshot(std::string_view bytes);
+// A query reply; a refused query ("query refused: field: code: message") is an error.
+Result<v1::QueryReply, std::string> read_query_reply(std::string_view bytes);
 
 }  // namespace opel::codec

@@ -447,6 +447,9 @@ EscalatordSettings convert(const cfg::EscalatordSettings& s) {
     if (!s.snapshot_endpoint().empty()) {
         out.snapshot_endpoint = s.snapshot_endpoint();
     }
+    if (!s.query_endpoint().empty()) {
+        out.query_endpoint = s.query_endpoint();
+    }
     if (!s.database_path().empty()) {
         out.database_path = s.database_path();
     }

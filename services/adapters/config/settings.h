@@ -12,6 +12,7 @@ struct EscalatordSettings {
     std::string submit_endpoint = "tcp://127.0.0.1:5560";
     std::string publish_endpoint = "tcp://127.0.0.1:5561";
     std::string snapshot_endpoint = "tcp://127.0.0.1:5562";
+    std::string query_endpoint = "tcp://127.0.0.1:5563";
     std::string database_path = "opel.db";
     Duration max_clock_skew{300};
     Duration heartbeat_interval{5};

@@ -126,6 +126,7 @@ config::EscalatordSettings with_endpoints(config::EscalatordSettings settings,
     settings.submit_endpoint = endpoints.submit.value_or(settings.submit_endpoint);
     settings.publish_endpoint = endpoints.publish.value_or(settings.publish_endpoint);
     settings.snapshot_endpoint = endpoints.snapshot.value_or(settings.snapshot_endpoint);
+    settings.query_endpoint = endpoints.query.value_or(settings.query_endpoint);
     return settings;
 }
 
@@ -196,6 +197,7 @@ void CommandLine::endpoints(Endpoints& target) {
     text("--submit-endpoint", target.submit, "OPEL_SUBMIT_ENDPOINT");
     text("--publish-endpoint", target.publish, "OPEL_PUBLISH_ENDPOINT");
     text("--snapshot-endpoint", target.snapshot, "OPEL_SNAPSHOT_ENDPOINT");
+    text("--query-endpoint", target.query, "OPEL_QUERY_ENDPOINT");
 }
 
 std::optional<Stop> CommandLine::parse(const std::vector<std::string>& args) {

@@ -68,14 +68,15 @@ Result<std::string, std::string> parse_choice(const std::string& text,
                                               const std::vector<std::string>& choices);
 
 // The daemon's endpoints as given by --submit-endpoint / --publish-endpoint /
-// --snapshot-endpoint, else OPEL_SUBMIT_ENDPOINT / OPEL_PUBLISH_ENDPOINT /
-// OPEL_SNAPSHOT_ENDPOINT; none: the configuration's.
+// --snapshot-endpoint / --query-endpoint, else OPEL_SUBMIT_ENDPOINT / OPEL_PUBLISH_ENDPOINT /
+// OPEL_SNAPSHOT_ENDPOINT / OPEL_QUERY_ENDPOINT; none: the configuration's.
 struct Endpoints {
     std::optional<std::string> submit;
     std::optional<std::string> publish;
     std::optional<std::string> snapshot;
+    std::optional<std::string> query;
 
-    bool complete() const { return submit && publish && snapshot; }
+    bool complete() const { return submit && publish && snapshot && query; }
 };
 
 // `settings` with the endpoints that were given in place of the configuration's.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "escalatord/store/columns.h"
 #include "escalatord/store/wal_vfs.h"
 
 namespace opel::store {
@@ -187,14 +188,6 @@ void bind_sequence(sqlite3_stmt* s, int i, std::optional<std::uint64_t> v) {
     } else {
         sqlite3_bind_null(s, i);
     }
-}
-
-std::string column_blob(sqlite3_stmt* s, int i) {
-    const void* data = sqlite3_column_blob(s, i);
-    const int size = sqlite3_column_bytes(s, i);
-    return data == nullptr
-               ? std::string()
-               : std::string(static_cast<const char*>(data), static_cast<std::size_t>(size));
 }
 
 // Resets a prepared statement when the scope ends, whatever happened.

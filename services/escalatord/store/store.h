@@ -99,6 +99,24 @@ struct PublishedRow {
     std::string_view payload;  // serialized opel.v1.NodeResult / opel.v1.Event
 };
 
+// History as the query endpoint reads it (history.cc): rows in storage order, after a
+// cursor, at most `limit`.
+enum class HistoryTable { sitreps, results, events };
+
+struct HistoryFilter {
+    std::vector<std::string> node_ids;  // results/events: node ids; sitreps: site ids; empty = all
+    std::optional<TimePoint> from, to;  // inclusive; sitreps by as_at, the others by time
+    std::uint64_t after = 0;            // the cursor: a sequence, or a sitrep's row id
+    std::size_t limit = 1000;
+};
+
+struct HistoryRow {
+    std::uint64_t cursor = 0;  // sequence (results, events, publications) or sitrep row id
+    std::string payload;       // serialized opel.v1.Publication, or opel.v1.Sitrep
+    TimePoint received_at;     // sitreps only
+    std::string status;        // sitreps only: "accepted" or "late"
+};
+
 class Store {
 public:
     // Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL so
@@ -157,6 +175,11 @@ public:
     // proportional to the file. Returns the sitreps stored, from the newest sitrep's row id (exact
     // unless rows were deleted), for the start-up log line; Errc::corrupt naming the first problem.
     StoreResult<std::int64_t> check_integrity();
+
+    // --- history (history.cc), within begin_read()/end_read() for one consistent view ---
+    // Stored publications (results and events) with a sequence above `after`, in order.
+    StoreResult<std::vector<HistoryRow>> publications_after(std::uint64_t after, std::size_t limit);
+    StoreResult<std::vector<HistoryRow>> history(HistoryTable table, const HistoryFilter& filter);
 
     // Counts, for logs and tests.
     StoreResult<std::int64_t> count(std::string_view table);

@@ -1,0 +1,192 @@
+#include "escalatord/query.h"
+
+#include <algorithm>
+#include <array>
+#include <zmq_addon.hpp>
+
+#include "adapters/net/asio_socket.h"
+#include "engine/model.h"
+
+namespace opel::escalatord {
+namespace {
+
+// A page stops growing past this many bytes of rows (the client asks for the next one).
+constexpr std::size_t max_page_bytes = std::size_t{4} << 20;
+
+store::HistoryTable table_of(codec::QueryAsk::Kind kind) {
+    switch (kind) {
+        case codec::QueryAsk::Kind::sitreps:
+            return store::HistoryTable::sitreps;
+        case codec::QueryAsk::Kind::events:
+            return store::HistoryTable::events;
+        default:
+            return store::HistoryTable::results;
+    }
+}
+
+}  // namespace
+
+QueryService::QueryService(zmq::context_t& context, std::string endpoint,
+                           std::unique_ptr<store::Store> store, std::vector<QueryNode> nodes,
+                           std::uint64_t epoch, spdlog::logger& log)
+    : context_(context),
+      endpoint_(std::move(endpoint)),
+      store_(std::move(store)),
+      nodes_(std::move(nodes)),
+      epoch_(epoch),
+      log_(log),
+      router_(context, zmq::socket_type::router),
+      control_(context, zmq::socket_type::pair),
+      control_endpoint_("inproc://opel-query-control-" +
+                        std::to_string(reinterpret_cast<std::uintptr_t>(this))) {
+    router_.set(zmq::sockopt::maxmsgsize, std::int64_t{4096});
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    router_.set(zmq::sockopt::linger, 0);
+    control_.set(zmq::sockopt::linger, 0);
+    control_.bind(control_endpoint_);
+}
+
+QueryService::~QueryService() { stop(); }
+
+net::NetResult<std::monostate> QueryService::bind(bool allow_insecure_remote) {
+    if (!net::is_local_endpoint(endpoint_) && !allow_insecure_remote) {
+        return unexpected(
+            net::NetError{net::Errc::insecure_endpoint,
+                          "refusing to listen on non-loopback endpoint " + endpoint_ +
+                              " without encryption; use a loopback or ipc:// endpoint, or pass "
+                              "--allow-insecure-remote"});
+    }
+    return net::bind(router_, endpoint_);
+}
+
+void QueryService::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+void QueryService::stop() {
+    if (thread_.joinable()) {
+        control_.send(zmq::str_buffer("stop"), zmq::send_flags::none);
+        thread_.join();
+    }
+}
+
+void QueryService::run() {
+    zmq::socket_t control(context_, zmq::socket_type::pair);
+    control.set(zmq::sockopt::linger, 0);
+    control.connect(control_endpoint_);
+    std::array<zmq::pollitem_t, 2> items{
+        {{router_.handle(), 0, ZMQ_POLLIN, 0}, {control.handle(), 0, ZMQ_POLLIN, 0}}};
+    while (true) {
+        zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+        if ((items[1].revents & ZMQ_POLLIN) != 0) {
+            return;
+        }
+        if ((items[0].revents & ZMQ_POLLIN) != 0) {
+            serve_one();
+        }
+    }
+}
+
+void QueryService::serve_one() {
+    std::vector<zmq::message_t> frames = net::receive_multipart(router_);
+    if (frames.size() < 2) {
+        return;  // nothing routable to answer
+    }
+    const std::string reply = answer(frames.back().to_string_view());
+    frames.back().rebuild(reply.data(), reply.size());
+    try {
+        if (!zmq::send_multipart(router_, frames, zmq::send_flags::dontwait)) {
+            log_.warn("query: reply undelivered (the client is not reading)");
+        }
+    } catch (const zmq::error_t& e) {
+        log_.warn("query: reply undelivered: {}", e.what());
+    }
+}
+
+Result<std::vector<std::string>, engine::FieldError> QueryService::ids_for(
+    const codec::QueryAsk& ask) const {
+    std::vector<std::string> ids;
+    if (ask.node.empty()) {
+        return ids;  // everything
+    }
+    // A node id names its subtree; anything else is a path filter (engine::path_matches).
+    const auto named = std::find_if(nodes_.begin(), nodes_.end(),
+                                    [&](const QueryNode& n) { return n.id == ask.node; });
+    const std::string filter = named != nodes_.end() ? named->path : ask.node;
+    bool any = false;
+    for (const QueryNode& n : nodes_) {
+        if (engine::path_matches(n.path, filter)) {
+            any = true;
+            if (n.site || ask.kind != codec::QueryAsk::Kind::sitreps) {
+                ids.push_back(n.id);
+            }
+        }
+    }
+    if (!any) {
+        return unexpected(engine::FieldError{
+            "node", "unknown", "no node with id or path '" + ask.node + "' in the configuration"});
+    }
+    if (ids.empty()) {
+        ids.emplace_back();  // a subtree without sites has no sitreps: match nothing
+    }
+    return ids;
+}
+
+std::string QueryService::answer(std::string_view request) {
+    codec::QueryPage page;
+    page.epoch = epoch_;
+    const auto ask = codec::read_query(request);
+    if (!ask) {
+        return codec::query_error(ask.error(), page);
+    }
+    auto ids = ask->kind == codec::QueryAsk::Kind::publications
+                   ? Result<std::vector<std::string>, engine::FieldError>(
+                         std::vector<std::string>{})
+                   : ids_for(*ask);
+    if (!ids) {
+        return codec::query_error(ids.error(), page);
+    }
+    return read_page(*ask, std::move(*ids));
+}
+
+std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std::string> ids) {
+    codec::QueryPage page;
+    page.epoch = epoch_;
+    const auto unavailable = [&](const store::StoreError& e) {
+        log_.warn("query: {}", e.message);
+        return codec::query_error({"", "unavailable", e.message + " (retry)"}, page);
+    };
+    if (auto r = store_->begin_read(); !r) {
+        return unavailable(r.error());
+    }
+    const auto last = store_->last_sequence();
+    // One row more than the page: tells whether there is a next page.
+    const store::HistoryFilter filter{std::move(ids), ask.from, ask.to, ask.after,
+                                      std::size_t{ask.limit} + 1};
+    auto rows = ask.kind == codec::QueryAsk::Kind::publications
+                    ? store_->publications_after(ask.after, filter.limit)
+                    : store_->history(table_of(ask.kind), filter);
+    store_->end_read();
+    if (!last || !rows) {
+        return unavailable(!last ? last.error() : rows.error());
+    }
+    page.last_sequence = *last;
+    std::vector<codec::QueryRow> out;
+    std::size_t bytes = 0;
+    for (const store::HistoryRow& row : *rows) {
+        if (out.size() == ask.limit ||
+            (!out.empty() && bytes + row.payload.size() > max_page_bytes)) {
+            page.more = true;
+            break;
+        }
+        bytes += row.payload.size();
+        out.push_back({row.payload, row.received_at, row.status});
+        page.next_cursor = row.cursor;
+    }
+    if (out.empty()) {
+        page.next_cursor = ask.after;
+    }
+    return codec::query_reply(ask.kind, out, page);
+}
+
+}  // namespace opel::escalatord

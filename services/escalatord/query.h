@@ -1,0 +1,71 @@
+// The query endpoint: history out of the store (sitreps, results and events of a subtree in a
+// time range) and the stored publications after a sequence number, for `opel history`,
+// `opel watch --since` and the daemons that catch up after a gap.
+//
+// It runs on its own thread with its own ROUTER socket and its own database connection, so
+// a query never waits for ingest and ingest never waits for a query: SQLite's WAL lets the
+// reader see the last committed state while the journal writes. Each answer is read in one
+// read transaction (rows and last_sequence agree) and is one bounded page: at most the
+// request's limit (≤ 10,000 rows) and about 4 MB; `more` and `next_cursor` say how to go on.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+#include <zmq.hpp>
+
+#include "adapters/codec/query.h"
+#include "adapters/net/errc.h"
+#include "escalatord/store/store.h"
+
+namespace opel::escalatord {
+
+// A node of the configured tree, as the query endpoint resolves "node" to ids.
+struct QueryNode {
+    std::string id;
+    std::string path;
+    bool site = false;
+};
+
+class QueryService {
+public:
+    QueryService(zmq::context_t& context, std::string endpoint, std::unique_ptr<store::Store> store,
+                 std::vector<QueryNode> nodes, std::uint64_t epoch, spdlog::logger& log);
+    ~QueryService();
+    QueryService(const QueryService&) = delete;
+    QueryService& operator=(const QueryService&) = delete;
+
+    net::NetResult<std::monostate> bind(bool allow_insecure_remote);
+    // Serves on its own thread until stop() (or destruction).
+    void start();
+    void stop();
+
+    // The serialized opel.v1.QueryReply for a serialized opel.v1.QueryRequest: what the
+    // thread sends back (callable directly where no socket is wanted).
+    std::string answer(std::string_view request);
+
+private:
+    Result<std::vector<std::string>, engine::FieldError> ids_for(const codec::QueryAsk& ask) const;
+    std::string read_page(const codec::QueryAsk& ask, std::vector<std::string> ids);
+    void run();
+    void serve_one();
+
+    zmq::context_t& context_;
+    std::string endpoint_;
+    std::unique_ptr<store::Store> store_;
+    std::vector<QueryNode> nodes_;
+    std::uint64_t epoch_;
+    spdlog::logger& log_;
+    zmq::socket_t router_;
+    zmq::socket_t control_;  // stop(): a message here ends the thread's loop
+    std::string control_endpoint_;
+    std::thread thread_;
+};
+
+}  // namespace opel::escalatord
