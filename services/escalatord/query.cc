@@ -139,14 +139,30 @@ std::string QueryService::answer(std::string_view request) {
     if (!ask) {
         return codec::query_error(ask.error(), page);
     }
-    auto ids = ask->kind == codec::QueryAsk::Kind::publications
-                   ? Result<std::vector<std::string>, engine::FieldError>(
-                         std::vector<std::string>{})
-                   : ids_for(*ask);
+    auto ids =
+        ask->kind == codec::QueryAsk::Kind::publications
+            ? Result<std::vector<std::string>, engine::FieldError>(std::vector<std::string>{})
+            : ids_for(*ask);
     if (!ids) {
         return codec::query_error(ids.error(), page);
     }
     return read_page(*ask, std::move(*ids));
+}
+
+store::StoreResult<std::uint64_t> QueryService::publications_from(const codec::QueryAsk& ask) {
+    if (ask.kind != codec::QueryAsk::Kind::publications || !ask.from) {
+        return ask.after;
+    }
+    const auto first = store_->first_sequence_since(*ask.from);
+    if (!first) {
+        return unexpected(first.error());
+    }
+    // None yet: everything from now on is after the last stored one.
+    const auto last = store_->last_sequence();
+    if (!last) {
+        return unexpected(last.error());
+    }
+    return std::max(ask.after, *first ? **first - 1 : *last);
 }
 
 std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std::string> ids) {
@@ -160,12 +176,17 @@ std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std:
         return unavailable(r.error());
     }
     const auto last = store_->last_sequence();
+    auto after = publications_from(ask);
     // One row more than the page: tells whether there is a next page.
-    const store::HistoryFilter filter{std::move(ids), ask.from, ask.to, ask.after,
+    const store::HistoryFilter filter{std::move(ids), ask.from, ask.to, after ? *after : 0,
                                       std::size_t{ask.limit} + 1};
-    auto rows = ask.kind == codec::QueryAsk::Kind::publications
-                    ? store_->publications_after(ask.after, filter.limit)
-                    : store_->history(table_of(ask.kind), filter);
+    store::StoreResult<std::vector<store::HistoryRow>> rows =
+        unexpected(after ? store::StoreError{} : after.error());
+    if (after) {
+        rows = ask.kind == codec::QueryAsk::Kind::publications
+                   ? store_->publications_after(*after, filter.limit)
+                   : store_->history(table_of(ask.kind), filter);
+    }
     store_->end_read();
     if (!last || !rows) {
         return unavailable(!last ? last.error() : rows.error());

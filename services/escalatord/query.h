@@ -53,6 +53,8 @@ public:
 private:
     Result<std::vector<std::string>, engine::FieldError> ids_for(const codec::QueryAsk& ask) const;
     std::string read_page(const codec::QueryAsk& ask, std::vector<std::string> ids);
+    // The sequence to read publications after: `after`, or with a time, the last before it.
+    store::StoreResult<std::uint64_t> publications_from(const codec::QueryAsk& ask);
     void run();
     void serve_one();
 

@@ -12,6 +12,7 @@ int evaluate_main(const std::vector<std::string>& args);
 int submit_main(const std::vector<std::string>& args);
 int status_main(const std::vector<std::string>& args);
 int watch_main(const std::vector<std::string>& args);
+int history_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
@@ -30,6 +31,8 @@ constexpr Command commands[] = {
     {"submit", "send sitreps to opel-escalatord; print each reply", opel::cli::submit_main},
     {"status", "current levels of a subtree with the parameter breakdown", opel::cli::status_main},
     {"watch", "follow status and alerts live (snapshot, then updates)", opel::cli::watch_main},
+    {"history", "stored results, alerts or sitreps of a subtree and time range",
+     opel::cli::history_main},
     {"simulate", "submit realistic synthetic sitreps for the configured tree",
      opel::cli::simulate_main},
 };

@@ -1,15 +1,18 @@
 // opel watch: the live feed (status and alerts), complete from the moment it connects and
 // never silently missing an update (ZeroMQ guide "Clone" pattern).
+#include <charconv>
 #include <deque>
 #include <iostream>
 #include <zmq.hpp>
 
+#include "adapters/clock/real_clock.h"
 #include "adapters/codec/client.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
 #include "cli.h"
 #include "engine/model.h"
+#include "query_client.h"
 #include "report.h"
 #include "snapshot_client.h"
 
@@ -31,14 +34,22 @@ silently and nothing is shown twice.
                             declared-vs-computed mismatches are always shown)
   --json                    JSON lines: {"snapshot":...} once, then {"status":...} /
                             {"alert":...} with "sequence"
-  --count N                 exit 0 after N printed updates (scripts, tests)
-  --seconds N               exit 0 after N seconds
+  --since SEQ|TIME          first show what was published after sequence SEQ, or since
+                            TIME (RFC 3339), from the daemon's store (no snapshot), then
+                            carry on live with no gap and nothing twice; a later gap is
+                            caught up from the store too
+  --count N                 exit after N printed updates (scripts, tests)
+  --seconds N               exit after N seconds
   --publish-endpoint EP     default $OPEL_PUBLISH_ENDPOINT, else the configuration
   --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
+  --query-endpoint EP       default $OPEL_QUERY_ENDPOINT, else the configuration (--since)
   --config DIR|FILE         configuration to read the endpoints from
 
-Exit 0 on --count/--seconds; 1 when the daemon cannot be reached for a snapshot; 2 for usage
-errors.
+When nothing at all (not even a heartbeat) arrives for three heartbeat intervals, says on
+standard error that the feed is silent and since when, and keeps trying.
+
+Exit 0 on --count/--seconds; 1 when the daemon cannot be reached for a snapshot (or, with
+--since, its query endpoint), or when the feed went silent meanwhile; 2 for usage errors.
 )";
 
 struct Filter {
@@ -64,13 +75,55 @@ struct Filter {
     }
 };
 
+// Tells when the feed falls silent: no message at all for three heartbeat intervals (the
+// interval as observed between heartbeats; 5 s, the daemon's default, until two are seen).
+// Says so on standard error once, and again when messages come back.
+class Silence {
+public:
+    // Called on every turn of the loop: whether a message came, and whether a heartbeat.
+    void heard(bool message, bool heartbeat) {
+        const TimePoint now = clock_.now();
+        if (heartbeat) {
+            if (last_heartbeat_) {
+                interval_ = std::max(Duration{1}, now - *last_heartbeat_);
+            }
+            last_heartbeat_ = now;
+        }
+        if (message) {
+            if (silent_) {
+                std::cerr << "opel watch: the feed is back (" << format_london(now) << ")\n";
+            }
+            silent_ = false;
+            last_message_ = now;
+        } else if (!silent_ && now - last_message_ >= 3 * interval_) {
+            silent_ = true;
+            went_silent_ = true;
+            std::cerr << "opel watch: the feed is silent: no message and no heartbeat since "
+                      << format_london(last_message_) << " (" << (now - last_message_).count()
+                      << " s, 3 heartbeat intervals); still trying\n";
+        }
+    }
+    bool went_silent() const { return went_silent_; }
+
+private:
+    SystemClock clock_;
+    TimePoint last_message_ = clock_.now();
+    std::optional<TimePoint> last_heartbeat_;
+    Duration interval_{5};
+    bool silent_ = false;
+    bool went_silent_ = false;
+};
+
 class Watcher {
 public:
-    Watcher(zmq::context_t& context, Endpoints endpoints, Filter filter, bool json)
+    Watcher(zmq::context_t& context, Endpoints endpoints, Filter filter, bool json,
+            std::optional<std::uint64_t> since, std::optional<TimePoint> since_time)
         : context_(context),
           endpoints_(std::move(endpoints)),
           filter_(std::move(filter)),
           json_(json),
+          since_(since),
+          since_time_(since_time),
           subscriber_(context, endpoints_.publish, {""}) {}
 
     // Takes a snapshot; returns false when the daemon cannot be reached.
@@ -104,16 +157,18 @@ public:
     }
 
     // Runs until `count` updates were printed (0 = no limit) or `seconds` pass (0 = none).
+    // Exit 0, or 1 when the daemon could not be reached at the start or the feed went silent.
     int run(long count, long seconds) {
         using clock = std::chrono::steady_clock;
         const auto deadline = clock::now() + std::chrono::seconds(seconds);
         // Clone pattern: subscribed first; wait briefly for the subscription to carry
-        // traffic, buffering it, then snapshot and drop what the snapshot already covers.
+        // traffic, buffering it, then snapshot (or replay from the store with --since) and
+        // drop what that already covers.
         std::deque<std::pair<std::string, std::string>> early;
         if (auto first = subscriber_.receive(std::chrono::milliseconds(1500))) {
             early.push_back(std::move(*first));
         }
-        if (!synchronise(true)) {
+        if (!(since_ ? catch_up(*since_) : synchronise(true))) {
             return exit_failed;
         }
         long printed = 0;
@@ -125,42 +180,12 @@ public:
             } else if (auto next = subscriber_.receive(std::chrono::milliseconds(200))) {
                 message = std::move(*next);
             }
-            if (!message) {
-                continue;
+            silence_.heard(message.has_value(), message && message->first == "heartbeat");
+            if (message) {
+                printed += handle(*message) ? 1 : 0;
             }
-            const auto read = codec::read_publication(message->first, message->second);
-            if (!read) {
-                std::cerr << "opel watch: " << read.error() << " ignored\n";
-                continue;
-            }
-            const v1::Publication& pub = *read;
-            if (pub.epoch() != epoch_ && !restarted(pub.epoch())) {
-                continue;  // the snapshot could not be had; it is tried again on the next one
-            }
-            if (pub.has_heartbeat()) {
-                if (pub.heartbeat().last_sequence() > last_) {
-                    resync(last_ + 1, pub.heartbeat().last_sequence());
-                } else if (pub.heartbeat().last_sequence() < last_) {
-                    std::cerr << "opel watch: publisher sequence went back to "
-                              << pub.heartbeat().last_sequence() << " (daemon restarted with "
-                              << "older state?); re-synchronising\n";
-                    synchronise(true);
-                }
-                continue;
-            }
-            if (pub.sequence() <= last_) {
-                continue;  // already reflected in the snapshot
-            }
-            if (pub.sequence() > last_ + 1) {
-                resync(last_ + 1, pub.sequence() - 1);
-                if (pub.sequence() <= last_) {
-                    continue;
-                }
-            }
-            last_ = pub.sequence();
-            printed += show(pub) ? 1 : 0;
         }
-        return exit_ok;
+        return silence_.went_silent() ? exit_failed : exit_ok;
     }
 
 private:
@@ -175,8 +200,77 @@ private:
 
     void resync(std::uint64_t from, std::uint64_t to) {
         std::cerr << "opel watch: missed sequence " << from << ".." << to
-                  << "; re-synchronising from a snapshot\n";
-        synchronise(true);
+                  << (since_ ? "; catching up from the store\n"
+                             : "; re-synchronising from a snapshot\n");
+        if (since_) {
+            catch_up(last_);
+        } else {
+            synchronise(true);
+        }
+    }
+
+    // --since: shows what was stored after sequence `after`, page by page, then carries on
+    // live from the last one shown (live messages up to it are skipped, a gap after it is
+    // caught up the same way). False when the query endpoint cannot be had.
+    bool catch_up(std::uint64_t after) {
+        v1::QueryRequest request;
+        request.mutable_publications()->set_after_sequence(after);
+        if (since_time_ && after == 0) {
+            request.mutable_publications()->mutable_since()->set_seconds(
+                since_time_->time_since_epoch().count());
+        }
+        last_ = after;
+        const auto done =
+            query_pages(context_, endpoints_.query, request, std::chrono::seconds(5),
+                        [this](const v1::QueryReply& reply) {
+                            epoch_ = reply.epoch();
+                            for (const v1::Publication& pub : reply.publications()) {
+                                last_ = std::max(last_, pub.sequence());
+                                show(pub);
+                            }
+                            last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
+                            return true;
+                        });
+        if (!done) {
+            std::cerr << "opel watch: " << done.error() << '\n';
+        }
+        return done.has_value();
+    }
+
+    // One live message: skipped when already shown or covered, caught up after a gap; true
+    // when it was printed.
+    bool handle(const std::pair<std::string, std::string>& message) {
+        const auto read = codec::read_publication(message.first, message.second);
+        if (!read) {
+            std::cerr << "opel watch: " << read.error() << " ignored\n";
+            return false;
+        }
+        const v1::Publication& pub = *read;
+        if (pub.epoch() != epoch_ && !restarted(pub.epoch())) {
+            return false;  // the snapshot could not be had; it is tried again on the next one
+        }
+        if (pub.has_heartbeat()) {
+            if (pub.heartbeat().last_sequence() > last_) {
+                resync(last_ + 1, pub.heartbeat().last_sequence());
+            } else if (pub.heartbeat().last_sequence() < last_) {
+                std::cerr << "opel watch: publisher sequence went back to "
+                          << pub.heartbeat().last_sequence() << " (daemon restarted with "
+                          << "older state?); re-synchronising\n";
+                synchronise(true);
+            }
+            return false;
+        }
+        if (pub.sequence() <= last_) {
+            return false;  // already reflected in the snapshot or shown from the store
+        }
+        if (pub.sequence() > last_ + 1) {
+            resync(last_ + 1, pub.sequence() - 1);
+            if (pub.sequence() <= last_) {
+                return false;
+            }
+        }
+        last_ = pub.sequence();
+        return show(pub);
     }
 
     bool show(const v1::Publication& pub) {
@@ -215,6 +309,9 @@ private:
     Endpoints endpoints_;
     Filter filter_;
     bool json_;
+    std::optional<std::uint64_t> since_;   // --since: a sequence (0 with a time)
+    std::optional<TimePoint> since_time_;  // --since TIME
+    Silence silence_;
     net::Subscriber subscriber_;
     std::uint64_t last_ = 0;
     std::uint64_t epoch_ = 0;  // of last_ (Publication.epoch)
@@ -227,7 +324,25 @@ struct Flags {
     long count = 0;    // 0: no limit
     long seconds = 0;  // 0: no limit
     bool json = false;
+    std::optional<std::uint64_t> since;
+    std::optional<TimePoint> since_time;
 };
+
+// --since: a sequence number, or an RFC 3339 time (then 0 and the time).
+Result<std::pair<std::uint64_t, std::optional<TimePoint>>, std::string> since_of(
+    const std::string& text) {
+    if (auto time = parse_rfc3339(text)) {
+        return std::pair{std::uint64_t{0}, std::optional(*time)};
+    }
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return unexpected("--since: '" + text +
+                          "' is neither a sequence number nor an RFC 3339 time "
+                          "(2026-01-06T08:00:00Z)");
+    }
+    return std::pair{n, std::optional<TimePoint>{}};
+}
 
 Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     Flags f;
@@ -243,10 +358,20 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     cl.whole("--count", count, {1, 1000000000, ""});
     cl.whole("--seconds", seconds, {1, 31536000, "seconds"});
     cl.flag("--json", f.json);
+    std::optional<std::string> since;
+    cl.text("--since", since);
     cl.positionals(positionals);
     auto chosen = parse_with_node(cl, argv, positionals, node);
     if (!chosen) {
         return unexpected(std::move(chosen).error());
+    }
+    if (since) {
+        auto parsed = since_of(*since);
+        if (!parsed) {
+            return unexpected(cl.usage_error(parsed.error()));
+        }
+        f.since = parsed->first;
+        f.since_time = parsed->second;
     }
     f.filter.node = std::move(chosen).value();
     f.filter.status = kind != "alert";
@@ -269,7 +394,7 @@ int watch_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     zmq::context_t context;
-    Watcher watcher(context, *eps, flags->filter, flags->json);
+    Watcher watcher(context, *eps, flags->filter, flags->json, flags->since, flags->since_time);
     return watcher.run(flags->count, flags->seconds);
 }
 

@@ -273,4 +273,13 @@ std::vector<CsvRow> sitreps_from_csv(std::string_view text) {
     return rows;
 }
 
+std::string csv_cell(std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+        return std::string(text);
+    }
+    std::string out(text.size() * 2 + 2, '\0');
+    out.resize(csv_write(out.data(), out.size(), text.data(), text.size()));
+    return out;
+}
+
 }  // namespace opel::codec

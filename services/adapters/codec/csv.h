@@ -26,4 +26,8 @@ struct CsvRow {
 // "CSV UTF-8") is skipped. A bad header yields one row with its line and the errors.
 std::vector<CsvRow> sitreps_from_csv(std::string_view text);
 
+// One CSV field as RFC 4180 writes it (libcsv's csv_write): quoted, quotes doubled, when it
+// holds a comma, quote or line break; as it is otherwise.
+std::string csv_cell(std::string_view text);
+
 }  // namespace opel::codec

@@ -5,6 +5,19 @@
 namespace opel::codec {
 namespace {
 
+TEST(CsvTest, ACellIsQuotedOnlyWhenItMustBe) {
+    EXPECT_EQ(csv_cell("RWJ"), "RWJ");
+    EXPECT_EQ(csv_cell(""), "");
+    EXPECT_EQ(csv_cell("beds, escalation"), "\"beds, escalation\"");
+    EXPECT_EQ(csv_cell("the \"red\" ward\nnote"), "\"the \"\"red\"\" ward\nnote\"");
+    // What is written reads back as it was.
+    const auto rows = sitreps_from_csv("site_id,as_at,comment\nRWJ,2026-01-13T08:00:00Z," +
+                                       csv_cell("a \"quoted\", two-line\ncomment") + "\n");
+    ASSERT_EQ(rows.size(), 1U);
+    ASSERT_TRUE(rows[0].sitrep);
+    EXPECT_EQ(rows[0].sitrep->comment, "a \"quoted\", two-line\ncomment");
+}
+
 TEST(SitrepCsvTest, ParsesRowsWithOptionalColumnsAndEmptyCells) {
     const auto rows = sitreps_from_csv(
         "site_id,as_at,ga_beds_occupied,nctr_patients,comment\n"

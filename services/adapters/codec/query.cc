@@ -83,12 +83,15 @@ Result<QueryAsk, engine::FieldError> read_query(std::string_view request) {
                                              "the request asks for nothing: set "
                                              "publications or history"});
     }
-    auto limit = limit_of(q.publications().limit());
-    if (!limit) {
-        return unexpected(limit.error());
+    const v1::PublicationsQuery& p = q.publications();
+    auto limit = limit_of(p.limit());
+    auto since = time_of(p.has_since(), p.since(), "since");
+    if (!limit || !since) {
+        return unexpected(!limit ? limit.error() : since.error());
     }
     QueryAsk ask;
-    ask.after = q.publications().after_sequence();
+    ask.after = p.after_sequence();
+    ask.from = *since;
     ask.limit = *limit;
     return ask;
 }

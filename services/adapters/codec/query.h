@@ -24,7 +24,8 @@ struct QueryAsk {
     enum class Kind { publications, sitreps, results, events };
     Kind kind = Kind::publications;
     std::string node;                   // history: path prefix or node id; "" = everything
-    std::optional<TimePoint> from, to;  // history: inclusive; absent = open
+    std::optional<TimePoint> from, to;  // history: inclusive; absent = open; publications:
+                                        // from = since
     std::uint64_t after = 0;            // publications: sequence; history: the cursor
     std::uint32_t limit = default_query_limit;
 };

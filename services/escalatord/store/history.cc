@@ -75,6 +75,26 @@ StoreResult<std::vector<HistoryRow>> Store::publications_after(std::uint64_t aft
     return std::move(out.rows);
 }
 
+StoreResult<std::optional<std::uint64_t>> Store::first_sequence_since(TimePoint t) {
+    // results are indexed by time; events by node and time, and are few beside results.
+    auto s = one_off(
+        "SELECT min(coalesce((SELECT min(sequence) FROM results WHERE at >= ?1), 1e19), "
+        "coalesce((SELECT min(sequence) FROM events WHERE at >= ?1), 1e19))",
+        "find first publication since");
+    if (!s) {
+        return unexpected(std::move(s).error());
+    }
+    sqlite3_bind_int64(s->get(), 1, t.time_since_epoch().count());
+    const int rc = sqlite3_step(s->get());
+    if (rc != SQLITE_ROW) {
+        return unexpected(error(rc, "find first publication since"));
+    }
+    if (sqlite3_column_type(s->get(), 0) != SQLITE_INTEGER) {
+        return std::optional<std::uint64_t>{};
+    }
+    return std::optional(static_cast<std::uint64_t>(sqlite3_column_int64(s->get(), 0)));
+}
+
 StoreResult<std::vector<HistoryRow>> Store::history(HistoryTable table,
                                                     const HistoryFilter& filter) {
     auto s = one_off(history_sql(table, filter), "read history");

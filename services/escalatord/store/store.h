@@ -179,6 +179,8 @@ public:
     // --- history (history.cc), within begin_read()/end_read() for one consistent view ---
     // Stored publications (results and events) with a sequence above `after`, in order.
     StoreResult<std::vector<HistoryRow>> publications_after(std::uint64_t after, std::size_t limit);
+    // The sequence of the first publication at or after `t` (nullopt: none yet).
+    StoreResult<std::optional<std::uint64_t>> first_sequence_since(TimePoint t);
     StoreResult<std::vector<HistoryRow>> history(HistoryTable table, const HistoryFilter& filter);
 
     // Counts, for logs and tests.
