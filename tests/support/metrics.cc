@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace opel::testing {
@@ -124,8 +125,9 @@ std::optional<Sample> parse_sample(const std::string& line, std::string& why) {
         return std::nullopt;
     }
     char* end = nullptr;
-    s.value = value == "+Inf"   ? INFINITY
-              : value == "-Inf" ? -INFINITY
+    constexpr double infinity = std::numeric_limits<double>::infinity();
+    s.value = value == "+Inf"   ? infinity
+              : value == "-Inf" ? -infinity
                                 : std::strtod(value.c_str(), &end);
     if (end != nullptr && *end != '\0') {
         why = "bad value '" + value + "'";
