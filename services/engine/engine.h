@@ -95,6 +95,12 @@ public:
     // A node's current result (a copy: parameter names and units are added from the card,
     // which holds them once rather than once per site).
     NodeResult result(NodeIndex node) const;
+    // A node's held status, without copying its result (for metrics over every node).
+    Status status(NodeIndex node) const { return states_[node].status; }
+    // A site's latest sitrep's as_at; none before its first sitrep, and for system nodes.
+    std::optional<TimePoint> latest_as_at(NodeIndex node) const {
+        return states_[node].latest_as_at;
+    }
     // The largest time the engine has been advanced to (stream time offline).
     std::optional<TimePoint> now() const { return now_; }
 

@@ -343,6 +343,7 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
     if (!p.committed) {
         if (p.reports_failure) {
             ++counters_.commit_failures;
+            last_failure_ = p.failure;
             log_.error(
                 "storage failed: {}; the batch and every batch computed with it are rolled "
                 "back and answered UNAVAILABLE, state reloaded from the last commit",
@@ -364,6 +365,7 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
     } else {
         if (p.ends_transaction) {
             ++counters_.commits;
+            last_failure_.reset();
         }
         for (const engine::Event& e : p.logged_events) {
             log_.info("{} {} {} -> {}", e.transition_id, engine::to_string(e.kind),
@@ -381,6 +383,19 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
     }
     out.replies = std::move(p.replies);
     return out;
+}
+
+std::optional<std::string> Escalator::unavailable() const {
+    if (unrestored_) {
+        return "the last committed state cannot be read back: " + *unrestored_;
+    }
+    if (auto unwritable = reads_.unwritable()) {
+        return "the database is not writable: " + unwritable->message;
+    }
+    if (last_failure_) {
+        return "the last transaction failed: " + *last_failure_;
+    }
+    return std::nullopt;
 }
 
 std::string Escalator::framing_error(std::size_t payload_frames) {

@@ -118,6 +118,10 @@ public:
     // This run's publisher epoch (Publication.epoch): new, random, non-zero at each start.
     std::uint64_t epoch() const { return epoch_; }
     const Counters& counters() const { return counters_; }
+    // Why a submission could not be stored now, or none: the committed state cannot be read
+    // back, the database is not writable (Store::unwritable), or the last transaction failed
+    // (until one commits again).
+    std::optional<std::string> unavailable() const;
     const engine::Engine& engine() const { return *engine_; }
 
 private:
@@ -174,6 +178,8 @@ private:
     // batch fails, and finishing one tries again); none while the engine is the committed
     // state.
     std::optional<std::string> unrestored_;
+    // Why the last transaction failed; none once one commits.
+    std::optional<std::string> last_failure_;
     // Batch::generation of the batches prepared now; a rebuild after a failure starts the
     // next one.
     std::uint64_t generation_ = 1;

@@ -14,12 +14,16 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --publish-endpoint EP     publish PUB endpoint     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    snapshot ROUTER endpoint (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       query ROUTER endpoint    (default: escalatord.query_endpoint)
+  --metrics-address HOST:PORT
+                            HTTP /metrics, /healthz, /readyz; "off" disables; port 0 takes
+                            a free port (default: escalatord.metrics_address, 127.0.0.1:9464)
   --heartbeat-seconds N     heartbeat interval, 1 to 86400 (default: escalatord.heartbeat_interval_seconds)
   --publish-hwm N           messages queued per subscriber before it loses some, 1 to 100000000
                             (default 100000)
   --pipeline-depth N        batches prepared while earlier ones commit, 1 to 16 (default 4;
                             1 prepares the next batch only after the last one is committed)
-  --allow-insecure-remote   allow unencrypted non-loopback endpoints (logged loudly)
+  --allow-insecure-remote   allow unencrypted non-loopback endpoints and metrics address
+                            (logged loudly)
   --clock-rate R            DEMO/DRILL ONLY: run the clock R times faster than real time
   --clock-start TIME        DEMO/DRILL ONLY: the clock's reading at start (RFC 3339)
   --log-level LEVEL         trace, debug, info, warn, error, critical, off
@@ -30,7 +34,7 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
 
 Environment overrides (applied after the file, before flags): OPEL_CONFIG,
 OPEL_DATABASE_PATH, OPEL_SUBMIT_ENDPOINT, OPEL_PUBLISH_ENDPOINT, OPEL_SNAPSHOT_ENDPOINT,
-OPEL_QUERY_ENDPOINT.
+OPEL_QUERY_ENDPOINT, OPEL_METRICS_ADDRESS.
 Exit codes: 0 clean stop, 1 failure (config, database, endpoint), 2 usage.
 )";
 
@@ -60,6 +64,7 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     cl.config(o.config);
     cl.text("--database", o.database, "OPEL_DATABASE_PATH");
     cl.endpoints(o.endpoints);
+    cl.text("--metrics-address", o.metrics_address, "OPEL_METRICS_ADDRESS");
     cl.whole("--heartbeat-seconds", o.heartbeat_seconds, {1, 86400, "seconds"});
     cl.whole("--publish-hwm", given.publish_hwm, {1, 100000000, ""});
     cl.whole("--pipeline-depth", given.pipeline_depth, {1, 16, ""});
@@ -79,6 +84,7 @@ config::EscalatordSettings with_overrides(config::EscalatordSettings settings,
                                           const Options& options) {
     settings = options::with_endpoints(std::move(settings), options.endpoints);
     settings.database_path = options.database.value_or(settings.database_path);
+    settings.metrics_address = options.metrics_address.value_or(settings.metrics_address);
     if (options.heartbeat_seconds) {
         settings.heartbeat_interval = Duration{*options.heartbeat_seconds};
     }

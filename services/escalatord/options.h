@@ -20,7 +20,9 @@ namespace opel::escalatord {
 struct Options {
     std::optional<std::string> config;    // --config, else $OPEL_CONFIG
     std::optional<std::string> database;  // --database, else $OPEL_DATABASE_PATH
-    options::Endpoints endpoints;         // --submit-endpoint …, else OPEL_*_ENDPOINT
+    // --metrics-address, else $OPEL_METRICS_ADDRESS: HTTP host:port, or "off"
+    std::optional<std::string> metrics_address;
+    options::Endpoints endpoints;  // --submit-endpoint …, else OPEL_*_ENDPOINT
     std::optional<long> heartbeat_seconds;
     long publish_hwm = 100000;
     std::size_t pipeline_depth = 4;
@@ -36,7 +38,8 @@ struct Options {
 // The options, or what to print and the exit code instead (help, version, usage error).
 Result<Options, options::Stop> parse_options(const std::vector<std::string>& args);
 
-// `settings` with $OPEL_DATABASE_PATH and the endpoint variables, then the flags, applied.
+// `settings` with $OPEL_DATABASE_PATH, $OPEL_METRICS_ADDRESS and the endpoint variables, then
+// the flags, applied.
 config::EscalatordSettings with_overrides(config::EscalatordSettings settings,
                                           const Options& options);
 

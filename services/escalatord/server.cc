@@ -112,6 +112,7 @@ net::NetResult<std::monostate> Server::bind() {
             return bound;
         }
     }
+    bound_ = true;
     return std::monostate{};
 }
 
@@ -181,6 +182,9 @@ void Server::on_submit() {
 }
 
 void Server::answer(InFlight& batch, BatchPtr done) {
+    if (done->ends_transaction) {
+        metrics_.observe_commit(done->commit_ns);
+    }
     Escalator::BatchOutput out = escalator_.finish(std::move(done));
     for (std::size_t i = 0; i < batch.requests.size(); ++i) {
         if (!reply(submit_.socket(), batch.requests[i],
@@ -281,6 +285,25 @@ void Server::publish(const std::vector<Publication>& publications) {
     }
     publish_.after_send();
     publish_ns_ += watch.lap();
+}
+
+std::string Server::metrics() const {
+    ServerFigures figures;
+    figures.dropped = dropped_;
+    figures.undelivered = undelivered_;
+    figures.subscriptions = subscriptions_;
+    figures.snapshot_requests_waiting = snapshot_requests_.size();
+    return metrics_.exposition(escalator_, figures, clock_.now());
+}
+
+std::optional<std::string> Server::not_ready() const {
+    if (!bound_) {
+        return "the sockets are not bound";
+    }
+    if (stopped_) {
+        return "stopping";
+    }
+    return escalator_.unavailable();
 }
 
 void Server::arm_stats() {

@@ -21,7 +21,9 @@
 // snapshot socket.
 //
 // Threads: everything runs on the io_context's thread except the commits, which run on the
-// writer's storage thread through the journal, the database's only writer.
+// writer's storage thread through the journal, the database's only writer. metrics() and
+// not_ready() are for the HTTP routes (adapters/http), which run on the io_context's thread
+// too, so they read the state without locks.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +36,7 @@
 #include "adapters/net/asio_socket.h"
 #include "base/result.h"
 #include "escalatord/escalator.h"
+#include "escalatord/metrics.h"
 #include "escalatord/writer.h"
 
 namespace opel::escalatord {
@@ -75,6 +78,12 @@ public:
     std::uint64_t subscriptions() const { return subscriptions_; }
     std::uint64_t publish_ns() const { return publish_ns_; }
 
+    // Every metric in Prometheus text format (Metrics::content_type).
+    std::string metrics() const;
+    // Why the daemon cannot take submissions now, for /readyz: the sockets are not bound (or
+    // it is stopping), or the escalator cannot store (Escalator::unavailable). None: ready.
+    std::optional<std::string> not_ready() const;
+
 private:
     struct InFlight;  // a batch's requests, waiting for its commit
 
@@ -108,7 +117,9 @@ private:
     std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
     std::uint64_t undelivered_ = 0;    // replies a client never got (see undelivered())
     std::uint64_t publish_ns_ = 0;     // time spent handing messages to the socket
+    bool bound_ = false;
     bool stopped_ = false;
+    Metrics metrics_;
     Writer writer_;  // last: its thread posts on_committed, which uses everything above
 };
 

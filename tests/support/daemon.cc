@@ -42,11 +42,16 @@ bool Daemon::start(std::chrono::seconds timeout) {
                                      "--heartbeat-seconds",
                                      "1"};
     bool has_database = false;
+    bool has_metrics = false;
     for (const std::string& a : extra_args_) {
         has_database = has_database || a == "--database";
+        has_metrics = has_metrics || a == "--metrics-address";
     }
     if (!has_database) {
         args.insert(args.end(), {"--database", (dir_ / "opel.db").string()});
+    }
+    if (!has_metrics) {
+        args.insert(args.end(), {"--metrics-address", "127.0.0.1:0"});
     }
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.insert(args.begin(), wrapper_.begin(), wrapper_.end());
@@ -127,6 +132,17 @@ void Daemon::kill9() {
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
+}
+
+std::optional<std::string> Daemon::metrics_address() const {
+    const std::string text = log();
+    const std::string marker = "metrics: http://";
+    const std::size_t at = text.rfind(marker);
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    const std::size_t begin = at + marker.size();
+    return text.substr(begin, text.find('/', begin) - begin);
 }
 
 std::string Daemon::log() const {

@@ -1,12 +1,14 @@
 // A real opel-escalatord process for system tests: started with ipc:// endpoints in a
-// private directory, waited for until it answers, stopped with SIGTERM or killed with
-// SIGKILL. Every wait has a hard deadline.
+// private directory and its metrics on 127.0.0.1 port 0 (a free port the daemon logs, so
+// tests in parallel never collide), waited for until it answers, stopped with SIGTERM or
+// killed with SIGKILL. Every wait has a hard deadline.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,9 @@ public:
     // The exit code of a process that ended by itself during start(); -1 otherwise.
     int exit_code() const { return exit_code_; }
     std::string log() const;
+    // The metrics address (127.0.0.1:PORT) the running daemon logged at its latest start;
+    // none when it has not logged one (not started, or --metrics-address off).
+    std::optional<std::string> metrics_address() const;
 
 private:
     bool wait_exit(std::chrono::milliseconds timeout, int* status);

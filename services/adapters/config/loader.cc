@@ -453,6 +453,9 @@ EscalatordSettings convert(const cfg::EscalatordSettings& s) {
     if (!s.database_path().empty()) {
         out.database_path = s.database_path();
     }
+    if (!s.metrics_address().empty()) {
+        out.metrics_address = s.metrics_address();
+    }
     if (s.has_max_clock_skew_seconds()) {
         out.max_clock_skew = Duration{s.max_clock_skew_seconds()};
     }

@@ -17,6 +17,8 @@ struct EscalatordSettings {
     Duration max_clock_skew{300};
     Duration heartbeat_interval{5};
     std::uint32_t max_message_bytes = 65536;
+    // HTTP host:port of /metrics, /healthz and /readyz, or "off".
+    std::string metrics_address = "127.0.0.1:9464";
 };
 
 }  // namespace opel::config

@@ -504,6 +504,13 @@ StoreResult<sqlite3_stmt*> Store::prepare(const char* sql) {
 
 bool Store::read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
+std::optional<StoreError> Store::unwritable() const {
+    if (read_only()) {
+        return StoreError{Errc::readonly, path_ + " could only be opened read-only"};
+    }
+    return unwritable_file(path_);
+}
+
 StoreResult<Done> Store::step(sqlite3_stmt* s, const char* what) {
     const Reset reset(s);
     const int rc = sqlite3_step(s);

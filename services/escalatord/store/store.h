@@ -166,6 +166,10 @@ public:
 
     // True when SQLite could only open the file read-only (every write will fail).
     bool read_only() const;
+    // Why nothing could be written now, or none: the connection is read-only, or the file,
+    // its WAL or -shm is immutable or append-only (Errc::readonly, naming the file). Reads
+    // file flags only; for a readiness check between transactions.
+    std::optional<StoreError> unwritable() const;
 
     // A start-up integrity check whose cost does not grow with the history: SQLite's
     // quick_check of the small tables (meta, node_state, state_log: bounded by the tree and
