@@ -171,8 +171,7 @@ public:
         if (!(since_ ? catch_up(*since_) : synchronise(true))) {
             return exit_failed;
         }
-        long printed = 0;
-        while ((count == 0 || printed < count) && (seconds == 0 || clock::now() < deadline)) {
+        while ((count == 0 || printed_ < count) && (seconds == 0 || clock::now() < deadline)) {
             std::optional<std::pair<std::string, std::string>> message;
             if (!early.empty()) {
                 message = std::move(early.front());
@@ -182,7 +181,7 @@ public:
             }
             silence_.heard(message.has_value(), message && message->first == "heartbeat");
             if (message) {
-                printed += handle(*message) ? 1 : 0;
+                handle(*message);
             }
         }
         return silence_.went_silent() ? exit_failed : exit_ok;
@@ -302,6 +301,7 @@ private:
             return false;
         }
         std::cout.flush();
+        ++printed_;
         return true;
     }
 
@@ -312,6 +312,7 @@ private:
     std::optional<std::uint64_t> since_;   // --since: a sequence (0 with a time)
     std::optional<TimePoint> since_time_;  // --since TIME
     Silence silence_;
+    long printed_ = 0;  // updates shown (snapshot rows not counted)
     net::Subscriber subscriber_;
     std::uint64_t last_ = 0;
     std::uint64_t epoch_ = 0;  // of last_ (Publication.epoch)

@@ -1,0 +1,243 @@
+// System tests of the opel command against the real daemon: history out of the store, and
+// watch --since catching up on what a watcher missed. The command runs as a subprocess
+// (bounded by timeout(1)); its standard output is what is asserted on.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <zmq.hpp>
+
+#include "adapters/net/client.h"
+#include "base/time.h"
+#include "opel/v1/feed.pb.h"
+#include "opel/v1/request.pb.h"
+#include "support/daemon.h"
+
+namespace opel {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* t0 = "2026-01-13T08:00:00Z";
+
+std::string at(int minutes_from_t0) {
+    return format_utc(*parse_rfc3339(t0) + std::chrono::minutes(minutes_from_t0));
+}
+
+// A sitrep for the test card: OPEL 1 with (5, 5), OPEL 4 with (70, 25).
+std::string request(const std::string& site, const std::string& as_at, double handover,
+                    double nctr_percent) {
+    v1::SubmitRequest r;
+    v1::Sitrep& s = *r.mutable_sitrep();
+    s.set_site_id(site);
+    s.mutable_as_at()->set_seconds(parse_rfc3339(as_at)->time_since_epoch().count());
+    (*s.mutable_measures())["ambulance_handover_mean_minutes"] = handover;
+    (*s.mutable_measures())["ga_beds_occupied"] = 200;
+    (*s.mutable_measures())["nctr_patients"] = 2 * nctr_percent;
+    return r.SerializeAsString();
+}
+
+struct Outcome {
+    int status = -1;
+    std::string out;
+};
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("opel-cli-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir_);
+        daemon_ =
+            std::make_unique<testing::Daemon>(dir_, std::vector<std::string>{"--clock-start", t0});
+        ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    }
+    void TearDown() override {
+        daemon_->kill9();
+        if (HasFailure()) {
+            std::cerr << "daemon log:\n" << daemon_->log();
+        }
+        std::error_code ignored;
+        fs::remove_all(dir_, ignored);
+    }
+
+    void submit(const std::string& site, int minutes, bool high) {
+        net::RequestClient client(context_, daemon_->submit_endpoint());
+        const auto reply = client.request(
+            high ? request(site, at(minutes), 70, 25) : request(site, at(minutes), 5, 5), 10s, 0);
+        ASSERT_TRUE(reply.has_value());
+    }
+
+    std::uint64_t sequence() {
+        net::RequestClient client(context_, daemon_->snapshot_endpoint());
+        v1::SnapshotRequest r;
+        r.set_subtree("no-such-node");
+        const auto answer = client.request(r.SerializeAsString(), 10s, 0);
+        v1::Snapshot snap;
+        EXPECT_TRUE(answer && snap.ParseFromString(*answer));
+        return snap.sequence();
+    }
+
+    // "opel ARGS" with the daemon's endpoints and the test configuration.
+    std::string command(const std::string& args) const {
+        return std::string("timeout 60 ") + OPEL_COMMAND + " " + args + " --config " +
+               OPEL_TEST_CONFIG + " --submit-endpoint " + daemon_->submit_endpoint() +
+               " --publish-endpoint " + daemon_->publish_endpoint() + " --snapshot-endpoint " +
+               daemon_->snapshot_endpoint() + " --query-endpoint " + daemon_->query_endpoint();
+    }
+
+    Outcome run(const std::string& args) const {
+        Outcome r;
+        FILE* pipe = ::popen((command(args) + " 2>&1").c_str(), "r");
+        std::array<char, 4096> buffer{};
+        while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+            r.out += buffer.data();
+        }
+        r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+        return r;
+    }
+
+    fs::path dir_;
+    zmq::context_t context_;
+    std::unique_ptr<testing::Daemon> daemon_;
+};
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        out.push_back(line);
+    }
+    return out;
+}
+
+TEST_F(CliTest, HistoryExportsASitesAlertsResultsAndSitrepsAsCsv) {
+    submit("RWJ", -50, false);
+    submit("RWJ", -40, true);
+    submit("RMC", -40, true);
+
+    const Outcome events = run("history RWJ --kind events --csv");
+    ASSERT_EQ(events.status, 0) << events.out;
+    const auto event_lines = lines(events.out);
+    ASSERT_EQ(event_lines.size(), 3U) << events.out;  // header, known, escalated
+    EXPECT_EQ(event_lines[0], "sequence,at_utc,kind,node_id,path,transition_id,from,to,why");
+    EXPECT_NE(event_lines[2].find(",escalated,RWJ,"), std::string::npos) << events.out;
+    EXPECT_NE(event_lines[2].find(",OPEL 1,OPEL 4,"), std::string::npos) << events.out;
+
+    const Outcome sitreps = run("history RWJ --kind sitreps --csv");
+    ASSERT_EQ(sitreps.status, 0) << sitreps.out;
+    const auto sitrep_lines = lines(sitreps.out);
+    ASSERT_EQ(sitrep_lines.size(), 3U) << sitreps.out;
+    EXPECT_EQ(sitrep_lines[0].rfind("site_id,as_at_utc,received_at_utc,status,submission_id,", 0),
+              0U);
+    EXPECT_EQ(sitrep_lines[1].rfind("RWJ," + at(-50) + "," + t0 + ",accepted,", 0), 0U)
+        << sitreps.out;
+
+    // A time range takes only what falls inside it (RWJ's second result, not its first).
+    const Outcome results = run("history RWJ --from " + at(-45) + " --to " + at(-30) + " --csv");
+    ASSERT_EQ(results.status, 0) << results.out;
+    const auto result_lines = lines(results.out);
+    ASSERT_EQ(result_lines.size(), 2U) << results.out;
+    EXPECT_NE(result_lines[1].find("," + at(-40) + ",RWJ,"), std::string::npos) << results.out;
+    EXPECT_NE(result_lines[1].find(",OPEL 4,"), std::string::npos) << results.out;
+}
+
+TEST_F(CliTest, HistoryRefusesABackwardsRangeAndAnUnknownNodeSayingWhy) {
+    const Outcome backwards = run("history RWJ --from " + at(0) + " --to " + at(-60));
+    EXPECT_EQ(backwards.status, 1);
+    EXPECT_NE(backwards.out.find("query refused: to: before_from: to (" + at(-60) +
+                                 ") is before from (" + at(0) + ")"),
+              std::string::npos)
+        << backwards.out;
+    const Outcome unknown = run("history NOPE");
+    EXPECT_EQ(unknown.status, 1);
+    EXPECT_NE(unknown.out.find("query refused: node: unknown: no node with id or path 'NOPE'"),
+              std::string::npos)
+        << unknown.out;
+}
+
+TEST_F(CliTest, AWatcherThatWasOfflineGetsTheEscalationWithSince) {
+    submit("RWJ", -50, false);
+    const std::uint64_t before = sequence();
+    submit("RWJ", -40, true);  // escalates to OPEL 4 while nobody watches
+    const Outcome watched =
+        run("watch --since " + std::to_string(before) + " --kind alert --count 1 --json");
+    ASSERT_EQ(watched.status, 0) << watched.out;
+    EXPECT_NE(watched.out.find("\"kind\":\"EVENT_KIND_ESCALATED\""), std::string::npos)
+        << watched.out;
+    EXPECT_NE(watched.out.find("\"node_id\":\"RWJ\""), std::string::npos) << watched.out;
+    EXPECT_EQ(watched.out.find("snapshot"), std::string::npos) << watched.out;
+
+    // The same by time.
+    const Outcome by_time = run("watch --since " + at(-45) + " --kind alert --count 1 --json");
+    ASSERT_EQ(by_time.status, 0) << by_time.out;
+    EXPECT_NE(by_time.out.find("EVENT_KIND_ESCALATED"), std::string::npos) << by_time.out;
+}
+
+// Publications racing the seam between the store and the live feed: every sequence number
+// after --since is printed exactly once, in order.
+TEST_F(CliTest, WatchSinceHasNoGapAndNoDuplicateAtTheSeam) {
+    submit("RWJ", -60, false);
+    const std::uint64_t since = sequence();
+    submit("RWJ", -59, true);
+    FILE* pipe = ::popen(("sh -c 'echo $$; exec " +
+                          command("watch --since " + std::to_string(since) + " --json") + "'")
+                             .c_str(),
+                         "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 65536> buffer{};
+    ASSERT_NE(std::fgets(buffer.data(), buffer.size(), pipe), nullptr);
+    const pid_t watcher = std::stoi(buffer.data());
+    // Sitreps keep coming while the watcher joins the feed and reads the store, until it has
+    // printed 40 updates: some are both in its store read and in its live buffer.
+    std::atomic<bool> enough{false};
+    std::thread sender([&] {
+        zmq::context_t context;
+        net::RequestClient client(context, daemon_->submit_endpoint());
+        for (int i = 0; i < 2000 && !enough; ++i) {
+            (void)client.request(
+                request(i % 2 == 0 ? "RMC" : "RWJ",
+                        format_utc(*parse_rfc3339(t0) - 3500s + std::chrono::seconds(i)),
+                        5 + i % 70, 5 + i % 20),
+                10s, 0);
+        }
+    });
+    // Reads the sequence numbers the watcher prints until `done`.
+    std::vector<std::uint64_t> seen;
+    const auto read_until = [&](const std::function<bool()>& done) {
+        while (!done() && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+            const std::string line = buffer.data();
+            if (line.rfind("{\"sequence\":", 0) == 0) {
+                seen.push_back(std::stoull(line.substr(12)));
+            }
+        }
+    };
+    const auto read_to = [&](std::uint64_t last) {
+        read_until([&] { return !seen.empty() && seen.back() >= last; });
+    };
+    read_until([&] { return seen.size() >= 40; });
+    enough = true;
+    sender.join();
+    read_to(sequence());
+    // Then live only: anything the watcher had buffered from before its catch-up that it
+    // printed again would come before these.
+    submit("RWJ", -30, true);
+    const std::uint64_t last = sequence();
+    read_to(last);
+    ::kill(watcher, SIGTERM);
+    ::pclose(pipe);
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t s = since + 1; s <= last; ++s) {
+        expected.push_back(s);
+    }
+    EXPECT_EQ(seen, expected);
+}
+
+}  // namespace
+}  // namespace opel
