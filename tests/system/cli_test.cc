@@ -3,11 +3,14 @@
 // (bounded by timeout(1)); its standard output is what is asserted on.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -16,6 +19,7 @@
 #include "adapters/net/client.h"
 #include "base/time.h"
 #include "opel/v1/feed.pb.h"
+#include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
 #include "support/daemon.h"
 
@@ -92,9 +96,11 @@ protected:
                daemon_->snapshot_endpoint() + " --query-endpoint " + daemon_->query_endpoint();
     }
 
-    Outcome run(const std::string& args) const {
+    Outcome run(const std::string& args) const { return run_raw(command(args)); }
+
+    static Outcome run_raw(const std::string& command_line) {
         Outcome r;
-        FILE* pipe = ::popen((command(args) + " 2>&1").c_str(), "r");
+        FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
         std::array<char, 4096> buffer{};
         while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
             r.out += buffer.data();
@@ -237,6 +243,74 @@ TEST_F(CliTest, WatchSinceHasNoGapAndNoDuplicateAtTheSeam) {
         expected.push_back(s);
     }
     EXPECT_EQ(seen, expected);
+}
+
+// A backup taken while sitreps keep coming holds every sitrep acknowledged before it started,
+// and a daemon restored from it starts and serves.
+TEST_F(CliTest, ABackupTakenDuringIngestRestoresEveryAcknowledgedSitrep) {
+    std::mutex mutex;
+    std::condition_variable more;
+    std::vector<std::string> acknowledged;
+    std::atomic<bool> stop{false};
+    std::thread sender([&] {
+        zmq::context_t context;
+        net::RequestClient client(context, daemon_->submit_endpoint());
+        for (int i = 0; i < 5000 && !stop; ++i) {
+            const auto answer = client.request(
+                request(i % 2 == 0 ? "RMC" : "RWJ",
+                        format_utc(*parse_rfc3339(t0) - 3500s + std::chrono::seconds(i)),
+                        5 + i % 70, 5 + i % 20),
+                10s, 0);
+            v1::SubmitReply reply;
+            if (answer && reply.ParseFromString(*answer) &&
+                reply.status() == v1::SUBMIT_STATUS_ACCEPTED) {
+                const std::lock_guard lock(mutex);
+                acknowledged.push_back(reply.submission_id());
+                more.notify_all();
+            }
+        }
+    });
+    const std::vector<std::string> before = [&] {
+        std::unique_lock lock(mutex);
+        more.wait_for(lock, 30s, [&] { return acknowledged.size() >= 50; });
+        return acknowledged;
+    }();
+    const fs::path copy = dir_ / "backup.db";
+    const Outcome backed_up = run_raw(std::string("timeout 60 ") + OPEL_COMMAND + " backup --to " +
+                                      copy.string() + " --database " + (dir_ / "opel.db").string());
+    stop = true;
+    sender.join();
+    ASSERT_EQ(backed_up.status, 0) << backed_up.out;
+    EXPECT_NE(backed_up.out.find("backed up "), std::string::npos) << backed_up.out;
+    ASSERT_GE(before.size(), 50U);
+
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(copy.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* find = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM sitreps WHERE submission_id = ?", -1, &find,
+                       nullptr);
+    std::size_t missing = 0;
+    for (const std::string& id : before) {
+        sqlite3_bind_text(find, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+        missing += sqlite3_step(find) == SQLITE_ROW && sqlite3_column_int64(find, 0) == 1 ? 0 : 1;
+        sqlite3_reset(find);
+    }
+    sqlite3_finalize(find);
+    sqlite3_close(db);
+    EXPECT_EQ(missing, 0U) << "of " << before.size() << " acknowledged before the backup";
+
+    // Restored: a daemon on the copy starts (its integrity check passes) and answers.
+    const fs::path restored_dir = dir_ / "restored";
+    fs::create_directories(restored_dir);
+    testing::Daemon restored(restored_dir, {"--database", copy.string(), "--clock-start", t0});
+    ASSERT_TRUE(restored.start()) << restored.log();
+    EXPECT_NE(restored.log().find("sitreps stored"), std::string::npos) << restored.log();
+    // Refused: an existing file is never overwritten.
+    const Outcome again = run_raw(std::string("timeout 60 ") + OPEL_COMMAND + " backup --to " +
+                                  copy.string() + " --database " + (dir_ / "opel.db").string());
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.out.find("exists"), std::string::npos) << again.out;
+    restored.kill9();
 }
 
 }  // namespace

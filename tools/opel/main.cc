@@ -13,6 +13,7 @@ int submit_main(const std::vector<std::string>& args);
 int status_main(const std::vector<std::string>& args);
 int watch_main(const std::vector<std::string>& args);
 int history_main(const std::vector<std::string>& args);
+int backup_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
@@ -33,6 +34,7 @@ constexpr Command commands[] = {
     {"watch", "follow status and alerts live (snapshot, then updates)", opel::cli::watch_main},
     {"history", "stored results, alerts or sitreps of a subtree and time range",
      opel::cli::history_main},
+    {"backup", "a consistent copy of the daemon's database while it runs", opel::cli::backup_main},
     {"simulate", "submit realistic synthetic sitreps for the configured tree",
      opel::cli::simulate_main},
 };
