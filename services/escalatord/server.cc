@@ -90,6 +90,10 @@ net::NetResult<std::monostate> Server::bind() {
     const auto cap = static_cast<std::int64_t>(settings_.max_message_bytes) * 4 + 4096;
     submit_.socket().set(zmq::sockopt::maxmsgsize, cap);
     snapshot_.socket().set(zmq::sockopt::maxmsgsize, std::int64_t{4096});
+    // A subscription is a topic prefix (a node path is far shorter): a longer one drops the
+    // subscriber's connection, so no subscriber can fill the daemon's memory with long ones.
+    // (libzmq's XPUB offers no per-connection count, so the number is not bounded here.)
+    publish_.socket().set(zmq::sockopt::maxmsgsize, std::int64_t{1024});
     publish_.socket().set(zmq::sockopt::sndhwm, options_.publish_high_water_mark);
     publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
     submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted

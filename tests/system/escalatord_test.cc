@@ -906,6 +906,26 @@ TEST_F(EscalatordTest, EveryBadInputIsRejectedPreciselyAndChangesNothing) {
 // A client that sends and never reads: once its queues are full, further replies cannot be
 // delivered. They are counted (ZMQ_ROUTER_MANDATORY), not lost silently, and the daemon
 // goes on serving others.
+// A subscription longer than any topic (1 KB and more) drops that subscriber's connection: it
+// never gets a message, while another subscriber's heartbeats keep coming.
+TEST_F(EscalatordTest, ASubscriptionLongerThanAnyTopicIsRefused) {
+    start();
+    const std::string long_prefix = "status/" + std::string(2000, 'x');
+    net::Subscriber greedy(context_, daemon_->publish_endpoint(), {long_prefix, "heartbeat"});
+    auto control = subscribe({});
+    int control_heartbeats = 0;
+    bool greedy_heard = false;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (control_heartbeats < 3 && std::chrono::steady_clock::now() < deadline) {
+        if (auto m = control->receive(200ms); m && m->first == "heartbeat") {
+            ++control_heartbeats;
+        }
+        greedy_heard = greedy_heard || greedy.receive(1ms).has_value();
+    }
+    EXPECT_EQ(control_heartbeats, 3);
+    EXPECT_FALSE(greedy_heard);
+}
+
 TEST_F(EscalatordTest, RepliesAClientNeverReadsAreCountedAndOthersAreServed) {
     start();
     zmq::socket_t deaf(context_, zmq::socket_type::dealer);
