@@ -1,8 +1,9 @@
 // Fuzz target: the decoders of bytes a daemon reads back or is sent besides sitreps: snapshot
-// requests (from any client), stored node states and stored publications (from the
+// and query requests (from any client), stored node states and stored publications (from the
 // database, which an operator may have restored or edited), and stored replies. The first
 // byte picks the decoder. None may crash; a snapshot request is accepted exactly when
-// protobuf's parser accepts it, with the same subtree.
+// protobuf's parser accepts it, with the same subtree; an accepted query has a limit within
+// bounds and a time range that does not run backwards.
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "adapters/codec/messages.h"
+#include "adapters/codec/query.h"
 #include "opel/v1/feed.pb.h"
 
 // NOLINTNEXTLINE(readability-identifier-naming)
@@ -24,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
         case 0: {
             const auto subtree = opel::codec::snapshot_subtree(bytes);
             opel::v1::SnapshotRequest request;
@@ -41,6 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 2:
             (void)opel::codec::result_of_publication(bytes);
             break;
+        case 3: {
+            const auto ask = opel::codec::read_query(bytes);
+            if (ask && (ask->limit == 0 || ask->limit > opel::codec::max_query_limit ||
+                        (ask->from && ask->to && *ask->to < *ask->from))) {
+                std::abort();
+            }
+            break;
+        }
         default:
             (void)opel::codec::duplicate_reply(bytes, bytes);
     }
