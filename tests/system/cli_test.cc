@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -243,6 +244,59 @@ TEST_F(CliTest, WatchSinceHasNoGapAndNoDuplicateAtTheSeam) {
         expected.push_back(s);
     }
     EXPECT_EQ(seen, expected);
+}
+
+// A card author tries a stricter OPEL 4 on the stored history: the same configuration
+// changes nothing, the changed one moves RWJ's OPEL 4 sitrep to OPEL 3 and its hours with it.
+TEST_F(CliTest, ReplayShowsWhatAChangedCardWouldHaveDone) {
+    submit("RWJ", -50, false);
+    submit("RWJ", -40, true);
+    submit("RMC", -40, false);
+    const std::string database = " --database " + (dir_ / "opel.db").string();
+    const std::string opel = std::string("timeout 60 ") + OPEL_COMMAND + " replay";
+
+    const Outcome same = run_raw(opel + " --config " + OPEL_TEST_CONFIG + database);
+    ASSERT_EQ(same.status, 0) << same.out;
+    EXPECT_NE(same.out.find("3 sitreps replayed; 0 would be at another level"), std::string::npos)
+        << same.out;
+
+    // The test configuration, with OPEL 4 needing a handover of 80 minutes and a total of 8.
+    const fs::path config = dir_ / "config";
+    fs::create_directories(config / "cards");
+    const std::string original = OPEL_TEST_CONFIG;
+    std::ofstream(config / "opel.textproto")
+        << "catalogue: \"" << original << "/../../../config/catalogue.textproto\"\n"
+        << "cards: \"cards/test-acute.textproto\"\n"
+        << "tree: \"" << original << "/trees/test.textproto\"\n";
+    std::ifstream card_in(original + "/cards/test-acute.textproto");
+    std::string card((std::istreambuf_iterator<char>(card_in)), std::istreambuf_iterator<char>());
+    for (const auto& [from, to] :
+         {std::pair{std::string("opel4: 60 }"), std::string("opel4: 80 }")},
+          {std::string("opel4: 7 }"), std::string("opel4: 8 }")}}) {
+        const auto at_pos = card.find(from);
+        ASSERT_NE(at_pos, std::string::npos) << from;
+        card.replace(at_pos, from.size(), to);
+    }
+    std::ofstream(config / "cards" / "test-acute.textproto") << card;
+
+    const Outcome changed = run_raw(opel + " --config " + config.string() + database);
+    ASSERT_EQ(changed.status, 0) << changed.out;
+    EXPECT_NE(changed.out.find("3 sitreps replayed; 1 would be at another level:\n  RWJ       " +
+                               at(-40) + "  OPEL 4 -> OPEL 3"),
+              std::string::npos)
+        << changed.out;
+
+    const Outcome csv =
+        run_raw(opel + " --config " + config.string() + database + " --node RWJ --csv");
+    ASSERT_EQ(csv.status, 0) << csv.out;
+    const auto rows = lines(csv.out);
+    ASSERT_EQ(rows.size(), 3U) << csv.out;  // header, stored, new
+    EXPECT_EQ(rows[1].rfind("RWJ,national/", 0), 0U) << csv.out;
+    EXPECT_NE(rows[1].find(",stored,"), std::string::npos) << csv.out;
+    EXPECT_NE(rows[2].find(",new,"), std::string::npos) << csv.out;
+    // Stored: escalated once (1 -> 4) and reached OPEL 4; new: 1 -> 3, never OPEL 4.
+    EXPECT_NE(rows[1].find(",1,0," + at(-40) + ","), std::string::npos) << csv.out;
+    EXPECT_NE(rows[2].find(",1,0,,"), std::string::npos) << csv.out;
 }
 
 // A backup taken while sitreps keep coming holds every sitrep acknowledged before it started,

@@ -14,6 +14,7 @@ int status_main(const std::vector<std::string>& args);
 int watch_main(const std::vector<std::string>& args);
 int history_main(const std::vector<std::string>& args);
 int backup_main(const std::vector<std::string>& args);
+int replay_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
@@ -35,6 +36,8 @@ constexpr Command commands[] = {
     {"history", "stored results, alerts or sitreps of a subtree and time range",
      opel::cli::history_main},
     {"backup", "a consistent copy of the daemon's database while it runs", opel::cli::backup_main},
+    {"replay", "run a new or changed configuration over the stored sitreps, offline",
+     opel::cli::replay_main},
     {"simulate", "submit realistic synthetic sitreps for the configured tree",
      opel::cli::simulate_main},
 };
