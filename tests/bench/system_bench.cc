@@ -11,6 +11,7 @@
 //                        request with the same real ACCEPTED reply, no work
 //
 // Every line starting "RESULT" is a figure; tools/dev/bench collects them.
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -715,6 +716,124 @@ int fanout(double rate, int count) {
     return 0;
 }
 
+// History: `rows` more stored sitreps in the database at `path` (which has the daemon's
+// schema), as the daemon stores them: the sitrep, and the reply without its result; 100 sites,
+// a second apart, ending 400 days before t0.
+void seed_history(const fs::path& path, long rows) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
+    sqlite3_stmt* insert = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO sitreps (submission_id, site_id, as_at, received_at, "
+                       "status, sitrep, reply) VALUES (?, ?, ?, ?, 'accepted', ?, ?)",
+                       -1, &insert, nullptr);
+    v1::SubmitReply reply;
+    reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
+    for (long i = 0; i < rows; ++i) {
+        const std::string site = bench::site_id(static_cast<int>(i % 100));
+        const TimePoint at = t0 - std::chrono::hours(24 * 400) + Duration(i);
+        const engine::Sitrep seeded = bench::acute_sitrep(site, at, 0.3);
+        const std::string sitrep = codec::to_proto(seeded).SerializeAsString();
+        const std::string id = seeded.effective_submission_id();
+        reply.set_submission_id(id);
+        reply.set_site_id(site);
+        reply.set_sequence(static_cast<std::uint64_t>(i));
+        const std::string reply_bytes = reply.SerializeAsString();
+        sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, site.data(), static_cast<int>(site.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 3, at.time_since_epoch().count());
+        sqlite3_bind_int64(insert, 4, at.time_since_epoch().count());
+        sqlite3_bind_blob(insert, 5, sitrep.data(), static_cast<int>(sitrep.size()),
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 6, reply_bytes.data(), static_cast<int>(reply_bytes.size()),
+                          SQLITE_TRANSIENT);
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+        if (i % 500000 == 499999) {
+            sqlite3_exec(db, "COMMIT; BEGIN", nullptr, nullptr, nullptr);
+        }
+    }
+    sqlite3_finalize(insert);
+    sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+}
+
+// `opel replay` over `path`: seconds and peak resident kilobytes of that process.
+std::pair<double, long> run_replay(const fs::path& config, const fs::path& path) {
+    const auto start = Clock::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int null_fd = ::open("/dev/null", O_WRONLY);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::execl(OPEL_COMMAND, OPEL_COMMAND, "replay", "--config", config.c_str(), "--database",
+                path.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    ::wait4(pid, &status, 0, &usage);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::cerr << "opel replay failed\n";
+        std::exit(1);
+    }
+    return {seconds_since(start), usage.ru_maxrss};
+}
+
+// Replay (SPEC §6): `opel replay` over `rows` stored sitreps against the engine alone on the
+// same sitreps in the same run (decoded beforehand: no storage, no decoding), in sitreps per
+// second; and the replay's peak memory over `rows` and over twice as many (flat = it streams).
+int replay(long rows, int rounds) {
+    const fs::path dir = workdir("replay");
+    const fs::path config = bench::write_config(dir / "config", 100, false);
+    for (const long n : {rows, 2 * rows}) {
+        const fs::path path = dir / ("replay-" + std::to_string(n) + ".db");
+        (void)store::Store::open(path.string());  // the daemon's schema
+        seed_history(path, n);
+    }
+    std::vector<double> ratios;
+    std::vector<long> rss_n, rss_2n;
+    for (int round = 0; round < rounds; ++round) {
+        // The replays first: a forked child's peak memory starts at its parent's, so the
+        // parent must not hold the decoded sitreps yet.
+        const auto [seconds, rss] =
+            run_replay(config, dir / ("replay-" + std::to_string(rows) + ".db"));
+        const auto twice = run_replay(config, dir / ("replay-" + std::to_string(2 * rows) + ".db"));
+        std::vector<engine::Sitrep> sitreps;
+        for (long i = 0; i < rows; ++i) {
+            sitreps.push_back(bench::acute_sitrep(bench::site_id(static_cast<int>(i % 100)),
+                                                  t0 - std::chrono::hours(24 * 400) + Duration(i),
+                                                  0.3));
+        }
+        engine::Engine engine(bench::load_config(config),
+                              engine::EngineOptions{.track_submissions = false});
+        const auto start = Clock::now();
+        for (const engine::Sitrep& s : sitreps) {
+            (void)engine.advance_to(*s.as_at);
+            (void)engine.submit(s, *s.as_at);
+        }
+        const double engine_rate = static_cast<double>(rows) / seconds_since(start);
+        const double replay_rate = static_cast<double>(rows) / seconds;
+        ratios.push_back(replay_rate / engine_rate);
+        rss_n.push_back(rss);
+        rss_2n.push_back(twice.second);
+        std::printf(
+            "replay round %d: engine %.0f/s, replay %.0f/s, ratio %.3f; peak RSS %ld KB "
+            "(%ld sitreps), %ld KB (%ld)\n",
+            round + 1, engine_rate, replay_rate, ratios.back(), rss, rows, twice.second, 2 * rows);
+    }
+    std::printf(
+        "RESULT replay ratio vs engine-only: min %.3f max %.3f (target >= 0.5: %s in every "
+        "round); replay peak RSS %ld KB at %ld sitreps, %ld KB at %ld (first round: later "
+        "children inherit the parent's grown heap)\n",
+        *std::min_element(ratios.begin(), ratios.end()),
+        *std::max_element(ratios.begin(), ratios.end()),
+        *std::min_element(ratios.begin(), ratios.end()) >= 0.5 ? "met" : "NOT met", rss_n[0], rows,
+        rss_2n[0], 2 * rows);
+    remove_workdir(dir);
+    return 0;
+}
+
 int restart(const std::vector<long>& sizes) {
     zmq::context_t context;
     for (const long rows : sizes) {
@@ -736,47 +855,8 @@ int restart(const std::vector<long>& sizes) {
             run_load(context, daemon->submit_endpoint(), ingest_payloads(100, 2000), 4, 16, true);
             daemon->stop();
         }
-        // History: `rows` more stored sitreps, as the daemon stores them (the sitrep, and the
-        // reply without its result).
         const auto seed_start = Clock::now();
-        sqlite3* db = nullptr;
-        sqlite3_open((dir / "opel.db").c_str(), &db);
-        sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
-        sqlite3_stmt* insert = nullptr;
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO sitreps (submission_id, site_id, as_at, received_at, "
-                           "status, sitrep, reply) VALUES (?, ?, ?, ?, 'accepted', ?, ?)",
-                           -1, &insert, nullptr);
-        v1::SubmitReply reply;
-        reply.set_status(v1::SUBMIT_STATUS_ACCEPTED);
-        for (long i = 0; i < rows; ++i) {
-            const std::string site = bench::site_id(static_cast<int>(i % 100));
-            const TimePoint at = t0 - std::chrono::hours(24 * 400) + Duration(i);
-            const engine::Sitrep seeded = bench::acute_sitrep(site, at, 0.3);
-            const std::string sitrep = codec::to_proto(seeded).SerializeAsString();
-            const std::string id = seeded.effective_submission_id();
-            reply.set_submission_id(id);
-            reply.set_site_id(site);
-            reply.set_sequence(static_cast<std::uint64_t>(i));
-            const std::string reply_bytes = reply.SerializeAsString();
-            sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-            sqlite3_bind_text(insert, 2, site.data(), static_cast<int>(site.size()),
-                              SQLITE_TRANSIENT);
-            sqlite3_bind_int64(insert, 3, at.time_since_epoch().count());
-            sqlite3_bind_int64(insert, 4, at.time_since_epoch().count());
-            sqlite3_bind_blob(insert, 5, sitrep.data(), static_cast<int>(sitrep.size()),
-                              SQLITE_TRANSIENT);
-            sqlite3_bind_blob(insert, 6, reply_bytes.data(), static_cast<int>(reply_bytes.size()),
-                              SQLITE_TRANSIENT);
-            sqlite3_step(insert);
-            sqlite3_reset(insert);
-            if (i % 500000 == 499999) {
-                sqlite3_exec(db, "COMMIT; BEGIN", nullptr, nullptr, nullptr);
-            }
-        }
-        sqlite3_finalize(insert);
-        sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
-        sqlite3_close(db);
+        seed_history(dir / "opel.db", rows);
         const double seed_s = seconds_since(seed_start);
         const double size_gb = static_cast<double>(fs::file_size(dir / "opel.db")) / 1e9;
         // Measured: process start until the snapshot endpoint answers, twice (cold, warm).
@@ -830,6 +910,9 @@ int main(int argc, char** argv) {
     if (mode == "fanout") {
         return fanout(100, quick ? 200 : 500);
     }
+    if (mode == "replay") {
+        return replay(quick ? 20000 : 200000, quick ? 1 : 3);
+    }
     if (mode == "restart") {
         std::vector<long> sizes;
         if (const char* env = std::getenv("OPEL_BENCH_RESTART_ROWS")) {
@@ -843,6 +926,6 @@ int main(int argc, char** argv) {
         }
         return restart(sizes);
     }
-    std::cerr << "usage: opel_bench ingest|latency|scale|fanout|restart\n";
+    std::cerr << "usage: opel_bench ingest|latency|scale|fanout|restart|replay\n";
     return 2;
 }

@@ -166,7 +166,11 @@ std::string_view text_at(sqlite3_stmt* s, int i) {
 class Replay {
 public:
     Replay(const Flags& flags, engine::EngineConfig config)
-        : flags_(flags), engine_(std::move(config)), replayed_(engine_.model().node_count()) {}
+        // Stored sitreps are unique already: no memory of submission ids, which would grow with
+        // the history.
+        : flags_(flags),
+          engine_(std::move(config), engine::EngineOptions{.track_submissions = false}),
+          replayed_(engine_.model().node_count()) {}
 
     // What the daemon published: every stored result, in sequence order.
     Result<std::monostate, std::string> read_stored(sqlite3* db) {
