@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
@@ -311,6 +312,33 @@ TEST_F(CliTest, ABackupTakenDuringIngestRestoresEveryAcknowledgedSitrep) {
     EXPECT_EQ(again.status, 1);
     EXPECT_NE(again.out.find("exists"), std::string::npos) << again.out;
     restored.kill9();
+}
+
+TEST_F(CliTest, StatusNamesTheConfigurationAndHistoryShowsItsReload) {
+    submit("RWJ", -50, false);
+    const Outcome status = run("status --brief");
+    ASSERT_EQ(status.status, 0) << status.out;
+    std::smatch named;
+    ASSERT_TRUE(std::regex_search(status.out, named,
+                                  std::regex("status at sequence [0-9]+, configuration "
+                                             "([0-9a-f]{16}):")))
+        << status.out;
+    const std::string hash = named[1];
+    const Outcome json = run("status --json");
+    ASSERT_EQ(json.status, 0) << json.out;
+    EXPECT_NE(json.out.find(hash), std::string::npos) << json.out;
+
+    // SIGHUP with the same files: the same configuration, announced and stored as an event.
+    ASSERT_TRUE(daemon_->reload());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    Outcome events;
+    do {
+        events = run("history national --kind events --csv");
+    } while (events.out.find(",config_reloaded,national,") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline);
+    EXPECT_NE(events.out.find(",config_reloaded,national,"), std::string::npos) << events.out;
+    const Outcome again = run("status --brief");
+    EXPECT_NE(again.out.find("configuration " + hash + ":"), std::string::npos) << again.out;
 }
 
 }  // namespace
