@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -339,6 +340,37 @@ TEST_F(CliTest, StatusNamesTheConfigurationAndHistoryShowsItsReload) {
     EXPECT_NE(events.out.find(",config_reloaded,national,"), std::string::npos) << events.out;
     const Outcome again = run("status --brief");
     EXPECT_NE(again.out.find("configuration " + hash + ":"), std::string::npos) << again.out;
+}
+
+TEST_F(CliTest, TheQueryEndpointFollowsAReloadedTree) {
+    // A daemon on an editable copy of the test configuration (the catalogue by absolute path).
+    daemon_->kill9();
+    const fs::path config = dir_ / "config";
+    fs::copy(OPEL_TEST_CONFIG, config, fs::copy_options::recursive);
+    const std::string relative = "../../../config/catalogue.textproto";
+    const auto edit = [](const fs::path& file, const std::string& from, const std::string& to) {
+        std::ifstream in(file);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        text.replace(text.find(from), from.size(), to);
+        std::ofstream(file, std::ios::trunc) << text;
+    };
+    edit(config / "opel.textproto", relative,
+         fs::canonical(fs::path(OPEL_TEST_CONFIG) / relative).string());
+    daemon_ = std::make_unique<testing::Daemon>(
+        dir_, std::vector<std::string>{"--clock-start", t0, "--config", config.string()});
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    EXPECT_EQ(run("history RXX --kind events").status, 1);  // not configured yet
+
+    edit(config / "trees" / "test.textproto", "nodes { id: \"RMC\"",
+         "nodes { id: \"RXX\" kind: NODE_KIND_SITE parent: \"stockport\" provider_type: "
+         "PROVIDER_TYPE_ACUTE }\nnodes { id: \"RMC\"");
+    ASSERT_TRUE(daemon_->reload());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    Outcome known;
+    do {
+        known = run("history RXX --kind events");
+    } while (known.status != 0 && std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(known.status, 0) << known.out;
 }
 
 }  // namespace
