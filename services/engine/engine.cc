@@ -85,6 +85,8 @@ std::string_view to_string(EventKind kind) {
             return "unknown";
         case EventKind::known:
             return "known";
+        case EventKind::config_reloaded:
+            return "config_reloaded";
         case EventKind::declared_mismatch:
             break;
     }

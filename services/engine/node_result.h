@@ -66,6 +66,7 @@ enum class EventKind {
     unknown,            // to UNKNOWN (from a level)
     known,              // from UNKNOWN to a level
     declared_mismatch,  // declared level differs from the computed one
+    config_reloaded,    // the daemon took a new configuration (config_hash); not from the engine
 };
 
 struct Event {
@@ -82,6 +83,7 @@ struct Event {
     int declared_level = 0;
     Status computed = Status::unknown;
     std::string declared_reason;
+    std::string config_hash;  // config_reloaded: the configuration's content hash
 };
 
 std::string_view to_string(EventKind kind);

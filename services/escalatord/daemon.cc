@@ -10,6 +10,7 @@
 #include "adapters/clock/real_clock.h"
 #include "adapters/clock/stopwatch.h"
 #include "adapters/http/server.h"
+#include "adapters/options/options.h"
 #include "escalatord/escalator.h"
 #include "escalatord/query.h"
 #include "escalatord/server.h"
@@ -136,7 +137,79 @@ bool open_monitoring(http::Server& monitoring, const Server& server, const std::
     return true;
 }
 
-// Binds and serves until SIGINT/SIGTERM; the exit code.
+// The settings that differ between the running and a reloaded configuration: none of them
+// can change without a restart (sockets are bound, the database open), so a reload keeps them.
+std::vector<std::string_view> restart_only_changes(const config::EscalatordSettings& a,
+                                                   const config::EscalatordSettings& b) {
+    std::vector<std::string_view> changed;
+    const auto check = [&changed](bool differs, std::string_view name) {
+        if (differs) {
+            changed.push_back(name);
+        }
+    };
+    check(a.submit_endpoint != b.submit_endpoint, "submit_endpoint");
+    check(a.publish_endpoint != b.publish_endpoint, "publish_endpoint");
+    check(a.snapshot_endpoint != b.snapshot_endpoint, "snapshot_endpoint");
+    check(a.query_endpoint != b.query_endpoint, "query_endpoint");
+    check(a.database_path != b.database_path, "database_path");
+    check(a.max_clock_skew != b.max_clock_skew, "max_clock_skew_seconds");
+    check(a.heartbeat_interval != b.heartbeat_interval, "heartbeat_interval_seconds");
+    check(a.max_message_bytes != b.max_message_bytes, "max_message_bytes");
+    check(a.metrics_address != b.metrics_address, "metrics_address");
+    return changed;
+}
+
+// What SIGHUP needs: where the configuration is, what runs, and who takes the new one.
+struct Reloading {
+    const Options& options;
+    const config::EscalatordSettings& running;
+    Server& server;
+    QueryService& query;
+    const Escalator& escalator;
+    spdlog::logger& log;
+};
+
+// Re-reads the configuration. A bad one is refused with every problem logged and the
+// running one kept; a good one goes to the server, which applies it between batches.
+void reload_config(const Reloading& r) {
+    const std::string path = options::config_path(r.options.config);
+    r.log.info("signal SIGHUP: reloading the configuration from {}", path);
+    auto loaded = config::load_config(path);
+    if (!loaded) {
+        for (const config::ConfigError& e : loaded.error()) {
+            r.log.error("reload: {}", e.to_string());
+        }
+        r.log.error("reload refused: {} problems; the running configuration is kept",
+                    loaded.error().size());
+        return;
+    }
+    const config::EscalatordSettings settings = with_overrides(loaded->escalatord, r.options);
+    for (const std::string_view name : restart_only_changes(r.running, settings)) {
+        r.log.warn("reload: escalatord.{} changed: not applied until the daemon is restarted",
+                   name);
+    }
+    std::string hash = config::content_hash(*loaded);
+    r.log.info(
+        "reload: configuration {} read ({} measures, {} cards, {} nodes); applied once "
+        "the batches in flight are answered",
+        hash, loaded->engine.measures.size(), loaded->engine.cards.size(),
+        loaded->engine.nodes.size());
+    r.server.reload(std::move(loaded->engine), std::move(hash),
+                    [&r] { r.query.set_nodes(query_nodes(r.escalator.engine().model())); });
+}
+
+// Waits for SIGHUP, reloads, and waits again (until the signal set is cancelled).
+void await_hangup(boost::asio::signal_set& hangup, const Reloading& r) {
+    hangup.async_wait([&hangup, &r](const boost::system::error_code& ec, int /*signal*/) {
+        if (ec) {
+            return;
+        }
+        reload_config(r);
+        await_hangup(hangup, r);
+    });
+}
+
+// Binds and serves until SIGINT/SIGTERM, reloading on SIGHUP; the exit code.
 int serve(const Options& options, Escalator& escalator, Journal& journal, const Clock& clock,
           const config::EscalatordSettings& settings, std::unique_ptr<store::Store> queries,
           spdlog::logger& log) {
@@ -168,12 +241,17 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
                          options.allow_insecure_remote, log)) {
         return 1;
     }
+    // SIGHUP has its own set, so stopping stays exactly as it was.
+    boost::asio::signal_set hangup(io, SIGHUP);
+    const Reloading reloading{options, settings, server, query, escalator, log};
+    await_hangup(hangup, reloading);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) {
             return;
         }
         log.info("signal {}: stopping", signal);
+        hangup.cancel();
         monitoring.stop();
         server.stop();
         io.stop();
@@ -191,10 +269,11 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
 
 int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logger& log) {
     const config::EscalatordSettings settings = with_overrides(loaded.escalatord, options);
+    std::string hash = config::content_hash(loaded);
     log.info(
-        "config {}: {} measures, {} cards, {} nodes; database {}; max clock skew {} s, "
-        "heartbeat {} s, max message {} bytes",
-        loaded.root_file.string(), loaded.engine.measures.size(), loaded.engine.cards.size(),
+        "config {} (configuration {}): {} measures, {} cards, {} nodes; database {}; max clock "
+        "skew {} s, heartbeat {} s, max message {} bytes",
+        loaded.root_file.string(), hash, loaded.engine.measures.size(), loaded.engine.cards.size(),
         loaded.engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
         settings.heartbeat_interval.count(), settings.max_message_bytes);
     std::optional<Stores> stores = open_stores(settings.database_path, log);
@@ -213,6 +292,7 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
             format_utc(start), options.clock_rate);
     }
     Escalator escalator(std::move(loaded.engine), settings, *stores->reads, clock, log);
+    escalator.set_config_hash(std::move(hash));
     if (auto restored = escalator.restore(); !restored) {
         log.critical("database {}: cannot restore state: {}", settings.database_path,
                      restored.error().message);

@@ -10,6 +10,7 @@
 #include "adapters/clock/stopwatch.h"
 #include "adapters/codec/messages.h"
 #include "adapters/codec/wire.h"
+#include "base/check.h"
 
 namespace opel::escalatord {
 namespace {
@@ -31,6 +32,33 @@ std::string submission_id_of(std::string_view payload) {
         sent ? codec::decode_sitrep(*sent)
              : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{}));
     return sitrep ? sitrep->effective_submission_id() : std::string();
+}
+
+// Whether two cards score a sitrep alike: the same parameters (expression, direction,
+// thresholds, weight), bands, floors, hysteresis and staleness. Actions and texts do not
+// change a score.
+bool same_scoring(const engine::ActionCard& a, const engine::ActionCard& b) {
+    const auto same_parameter = [](const engine::Parameter& x, const engine::Parameter& y) {
+        return x.id == y.id && x.expression.kind == y.expression.kind &&
+               x.expression.numerator == y.expression.numerator &&
+               x.expression.denominator == y.expression.denominator && x.direction == y.direction &&
+               x.thresholds == y.thresholds && x.weight == y.weight;
+    };
+    const auto same_floor = [](const engine::FloorRule& x, const engine::FloorRule& y) {
+        return x.parameter == y.parameter && x.min_score == y.min_score &&
+               x.min_level == y.min_level;
+    };
+    return a.id == b.id &&
+           std::equal(a.parameters.begin(), a.parameters.end(), b.parameters.begin(),
+                      b.parameters.end(), same_parameter) &&
+           a.bands.cutoffs == b.bands.cutoffs &&
+           std::equal(a.floors.begin(), a.floors.end(), b.floors.begin(), b.floors.end(),
+                      same_floor) &&
+           a.hysteresis.deescalation_margin == b.hysteresis.deescalation_margin &&
+           a.hysteresis.deescalate_after == b.hysteresis.deescalate_after &&
+           a.hysteresis.escalate_after == b.hysteresis.escalate_after &&
+           a.reporting_interval == b.reporting_interval && a.grace == b.grace &&
+           a.missing == b.missing && a.max_age == b.max_age;
 }
 
 }  // namespace
@@ -137,10 +165,8 @@ void Escalator::stage_states(Batch& p) const {
     }
 }
 
-void Escalator::rebuild_after_failure() {
-    // The config is kept once, in the engine's model (at 10,000 sites a copy is megabytes).
-    engine_ =
-        std::make_unique<engine::Engine>(engine_->model().config(), engine::EngineOptions{false});
+bool Escalator::rebuild(engine::EngineConfig config) {
+    engine_ = std::make_unique<engine::Engine>(std::move(config), engine::EngineOptions{false});
     ++generation_;
     in_flight_replies_.clear();
     if (auto r = restore(); !r) {
@@ -153,12 +179,67 @@ void Escalator::rebuild_after_failure() {
                 describe(r.error()));
         }
         unrestored_ = describe(r.error());
-        return;
+        return false;
     }
     if (unrestored_) {
         log_.info("state reloaded from the last commit (sequence {}); serving again", sequence_);
     }
     unrestored_.reset();
+    return true;
+}
+
+Escalator::Reloaded Escalator::reload(engine::EngineConfig config, std::string config_hash) {
+    OPEL_CHECK(in_flight_ == 0, "a reload is applied between batches");
+    // The old engine is kept until the new one is restored, to compare the trees and cards.
+    const std::unique_ptr<engine::Engine> old = std::move(engine_);
+    const bool restored = rebuild(std::move(config));
+    config_hash_ = std::move(config_hash);
+    Reloaded out;
+    const engine::Model& now = engine_->model();
+    for (engine::NodeIndex i = 0; i < now.node_count(); ++i) {
+        const engine::ModelNode& n = now.node(i);
+        const auto before = old->model().find_node(n.config.id);
+        if (!before) {
+            ++out.added;
+            continue;
+        }
+        ++out.kept;
+        const engine::ModelNode& was = old->model().node(*before);
+        if (n.config.kind == engine::NodeKind::site &&
+            (was.config.kind != engine::NodeKind::site || !same_scoring(*was.card, *n.card))) {
+            ++out.changed_sites;
+        }
+    }
+    out.removed = old->model().node_count() - out.kept;
+    log_.info(
+        "configuration {} in effect: {} nodes kept, {} new (UNKNOWN until their first result), "
+        "{} removed (stored state ignored); {} sites on changed cards are re-scored at their "
+        "next sitrep",
+        config_hash_, out.kept, out.added, out.removed, out.changed_sites);
+    if (restored) {
+        out.event = config_event(clock_.now());
+    }
+    return out;
+}
+
+BatchPtr Escalator::config_event(TimePoint now) {
+    BatchPtr batch = new_batch();
+    Batch& p = *batch;
+    const engine::ModelNode& root = engine_->model().node(engine_->model().root());
+    engine::Event e;
+    e.kind = engine::EventKind::config_reloaded;
+    e.node_id = root.config.id;
+    e.path = root.path;
+    e.at = now;
+    e.config_hash = config_hash_;
+    e.result = engine_->result(engine_->model().root());
+    ++p.sequence;
+    p.events.push_back(
+        {p.sequence, e.node_id, e.at, engine::to_string(e.kind), p.publications.size()});
+    p.publications.push_back(
+        {"alert/" + e.path, codec::alert_publication(p.sequence, epoch_, e, encode_block_)});
+    staged_ = p.sequence;
+    return batch;
 }
 
 BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
@@ -352,7 +433,9 @@ Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
         // The first batch of a generation to finish uncommitted rebuilds; the others
         // belong to the old generation and only need answering.
         if (p.generation == generation_) {
-            rebuild_after_failure();
+            // The config is kept once, in the engine's model (at 10,000 sites a copy is
+            // megabytes); this copy replaces it.
+            rebuild(engine_->model().config());
         }
         for (std::size_t i = 0; i < p.replies.size(); ++i) {
             if (p.durable[i] || p.kinds[i] == Kind::unanswered) {
@@ -432,7 +515,7 @@ std::string Escalator::snapshot(std::string_view request) const {
             results.push_back(engine_->result(i));
         }
     }
-    return codec::snapshot_reply(sequence_, epoch_, results);
+    return codec::snapshot_reply(sequence_, epoch_, results, config_hash_);
 }
 
 }  // namespace opel::escalatord

@@ -103,6 +103,28 @@ public:
     BatchPtr prepare_tick();
     std::optional<TimePoint> next_deadline() const { return engine_->next_deadline(); }
 
+    // What a reload did (reload()).
+    struct Reloaded {
+        std::size_t kept = 0;           // nodes in both trees: their state is kept
+        std::size_t added = 0;          // new nodes: UNKNOWN until their first result
+        std::size_t removed = 0;        // nodes no longer in the tree: their state is ignored
+        std::size_t changed_sites = 0;  // kept sites whose card scores differently now
+        // The config event (EventKind::config_reloaded on alert/<root path>), a batch to
+        // commit and finish like any other; null when the state cannot be read back (then
+        // every request is UNAVAILABLE until it can, as after a failed commit).
+        BatchPtr event;
+    };
+    // Takes a new configuration: builds a new engine from `config` and restores every node's
+    // last committed state into it, as after a failed commit (a new generation). Nodes that
+    // are no longer configured are ignored, new ones start UNKNOWN, and sites whose card
+    // changed keep their last result until their next sitrep re-scores them with the new
+    // card. `config_hash` names the configuration from now on (config::content_hash).
+    // Precondition: nothing in flight (the engine's state is the committed one).
+    Reloaded reload(engine::EngineConfig config, std::string config_hash);
+    // Names the configuration in effect in snapshots (config::content_hash); set at start.
+    void set_config_hash(std::string hash) { config_hash_ = std::move(hash); }
+    const std::string& config_hash() const { return config_hash_; }
+
     // A heartbeat carrying the last sequence number (does not consume a number).
     Publication heartbeat() const;
 
@@ -163,8 +185,11 @@ private:
                           TimePoint now);
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
-    // Replaces the engine with one restored from the last commit, in a new generation.
-    void rebuild_after_failure();
+    // Replaces the engine with one built from `config` and restored from the last commit, in
+    // a new generation. False when the state cannot be read back (unrestored_ says why).
+    bool rebuild(engine::EngineConfig config);
+    // The config event of a reload, numbered after everything staged.
+    BatchPtr config_event(TimePoint now);
 
     config::EscalatordSettings settings_;
     store::Store& reads_;
@@ -186,6 +211,7 @@ private:
     engine::NameIndex<InFlightReply> in_flight_replies_;
     Counters counters_;
     std::uint64_t epoch_ = 0;
+    std::string config_hash_;  // the configuration in effect (config::content_hash)
     // The first block of the arena each event and node state is encoded on (engine thread).
     mutable std::vector<char> encode_block_ = std::vector<char>(std::size_t{16} * 1024);
 };

@@ -523,5 +523,90 @@ TEST_F(EscalatorTest, ServerRefusesANonLoopbackEndpointWithoutAllowInsecureRemot
         0U);
 }
 
+// The result of `id` in a full snapshot, and the snapshot's config hash.
+std::pair<v1::NodeResult, std::string> snapshot_of(const Escalator& escalator,
+                                                   std::string_view id) {
+    v1::Snapshot snap;
+    EXPECT_TRUE(
+        snap.ParseFromString(escalator.snapshot(v1::SnapshotRequest().SerializeAsString())));
+    for (const v1::NodeResult& r : snap.results()) {
+        if (r.node_id() == id) {
+            return {r, snap.config_hash()};
+        }
+    }
+    return {v1::NodeResult(), snap.config_hash()};
+}
+
+TEST_F(EscalatorTest, ReloadKeepsStateAndRescoresAChangedCardAtItsNextSitrep) {
+    escalator_->set_config_hash("00000000000000aa");
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const v1::SubmitReply s3 =
+        submit_one(opel::testing::sitrep("S3", "2026-01-06T08:00:00Z", {{"c", 15}}));
+    ASSERT_EQ(s3.result().parameters(0).score(), 2U);
+    const std::uint64_t before = escalator_->sequence();
+    const auto events_before = *store_->count("events");
+
+    engine::EngineConfig changed = opel::testing::small_config();
+    changed.cards[1].parameters[0].thresholds = {40, 50, 60};  // card2: S3's card
+    Escalator::Reloaded reloaded = escalator_->reload(std::move(changed), "00000000000000bb");
+    EXPECT_EQ(reloaded.kept, 8U);
+    EXPECT_EQ(reloaded.added, 0U);
+    EXPECT_EQ(reloaded.removed, 0U);
+    EXPECT_EQ(reloaded.changed_sites, 1U);
+
+    // The config event: numbered next, stored, published on the root's alert topic.
+    ASSERT_NE(reloaded.event, nullptr);
+    journal_->commit(*reloaded.event);
+    const auto out = escalator_->finish(std::move(reloaded.event));
+    ASSERT_EQ(out.publications.size(), 1U);
+    EXPECT_EQ(out.publications[0].topic, "alert/national");
+    v1::Publication pub;
+    ASSERT_TRUE(pub.ParseFromString(out.publications[0].payload));
+    EXPECT_EQ(pub.sequence(), before + 1);
+    EXPECT_EQ(pub.alert().kind(), v1::EVENT_KIND_CONFIG_RELOADED);
+    EXPECT_EQ(pub.alert().config_hash(), "00000000000000bb");
+    EXPECT_EQ(escalator_->sequence(), before + 1);
+    EXPECT_EQ(*store_->count("events"), events_before + 1);
+
+    // Every node's state is kept, S3's result too until its next sitrep.
+    const auto [s1_now, hash] = snapshot_of(*escalator_, "S1");
+    EXPECT_EQ(hash, "00000000000000bb");
+    EXPECT_EQ(s1_now.status(), v1::STATUS_OPEL_3);
+    EXPECT_EQ(snapshot_of(*escalator_, "S3").first.parameters(0).score(), 2U);
+    // The next sitrep is scored with the new thresholds.
+    clock_.advance(std::chrono::minutes(30));
+    const v1::SubmitReply next =
+        submit_one(opel::testing::sitrep("S3", "2026-01-06T08:30:00Z", {{"c", 15}}));
+    EXPECT_EQ(next.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(next.result().parameters(0).score(), 1U);
+    EXPECT_EQ(next.sequence(), escalator_->sequence());
+    EXPECT_GT(next.sequence(), before + 1);
+}
+
+TEST_F(EscalatorTest, ReloadIgnoresRemovedNodesAndStartsNewOnesUnknown) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    submit_one(opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level3));
+    engine::EngineConfig changed = opel::testing::small_config();
+    std::erase_if(changed.nodes, [](const engine::NodeConfig& n) { return n.id == "S2"; });
+    engine::NodeConfig s4 = changed.nodes.back();
+    s4.id = "S4";
+    s4.parent = "loc";
+    s4.card.clear();
+    changed.nodes.push_back(s4);
+    Escalator::Reloaded reloaded = escalator_->reload(std::move(changed), "00000000000000cc");
+    EXPECT_EQ(reloaded.kept, 7U);
+    EXPECT_EQ(reloaded.added, 1U);
+    EXPECT_EQ(reloaded.removed, 1U);
+    EXPECT_EQ(reloaded.changed_sites, 0U);
+    ASSERT_NE(reloaded.event, nullptr);
+    journal_->commit(*reloaded.event);
+    escalator_->finish(std::move(reloaded.event));
+    EXPECT_EQ(snapshot_of(*escalator_, "S1").first.status(), v1::STATUS_OPEL_3);
+    EXPECT_EQ(snapshot_of(*escalator_, "S4").first.status(), v1::STATUS_UNKNOWN);
+    EXPECT_EQ(snapshot_of(*escalator_, "S2").first.node_id(), "");  // no longer configured
+    // The stored state of S2 stays in the store and is ignored again after a restart.
+    EXPECT_EQ(escalator_->in_flight(), 0U);
+}
+
 }  // namespace
 }  // namespace opel::escalatord

@@ -32,7 +32,7 @@ QueryService::QueryService(zmq::context_t& context, std::string endpoint,
     : context_(context),
       endpoint_(std::move(endpoint)),
       store_(std::move(store)),
-      nodes_(std::move(nodes)),
+      nodes_(std::make_shared<const std::vector<QueryNode>>(std::move(nodes))),
       epoch_(epoch),
       log_(log),
       router_(context, zmq::socket_type::router),
@@ -103,6 +103,17 @@ void QueryService::serve_one() {
     }
 }
 
+void QueryService::set_nodes(std::vector<QueryNode> nodes) {
+    auto swapped = std::make_shared<const std::vector<QueryNode>>(std::move(nodes));
+    const std::scoped_lock lock(nodes_mutex_);
+    nodes_ = std::move(swapped);
+}
+
+std::shared_ptr<const std::vector<QueryNode>> QueryService::nodes() const {
+    const std::scoped_lock lock(nodes_mutex_);
+    return nodes_;
+}
+
 Result<std::vector<std::string>, engine::FieldError> QueryService::ids_for(
     const codec::QueryAsk& ask) const {
     std::vector<std::string> ids;
@@ -110,11 +121,12 @@ Result<std::vector<std::string>, engine::FieldError> QueryService::ids_for(
         return ids;  // everything
     }
     // A node id names its subtree; anything else is a path filter (engine::path_matches).
-    const auto named = std::find_if(nodes_.begin(), nodes_.end(),
+    const std::shared_ptr<const std::vector<QueryNode>> nodes = this->nodes();
+    const auto named = std::find_if(nodes->begin(), nodes->end(),
                                     [&](const QueryNode& n) { return n.id == ask.node; });
-    const std::string filter = named != nodes_.end() ? named->path : ask.node;
+    const std::string filter = named != nodes->end() ? named->path : ask.node;
     bool any = false;
-    for (const QueryNode& n : nodes_) {
+    for (const QueryNode& n : *nodes) {
         if (engine::path_matches(n.path, filter)) {
             any = true;
             if (n.site || ask.kind != codec::QueryAsk::Kind::sitreps) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -50,7 +51,13 @@ public:
     // thread sends back (callable directly where no socket is wanted).
     std::string answer(std::string_view request);
 
+    // Replaces the node list (a reload changed the tree). Thread-safe: a query already
+    // resolving ids keeps the list it started with.
+    void set_nodes(std::vector<QueryNode> nodes);
+
 private:
+    std::shared_ptr<const std::vector<QueryNode>> nodes() const;
+
     Result<std::vector<std::string>, engine::FieldError> ids_for(const codec::QueryAsk& ask) const;
     std::string read_page(const codec::QueryAsk& ask, std::vector<std::string> ids);
     // The sequence to read publications after: `after`, or with a time, the last before it.
@@ -61,7 +68,8 @@ private:
     zmq::context_t& context_;
     std::string endpoint_;
     std::unique_ptr<store::Store> store_;
-    std::vector<QueryNode> nodes_;
+    mutable std::mutex nodes_mutex_;  // guards nodes_: set on the io thread, read on this one
+    std::shared_ptr<const std::vector<QueryNode>> nodes_;
     std::uint64_t epoch_;
     spdlog::logger& log_;
     zmq::socket_t router_;

@@ -147,7 +147,7 @@ void Server::stop() {
 }
 
 void Server::on_submit() {
-    while (!stopped_ && snapshot_requests_.empty() &&
+    while (!stopped_ && snapshot_requests_.empty() && !pending_reload_ &&
            escalator_.in_flight() < options_.pipeline_depth && submit_.readable()) {
         auto batch = std::make_unique<InFlight>();
         while (batch->requests.size() < options_.max_batch) {
@@ -208,6 +208,7 @@ void Server::on_committed() {
     }
     if (escalator_.in_flight() == 0) {
         answer_snapshots();
+        apply_reload();
     }
     if (!stopped_) {
         arm_deadline();
@@ -246,6 +247,41 @@ void Server::answer_snapshots() {
     if (!stopped_) {
         submit_.after_send();  // resumes reading if on_submit paused for the snapshots
     }
+}
+
+void Server::reload(engine::EngineConfig config, std::string config_hash,
+                    std::function<void()> applied) {
+    if (stopped_) {
+        return;
+    }
+    if (pending_reload_) {
+        log_.info("reload: configuration {} replaces {}, still waiting for the batches in flight",
+                  config_hash, pending_reload_->config_hash);
+    }
+    pending_reload_ = PendingReload{std::move(config), std::move(config_hash), std::move(applied)};
+    if (escalator_.in_flight() == 0) {
+        apply_reload();
+    }
+}
+
+void Server::apply_reload() {
+    if (!pending_reload_ || stopped_ || escalator_.in_flight() != 0) {
+        return;
+    }
+    PendingReload pending = std::move(*pending_reload_);
+    pending_reload_.reset();
+    Escalator::Reloaded reloaded =
+        escalator_.reload(std::move(pending.config), std::move(pending.config_hash));
+    if (reloaded.event) {
+        // Committed on the storage thread and published in order, like a staleness tick.
+        writer_.push(std::move(reloaded.event));
+        in_flight_.push_back(std::make_unique<InFlight>());
+    }
+    if (pending.applied) {
+        pending.applied();
+    }
+    arm_deadline();        // the new cards may have other reporting intervals
+    submit_.after_send();  // resumes reading paused for the reload
 }
 
 void Server::on_subscription() {
@@ -344,7 +380,8 @@ void Server::arm_deadline() {
         if (ec || stopped_) {
             return;
         }
-        if (escalator_.in_flight() >= options_.pipeline_depth || !snapshot_requests_.empty()) {
+        if (escalator_.in_flight() >= options_.pipeline_depth || !snapshot_requests_.empty() ||
+            pending_reload_) {
             return;  // re-armed when the next batch is committed
         }
         if (BatchPtr tick = escalator_.prepare_tick()) {

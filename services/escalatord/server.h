@@ -12,13 +12,13 @@
 // up to pipeline_depth batches in flight; beyond that requests wait in the socket. A lone
 // request with nothing in flight is committed on this thread (no hand-offs to add latency). A
 // snapshot request is answered when nothing is in flight (so it shows committed state
-// only): reading new batches pauses until then. The publish socket has a bounded queue per
-// subscriber (high-water mark): a subscriber that stops reading loses messages, never slows ingest.
-// Losses are counted: the XPUB socket runs with ZMQ_XPUB_NODROP, so a send that would overflow any
-// matching subscriber's queue fails with EAGAIN; that message is counted as dropped (for at least
-// one subscriber) and sent again lossily, so every other subscriber still gets it.
-// Subscribers see the loss as a gap in sequence numbers and re-synchronise from the
-// snapshot socket.
+// only): reading new batches pauses until then. A reload (SIGHUP) waits the same way. The publish
+// socket has a bounded queue per subscriber (high-water mark): a subscriber that stops reading
+// loses messages, never slows ingest. Losses are counted: the XPUB socket runs with
+// ZMQ_XPUB_NODROP, so a send that would overflow any matching subscriber's queue fails with EAGAIN;
+// that message is counted as dropped (for at least one subscriber) and sent again lossily, so every
+// other subscriber still gets it. Subscribers see the loss as a gap in sequence numbers and
+// re-synchronise from the snapshot socket.
 //
 // Threads: everything runs on the io_context's thread except the commits, which run on the
 // writer's storage thread through the journal, the database's only writer. metrics() and
@@ -29,6 +29,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -68,6 +69,15 @@ public:
     net::NetResult<std::monostate> bind();
     // Starts serving: socket handlers, the staleness timer and the heartbeat.
     void start();
+    // Takes a new engine configuration (SIGHUP) at the first moment no batch is in flight, so
+    // it applies atomically between batches: reading new requests and firing deadlines
+    // pause until then. The escalator restores every node's state into the new engine, and
+    // its config event is committed and published like any other event. `applied` runs (on
+    // this thread) once the new configuration is in effect. A second reload while one is
+    // pending replaces it.
+    void reload(engine::EngineConfig config, std::string config_hash,
+                std::function<void()> applied);
+
     // Stops reading, answers every batch in flight once it is committed, stops timers and
     // closes the sockets (linger 0 for the feed, 1 s for replies).
     void stop();
@@ -92,6 +102,8 @@ private:
     // Sends a committed (or failed) batch's replies and publications.
     void answer(InFlight& batch, BatchPtr done);
     void answer_snapshots();
+    // Applies a pending reload if nothing is in flight.
+    void apply_reload();
     void on_snapshot();
     void on_subscription();
     void arm_stats();
@@ -113,10 +125,16 @@ private:
     boost::asio::steady_timer stats_timer_;
     std::deque<std::unique_ptr<InFlight>> in_flight_;  // oldest first
     std::vector<Envelope> snapshot_requests_;          // waiting for no batch in flight
-    std::uint64_t dropped_ = 0;        // publications lost by at least one subscriber
-    std::uint64_t subscriptions_ = 0;  // currently active topic subscriptions
-    std::uint64_t undelivered_ = 0;    // replies a client never got (see undelivered())
-    std::uint64_t publish_ns_ = 0;     // time spent handing messages to the socket
+    struct PendingReload {
+        engine::EngineConfig config;
+        std::string config_hash;
+        std::function<void()> applied;
+    };
+    std::optional<PendingReload> pending_reload_;  // waiting for no batch in flight
+    std::uint64_t dropped_ = 0;                    // publications lost by at least one subscriber
+    std::uint64_t subscriptions_ = 0;              // currently active topic subscriptions
+    std::uint64_t undelivered_ = 0;                // replies a client never got (see undelivered())
+    std::uint64_t publish_ns_ = 0;                 // time spent handing messages to the socket
     bool bound_ = false;
     bool stopped_ = false;
     Metrics metrics_;

@@ -29,8 +29,6 @@ Daemon::~Daemon() {
 
 bool Daemon::start(std::chrono::seconds timeout) {
     std::vector<std::string> args = {OPEL_ESCALATORD,
-                                     "--config",
-                                     OPEL_TEST_CONFIG,
                                      "--submit-endpoint",
                                      submit_endpoint(),
                                      "--publish-endpoint",
@@ -43,9 +41,14 @@ bool Daemon::start(std::chrono::seconds timeout) {
                                      "1"};
     bool has_database = false;
     bool has_metrics = false;
+    bool has_config = false;
     for (const std::string& a : extra_args_) {
+        has_config = has_config || a == "--config";
         has_database = has_database || a == "--database";
         has_metrics = has_metrics || a == "--metrics-address";
+    }
+    if (!has_config) {
+        args.insert(args.end(), {"--config", OPEL_TEST_CONFIG});
     }
     if (!has_database) {
         args.insert(args.end(), {"--database", (dir_ / "opel.db").string()});
@@ -123,6 +126,8 @@ int Daemon::stop(std::chrono::seconds timeout) {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+bool Daemon::reload() { return pid_ > 0 && ::kill(pid_, SIGHUP) == 0; }
 
 void Daemon::kill9() {
     if (pid_ <= 0) {

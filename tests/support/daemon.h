@@ -16,7 +16,8 @@ namespace opel::testing {
 
 class Daemon {
 public:
-    // `dir` holds the sockets; the database defaults to dir/opel.db. `wrapper` runs the
+    // `dir` holds the sockets; the database defaults to dir/opel.db and the configuration to
+    // tests/system/config (unless extra_args name --database or --config). `wrapper` runs the
     // daemon through another program (e.g. setpriv to drop privileges).
     Daemon(std::filesystem::path dir, std::vector<std::string> extra_args = {},
            std::vector<std::string> wrapper = {});
@@ -31,6 +32,8 @@ public:
     int stop(std::chrono::seconds timeout = std::chrono::seconds(15));
     // SIGKILL and reap: a crash.
     void kill9();
+    // SIGHUP: the daemon re-reads its configuration (false when it is not running).
+    bool reload();
 
     std::string submit_endpoint() const { return "ipc://" + (dir_ / "submit").string(); }
     std::string publish_endpoint() const { return "ipc://" + (dir_ / "publish").string(); }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
@@ -365,6 +366,64 @@ TEST_F(CliTest, ABackupTakenDuringIngestRestoresEveryAcknowledgedSitrep) {
     EXPECT_EQ(again.status, 1);
     EXPECT_NE(again.out.find("exists"), std::string::npos) << again.out;
     restored.kill9();
+}
+
+TEST_F(CliTest, StatusNamesTheConfigurationAndHistoryShowsItsReload) {
+    submit("RWJ", -50, false);
+    const Outcome status = run("status --brief");
+    ASSERT_EQ(status.status, 0) << status.out;
+    std::smatch named;
+    ASSERT_TRUE(std::regex_search(status.out, named,
+                                  std::regex("status at sequence [0-9]+, configuration "
+                                             "([0-9a-f]{16}):")))
+        << status.out;
+    const std::string hash = named[1];
+    const Outcome json = run("status --json");
+    ASSERT_EQ(json.status, 0) << json.out;
+    EXPECT_NE(json.out.find(hash), std::string::npos) << json.out;
+
+    // SIGHUP with the same files: the same configuration, announced and stored as an event.
+    ASSERT_TRUE(daemon_->reload());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    Outcome events;
+    do {
+        events = run("history national --kind events --csv");
+    } while (events.out.find(",config_reloaded,national,") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline);
+    EXPECT_NE(events.out.find(",config_reloaded,national,"), std::string::npos) << events.out;
+    const Outcome again = run("status --brief");
+    EXPECT_NE(again.out.find("configuration " + hash + ":"), std::string::npos) << again.out;
+}
+
+TEST_F(CliTest, TheQueryEndpointFollowsAReloadedTree) {
+    // A daemon on an editable copy of the test configuration (the catalogue by absolute path).
+    daemon_->kill9();
+    const fs::path config = dir_ / "config";
+    fs::copy(OPEL_TEST_CONFIG, config, fs::copy_options::recursive);
+    const std::string relative = "../../../config/catalogue.textproto";
+    const auto edit = [](const fs::path& file, const std::string& from, const std::string& to) {
+        std::ifstream in(file);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        text.replace(text.find(from), from.size(), to);
+        std::ofstream(file, std::ios::trunc) << text;
+    };
+    edit(config / "opel.textproto", relative,
+         fs::canonical(fs::path(OPEL_TEST_CONFIG) / relative).string());
+    daemon_ = std::make_unique<testing::Daemon>(
+        dir_, std::vector<std::string>{"--clock-start", t0, "--config", config.string()});
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    EXPECT_EQ(run("history RXX --kind events").status, 1);  // not configured yet
+
+    edit(config / "trees" / "test.textproto", "nodes { id: \"RMC\"",
+         "nodes { id: \"RXX\" kind: NODE_KIND_SITE parent: \"stockport\" provider_type: "
+         "PROVIDER_TYPE_ACUTE }\nnodes { id: \"RMC\"");
+    ASSERT_TRUE(daemon_->reload());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    Outcome known;
+    do {
+        known = run("history RXX --kind events");
+    } while (known.status != 0 && std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(known.status, 0) << known.out;
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -1082,6 +1084,203 @@ TEST_F(EscalatordTest, MetricsAddressOffOrNonLoopbackWithoutTheFlagIsRefused) {
     EXPECT_FALSE(off.metrics_address());
     EXPECT_NE(off.log().find("metrics: off"), std::string::npos);
     EXPECT_EQ(off.stop(), 0);
+}
+
+// --- reload on SIGHUP ---
+
+std::string read_text(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Replaces the first `from` in `file` by `to`; false when `from` is not there.
+bool replace_in(const fs::path& file, const std::string& from, const std::string& to) {
+    std::string text = read_text(file);
+    const std::size_t at = text.find(from);
+    if (at == std::string::npos) {
+        return false;
+    }
+    text.replace(at, from.size(), to);
+    write_text(file, text);
+    return true;
+}
+
+// A copy of the system-test configuration in dir/config that a test may edit; the shared
+// catalogue is named by its absolute path.
+fs::path copy_config(const fs::path& dir) {
+    const fs::path to = dir / "config";
+    fs::copy(OPEL_TEST_CONFIG, to, fs::copy_options::recursive);
+    const std::string relative = "../../../config/catalogue.textproto";
+    const fs::path catalogue = fs::canonical(fs::path(OPEL_TEST_CONFIG) / relative);
+    EXPECT_TRUE(replace_in(to / "opel.textproto", relative, catalogue.string()));
+    return to;
+}
+
+// The card both test sites are scored with, in a copied configuration.
+fs::path card_of(const fs::path& config) { return config / "cards" / "test-acute.textproto"; }
+
+// Waits (at most 20 s) until the daemon's log holds `text`; the log is a file, so it is
+// polled.
+bool wait_log(const Daemon& daemon, const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (daemon.log().find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
+// SELECT count(*) ... with one text parameter, on the database at `path`; -1 on an error.
+int count_rows(const fs::path& path, const char* sql, const std::string& parameter) {
+    sqlite3* db = nullptr;
+    sqlite3_stmt* statement = nullptr;
+    int count = -1;
+    if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK) {
+        sqlite3_bind_text(statement, 1, parameter.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(statement) == SQLITE_ROW) {
+            count = sqlite3_column_int(statement, 0);
+        }
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return count;
+}
+
+TEST_F(EscalatordTest, ReloadRefusesABrokenCardAndKeepsTheRunningConfiguration) {
+    const fs::path config = copy_config(dir_);
+    start({"--config", config.string()});
+    ASSERT_EQ(submit(opel4("RWJ", at(-2))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const v1::Snapshot before = snapshot();
+    ASSERT_EQ(before.config_hash().size(), 16U);
+    const std::string good = read_text(card_of(config));
+    // Misordered thresholds: the loader names the file, line and field.
+    ASSERT_TRUE(replace_in(card_of(config), "opel2: 15 opel3: 30", "opel2: 45 opel3: 30"));
+    ASSERT_TRUE(daemon_->reload());
+    ASSERT_TRUE(wait_log(*daemon_, "reload refused")) << daemon_->log();
+    const std::string log = daemon_->log();
+    EXPECT_TRUE(std::regex_search(log, std::regex(R"(test-acute\.textproto:[0-9]+: \S+: )")))
+        << log;
+    EXPECT_NE(log.find("the running configuration is kept"), std::string::npos);
+    const v1::Snapshot after = snapshot();
+    EXPECT_EQ(after.config_hash(), before.config_hash());
+    EXPECT_EQ(after.sequence(), before.sequence());
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_4);
+    // Still the running card: handover 20 scores 2 (at 15), not 1 (at 45).
+    const v1::SubmitReply rmc = submit(sitrep("RMC", at(-1), 20, 5));
+    ASSERT_EQ(rmc.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(rmc.result().parameters(0).score(), 2U);
+    // Mended (and changed): the next reload takes effect.
+    write_text(card_of(config), good);
+    ASSERT_TRUE(replace_in(card_of(config), "opel2: 15 opel3: 30", "opel2: 10 opel3: 30"));
+    ASSERT_TRUE(daemon_->reload());
+    ASSERT_TRUE(wait_log(*daemon_, "in effect")) << daemon_->log();
+    const v1::Snapshot reloaded = snapshot();
+    EXPECT_EQ(reloaded.config_hash().size(), 16U);
+    EXPECT_NE(reloaded.config_hash(), before.config_hash());
+}
+
+TEST_F(EscalatordTest, ReloadWithAChangedThresholdPublishesItsHashAndRescoresAtTheNextSitrep) {
+    const fs::path config = copy_config(dir_);
+    start({"--config", config.string()});
+    auto sub = subscribe({"alert/"});
+    ASSERT_EQ(submit(opel4("RMC", at(-3))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    ASSERT_EQ(submit(opel1("RWJ", at(-3))).result().status(), v1::STATUS_OPEL_1);
+    const std::string old_hash = snapshot().config_hash();
+    // Handover 5 minutes scores 2 from now on: RWJ's (5, 5%) is OPEL 2 at its next sitrep.
+    ASSERT_TRUE(replace_in(card_of(config), "opel2: 15 opel3: 30", "opel2: 4 opel3: 30"));
+    ASSERT_TRUE(daemon_->reload());
+    const auto event = wait_for(*sub, [](const v1::Publication& p) {
+        return p.has_alert() && p.alert().kind() == v1::EVENT_KIND_CONFIG_RELOADED;
+    });
+    ASSERT_TRUE(event) << daemon_->log();
+    EXPECT_EQ(event->alert().path(), "national");
+    EXPECT_EQ(event->alert().config_hash().size(), 16U);
+    EXPECT_NE(event->alert().config_hash(), old_hash);
+    const v1::Snapshot snap = snapshot();
+    EXPECT_EQ(snap.config_hash(), event->alert().config_hash());
+    EXPECT_GE(snap.sequence(), event->sequence());
+    // Every node's state is kept; RWJ keeps its result until its next sitrep.
+    EXPECT_EQ(node("RMC").status(), v1::STATUS_OPEL_4);
+    EXPECT_EQ(node("RWJ").status(), v1::STATUS_OPEL_1);
+    const v1::SubmitReply next = submit(opel1("RWJ", at(-1)));
+    ASSERT_EQ(next.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(next.result().parameters(0).score(), 2U);
+    EXPECT_EQ(next.result().status(), v1::STATUS_OPEL_2);
+    EXPECT_EQ(node("RMC").status(), v1::STATUS_OPEL_4);
+    // Stored like any other event (history and watch --since read it from there).
+    EXPECT_EQ(daemon_->stop(), 0);
+    EXPECT_EQ(count_rows(dir_ / "opel.db", "SELECT count(*) FROM events WHERE kind = ?",
+                         "config_reloaded"),
+              1);
+}
+
+TEST_F(EscalatordTest, SighupDuringABurstLosesNothingAcknowledgedAndPublishesNothingTwice) {
+    const fs::path config = copy_config(dir_);
+    start({"--config", config.string()});
+    auto sub = subscribe({"status/", "alert/"});
+    const std::string original = read_text(card_of(config));
+    std::string changed = original;
+    changed.replace(changed.find("opel2: 15"), 9, "opel2: 12");
+    net::RequestClient client(context_, daemon_->submit_endpoint());
+    constexpr int total = 300;
+    for (int i = 0; i < total; ++i) {  // RMC up and down, pipelined
+        const v1::Sitrep s =
+            i % 2 == 0 ? opel4("RMC", at(-total + i)) : opel1("RMC", at(-total + i));
+        ASSERT_TRUE(client.send(request_bytes(s)));
+    }
+    std::set<std::string> acknowledged;
+    int reloads = 0;
+    for (int replies = 1; replies <= total; ++replies) {
+        auto answer = client.receive(10s);
+        ASSERT_TRUE(answer) << "no reply while the daemon is up";
+        v1::SubmitReply reply;
+        ASSERT_TRUE(reply.ParseFromString(*answer));
+        if (reply.status() == v1::SUBMIT_STATUS_ACCEPTED) {
+            acknowledged.insert(reply.submission_id());
+        }
+        if (replies % 20 == 0) {  // a reload every 20 replies, the card changing every other
+            write_text(card_of(config), (replies / 20) % 2 == 0 ? original : changed);
+            ASSERT_TRUE(daemon_->reload());
+            ++reloads;
+        }
+    }
+    ASSERT_FALSE(acknowledged.empty());
+    // One more sitrep after every reply: its publications come after the burst's.
+    const v1::SubmitReply last = submit(opel1("RWJ", at(0)));
+    ASSERT_EQ(last.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    std::vector<std::uint64_t> sequences;
+    int config_events = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (sequences.empty() || sequences.back() < last.sequence())) {
+        auto m = sub->receive(200ms);
+        v1::Publication pub;
+        if (m && m->first != "heartbeat" && pub.ParseFromString(m->second)) {
+            sequences.push_back(pub.sequence());
+            config_events += pub.alert().kind() == v1::EVENT_KIND_CONFIG_RELOADED ? 1 : 0;
+        }
+    }
+    ASSERT_FALSE(sequences.empty());
+    EXPECT_GE(sequences.back(), last.sequence());
+    for (std::size_t i = 1; i < sequences.size(); ++i) {
+        ASSERT_EQ(sequences[i], sequences[i - 1] + 1) << "gap or duplicate at " << i;
+    }
+    EXPECT_GE(config_events, 1);
+    EXPECT_LE(config_events, reloads);
+    EXPECT_EQ(daemon_->stop(), 0);
+    for (const std::string& id : acknowledged) {
+        EXPECT_EQ(count_rows(dir_ / "opel.db",
+                             "SELECT count(*) FROM sitreps WHERE submission_id = ?", id),
+                  1)
+            << id;
+    }
 }
 
 }  // namespace

@@ -59,6 +59,10 @@ std::string held_note(const engine::NodeResult& r) {
 }
 
 void print_event(std::ostream& out, const engine::Event& e) {
+    if (e.kind == engine::EventKind::config_reloaded) {
+        out << "  * configuration reloaded: " << e.config_hash << '\n';
+        return;
+    }
     if (e.kind == engine::EventKind::declared_mismatch) {
         out << "  ! MISMATCH " << e.node_id << ": declared OPEL " << e.declared_level
             << " but computed " << level_text(e.computed) << " - " << e.declared_reason << '\n';

@@ -67,7 +67,11 @@ void print_status(const v1::Snapshot& snapshot, bool brief) {
     }
     std::sort(results.begin(), results.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
-    std::cout << "status at sequence " << snapshot.sequence() << ":\n";
+    std::cout << "status at sequence " << snapshot.sequence();
+    if (!snapshot.config_hash().empty()) {
+        std::cout << ", configuration " << snapshot.config_hash();
+    }
+    std::cout << ":\n";
     for (const engine::NodeResult& r : results) {
         const int depth = static_cast<int>(std::count(r.path.begin(), r.path.end(), '/'));
         print_row(std::cout, depth, "", r);

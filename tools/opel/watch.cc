@@ -71,7 +71,8 @@ struct Filter {
         return alert && engine::path_matches(e.path, node) &&
                (min_level <= 1 || high(e.from) || high(e.to) ||
                 e.kind == engine::EventKind::stale ||
-                e.kind == engine::EventKind::declared_mismatch);
+                e.kind == engine::EventKind::declared_mismatch ||
+                e.kind == engine::EventKind::config_reloaded);
     }
 };
 

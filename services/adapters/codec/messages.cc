@@ -88,10 +88,12 @@ Result<std::string, std::string> snapshot_subtree(std::string_view request) {
 }
 
 std::string snapshot_reply(std::uint64_t sequence, std::uint64_t epoch,
-                           const std::vector<engine::NodeResult>& results) {
+                           const std::vector<engine::NodeResult>& results,
+                           std::string_view config_hash) {
     v1::Snapshot snapshot;
     snapshot.set_sequence(sequence);
     snapshot.set_epoch(epoch);
+    snapshot.set_config_hash(std::string(config_hash));
     for (const engine::NodeResult& r : results) {
         to_proto(r, *snapshot.add_results());
     }

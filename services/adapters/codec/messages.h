@@ -48,9 +48,11 @@ std::string heartbeat_publication(std::uint64_t sequence, std::uint64_t epoch, T
 // The subtree a serialized SnapshotRequest asks for ("" = everything), or why it cannot
 // be read.
 Result<std::string, std::string> snapshot_subtree(std::string_view request);
-// A Snapshot consistent with `sequence`, holding `results`.
+// A Snapshot consistent with `sequence`, holding `results`, naming the configuration in
+// effect by its content hash (config::content_hash).
 std::string snapshot_reply(std::uint64_t sequence, std::uint64_t epoch,
-                           const std::vector<engine::NodeResult>& results);
+                           const std::vector<engine::NodeResult>& results,
+                           std::string_view config_hash = {});
 // A Snapshot carrying only an error (the request could not be read or framed).
 std::string snapshot_error(std::uint64_t sequence, std::uint64_t epoch, std::string_view error);
 

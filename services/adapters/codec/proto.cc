@@ -206,6 +206,9 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         case engine::EventKind::declared_mismatch:
             out.set_kind(v1::EVENT_KIND_DECLARED_MISMATCH);
             break;
+        case engine::EventKind::config_reloaded:
+            out.set_kind(v1::EVENT_KIND_CONFIG_RELOADED);
+            break;
     }
     out.set_node_id(e.node_id);
     out.set_path(e.path);
@@ -226,6 +229,7 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         out.set_computed(to_proto(e.computed));
     }
     out.set_declared_reason(e.declared_reason);
+    out.set_config_hash(e.config_hash);
 }
 
 v1::SubmitError to_proto(const engine::FieldError& error) {
@@ -334,6 +338,9 @@ engine::Event from_proto(const v1::Event& in) {
         case v1::EVENT_KIND_DECLARED_MISMATCH:
             e.kind = engine::EventKind::declared_mismatch;
             break;
+        case v1::EVENT_KIND_CONFIG_RELOADED:
+            e.kind = engine::EventKind::config_reloaded;
+            break;
         default:
             e.kind = engine::EventKind::escalated;
     }
@@ -351,6 +358,7 @@ engine::Event from_proto(const v1::Event& in) {
     e.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 4));
     e.computed = from_proto(in.computed());
     e.declared_reason = in.declared_reason();
+    e.config_hash = in.config_hash();
     return e;
 }
 

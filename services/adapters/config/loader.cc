@@ -5,6 +5,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -630,6 +631,39 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
         return unexpected(std::move(l.errors));
     }
     return std::move(l.loaded);
+}
+
+namespace {
+
+// FNV-1a, 64-bit: enough to tell configurations apart, and the same on every platform.
+struct Fnv1a {
+    std::uint64_t state = 14695981039346656037ULL;
+    void add(std::string_view bytes) {
+        for (const char c : bytes) {
+            state ^= static_cast<unsigned char>(c);
+            state *= 1099511628211ULL;
+        }
+    }
+};
+
+}  // namespace
+
+std::string content_hash(const LoadedConfig& loaded) {
+    Fnv1a digest;
+    for (const std::filesystem::path& file : loaded.files) {
+        std::ifstream in(file, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        const std::string text = bytes.str();
+        digest.add(std::to_string(text.size()) + ":");
+        digest.add(text);
+    }
+    constexpr std::string_view hex = "0123456789abcdef";
+    std::string out(16, '0');
+    for (std::size_t i = 0; i < 16; ++i) {
+        out[15 - i] = hex[(digest.state >> (4 * i)) & 0xF];
+    }
+    return out;
 }
 
 }  // namespace opel::config

@@ -46,4 +46,10 @@ struct LoadedConfig {
 // Loads `path`: a directory (reads <dir>/opel.textproto) or the root file itself.
 Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem::path& path);
 
+// A stable name for a configuration: 16 hex digits of a 64-bit FNV-1a digest of the bytes
+// of every file it was read from (`files`, in order, each with its length so file
+// boundaries count). It identifies a configuration (logs, the config event, snapshots); it
+// does not protect one. A file that can no longer be read counts as empty.
+std::string content_hash(const LoadedConfig& loaded);
+
 }  // namespace opel::config

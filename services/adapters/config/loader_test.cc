@@ -97,6 +97,23 @@ TEST_F(LoaderTest, ValidConfigLoadsWithSettings) {
     EXPECT_EQ(loaded->files.size(), 4U);
 }
 
+TEST_F(LoaderTest, ContentHashIsStableAndFollowsEveryByte) {
+    auto first = load_config(dir_);
+    auto again = load_config(dir_);
+    ASSERT_TRUE(first.has_value() && again.has_value());
+    const std::string hash = content_hash(*first);
+    EXPECT_EQ(hash.size(), 16U);
+    EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_EQ(content_hash(*again), hash);
+    // One byte of one card's threshold: another configuration, another hash.
+    write("cards/c.textproto", card_text("11", "20", "30", "a"));
+    auto changed = load_config(dir_);
+    ASSERT_TRUE(changed.has_value()) << errors()[0];
+    EXPECT_NE(content_hash(*changed), hash);
+    write("cards/c.textproto", card_text("10", "20", "30", "a"));
+    EXPECT_EQ(content_hash(*load_config(dir_)), hash);
+}
+
 TEST_F(LoaderTest, RootFileMayBeNamedDirectly) {
     EXPECT_TRUE(load_config(dir_ / "opel.textproto").has_value());
 }
