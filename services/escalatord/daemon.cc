@@ -276,10 +276,9 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
         loaded.root_file.string(), hash, loaded.engine.measures.size(), loaded.engine.cards.size(),
         loaded.engine.nodes.size(), settings.database_path, settings.max_clock_skew.count(),
         settings.heartbeat_interval.count(), settings.max_message_bytes);
-    std::optional<Stores> stores = open_stores(settings.database_path, log);
-    if (!stores) {
-        return 1;
-    }
+    // The clock first: a simulated clock reads --clock-start as early as possible, so a
+    // simulation started beside the daemon (tools/dev/demo) is not ahead of it by the time
+    // the database takes to open.
     const SystemClock system_clock;
     const TimePoint start = options.clock_start.value_or(system_clock.now());
     const ScaledClock scaled_clock(start, options.clock_rate);
@@ -290,6 +289,10 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
             "SIMULATED CLOCK: starts at {} and runs {}x real time; for demos and drills only, "
             "never for live reporting",
             format_utc(start), options.clock_rate);
+    }
+    std::optional<Stores> stores = open_stores(settings.database_path, log);
+    if (!stores) {
+        return 1;
     }
     Escalator escalator(std::move(loaded.engine), settings, *stores->reads, clock, log);
     escalator.set_config_hash(std::move(hash));
