@@ -49,14 +49,7 @@ QueryService::QueryService(zmq::context_t& context, std::string endpoint,
 QueryService::~QueryService() { stop(); }
 
 net::NetResult<std::monostate> QueryService::bind(bool allow_insecure_remote) {
-    if (!net::is_local_endpoint(endpoint_) && !allow_insecure_remote) {
-        return unexpected(
-            net::NetError{net::Errc::insecure_endpoint,
-                          "refusing to listen on non-loopback endpoint " + endpoint_ +
-                              " without encryption; use a loopback or ipc:// endpoint, or pass "
-                              "--allow-insecure-remote"});
-    }
-    return net::bind(router_, endpoint_);
+    return net::bind_listener(router_, endpoint_, allow_insecure_remote);
 }
 
 void QueryService::start() {

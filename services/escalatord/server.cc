@@ -99,21 +99,16 @@ net::NetResult<std::monostate> Server::bind() {
     submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
     snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
     for (const auto& [socket, endpoint] : endpoints) {
+        if (auto bound =
+                net::bind_listener(socket->socket(), *endpoint, options_.allow_insecure_remote);
+            !bound) {
+            return bound;
+        }
         if (!net::is_local_endpoint(*endpoint)) {
-            if (!options_.allow_insecure_remote) {
-                return unexpected(
-                    net::NetError{net::Errc::insecure_endpoint,
-                                  "refusing to listen on non-loopback endpoint " + *endpoint +
-                                      " without encryption; use a loopback or ipc:// endpoint, or "
-                                      "pass --allow-insecure-remote"});
-            }
             log_.warn(
                 "listening UNENCRYPTED on non-loopback endpoint {}: anyone who can reach "
                 "it can submit and read; --allow-insecure-remote is set",
                 *endpoint);
-        }
-        if (auto bound = net::bind(socket->socket(), *endpoint); !bound) {
-            return bound;
         }
     }
     bound_ = true;

@@ -101,6 +101,18 @@ NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoin
     return std::monostate{};
 }
 
+NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string& endpoint,
+                                        bool allow_insecure_remote) {
+    if (!allow_insecure_remote && !is_local_endpoint(endpoint)) {
+        return unexpected(
+            NetError{Errc::insecure_endpoint,
+                     "refusing to listen on non-loopback endpoint " + endpoint +
+                         " without encryption; use a loopback or ipc:// endpoint, or pass "
+                         "--allow-insecure-remote"});
+    }
+    return bind(socket, endpoint);
+}
+
 bool is_local_endpoint(const std::string& endpoint) {
     if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) {
         return true;

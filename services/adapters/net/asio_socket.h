@@ -67,6 +67,10 @@ std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket);
 // Errc::bad_endpoint for anything else ZeroMQ refuses; the message is "cannot bind
 // <endpoint>: <ZeroMQ's reason>".
 NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoint);
+// The same for a daemon's listening socket: a non-loopback endpoint (is_local_endpoint) is
+// refused with Errc::insecure_endpoint unless `allow_insecure_remote`.
+NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string& endpoint,
+                                        bool allow_insecure_remote);
 
 // True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback:
 // 127.x, localhost, [::1]).
