@@ -170,6 +170,20 @@ store::StoreResult<std::uint64_t> QueryService::publications_from(const codec::Q
     return std::max(ask.after, *first ? **first - 1 : *last);
 }
 
+store::StoreResult<std::vector<store::HistoryRow>> QueryService::rows_for(
+    const codec::QueryAsk& ask, std::vector<std::string> ids) {
+    const auto after = publications_from(ask);
+    if (!after) {
+        return unexpected(after.error());
+    }
+    // One row more than the page: tells whether there is a next page.
+    const std::size_t limit = std::size_t{ask.limit} + 1;
+    if (ask.kind == codec::QueryAsk::Kind::publications) {
+        return store_->publications_after(*after, limit);
+    }
+    return store_->history(table_of(ask.kind), {std::move(ids), ask.from, ask.to, *after, limit});
+}
+
 std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std::string> ids) {
     codec::QueryPage page;
     page.epoch = epoch_;
@@ -181,17 +195,7 @@ std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std:
         return unavailable(r.error());
     }
     const auto last = store_->last_sequence();
-    auto after = publications_from(ask);
-    // One row more than the page: tells whether there is a next page.
-    const store::HistoryFilter filter{std::move(ids), ask.from, ask.to, after ? *after : 0,
-                                      std::size_t{ask.limit} + 1};
-    store::StoreResult<std::vector<store::HistoryRow>> rows =
-        unexpected(after ? store::StoreError{} : after.error());
-    if (after) {
-        rows = ask.kind == codec::QueryAsk::Kind::publications
-                   ? store_->publications_after(*after, filter.limit)
-                   : store_->history(table_of(ask.kind), filter);
-    }
+    auto rows = rows_for(ask, std::move(ids));
     store_->end_read();
     if (!last || !rows) {
         return unavailable(!last ? last.error() : rows.error());

@@ -62,6 +62,9 @@ private:
     std::string read_page(const codec::QueryAsk& ask, std::vector<std::string> ids);
     // The sequence to read publications after: `after`, or with a time, the last before it.
     store::StoreResult<std::uint64_t> publications_from(const codec::QueryAsk& ask);
+    // The page's rows (one more than the limit), in the caller's read transaction.
+    store::StoreResult<std::vector<store::HistoryRow>> rows_for(const codec::QueryAsk& ask,
+                                                                std::vector<std::string> ids);
     void run();
     void serve_one();
 
