@@ -87,6 +87,12 @@ std::string_view to_string(EventKind kind) {
             return "known";
         case EventKind::config_reloaded:
             return "config_reloaded";
+        case EventKind::acknowledged:
+            return "acknowledged";
+        case EventKind::declared:
+            return "declared";
+        case EventKind::declaration_expired:
+            return "declaration_expired";
         case EventKind::declared_mismatch:
             break;
     }
@@ -215,7 +221,7 @@ void Engine::apply(NodeIndex site, const Sitrep& sitrep, const MeasureValues& va
     if (auto e = set_status(site, next, as_at)) {
         out.events.push_back(std::move(*e));
     }
-    if (auto e = declared_mismatch(site, sitrep)) {
+    if (auto e = declared_mismatch(site, as_at)) {
         out.events.push_back(std::move(*e));
     }
     emit(out.results, site);
@@ -252,14 +258,14 @@ std::pair<Status, std::string> Engine::next_site_status(NodeIndex site, const Ca
     return {h.status, std::move(h.note)};
 }
 
-std::optional<Event> Engine::declared_mismatch(NodeIndex site, const Sitrep& sitrep) {
+std::optional<Event> Engine::declared_mismatch(NodeIndex site, TimePoint at) {
     NodeState& st = states_[site];
-    if (!sitrep.declared_level || !is_level(st.status) ||
-        *sitrep.declared_level == level_of(st.status)) {
+    const int declared = st.result.declared_level;
+    if (declared == 0 || !is_level(st.status) || declared == level_of(st.status)) {
         st.reported_mismatch.reset();
         return std::nullopt;
     }
-    const std::pair<int, Status> mismatch{static_cast<int>(*sitrep.declared_level), st.status};
+    const std::pair<int, Status> mismatch{declared, st.status};
     if (st.reported_mismatch == mismatch) {
         return std::nullopt;
     }
@@ -271,13 +277,36 @@ std::optional<Event> Engine::declared_mismatch(NodeIndex site, const Sitrep& sit
     e.path = node.path;
     e.from = st.status;
     e.to = st.status;
-    e.at = *sitrep.as_at;
+    e.at = at;
     e.result = st.result;
     label(e.result, site);
     e.declared_level = mismatch.first;
     e.computed = st.status;
-    e.declared_reason = sitrep.declared_reason;
+    e.declared_reason = st.result.declared_reason;
+    e.by = st.result.declared_by;
+    e.until = st.result.declared_until;
     return e;
+}
+
+void Engine::show_declaration(NodeIndex site, const Sitrep* sitrep) {
+    NodeState& st = states_[site];
+    NodeResult& r = st.result;
+    if (sitrep != nullptr && sitrep->declared_level) {
+        r.declared_level = static_cast<int>(*sitrep->declared_level);  // 1..4 once valid
+        r.declared_reason = sitrep->declared_reason;
+        r.declared_by.clear();
+        r.declared_until.reset();
+    } else if (st.declaration) {
+        r.declared_level = st.declaration->level;
+        r.declared_reason = st.declaration->reason;
+        r.declared_by = st.declaration->by;
+        r.declared_until = st.declaration->until;
+    } else {
+        r.declared_level = 0;
+        r.declared_reason.clear();
+        r.declared_by.clear();
+        r.declared_until.reset();
+    }
 }
 
 void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardEvaluation& eval,
@@ -289,8 +318,7 @@ void Engine::build_site_result(NodeIndex site, const Sitrep& sitrep, const CardE
     r.as_at = sitrep.as_at;
     r.submission_id = submission_id;
     r.comment = sitrep.comment;
-    r.declared_level = static_cast<int>(sitrep.declared_level.value_or(0));  // 1..4 once valid
-    r.declared_reason = sitrep.declared_reason;
+    show_declaration(site, &sitrep);
     r.total = eval.total;
     r.normalised = eval.normalised;
     set_contribution(site, {contributions_[site].status, r.normalised});
@@ -342,6 +370,7 @@ std::optional<Event> Engine::set_status(NodeIndex node, Status status, TimePoint
     }
     ++st.transitions;
     st.result.transition_number = st.transitions;
+    st.result.acknowledged.reset();  // it was of the transition before
     const ModelNode& n = model_.node(node);
     Event e;
     e.kind = transition_kind(from, status);
@@ -583,6 +612,11 @@ Tick Engine::advance_to(TimePoint now) {
         }
         recompute_ancestors(changed, instant, tick.results, tick.events);
     }
+    while (!declaration_ends_.empty() && declaration_ends_.begin()->first <= now) {
+        const auto [until, site] = *declaration_ends_.begin();
+        declaration_ends_.erase(declaration_ends_.begin());
+        expire_declaration(site, until, tick);
+    }
     if (!now_ || now > *now_) {
         now_ = now;
     }
@@ -621,8 +655,9 @@ void Engine::emit(std::vector<NodeResult>& out, NodeIndex node) const {
 
 NodeSnapshot Engine::snapshot(NodeIndex node, bool include_result) const {
     const NodeState& st = states_[node];
-    NodeSnapshot out{st.status,       st.transitions, st.hold,    NodeResult{},
-                     st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch};
+    NodeSnapshot out{st.status,    st.transitions,       st.hold,
+                     NodeResult{}, st.latest_as_at,      st.deadline,
+                     st.carried,   st.reported_mismatch, st.declaration};
     if (include_result) {
         out.result = result(node);
     }
@@ -633,6 +668,9 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     NodeState& st = states_[node];
     if (st.deadline) {
         deadlines_.erase({*st.deadline, node});
+    }
+    if (st.declaration && st.declaration->until) {
+        declaration_ends_.erase({*st.declaration->until, node});
     }
     const ModelNode& n = model_.node(node);
     st.status = snapshot.status;
@@ -668,14 +706,21 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
         if (st.deadline) {
             deadlines_.insert({*st.deadline, node});
         }
+        st.declaration = std::move(snapshot.declaration);
+        if (st.declaration && st.declaration->until) {
+            declaration_ends_.insert({*st.declaration->until, node});
+        }
     }
 }
 
 std::optional<TimePoint> Engine::next_deadline() const {
-    if (deadlines_.empty()) {
-        return std::nullopt;
+    std::optional<TimePoint> next;
+    for (const auto* deadlines : {&deadlines_, &declaration_ends_}) {
+        if (!deadlines->empty() && (!next || deadlines->begin()->first < *next)) {
+            next = deadlines->begin()->first;
+        }
     }
-    return deadlines_.begin()->first;
+    return next;
 }
 
 }  // namespace opel::engine

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/command.h"
 #include "engine/hysteresis.h"
 #include "engine/model.h"
 #include "engine/node_result.h"
@@ -59,6 +60,7 @@ struct NodeSnapshot {
     std::optional<TimePoint> deadline;                        // sites: pending staleness deadline
     std::vector<std::optional<CarriedValue>> carried;         // sites: card parameter order
     std::optional<std::pair<int, Status>> reported_mismatch;  // sites
+    std::optional<StandingDeclaration> declaration;           // sites: opel declare
 };
 
 struct EngineOptions {
@@ -85,10 +87,22 @@ public:
     SubmitOutcome submit(const Sitrep& sitrep, std::optional<TimePoint> wall_now,
                          Duration max_clock_skew = std::chrono::minutes{5});
 
-    // Fires every staleness deadline <= now, one instant at a time, oldest first.
+    // Commands (command.h), from people through the daemon; `now` is the daemon clock. Each
+    // is REJECTED naming every problem (nothing changed), else ACCEPTED with what it changed.
+    // Acknowledging transition n of a node: the `acknowledged` event; when n is the node's
+    // current transition, also its result, which names the acknowledgement until the next
+    // transition.
+    SubmitOutcome acknowledge(const Acknowledgement& ack, TimePoint now);
+    // Declaring a site's level (or withdrawing its standing declaration, level 0): the site's
+    // result showing it, the `declared` event, and a declared_mismatch event when it differs
+    // from the held level. The held level and the roll-up do not change.
+    SubmitOutcome declare(const Declaration& declaration, TimePoint now);
+
+    // Fires every staleness deadline <= now, one instant at a time, oldest first, then every
+    // standing declaration whose `until` is <= now.
     Tick advance_to(TimePoint now);
 
-    // The earliest pending staleness deadline, if any.
+    // The earliest pending staleness deadline or declaration end, if any.
     std::optional<TimePoint> next_deadline() const;
 
     const Model& model() const { return model_; }
@@ -139,6 +153,7 @@ private:
         std::optional<TimePoint> deadline;
         std::vector<std::optional<CarriedValue>> carried;
         std::optional<std::pair<int, Status>> reported_mismatch;
+        std::optional<StandingDeclaration> declaration;
     };
 
     // Applies an accepted sitrep. Appends to `out`'s results and events, which already hold
@@ -150,9 +165,13 @@ private:
     // site's deadline to `as_at` + reporting interval + grace (none when that is past `now`).
     std::pair<Status, std::string> next_site_status(NodeIndex site, const CardEvaluation& eval,
                                                     TimePoint as_at, TimePoint now);
-    // An event when a (declared, computed) disagreement first appears or changes; agreement
-    // clears it.
-    std::optional<Event> declared_mismatch(NodeIndex site, const Sitrep& sitrep);
+    // An event when the site's result's declared level first disagrees with its held status,
+    // or disagrees differently; agreement (or no declared level) clears it.
+    std::optional<Event> declared_mismatch(NodeIndex site, TimePoint at);
+    // The site's result shows its standing declaration, or the sitrep's own, or none.
+    void show_declaration(NodeIndex site, const Sitrep* sitrep);
+    // Ends the site's standing declaration at `at` (its until): the declaration_expired event.
+    void expire_declaration(NodeIndex site, TimePoint at, Tick& tick);
     // Parameter ids, names, units and weights are kept once, in the card, not in every
     // site's result: label() rebuilds a copy's parameters from the card and the site's
     // numbers; emit() appends a labelled copy.
@@ -222,6 +241,7 @@ private:
     std::vector<std::vector<PillarGroup>> pillar_sums_;  // by node index: its pillar groups
     std::vector<NodeIndex> pending_;  // recompute_ancestors' work list, kept for its capacity
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
+    std::set<std::pair<TimePoint, NodeIndex>> declaration_ends_;  // standing declarations' until
     // The first outcome of a remembered submission and the content its key stands for.
     struct Seen {
         SubmitStatus status = SubmitStatus::accepted;

@@ -35,6 +35,16 @@ struct PillarResult {
     double coverage_percent = 0;
 };
 
+// Who acknowledged a node's transition (opel ack).
+struct Acknowledged {
+    std::string transition_id;  // "<id>#<n>"
+    std::string by;
+    TimePoint at;
+    std::string note;
+
+    bool operator==(const Acknowledged&) const = default;
+};
+
 // The result of one site or system node at one moment.
 struct NodeResult {
     std::string node_id;
@@ -51,29 +61,38 @@ struct NodeResult {
     std::vector<PillarResult> pillars;
     std::optional<TimePoint> as_at;  // nullopt until first computed
     std::uint64_t transition_number = 0;
+    // Sites: the latest sitrep's declared level, else the standing declaration's (0: none).
     int declared_level = 0;
     std::string declared_reason;
     std::string card;
     std::string submission_id;
     std::string comment;
+    std::string declared_by;                  // the standing declaration's; "" from a sitrep
+    std::optional<TimePoint> declared_until;  // the standing declaration's end, if any
+    // The acknowledgement of the current transition (transition_number); cleared by the next.
+    std::optional<Acknowledged> acknowledged;
 };
 
 enum class EventKind {
-    escalated,          // to a higher level
-    deescalated,        // to a lower level
-    stale,              // to STALE
-    recovered,          // from STALE
-    unknown,            // to UNKNOWN (from a level)
-    known,              // from UNKNOWN to a level
-    declared_mismatch,  // declared level differs from the computed one
-    config_reloaded,    // the daemon took a new configuration (config_hash); not from the engine
+    escalated,            // to a higher level
+    deescalated,          // to a lower level
+    stale,                // to STALE
+    recovered,            // from STALE
+    unknown,              // to UNKNOWN (from a level)
+    known,                // from UNKNOWN to a level
+    declared_mismatch,    // declared level differs from the computed one
+    config_reloaded,      // the daemon took a new configuration (config_hash); not from the engine
+    acknowledged,         // a person acknowledged transition_id (by, note)
+    declared,             // a person declared the site's level (declared_level; 0 = withdrew)
+    declaration_expired,  // a standing declaration reached its `until`
 };
 
 struct Event {
     EventKind kind = EventKind::escalated;
     std::string node_id;
     std::string path;
-    std::string transition_id;  // "<id>#<n>"; empty for declared_mismatch
+    // "<id>#<n>": the transition, or the one acknowledged; empty for the other kinds
+    std::string transition_id;
     Status from = Status::unknown;
     Status to = Status::unknown;
     TimePoint at;
@@ -83,7 +102,10 @@ struct Event {
     int declared_level = 0;
     Status computed = Status::unknown;
     std::string declared_reason;
-    std::string config_hash;  // config_reloaded: the configuration's content hash
+    std::string config_hash;         // config_reloaded: the configuration's content hash
+    std::string by;                  // acknowledged, declared: who
+    std::string note;                // acknowledged: their note
+    std::optional<TimePoint> until;  // declared: when it lapses
 };
 
 std::string_view to_string(EventKind kind);

@@ -109,6 +109,23 @@ FieldError idempotency_conflict(const std::string& submission_id, const Sitrep& 
                 "none (site, as_at and measures then identify them)"};
 }
 
+std::optional<FieldError> check_site_id(const std::string& site_id, const Model& model) {
+    if (site_id.empty()) {
+        return FieldError{"site_id", "missing_field", "site_id is required"};
+    }
+    const auto node = model.find_node(site_id);
+    if (!node) {
+        return FieldError{"site_id", "unknown_site", "no site '" + site_id + "' in the node tree"};
+    }
+    if (model.node(*node).config.kind != NodeKind::site) {
+        return FieldError{"site_id", "not_a_site",
+                          "'" + site_id + "' is a " +
+                              std::string(to_string(model.node(*node).config.kind)) +
+                              ", not a reporting site"};
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 // Appends one problem (validation collects every problem, so these checks append to one list).
@@ -120,14 +137,8 @@ void add(std::vector<FieldError>& errors, std::string field, std::string code,
 // site_id names a reporting site; as_at is given, after 2000 and not ahead of `now`.
 void check_site_and_time(const Sitrep& sitrep, const Model& model, std::optional<TimePoint> now,
                          Duration max_clock_skew, std::vector<FieldError>& errors) {
-    if (sitrep.site_id.empty()) {
-        add(errors, "site_id", "missing_field", "site_id is required");
-    } else if (const auto node = model.find_node(sitrep.site_id); !node) {
-        add(errors, "site_id", "unknown_site", "no site '" + sitrep.site_id + "' in the node tree");
-    } else if (model.node(*node).config.kind != NodeKind::site) {
-        add(errors, "site_id", "not_a_site",
-            "'" + sitrep.site_id + "' is a " +
-                std::string(to_string(model.node(*node).config.kind)) + ", not a reporting site");
+    if (auto e = check_site_id(sitrep.site_id, model)) {
+        errors.push_back(std::move(*e));
     }
     if (!sitrep.as_at) {
         add(errors, "as_at", "missing_field", "as_at (the time the figures describe) is required");

@@ -61,6 +61,10 @@ using MeasureValues = std::vector<std::optional<double>>;
 FieldError idempotency_conflict(const std::string& submission_id, const Sitrep& sent,
                                 const Sitrep& first);
 
+// The problem with `site_id` as a reporting site, if any: missing_field, unknown_site (not in
+// the tree) or not_a_site (a system node).
+std::optional<FieldError> check_site_id(const std::string& site_id, const Model& model);
+
 // What check_sitrep finds: every problem, and the sitrep's catalogue measures by index
 // (meaningful when there is no problem), so the engine does not look the names up again.
 struct CheckedSitrep {

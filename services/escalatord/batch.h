@@ -33,6 +33,7 @@ struct Batch {
     std::vector<std::string> submission_ids;
     // --- the rows the journal writes ---
     std::vector<store::SitrepRow> sitreps;
+    std::vector<store::CommandRow> commands;  // acknowledgements and declarations
     // A result or event to store: its bytes are those of publications[publication].
     struct Row {
         std::uint64_t sequence = 0;
@@ -65,7 +66,9 @@ struct Batch {
     std::string failure;            // why the batch was not committed
     std::uint64_t commit_ns = 0;
 
-    bool has_rows() const { return !sitreps.empty() || !results.empty() || !events.empty(); }
+    bool has_rows() const {
+        return !sitreps.empty() || !commands.empty() || !results.empty() || !events.empty();
+    }
     bool failed() const { return !failure.empty(); }
     store::PublishedRow stored(const Row& row) const {
         return {row.sequence, row.node_id, row.at, row.kind, publications[row.publication].payload};

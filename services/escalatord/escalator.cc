@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "adapters/clock/stopwatch.h"
+#include "adapters/codec/command.h"
 #include "adapters/codec/messages.h"
 #include "adapters/codec/wire.h"
 #include "base/check.h"
@@ -25,13 +26,55 @@ std::uint64_t new_epoch() {
     return epoch;
 }
 
-// The submission id a request names (explicitly or by default), or "" when it cannot be read.
+// The submission id (or command key) a request names, explicitly or by default, or "" when
+// it cannot be read.
 std::string submission_id_of(std::string_view payload) {
-    const auto sent = codec::sitrep_of_request(payload);
-    const codec::SitrepResult sitrep =
-        sent ? codec::decode_sitrep(*sent)
-             : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{}));
+    const auto body = codec::request_body(payload);
+    if (!body) {
+        return {};
+    }
+    switch (body->kind) {
+        case codec::RequestKind::acknowledgement: {
+            const auto ack = codec::decode_acknowledgement(body->bytes);
+            return ack ? engine::command_key(*ack) : std::string();
+        }
+        case codec::RequestKind::declaration: {
+            const auto d = codec::decode_declaration(body->bytes);
+            return d ? engine::command_key(d->declaration, d->declaration_id) : std::string();
+        }
+        case codec::RequestKind::sitrep:
+            break;
+    }
+    const codec::SitrepResult sitrep = codec::decode_sitrep(body->bytes);
     return sitrep ? sitrep->effective_submission_id() : std::string();
+}
+
+// What a person reads in the reply to an accepted command.
+std::string command_message(const engine::Acknowledgement& ack,
+                            const engine::SubmitOutcome& outcome, const engine::Engine& engine) {
+    std::string text = ack.transition_id + " acknowledged by " + ack.by;
+    if (outcome.results.empty()) {  // not the node's current transition
+        const auto ref = engine::parse_transition_id(ack.transition_id);
+        const auto node = ref ? engine.model().find_node(ref->node_id) : std::nullopt;
+        if (node) {
+            text += "; " + ref->node_id + " has moved on since: its current transition is " +
+                    ref->node_id + "#" + std::to_string(engine.result(*node).transition_number);
+        }
+    }
+    return text;
+}
+
+std::string command_message(const engine::Declaration& d, const engine::SubmitOutcome& outcome) {
+    if (d.level == 0) {
+        return "standing declaration for " + d.site_id + " withdrawn by " + d.by;
+    }
+    std::string text = "OPEL " + std::to_string(d.level) + " declared for " + d.site_id + " by " +
+                       d.by + (d.until ? " until " + format_london(*d.until) : std::string());
+    if (!outcome.results.empty()) {
+        const engine::Status held = outcome.results.front().status;
+        text += "; computed: " + std::string(engine::to_string(held));
+    }
+    return text;
 }
 
 // Whether two cards score a sitrep alike: the same parameters (expression, direction,
@@ -169,6 +212,7 @@ bool Escalator::rebuild(engine::EngineConfig config) {
     engine_ = std::make_unique<engine::Engine>(std::move(config), engine::EngineOptions{false});
     ++generation_;
     in_flight_replies_.clear();
+    in_flight_commands_.clear();
     if (auto r = restore(); !r) {
         // The last committed state cannot be read back yet: every request is answered
         // UNAVAILABLE, and every batch tries again, until it can.
@@ -290,7 +334,14 @@ void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payloa
     }
     // Decoded straight into the engine's sitrep by the strict wire decoder: anything it
     // cannot read exactly is REJECTED naming the field (or byte offset).
-    const auto sent = codec::sitrep_of_request(payload);
+    const auto body = codec::request_body(payload);
+    if (body && body->kind != codec::RequestKind::sitrep) {
+        prepare_command(p, i, *body, now);
+        counters_.engine_ns += watch.lap();
+        return;
+    }
+    const auto sent =
+        body ? Result<std::string_view, engine::FieldError>(body->bytes) : unexpected(body.error());
     codec::SitrepResult sitrep =
         sent ? codec::decode_sitrep(*sent, static_cast<std::size_t>(sent->data() - payload.data()))
              : codec::SitrepResult(unexpected(std::vector<engine::FieldError>{sent.error()}));
@@ -373,32 +424,40 @@ BatchPtr Escalator::prepare_tick() {
     return batch;
 }
 
+store::StoreResult<std::optional<Escalator::Previous>> Escalator::previous(const std::string& key,
+                                                                           bool command) {
+    const auto& in_flight = command ? in_flight_commands_ : in_flight_replies_;
+    if (const auto it = in_flight.find(key); it != in_flight.end()) {
+        const InFlightReply& r = it->second;
+        return std::optional<Previous>(Previous{
+            r.reply, std::nullopt,
+            command ? r.batch->commands[r.row].request : r.batch->sitreps[r.row].sitrep, true});
+    }
+    auto found = command ? reads_.find_command(key) : reads_.find_reply(key);
+    if (!found) {
+        return unexpected(std::move(found).error());
+    }
+    if (!*found) {
+        return std::optional<Previous>();
+    }
+    store::StoredReply& stored = **found;
+    return std::optional<Previous>(Previous{std::move(stored.reply), std::move(stored.result),
+                                            std::move(stored.sitrep), false});
+}
+
 store::StoreResult<std::optional<Escalator::Earlier>> Escalator::earlier_reply(
     const std::string& sid, const engine::Sitrep& sitrep) {
-    std::string_view original;  // the reply given then
-    std::optional<std::string_view> result_publication;
-    std::string_view first_bytes;
-    bool in_flight = false;
-    std::optional<store::StoredReply> stored;
-    if (const auto it = in_flight_replies_.find(sid); it != in_flight_replies_.end()) {
-        original = it->second.reply;
-        first_bytes = it->second.batch->sitreps[it->second.row].sitrep;
-        in_flight = true;
-    } else if (auto found = reads_.find_reply(sid); !found) {
-        return unexpected(std::move(found).error());
-    } else if (*found) {
-        stored = std::move(**found);
-        original = stored->reply;
-        if (stored->result) {
-            result_publication = *stored->result;
-        }
-        first_bytes = stored->sitrep;
-    } else {
+    auto before = previous(sid, false);
+    if (!before) {
+        return unexpected(std::move(before).error());
+    }
+    if (!*before) {
         return std::optional<Earlier>();
     }
+    const Previous& first_reply = **before;
     // The same key stands for the same content (SPEC §4 rule 7): a resend is a DUPLICATE,
     // other content under the same key REJECTED.
-    const codec::SitrepResult first = codec::decode_sitrep(first_bytes);
+    const codec::SitrepResult first = codec::decode_sitrep(first_reply.content);
     if (!first || !first->same_content(sitrep)) {
         engine::SubmitOutcome conflict;
         conflict.errors.push_back(
@@ -407,16 +466,96 @@ store::StoreResult<std::optional<Escalator::Earlier>> Escalator::earlier_reply(
             Earlier{codec::outcome_reply(conflict, sitrep.site_id, 0), Kind::rejected});
     }
     return std::optional<Earlier>(
-        Earlier{codec::duplicate_reply(original, result_publication), Kind::duplicate, in_flight});
+        Earlier{codec::duplicate_reply(first_reply.reply, first_reply.result_publication),
+                Kind::duplicate, first_reply.in_flight});
+}
+
+void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body,
+                                TimePoint now) {
+    const bool ack = body.kind == codec::RequestKind::acknowledgement;
+    auto acknowledgement =
+        ack ? codec::decode_acknowledgement(body.bytes) : unexpected(codec::CommandErrors{});
+    auto declaration =
+        ack ? unexpected(codec::CommandErrors{}) : codec::decode_declaration(body.bytes);
+    const auto reject = [&p, i](engine::SubmitOutcome outcome, std::string_view node_id) {
+        outcome.status = engine::SubmitStatus::rejected;
+        p.replies[i] = codec::outcome_reply(outcome, node_id, 0);
+        p.kinds[i] = Kind::rejected;
+    };
+    if (ack ? !acknowledgement : !declaration) {
+        engine::SubmitOutcome bad;
+        bad.errors = ack ? std::move(acknowledgement).error() : std::move(declaration).error();
+        reject(std::move(bad), {});
+        return;
+    }
+    const std::string key =
+        ack ? engine::command_key(*acknowledgement)
+            : engine::command_key(declaration->declaration, declaration->declaration_id);
+    p.submission_ids[i] = key;
+    const auto ref = ack ? engine::parse_transition_id(acknowledgement->transition_id)
+                         : unexpected(engine::FieldError{});
+    const std::string node_id =
+        ack ? (ref ? ref->node_id : std::string()) : declaration->declaration.site_id;
+    auto before = previous(key, true);
+    if (!before) {
+        p.fail(describe(before.error()), true);
+        return;
+    }
+    if (*before) {
+        // An acknowledgement is made once, whoever repeats it; a declaration id stands for
+        // one declaration.
+        const Previous& first = **before;
+        const auto first_declaration =
+            ack ? unexpected(codec::CommandErrors{}) : codec::decode_declaration(first.content);
+        if (!ack &&
+            (!first_declaration || first_declaration->declaration != declaration->declaration)) {
+            engine::SubmitOutcome conflict;
+            conflict.errors.push_back(
+                {"declaration_id", "idempotency_conflict",
+                 "declaration_id '" + declaration->declaration_id +
+                     "' was already used for another declaration; nothing was changed. Send "
+                     "a new declaration_id (opel declare makes one per invocation)"});
+            reject(std::move(conflict), node_id);
+            return;
+        }
+        p.replies[i] = codec::duplicate_reply(first.reply, first.result_publication);
+        p.kinds[i] = Kind::duplicate;
+        p.durable[i] = first.in_flight;
+        return;
+    }
+    engine::SubmitOutcome outcome = ack ? engine_->acknowledge(*acknowledgement, now)
+                                        : engine_->declare(declaration->declaration, now);
+    outcome.submission_id = key;
+    if (outcome.status == engine::SubmitStatus::rejected) {
+        reject(std::move(outcome), node_id);
+        return;
+    }
+    const std::optional<SiteResult> result = stage(p, outcome, node_id, now);
+    std::string stored_reply = codec::outcome_reply(outcome, node_id, p.sequence, false);
+    codec::append_reply_message(stored_reply,
+                                ack ? command_message(*acknowledgement, outcome, *engine_)
+                                    : command_message(declaration->declaration, outcome));
+    p.replies[i] = stored_reply;
+    if (result) {
+        codec::append_reply_result(p.replies[i], result->bytes);
+    }
+    p.kinds[i] = Kind::accepted;
+    p.durable[i] = true;
+    in_flight_commands_.emplace(key, InFlightReply{p.replies[i], &p, p.commands.size()});
+    p.commands.push_back({key, ack ? "acknowledgement" : "declaration", node_id, now,
+                          std::string(body.bytes), std::move(stored_reply),
+                          result ? std::optional(result->sequence) : std::nullopt});
 }
 
 Escalator::BatchOutput Escalator::finish(BatchPtr batch) {
     Batch& p = *batch;
     --in_flight_;
     for (const std::string& sid : p.submission_ids) {
-        const auto it = in_flight_replies_.find(sid);
-        if (it != in_flight_replies_.end() && it->second.batch == &p) {
-            in_flight_replies_.erase(it);
+        for (auto* in_flight : {&in_flight_replies_, &in_flight_commands_}) {
+            const auto it = in_flight->find(sid);
+            if (it != in_flight->end() && it->second.batch == &p) {
+                in_flight->erase(it);
+            }
         }
     }
     counters_.commit_ns += p.commit_ns;

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/codec/wire.h"
 #include "adapters/config/settings.h"
 #include "base/clock.h"
 #include "engine/engine.h"
@@ -151,8 +152,17 @@ private:
     struct InFlightReply {
         std::string reply;
         const Batch* batch = nullptr;
-        std::size_t row = 0;  // its sitrep in batch->sitreps
+        std::size_t row = 0;  // its sitrep in batch->sitreps, or command in batch->commands
     };
+    // The reply given before under an idempotency key (in flight, then in the store), with
+    // the content it was given for (a serialized Sitrep, Acknowledgement or Declaration).
+    struct Previous {
+        std::string reply;
+        std::optional<std::string> result_publication;  // a stored reply's site result
+        std::string content;
+        bool in_flight = false;
+    };
+    store::StoreResult<std::optional<Previous>> previous(const std::string& key, bool command);
     // The answer to a request whose key was answered before (in flight, then in the store).
     struct Earlier {
         std::string reply;  // DUPLICATE (the original reply), or REJECTED (another content)
@@ -183,6 +193,9 @@ private:
     void stage_submission(Batch& p, std::size_t i, const engine::Sitrep& sitrep,
                           std::string_view sent, const engine::SubmitOutcome& outcome,
                           TimePoint now);
+    // Answers command `i` (an acknowledgement or declaration, `body`) like a sitrep: REJECTED,
+    // DUPLICATE, or through the engine, staging its reply, results, events and commands row.
+    void prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body, TimePoint now);
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one built from `config` and restored from the last commit, in
@@ -208,7 +221,8 @@ private:
     // Batch::generation of the batches prepared now; a rebuild after a failure starts the
     // next one.
     std::uint64_t generation_ = 1;
-    engine::NameIndex<InFlightReply> in_flight_replies_;
+    engine::NameIndex<InFlightReply> in_flight_replies_;   // sitreps, by submission id
+    engine::NameIndex<InFlightReply> in_flight_commands_;  // commands, by engine::command_key
     Counters counters_;
     std::uint64_t epoch_ = 0;
     std::string config_hash_;  // the configuration in effect (config::content_hash)

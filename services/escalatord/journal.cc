@@ -20,6 +20,11 @@ std::optional<std::string> write_rows(store::Store& store, std::span<Batch* cons
                 return e;
             }
         }
+        for (const store::CommandRow& row : p->commands) {
+            if (auto e = error(store.add_command(row))) {
+                return e;
+            }
+        }
         results.clear();
         for (const Batch::Row& r : p->results) {
             results.push_back(p->stored(r));

@@ -10,6 +10,8 @@ namespace opel::cli {
 int check_config_main(const std::vector<std::string>& args);
 int evaluate_main(const std::vector<std::string>& args);
 int submit_main(const std::vector<std::string>& args);
+int ack_main(const std::vector<std::string>& args);
+int declare_main(const std::vector<std::string>& args);
 int status_main(const std::vector<std::string>& args);
 int watch_main(const std::vector<std::string>& args);
 int history_main(const std::vector<std::string>& args);
@@ -31,6 +33,9 @@ constexpr Command commands[] = {
     {"evaluate", "run sitreps (JSON lines or CSV) through the engine offline",
      opel::cli::evaluate_main},
     {"submit", "send sitreps to opel-escalatord; print each reply", opel::cli::submit_main},
+    {"ack", "acknowledge an alert (its transition id), with your name", opel::cli::ack_main},
+    {"declare", "declare (or withdraw) a site's level by clinical judgement",
+     opel::cli::declare_main},
     {"status", "current levels of a subtree with the parameter breakdown", opel::cli::status_main},
     {"watch", "follow status and alerts live (snapshot, then updates)", opel::cli::watch_main},
     {"history", "stored results, alerts or sitreps of a subtree and time range",

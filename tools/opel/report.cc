@@ -26,7 +26,16 @@ void print_errors(std::ostream& out, const std::vector<engine::FieldError>& erro
 void print_site(std::ostream& out, const engine::NodeResult& r) {
     out << "    decided by: " << r.decided_by << '\n';
     if (r.declared_level != 0) {
-        out << "    declared:   OPEL " << r.declared_level << " (" << r.declared_reason << ")\n";
+        out << "    declared:   OPEL " << r.declared_level << " (" << r.declared_reason << ")";
+        if (!r.declared_by.empty()) {
+            out << " by " << r.declared_by
+                << (r.declared_until ? ", until " + format_london(*r.declared_until)
+                                     : std::string(", until replaced or withdrawn"));
+        }
+        out << '\n';
+    }
+    if (r.acknowledged) {
+        out << "    acknowledged: " << acknowledgement_text(*r.acknowledged) << '\n';
     }
     if (const std::string held = held_note(r); !held.empty()) {
         out << "    " << held << '\n';
@@ -58,10 +67,39 @@ std::string held_note(const engine::NodeResult& r) {
            ": its locality rolls up the current score, so it may show a lower level";
 }
 
+std::string acknowledgement_text(const engine::Acknowledged& a) {
+    return a.transition_id + " by " + a.by + " at " + format_london(a.at) +
+           (a.note.empty() ? std::string() : " - " + a.note);
+}
+
 void print_event(std::ostream& out, const engine::Event& e) {
-    if (e.kind == engine::EventKind::config_reloaded) {
-        out << "  * configuration reloaded: " << e.config_hash << '\n';
-        return;
+    switch (e.kind) {
+        case engine::EventKind::config_reloaded:
+            out << "  * configuration reloaded: " << e.config_hash << '\n';
+            return;
+        case engine::EventKind::acknowledged:
+            out << "  + acknowledged " << e.transition_id << " by " << e.by
+                << (e.note.empty() ? std::string() : " - " + e.note) << " (" << e.node_id << " now "
+                << level_text(e.to) << ")\n";
+            return;
+        case engine::EventKind::declared:
+            if (e.declared_level == 0) {
+                out << "  * declaration withdrawn for " << e.node_id << " by " << e.by << " - "
+                    << e.declared_reason << '\n';
+            } else {
+                out << "  * declared " << e.node_id << " OPEL " << e.declared_level << " by "
+                    << e.by << (e.until ? " until " + format_london(*e.until) : std::string())
+                    << " - " << e.declared_reason << " (computed " << level_text(e.computed)
+                    << ")\n";
+            }
+            return;
+        case engine::EventKind::declaration_expired:
+            out << "  * declaration ended for " << e.node_id << ": OPEL " << e.declared_level
+                << " by " << e.by << " stood until " << (e.until ? format_london(*e.until) : "-")
+                << '\n';
+            return;
+        default:
+            break;
     }
     if (e.kind == engine::EventKind::declared_mismatch) {
         out << "  ! MISMATCH " << e.node_id << ": declared OPEL " << e.declared_level
@@ -109,6 +147,9 @@ void print_row(std::ostream& out, int depth, const std::string& name, const engi
         out << "coverage " << engine::format_number(r.coverage_percent) << "%";
     } else if (r.as_at) {
         out << "as at " << format_london(*r.as_at);
+    }
+    if (r.acknowledged) {
+        out << "  [acknowledged by " << r.acknowledged->by << "]";
     }
     out << '\n';
 }

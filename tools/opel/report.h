@@ -21,6 +21,8 @@ void print_site(std::ostream& out, const engine::NodeResult& r);
 // For a site held above the level its current figures give: says so, and that its locality
 // (which rolls up the current score) may show less. Empty otherwise.
 std::string held_note(const engine::NodeResult& r);
+// "RWJ#7 by Jane Smith at 2026-01-13 08:30 GMT - bed meeting at 09:00".
+std::string acknowledgement_text(const engine::Acknowledged& a);
 // An alert with why it happened and the new level's actions (lower-level actions counted).
 void print_event(std::ostream& out, const engine::Event& e);
 // One line of a tree: indented id and name, status, score/coverage or as_at.

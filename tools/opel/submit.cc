@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "inputs.h"
 #include "opel/v1/request.pb.h"
+#include "reply.h"
 #include "report.h"
 
 namespace opel::cli {
@@ -47,23 +48,6 @@ Options:
 Exit 0 when every sitrep was ACCEPTED, DUPLICATE or LATE; 1 when any was rejected,
 unavailable or unanswered; 2 for usage errors.
 )";
-
-std::string status_text(v1::SubmitStatus s) {
-    switch (s) {
-        case v1::SUBMIT_STATUS_ACCEPTED:
-            return "ACCEPTED";
-        case v1::SUBMIT_STATUS_DUPLICATE:
-            return "DUPLICATE";
-        case v1::SUBMIT_STATUS_LATE:
-            return "LATE";
-        case v1::SUBMIT_STATUS_REJECTED:
-            return "REJECTED";
-        case v1::SUBMIT_STATUS_UNAVAILABLE:
-            return "UNAVAILABLE";
-        default:
-            return "UNKNOWN REPLY";
-    }
-}
 
 struct Flags {
     std::optional<std::string> config;
@@ -169,38 +153,6 @@ std::optional<std::vector<Input>> sitreps_from_file(const Flags& f) {
     return inputs;
 }
 
-// The reply as people read it: status, id, level, why and every error.
-void print_reply(const v1::SubmitReply& reply, const std::string& where) {
-    std::cout << where << pad(status_text(reply.status()), 12) << pad(reply.submission_id(), 46);
-    if (reply.has_result()) {
-        std::cout << level_text(codec::from_proto(reply.result().status())) << "  (sequence "
-                  << reply.sequence() << ")";
-    }
-    if (reply.status() == v1::SUBMIT_STATUS_LATE) {
-        std::cout << "older than the site's latest sitrep: kept as history only";
-    }
-    if (reply.status() == v1::SUBMIT_STATUS_DUPLICATE) {
-        std::cout << "  first reply: " << status_text(reply.original_status());
-    }
-    if (!reply.message().empty() && reply.errors_size() == 0) {
-        std::cout << "  " << reply.message();
-    }
-    std::cout << '\n';
-    if (reply.has_result() && !reply.result().decided_by().empty()) {
-        std::cout << "    why: " << reply.result().decided_by() << '\n';
-    }
-    if (reply.has_result()) {
-        if (const std::string held = held_note(codec::from_proto(reply.result())); !held.empty()) {
-            std::cout << "    " << held << '\n';
-        }
-    }
-    std::vector<engine::FieldError> errors;
-    for (const v1::SubmitError& e : reply.errors()) {
-        errors.push_back({e.field(), e.code(), e.message()});
-    }
-    print_errors(std::cout, errors);
-}
-
 // Sends one input and prints the outcome; true when it was accepted, a duplicate or late.
 bool submit_one(net::RequestClient& client, const Input& input, const Flags& f,
                 const std::string& endpoint) {
@@ -213,28 +165,9 @@ bool submit_one(net::RequestClient& client, const Input& input, const Flags& f,
     }
     v1::SubmitRequest request;
     *request.mutable_sitrep() = codec::to_proto(*input.sitrep);
-    auto answer =
-        client.request(request.SerializeAsString(), std::chrono::milliseconds(f.timeout_ms),
-                       static_cast<int>(f.retries));
-    if (!answer) {
-        std::cerr << "opel submit: " << where << input.sitrep->effective_submission_id() << ": "
-                  << answer.error().message << '\n';
-        return false;
-    }
-    const auto read = codec::read_reply(*answer);
-    if (!read) {
-        std::cerr << "opel submit: " << where << read.error() << " from " << endpoint << '\n';
-        return false;
-    }
-    const v1::SubmitReply& reply = *read;
-    if (f.json) {
-        std::cout << codec::to_json(reply) << '\n';
-    } else {
-        print_reply(reply, where);
-    }
-    return reply.status() == v1::SUBMIT_STATUS_ACCEPTED ||
-           reply.status() == v1::SUBMIT_STATUS_DUPLICATE ||
-           reply.status() == v1::SUBMIT_STATUS_LATE;
+    return exchange(client, request.SerializeAsString(),
+                    {"opel submit", where, input.sitrep->effective_submission_id(), endpoint,
+                     std::chrono::milliseconds(f.timeout_ms), static_cast<int>(f.retries), f.json});
 }
 
 }  // namespace

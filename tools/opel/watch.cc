@@ -30,8 +30,9 @@ silently and nothing is shown twice.
 
   --kind status|alert       only node results, or only alerts (default both)
   PATH, --node PATH         only this subtree (QOP/stockport, RWJ, national/north-west)
-  --min-level N             only results/alerts at OPEL N or above (STALE and
-                            declared-vs-computed mismatches are always shown)
+  --min-level N             only results/alerts at OPEL N or above (STALE,
+                            declared-vs-computed mismatches, acknowledgements and
+                            declarations are always shown)
   --json                    JSON lines: {"snapshot":...} once, then {"status":...} /
                             {"alert":...} with "sequence"
   --since SEQ|TIME          first show what was published after sequence SEQ, or since
@@ -72,7 +73,10 @@ struct Filter {
                (min_level <= 1 || high(e.from) || high(e.to) ||
                 e.kind == engine::EventKind::stale ||
                 e.kind == engine::EventKind::declared_mismatch ||
-                e.kind == engine::EventKind::config_reloaded);
+                e.kind == engine::EventKind::config_reloaded ||
+                e.kind == engine::EventKind::acknowledged ||
+                e.kind == engine::EventKind::declared ||
+                e.kind == engine::EventKind::declaration_expired);
     }
 };
 

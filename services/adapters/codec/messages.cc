@@ -46,6 +46,10 @@ void append_reply_result(std::string& reply, std::string_view node_result) {
     append_field(reply, v1::SubmitReply::kResultFieldNumber, node_result);
 }
 
+void append_reply_message(std::string& reply, std::string_view message) {
+    append_field(reply, v1::SubmitReply::kMessageFieldNumber, message);
+}
+
 std::string duplicate_reply(std::string_view original,
                             std::optional<std::string_view> result_publication) {
     v1::SubmitReply reply;

@@ -29,6 +29,8 @@ std::string outcome_reply(const engine::SubmitOutcome& outcome, std::string_view
                           std::uint64_t sequence, bool with_result = true);
 // Sets the reply's `result` to a serialized opel.v1.NodeResult (wire.h: encode_result).
 void append_reply_result(std::string& reply, std::string_view node_result);
+// Sets the reply's `message` (for a reply built without one).
+void append_reply_message(std::string& reply, std::string_view message);
 // The DUPLICATE answer to a request whose key was answered before with `original` (a
 // serialized reply): the same reply with `original_status` set. A stored reply was kept
 // without its site result; `result_publication` is then the stored status publication that

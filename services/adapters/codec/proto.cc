@@ -175,6 +175,17 @@ void to_proto(const engine::NodeResult& r, v1::NodeResult& out) {
     out.set_card(r.card);
     out.set_submission_id(r.submission_id);
     out.set_comment(r.comment);
+    out.set_declared_by(r.declared_by);
+    if (r.declared_until) {
+        *out.mutable_declared_until() = timestamp(*r.declared_until);
+    }
+    if (r.acknowledged) {
+        v1::Acknowledged* a = out.mutable_acknowledged();
+        a->set_transition_id(r.acknowledged->transition_id);
+        a->set_by(r.acknowledged->by);
+        *a->mutable_at() = timestamp(r.acknowledged->at);
+        a->set_note(r.acknowledged->note);
+    }
 }
 
 v1::Event to_proto(const engine::Event& e) {
@@ -209,6 +220,15 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         case engine::EventKind::config_reloaded:
             out.set_kind(v1::EVENT_KIND_CONFIG_RELOADED);
             break;
+        case engine::EventKind::acknowledged:
+            out.set_kind(v1::EVENT_KIND_ACKNOWLEDGED);
+            break;
+        case engine::EventKind::declared:
+            out.set_kind(v1::EVENT_KIND_DECLARED);
+            break;
+        case engine::EventKind::declaration_expired:
+            out.set_kind(v1::EVENT_KIND_DECLARATION_EXPIRED);
+            break;
     }
     out.set_node_id(e.node_id);
     out.set_path(e.path);
@@ -225,11 +245,17 @@ void to_proto(const engine::Event& e, v1::Event& out) {
     }
     out.set_stand_down_note(e.stand_down_note);
     out.set_declared_level(static_cast<std::uint32_t>(e.declared_level));
-    if (e.kind == engine::EventKind::declared_mismatch) {
+    if (e.kind == engine::EventKind::declared_mismatch || e.kind == engine::EventKind::declared ||
+        e.kind == engine::EventKind::declaration_expired) {
         out.set_computed(to_proto(e.computed));
     }
     out.set_declared_reason(e.declared_reason);
     out.set_config_hash(e.config_hash);
+    out.set_by(e.by);
+    out.set_note(e.note);
+    if (e.until) {
+        *out.mutable_until() = timestamp(*e.until);
+    }
 }
 
 v1::SubmitError to_proto(const engine::FieldError& error) {
@@ -314,6 +340,13 @@ engine::NodeResult from_proto(const v1::NodeResult& in) {
     r.card = in.card();
     r.submission_id = in.submission_id();
     r.comment = in.comment();
+    r.declared_by = in.declared_by();
+    r.declared_until = time_of(in.declared_until(), in.has_declared_until());
+    if (in.has_acknowledged()) {
+        const v1::Acknowledged& a = in.acknowledged();
+        r.acknowledged = engine::Acknowledged{a.transition_id(), a.by(),
+                                              TimePoint{Duration{a.at().seconds()}}, a.note()};
+    }
     return r;
 }
 
@@ -341,6 +374,15 @@ engine::Event from_proto(const v1::Event& in) {
         case v1::EVENT_KIND_CONFIG_RELOADED:
             e.kind = engine::EventKind::config_reloaded;
             break;
+        case v1::EVENT_KIND_ACKNOWLEDGED:
+            e.kind = engine::EventKind::acknowledged;
+            break;
+        case v1::EVENT_KIND_DECLARED:
+            e.kind = engine::EventKind::declared;
+            break;
+        case v1::EVENT_KIND_DECLARATION_EXPIRED:
+            e.kind = engine::EventKind::declaration_expired;
+            break;
         default:
             e.kind = engine::EventKind::escalated;
     }
@@ -359,6 +401,9 @@ engine::Event from_proto(const v1::Event& in) {
     e.computed = from_proto(in.computed());
     e.declared_reason = in.declared_reason();
     e.config_hash = in.config_hash();
+    e.by = in.by();
+    e.note = in.note();
+    e.until = time_of(in.until(), in.has_until());
     return e;
 }
 
@@ -395,6 +440,16 @@ void to_proto(const engine::NodeSnapshot& s, v1::NodeState& out) {
         out.set_mismatch_declared(static_cast<std::uint32_t>(s.reported_mismatch->first));
         out.set_mismatch_computed(to_proto(s.reported_mismatch->second));
     }
+    if (s.declaration) {
+        v1::StandingDeclaration* d = out.mutable_declaration();
+        d->set_level(static_cast<std::uint32_t>(s.declaration->level));
+        d->set_reason(s.declaration->reason);
+        d->set_by(s.declaration->by);
+        *d->mutable_at() = timestamp(s.declaration->at);
+        if (s.declaration->until) {
+            *d->mutable_until() = timestamp(*s.declaration->until);
+        }
+    }
 }
 
 engine::NodeSnapshot from_proto(const v1::NodeState& in) {
@@ -417,6 +472,12 @@ engine::NodeSnapshot from_proto(const v1::NodeState& in) {
     if (in.mismatch_declared() != 0) {
         s.reported_mismatch =
             std::pair{static_cast<int>(in.mismatch_declared()), from_proto(in.mismatch_computed())};
+    }
+    if (in.has_declaration()) {
+        const v1::StandingDeclaration& d = in.declaration();
+        s.declaration = engine::StandingDeclaration{
+            static_cast<int>(std::clamp<std::uint32_t>(d.level(), 1, 4)), d.reason(), d.by(),
+            TimePoint{Duration{d.at().seconds()}}, time_of(d.until(), d.has_until())};
     }
     return s;
 }

@@ -23,7 +23,15 @@ namespace opel::codec {
 // error naming the field, and undecodable bytes are an error naming the byte offset and the
 // field number.
 //
-// The serialized opel.v1.Sitrep inside a serialized opel.v1.SubmitRequest (a view into it).
+// What a serialized opel.v1.SubmitRequest carries: its one body, a view into it.
+enum class RequestKind { sitrep, acknowledgement, declaration };
+struct RequestBody {
+    RequestKind kind = RequestKind::sitrep;
+    std::string_view bytes;  // the serialized Sitrep, Acknowledgement or Declaration
+};
+Result<RequestBody, engine::FieldError> request_body(std::string_view request);
+// The serialized opel.v1.Sitrep inside a serialized opel.v1.SubmitRequest (a view into it);
+// a command is an error here.
 Result<std::string_view, engine::FieldError> sitrep_of_request(std::string_view request);
 // Decodes a serialized opel.v1.Sitrep; `base` is its offset in the request, for messages.
 SitrepResult decode_sitrep(std::string_view sitrep, std::size_t base = 0);

@@ -381,38 +381,66 @@ SitrepResult decode_sitrep(std::string_view sitrep, std::size_t base) {
     return SitrepDecoder(sitrep, base).run();
 }
 
-Result<std::string_view, engine::FieldError> sitrep_of_request(std::string_view request) {
-    std::optional<std::string_view> sitrep;
+Result<RequestBody, engine::FieldError> request_body(std::string_view request) {
+    std::optional<RequestBody> body;
     for (std::size_t at = 0; at < request.size();) {
         auto f = read_field(request, at, 0);
         if (!f) {
             return unexpected(malformed(f.error(), "the request (opel.v1.SubmitRequest)"));
         }
-        if (f->number != v1::SubmitRequest::kSitrepFieldNumber) {
-            return unexpected(engine::FieldError{
-                "", "unsupported_request",
-                "the request carries field " + std::to_string(f->number) + " at byte " +
-                    std::to_string(f->offset) +
-                    ", which this daemon does not know (opel.v1.SubmitRequest: sitrep = 1)"});
+        RequestKind kind = RequestKind::sitrep;
+        const char* name = "sitrep";
+        switch (f->number) {
+            case v1::SubmitRequest::kSitrepFieldNumber:
+                break;
+            case v1::SubmitRequest::kAcknowledgementFieldNumber:
+                kind = RequestKind::acknowledgement;
+                name = "acknowledgement";
+                break;
+            case v1::SubmitRequest::kDeclarationFieldNumber:
+                kind = RequestKind::declaration;
+                name = "declaration";
+                break;
+            default:
+                return unexpected(engine::FieldError{
+                    "", "unsupported_request",
+                    "the request carries field " + std::to_string(f->number) + " at byte " +
+                        std::to_string(f->offset) +
+                        ", which this daemon does not know (opel.v1.SubmitRequest: sitrep = 1, "
+                        "acknowledgement = 2, declaration = 3)"});
         }
         if (f->type != wire_length_delimited) {
-            return unexpected(engine::FieldError{"sitrep", "wrong_type",
-                                                 "sitrep is sent as " +
+            return unexpected(engine::FieldError{name, "wrong_type",
+                                                 std::string(name) + " is sent as " +
                                                      std::string(wire_type_name(f->type)) +
-                                                     "; it must be an opel.v1.Sitrep message"});
+                                                     "; it must be a message"});
         }
-        if (sitrep) {
-            return unexpected(engine::FieldError{"sitrep", "repeated_field",
-                                                 "the request carries more than one sitrep"});
+        if (body) {
+            return unexpected(engine::FieldError{
+                name, "repeated_field",
+                "the request carries more than one body (a sitrep, acknowledgement or "
+                "declaration); send one per request"});
         }
-        sitrep = f->bytes;
+        body = RequestBody{kind, f->bytes};
     }
-    if (!sitrep) {
-        return unexpected(engine::FieldError{
-            "sitrep", "missing_field",
-            "the request (" + std::to_string(request.size()) + " bytes) carries no sitrep"});
+    if (!body) {
+        return unexpected(engine::FieldError{"sitrep", "missing_field",
+                                             "the request (" + std::to_string(request.size()) +
+                                                 " bytes) carries no sitrep or command"});
     }
-    return *sitrep;
+    return *body;
+}
+
+Result<std::string_view, engine::FieldError> sitrep_of_request(std::string_view request) {
+    auto body = request_body(request);
+    if (!body) {
+        return unexpected(std::move(body).error());
+    }
+    if (body->kind != RequestKind::sitrep) {
+        return unexpected(engine::FieldError{"sitrep", "missing_field",
+                                             "the request carries a command, not a sitrep"});
+    }
+    return body->bytes;
 }
 
 Result<TimePoint, engine::FieldError> time_from_wire(std::int64_t seconds, std::int32_t nanos) {

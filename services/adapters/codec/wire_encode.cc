@@ -158,6 +158,18 @@ std::string encode_result(const engine::NodeResult& r) {
     put_string(out, v1::NodeResult::kCardFieldNumber, r.card);
     put_string(out, v1::NodeResult::kSubmissionIdFieldNumber, r.submission_id);
     put_string(out, v1::NodeResult::kCommentFieldNumber, r.comment);
+    put_string(out, v1::NodeResult::kDeclaredByFieldNumber, r.declared_by);
+    if (r.declared_until) {
+        put_time(out, v1::NodeResult::kDeclaredUntilFieldNumber, *r.declared_until, time);
+    }
+    if (r.acknowledged) {
+        part.clear();
+        put_string(part, v1::Acknowledged::kTransitionIdFieldNumber, r.acknowledged->transition_id);
+        put_string(part, v1::Acknowledged::kByFieldNumber, r.acknowledged->by);
+        put_time(part, v1::Acknowledged::kAtFieldNumber, r.acknowledged->at, time);
+        put_string(part, v1::Acknowledged::kNoteFieldNumber, r.acknowledged->note);
+        put_message(out, v1::NodeResult::kAcknowledgedFieldNumber, part);
+    }
     return out;
 }
 

@@ -60,7 +60,9 @@ std::optional<StoreError> unwritable_file(const std::string& path, bool shm_only
 // 5: state_log: node states are appended (one page per commit) and folded into node_state
 //    every state_log_limit rows, instead of rewriting a node_state page per site reporting
 //    (at 10,000 sites, one random page per sitrep). Earlier versions gain the empty table.
-constexpr std::int64_t schema_version = 5;
+// 6: commands: acknowledgements and declarations (opel ack / declare) with their replies,
+//    keyed by their idempotency key. Earlier versions gain the empty table.
+constexpr std::int64_t schema_version = 6;
 
 // state_log rows that trigger folding them into node_state. It bounds what a restart reads
 // on top of node_state; the commit that crosses it takes longer (docs/storage.md).
@@ -109,6 +111,14 @@ CREATE TABLE IF NOT EXISTS state_log (
 CREATE TABLE IF NOT EXISTS node_state (
   node_id TEXT PRIMARY KEY,
   state BLOB NOT NULL,
+  result_sequence INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS commands (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  request BLOB NOT NULL,
+  reply BLOB NOT NULL,
   result_sequence INTEGER) WITHOUT ROWID;
 )sql";
 
@@ -404,6 +414,12 @@ StoreResult<Done> Store::prepare_statements() {
              prepare_as(&Store::add_sitrep_,
                         "INSERT INTO sitreps (submission_id, site_id, as_at, received_at, status, "
                         "sitrep, reply, result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+             prepare_as(&Store::find_command_,
+                        "SELECT c.reply, r.result, c.request FROM commands c LEFT JOIN results r "
+                        "ON r.sequence = c.result_sequence WHERE c.key = ?1"),
+             prepare_as(&Store::add_command_,
+                        "INSERT INTO commands (key, kind, node_id, received_at, request, reply, "
+                        "result_sequence) VALUES (?, ?, ?, ?, ?, ?, ?)"),
              prepare_as(&Store::add_event_,
                         "INSERT INTO events (sequence, node_id, at, kind, event) "
                         "VALUES (?, ?, ?, ?, ?)"),
@@ -564,6 +580,40 @@ StoreResult<std::optional<StoredReply>> Store::find_reply(std::string_view submi
         return std::optional<StoredReply>();
     }
     return unexpected(error(rc, "find reply"));
+}
+
+StoreResult<std::optional<StoredReply>> Store::find_command(std::string_view key) {
+    const Reset reset(find_command_);
+    bind_text(find_command_, 1, key);
+    const int rc = sqlite3_step(find_command_);
+    if (rc == SQLITE_ROW) {
+        StoredReply found{column_blob(find_command_, 0), std::nullopt,
+                          column_blob(find_command_, 2)};
+        if (sqlite3_column_type(find_command_, 1) != SQLITE_NULL) {
+            found.result = column_blob(find_command_, 1);
+        }
+        return std::optional<StoredReply>(std::move(found));
+    }
+    if (rc == SQLITE_DONE) {
+        return std::optional<StoredReply>();
+    }
+    return unexpected(error(rc, "find command"));
+}
+
+StoreResult<Done> Store::add_command(const CommandRow& row) {
+    const Reset reset(add_command_);
+    bind_text(add_command_, 1, row.key);
+    bind_text(add_command_, 2, row.kind);
+    bind_text(add_command_, 3, row.node_id);
+    sqlite3_bind_int64(add_command_, 4, row.received_at.time_since_epoch().count());
+    bind_blob(add_command_, 5, row.request);
+    bind_blob(add_command_, 6, row.reply);
+    bind_sequence(add_command_, 7, row.result_sequence);
+    const int rc = sqlite3_step(add_command_);
+    if (rc != SQLITE_DONE) {
+        return unexpected(error(rc, "store command"));
+    }
+    return Done{};
 }
 
 StoreResult<Done> Store::add_sitrep(const SitrepRow& row) {
@@ -740,7 +790,7 @@ StoreResult<std::vector<StoredState>> Store::node_states() {
 
 StoreResult<std::int64_t> Store::count(std::string_view table) {
     if (table != "sitreps" && table != "results" && table != "events" && table != "node_state" &&
-        table != "state_log") {
+        table != "state_log" && table != "commands") {
         return unexpected(StoreError{Errc::other, "no table '" + std::string(table) + "'"});
     }
     const std::string sql = "SELECT count(*) FROM " + std::string(table);
@@ -748,7 +798,7 @@ StoreResult<std::int64_t> Store::count(std::string_view table) {
 }
 
 StoreResult<std::int64_t> Store::check_integrity() {
-    for (const char* table : {"meta", "node_state", "state_log"}) {
+    for (const char* table : {"meta", "node_state", "state_log", "commands"}) {
         const std::string sql = std::string("PRAGMA quick_check(") + table + ")";
         auto s = one_off(sql, "integrity check");
         if (!s) {

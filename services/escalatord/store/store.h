@@ -15,6 +15,9 @@
 //   state_log    node states as commits write them, appended; a node's newest row here
 //                overrides its node_state row, and the log is folded into node_state every
 //                state_log_limit rows (store.cc)
+//   commands     every accepted acknowledgement and declaration (opel ack / declare) with the
+//                reply sent (without its result, the results row `result_sequence`), keyed
+//                by its idempotency key (engine::command_key)
 //   meta         key/value: schema version
 //
 // Why this layout: a commit costs one fsync plus one WAL page per B-tree page it changes, so
@@ -73,12 +76,23 @@ struct SitrepRow {
     std::optional<std::uint64_t> result_sequence;
 };
 
-// What find_reply returns: the stored reply, the payload of its results row, if any, and the
-// sitrep (to tell a resend from other content under the same key).
+// One accepted command as stored.
+struct CommandRow {
+    std::string key;      // engine::command_key
+    std::string kind;     // "acknowledgement" or "declaration"
+    std::string node_id;  // the node acknowledged or the site declared for
+    TimePoint received_at;
+    std::string request;  // the serialized opel.v1.Acknowledgement / Declaration as sent
+    std::string reply;    // serialized opel.v1.SubmitReply without `result`
+    std::optional<std::uint64_t> result_sequence;  // the results row the reply carried
+};
+
+// What find_reply (find_command) returns: the stored reply, the payload of its results row, if any,
+// and the sitrep (to tell a resend from other content under the same key).
 struct StoredReply {
     std::string reply;                  // serialized opel.v1.SubmitReply without `result`
     std::optional<std::string> result;  // the results row payload (opel.v1.Publication)
-    std::string sitrep;                 // serialized opel.v1.Sitrep as stored
+    std::string sitrep;                 // serialized opel.v1.Sitrep (the command) as stored
 };
 
 // One node's stored state, as node_states returns it.
@@ -139,7 +153,11 @@ public:
     // The stored reply and sitrep for a submission_id, if it was accepted or late before.
     StoreResult<std::optional<StoredReply>> find_reply(std::string_view submission_id);
 
+    // The stored reply and request of an accepted command, by its key.
+    StoreResult<std::optional<StoredReply>> find_command(std::string_view key);
+
     StoreResult<Done> add_sitrep(const SitrepRow& row);
+    StoreResult<Done> add_command(const CommandRow& row);
     StoreResult<Done> add_result(const PublishedRow& row);
     // The same for several rows, up to eight per INSERT statement (one statement run
     // instead of one per row: a sitrep has five results).
@@ -173,7 +191,8 @@ public:
 
     // A start-up integrity check whose cost does not grow with the history: SQLite's
     // quick_check of the small tables (meta, node_state, state_log: bounded by the tree and
-    // state_log_limit) and their indexes, and a read of the newest sitrep (the rightmost
+    // state_log_limit; commands: a row per person's acknowledgement or declaration) and their
+    // indexes, and a read of the newest sitrep (the rightmost
     // path of its B-tree; restore reads the newest results and events rows itself). Damage inside
     // older history pages is not looked for; `PRAGMA quick_check` on a copy does that, in time
     // proportional to the file. Returns the sitreps stored, from the newest sitrep's row id (exact
@@ -231,6 +250,8 @@ private:
     std::vector<sqlite3_stmt*> statements_;  // finalized in the destructor
     sqlite3_stmt* find_reply_ = nullptr;
     sqlite3_stmt* add_sitrep_ = nullptr;
+    sqlite3_stmt* find_command_ = nullptr;
+    sqlite3_stmt* add_command_ = nullptr;
     std::array<sqlite3_stmt*, 8> add_results_{};  // [n - 1]: n rows; prepared on first use
     sqlite3_stmt* add_event_ = nullptr;
     sqlite3_stmt* log_state_ = nullptr;

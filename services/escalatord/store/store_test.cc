@@ -71,6 +71,68 @@ TEST_F(StoreTest, AnEmptyExistingFileIsRefusedNotStartedAfresh) {
     ASSERT_NE(open(), nullptr);
 }
 
+// Commands are found by their key with their reply, request and the result row the reply
+// carried; a key is stored once.
+TEST_F(StoreTest, CommandsAreFoundByKeyAndStoredOnce) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->begin());
+        const PublishedRow result{7, "RWJ", TimePoint{Duration{100}}, "OPEL 3", "result-bytes"};
+        ASSERT_TRUE(store->add_result(result));
+        ASSERT_TRUE(
+            store->add_command({"ack/RWJ#3", "acknowledgement", "RWJ", TimePoint{Duration{101}},
+                                "request-bytes", "reply-bytes", 7}));
+        ASSERT_TRUE(
+            store->add_command({"declare/cli-1", "declaration", "RWJ", TimePoint{Duration{102}},
+                                "declaration", "reply2", std::nullopt}));
+        ASSERT_TRUE(store->commit());
+        ASSERT_TRUE(store->begin());
+        EXPECT_FALSE(
+            store->add_command({"ack/RWJ#3", "acknowledgement", "RWJ", TimePoint{Duration{103}},
+                                "again", "again", std::nullopt}));
+        store->rollback();
+    }
+    auto store = open();
+    const auto found = store->find_command("ack/RWJ#3");
+    ASSERT_TRUE(found.has_value() && found->has_value());
+    EXPECT_EQ((*found)->reply, "reply-bytes");
+    EXPECT_EQ((*found)->sitrep, "request-bytes");
+    EXPECT_EQ((*found)->result, std::optional<std::string>("result-bytes"));
+    const auto second = store->find_command("declare/cli-1");
+    ASSERT_TRUE(second.has_value() && second->has_value());
+    EXPECT_EQ((*second)->result, std::nullopt);
+    EXPECT_EQ(*store->find_command("ack/RWJ#4"), std::nullopt);
+    EXPECT_EQ(*store->count("commands"), 2);
+    EXPECT_EQ(*store->find_reply("ack/RWJ#3"), std::nullopt);  // not a sitrep's key
+}
+
+// A version-5 database gains the commands table at its first open, its history kept.
+TEST_F(StoreTest, Version5DatabaseGainsTheCommandsTable) {
+    {
+        auto store = open();
+        ASSERT_TRUE(store->begin());
+        ASSERT_TRUE(store->add_sitrep(row("RWJ@1")));
+        ASSERT_TRUE(store->commit());
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TABLE commands; UPDATE meta SET value = 5 WHERE key = "
+                           "'schema_version'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(6));
+    EXPECT_EQ(*store->count("commands"), 0);
+    EXPECT_EQ(*store->count("sitreps"), 1);
+    ASSERT_TRUE(store->begin());
+    EXPECT_TRUE(store->add_command(
+        {"ack/RWJ#1", "acknowledgement", "RWJ", TimePoint{Duration{1}}, "r", "r", std::nullopt}));
+    ASSERT_TRUE(store->commit());
+}
+
 TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     {
         auto store = open();
@@ -295,7 +357,7 @@ TEST_F(StoreTest, OtherSchemaVersionIsRefusedAndLeftUnchanged) {
     auto store = Store::open((dir_ / "opel.db").string());
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code, Errc::schema);
-    EXPECT_NE(store.error().message.find("has schema version 1; this is 5"), std::string::npos)
+    EXPECT_NE(store.error().message.find("has schema version 1; this is 6"), std::string::npos)
         << store.error().message;
     ASSERT_EQ(sqlite3_open((dir_ / "opel.db").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* s = nullptr;
@@ -383,7 +445,7 @@ TEST_F(StoreTest, Version3DatabaseIsUpgradedInPlaceKeepingItsSubmissions) {
                  "'accepted', 's', 'old-reply', NULL);");
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(5));
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(6));
     const auto found = store->find_reply("RWJ@2026-01-13T04:00:00Z");
     ASSERT_TRUE(found.has_value() && found->has_value());
     EXPECT_EQ((*found)->reply, "old-reply");
@@ -401,7 +463,7 @@ TEST_F(StoreTest, Version2DatabaseIsUpgradedInPlaceKeepingItsStates) {
                  "INSERT INTO node_state VALUES ('RWJ', 'state-with-result');");
     auto store = open();
     ASSERT_TRUE(store);
-    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(5));
+    EXPECT_EQ(*store->meta("schema_version"), std::optional<std::int64_t>(6));
     const auto states = store->node_states();
     ASSERT_TRUE(states.has_value());
     ASSERT_EQ(states->size(), 1U);

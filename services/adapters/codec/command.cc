@@ -1,0 +1,103 @@
+#include "adapters/codec/command.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "adapters/codec/wire.h"
+#include "opel/v1/request.pb.h"
+
+namespace opel::codec {
+namespace {
+
+// The problems protobuf's parse lets through or cannot say: undecodable bytes (with the
+// type's name), and fields this build does not know.
+template <typename Message>
+Result<Message, CommandErrors> parse(std::string_view bytes, const char* field) {
+    Message m;
+    if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        return unexpected(CommandErrors{
+            {field, "malformed",
+             std::string(field) + " (" + std::to_string(bytes.size()) +
+                 " bytes) cannot be read as " + m.GetTypeName() +
+                 " (truncated, a field of the wrong type, or text that is not UTF-8)"}});
+    }
+    const auto& unknown = m.GetReflection()->GetUnknownFields(m);
+    if (unknown.field_count() > 0) {
+        return unexpected(CommandErrors{
+            {field, "unknown_field",
+             std::string(field) + " carries field " + std::to_string(unknown.field(0).number()) +
+                 ", which " + m.GetTypeName() + " does not have in this daemon"}});
+    }
+    return m;
+}
+
+}  // namespace
+
+Result<engine::Acknowledgement, CommandErrors> decode_acknowledgement(std::string_view bytes) {
+    auto m = parse<v1::Acknowledgement>(bytes, "acknowledgement");
+    if (!m) {
+        return unexpected(std::move(m).error());
+    }
+    return engine::Acknowledgement{m->transition_id(), m->by(), m->note()};
+}
+
+Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes) {
+    auto m = parse<v1::Declaration>(bytes, "declaration");
+    if (!m) {
+        return unexpected(std::move(m).error());
+    }
+    DecodedDeclaration out;
+    engine::Declaration& d = out.declaration;
+    d.site_id = m->site_id();
+    d.level = m->level();
+    d.reason = m->reason();
+    d.by = m->by();
+    CommandErrors errors;
+    if (m->has_until()) {
+        auto until = time_from_wire(m->until().seconds(), m->until().nanos());
+        if (!until) {
+            errors.push_back({"until", "invalid_time",
+                              "until is not a valid timestamp (seconds " +
+                                  std::to_string(m->until().seconds()) + ", nanos " +
+                                  std::to_string(m->until().nanos()) +
+                                  ": years 1-9999, nanos 0-999999999)"});
+        } else {
+            d.until = *until;
+        }
+    }
+    if (m->declaration_id().size() > engine::max_id_length) {
+        errors.push_back({"declaration_id", "too_long",
+                          "declaration_id is " + std::to_string(m->declaration_id().size()) +
+                              " characters; at most " + std::to_string(engine::max_id_length)});
+    }
+    if (!errors.empty()) {
+        return unexpected(std::move(errors));
+    }
+    out.declaration_id = m->declaration_id();
+    return out;
+}
+
+std::string acknowledgement_request(const engine::Acknowledgement& ack) {
+    v1::SubmitRequest request;
+    v1::Acknowledgement* a = request.mutable_acknowledgement();
+    a->set_transition_id(ack.transition_id);
+    a->set_by(ack.by);
+    a->set_note(ack.note);
+    return request.SerializeAsString();
+}
+
+std::string declaration_request(const engine::Declaration& declaration,
+                                std::string_view declaration_id) {
+    v1::SubmitRequest request;
+    v1::Declaration* d = request.mutable_declaration();
+    d->set_site_id(declaration.site_id);
+    d->set_level(static_cast<std::uint32_t>(declaration.level));
+    d->set_reason(declaration.reason);
+    d->set_by(declaration.by);
+    if (declaration.until) {
+        d->mutable_until()->set_seconds(declaration.until->time_since_epoch().count());
+    }
+    d->set_declaration_id(std::string(declaration_id));
+    return request.SerializeAsString();
+}
+
+}  // namespace opel::codec

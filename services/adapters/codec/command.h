@@ -1,0 +1,33 @@
+// Commands on the submit socket (opel.v1.Acknowledgement, opel.v1.Declaration) <-> the
+// engine's command values (engine/command.h). Commands come from people, a few a day, so
+// they are read with protobuf's parser, then checked for what it lets through: fields this
+// build does not know, and times RFC 3339 cannot write.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/command.h"
+
+namespace opel::codec {
+
+using CommandErrors = std::vector<engine::FieldError>;
+
+// A serialized opel.v1.Acknowledgement (the body of a SubmitRequest, wire.h: request_body).
+Result<engine::Acknowledgement, CommandErrors> decode_acknowledgement(std::string_view bytes);
+
+// A serialized opel.v1.Declaration and the idempotency key it names ("" = none given).
+struct DecodedDeclaration {
+    engine::Declaration declaration;
+    std::string declaration_id;
+};
+Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes);
+
+// Serialized opel.v1.SubmitRequests carrying a command (for clients).
+std::string acknowledgement_request(const engine::Acknowledgement& ack);
+std::string declaration_request(const engine::Declaration& declaration,
+                                std::string_view declaration_id);
+
+}  // namespace opel::codec
