@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 
+#include "adapters/codec/command.h"
 #include "adapters/codec/proto.h"
 #include "adapters/log/log.h"
 #include "escalatord/journal.h"
@@ -606,6 +607,141 @@ TEST_F(EscalatorTest, ReloadIgnoresRemovedNodesAndStartsNewOnesUnknown) {
     EXPECT_EQ(snapshot_of(*escalator_, "S2").first.node_id(), "");  // no longer configured
     // The stored state of S2 stays in the store and is ignored again after a restart.
     EXPECT_EQ(escalator_->in_flight(), 0U);
+}
+
+// --- acknowledgements and declarations (opel ack / declare) ---
+
+std::string ack_request(const std::string& transition, const std::string& by) {
+    return codec::acknowledgement_request({transition, by, "on it"});
+}
+
+std::string declaration_request(int level, const std::string& reason, const std::string& id,
+                                 std::optional<TimePoint> until = std::nullopt) {
+    return codec::declaration_request({"S1", level, reason, "Dr Lee", until}, id);
+}
+
+// The alert publications of `out` of one event kind.
+std::vector<v1::Event> alerts(const Escalator::BatchOutput& out, v1::EventKind kind) {
+    std::vector<v1::Event> found;
+    for (const Publication& p : out.publications) {
+        v1::Publication pub;
+        EXPECT_TRUE(pub.ParseFromString(p.payload));
+        if (pub.has_alert() && pub.alert().kind() == kind) {
+            found.push_back(pub.alert());
+        }
+    }
+    return found;
+}
+
+TEST_F(EscalatorTest, AnAcknowledgementIsStoredPublishedAndOnceOnlyAcrossARestart) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));  // S1#1
+    clock_.set(at("2026-01-06T08:05:00Z"));
+    const auto out = submit({ack_request("S1#1", "Jane Smith")});
+    const v1::SubmitReply reply = reply_of(out.replies.at(0));
+    ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED) << reply.DebugString();
+    EXPECT_EQ(reply.submission_id(), "ack/S1#1");
+    EXPECT_EQ(reply.site_id(), "S1");
+    EXPECT_EQ(reply.message(), "S1#1 acknowledged by Jane Smith");
+    EXPECT_EQ(reply.result().acknowledged().by(), "Jane Smith");
+    EXPECT_EQ(reply.sequence(), escalator_->sequence());
+    const auto acked = alerts(out, v1::EVENT_KIND_ACKNOWLEDGED);
+    ASSERT_EQ(acked.size(), 1U);
+    EXPECT_EQ(acked[0].transition_id(), "S1#1");
+    EXPECT_EQ(acked[0].by(), "Jane Smith");
+    EXPECT_EQ(acked[0].note(), "on it");
+    EXPECT_EQ(out.publications.back().topic, "alert/national/region/ICS/loc/S1");
+    EXPECT_EQ(*store_->count("commands"), 1);
+
+    reopen();  // what was stored is all a restart has
+    const engine::NodeIndex s1 = opel::testing::node(escalator_->engine(), "S1");
+    EXPECT_EQ(escalator_->engine().result(s1).acknowledged->by, "Jane Smith");
+    const auto again = submit({ack_request("S1#1", "Bob")});
+    const v1::SubmitReply repeat = reply_of(again.replies.at(0));
+    EXPECT_EQ(repeat.status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(repeat.original_status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(repeat.message(), "S1#1 acknowledged by Jane Smith");  // who did it first
+    EXPECT_EQ(repeat.result().acknowledged().by(), "Jane Smith");
+    EXPECT_TRUE(again.publications.empty());
+    EXPECT_EQ(*store_->count("commands"), 1);
+}
+
+TEST_F(EscalatorTest, ARepeatInTheSameBatchIsADuplicateOfTheOneStillInFlight) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    const auto out = submit({ack_request("S1#1", "Jane"), ack_request("S1#1", "Bob")});
+    EXPECT_EQ(reply_of(out.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply_of(out.replies.at(1)).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(alerts(out, v1::EVENT_KIND_ACKNOWLEDGED).size(), 1U);
+    EXPECT_EQ(*store_->count("commands"), 1);
+}
+
+TEST_F(EscalatorTest, AnUnknownTransitionIsRejectedAndNotRemembered) {
+    const auto out = submit({ack_request("S1#1", "Jane")});  // S1 has not reported
+    const v1::SubmitReply reply = reply_of(out.replies.at(0));
+    EXPECT_EQ(reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(reply.errors_size(), 1);
+    EXPECT_EQ(reply.errors(0).code(), "unknown_transition");
+    EXPECT_TRUE(out.publications.empty());
+    EXPECT_EQ(*store_->count("commands"), 0);
+    // Once the transition happens, the same acknowledgement is accepted.
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    EXPECT_EQ(reply_of(submit({ack_request("S1#1", "Jane")}).replies.at(0)).status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+}
+
+// Two batches in the pipeline: the second is prepared before the first commits.
+TEST_F(EscalatorTest, ADeclarationIdStandsForOneDeclarationEvenInFlight) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level1));
+    BatchPtr a = escalator_->prepare({declaration_request(4, "staffing", "cli-1")});
+    const std::string other = declaration_request(3, "staffing", "cli-1");
+    const std::string same = declaration_request(4, "staffing", "cli-1");
+    BatchPtr b = escalator_->prepare({other, same});
+    journal_->commit(*a);
+    journal_->commit(*b);
+    const auto first = escalator_->finish(std::move(a));
+    const auto second = escalator_->finish(std::move(b));
+    EXPECT_EQ(reply_of(first.replies.at(0)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(reply_of(first.replies.at(0)).message(),
+              "OPEL 4 declared for S1 by Dr Lee; computed: OPEL 1");
+    EXPECT_EQ(alerts(first, v1::EVENT_KIND_DECLARED).size(), 1U);
+    EXPECT_EQ(alerts(first, v1::EVENT_KIND_DECLARED_MISMATCH).size(), 1U);
+    const v1::SubmitReply conflict = reply_of(second.replies.at(0));
+    EXPECT_EQ(conflict.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(conflict.errors_size(), 1);
+    EXPECT_EQ(conflict.errors(0).field(), "declaration_id");
+    EXPECT_EQ(conflict.errors(0).code(), "idempotency_conflict");
+    EXPECT_EQ(reply_of(second.replies.at(1)).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_TRUE(second.publications.empty());
+    EXPECT_EQ(*store_->count("commands"), 1);
+    // Stored, the same id is still one declaration.
+    EXPECT_EQ(reply_of(submit({same}).replies.at(0)).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_EQ(reply_of(submit({other}).replies.at(0)).status(), v1::SUBMIT_STATUS_REJECTED);
+}
+
+TEST_F(EscalatorTest, ADeclarationEndsOnTheClockAndStaysEndedAfterARestart) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level1));
+    const TimePoint until = at("2026-01-06T08:30:00Z");
+    ASSERT_EQ(reply_of(submit({declaration_request(3, "norovirus", "cli-2", until)}).replies.at(0))
+                  .status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(escalator_->next_deadline(), until);
+    reopen();
+    EXPECT_EQ(escalator_->next_deadline(), until);  // restored with the site's state
+    clock_.set(until);
+    const auto pubs = tick_now(*escalator_, *journal_);
+    bool expired = false;
+    for (const Publication& p : pubs) {
+        v1::Publication pub;
+        ASSERT_TRUE(pub.ParseFromString(p.payload));
+        expired = expired || (pub.has_alert() &&
+                              pub.alert().kind() == v1::EVENT_KIND_DECLARATION_EXPIRED &&
+                              pub.alert().declared_level() == 3);
+    }
+    EXPECT_TRUE(expired);
+    reopen();
+    const engine::NodeIndex s1 = opel::testing::node(escalator_->engine(), "S1");
+    EXPECT_EQ(escalator_->engine().result(s1).declared_level, 0);
+    EXPECT_NE(escalator_->next_deadline(), until);  // it does not fire twice
+    EXPECT_TRUE(tick_now(*escalator_, *journal_).empty());
 }
 
 }  // namespace

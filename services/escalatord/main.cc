@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "adapters/codec/command.h"
 #include "adapters/config/loader.h"
 #include "adapters/log/log.h"
 #include "escalatord/daemon.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) try {
         return opel::options::exit_failed;
     }
     log->info("allocator: {}", allocator);
+    opel::codec::quiet_protobuf_log();
     return esc::run_daemon(*options, std::move(loaded).value(), *log);
 } catch (const std::exception& e) {
     std::cerr << "opel-escalatord: fatal: " << e.what() << '\n';

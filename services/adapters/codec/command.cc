@@ -1,5 +1,6 @@
 #include "adapters/codec/command.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "adapters/codec/wire.h"
@@ -74,6 +75,12 @@ Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view by
     }
     out.declaration_id = m->declaration_id();
     return out;
+}
+
+void quiet_protobuf_log() {
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel /*level*/,
+                                       const char* /*file*/, int /*line*/,
+                                       const std::string& /*message*/) {});
 }
 
 std::string acknowledgement_request(const engine::Acknowledgement& ack) {

@@ -25,6 +25,11 @@ struct DecodedDeclaration {
 };
 Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes);
 
+// Protobuf's parser writes its own line to stderr for some bad input (text that is not
+// UTF-8), outside the daemon's log and its format. Every parse failure is reported by the
+// caller, naming what and where; this drops protobuf's lines. Call once at start.
+void quiet_protobuf_log();
+
 // Serialized opel.v1.SubmitRequests carrying a command (for clients).
 std::string acknowledgement_request(const engine::Acknowledgement& ack);
 std::string declaration_request(const engine::Declaration& declaration,

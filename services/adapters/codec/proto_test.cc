@@ -61,6 +61,14 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     s.deadline = parse_rfc3339("2026-01-06T14:00:00Z");
     s.carried = {engine::CarriedValue{42, *parse_rfc3339("2026-01-06T09:00:00Z")}, std::nullopt};
     s.reported_mismatch = std::pair{4, engine::Status::opel3};
+    s.declaration = engine::StandingDeclaration{4, "staffing", "Dr Lee",
+                                                *parse_rfc3339("2026-01-06T08:30:00Z"),
+                                                parse_rfc3339("2026-01-06T18:00:00Z")};
+    s.result.declared_level = 4;
+    s.result.declared_by = "Dr Lee";
+    s.result.declared_until = parse_rfc3339("2026-01-06T18:00:00Z");
+    s.result.acknowledged = engine::Acknowledged{
+        "RWJ#7", "Jane Smith", *parse_rfc3339("2026-01-06T08:40:00Z"), "bed meeting"};
     const engine::NodeSnapshot back = from_proto(to_proto(s));
     EXPECT_EQ(back.status, s.status);
     EXPECT_EQ(back.transitions, 7U);
@@ -69,6 +77,10 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     EXPECT_EQ(back.deadline, s.deadline);
     EXPECT_EQ(back.carried, s.carried);
     EXPECT_EQ(back.reported_mismatch, s.reported_mismatch);
+    EXPECT_EQ(back.declaration, s.declaration);
+    EXPECT_EQ(back.result.declared_by, "Dr Lee");
+    EXPECT_EQ(back.result.declared_until, s.result.declared_until);
+    EXPECT_EQ(back.result.acknowledged, s.result.acknowledged);
     EXPECT_EQ(back.result.parameters.size(), 1U);
     EXPECT_EQ(back.result.parameters[0].value, 42.0);
     ASSERT_EQ(back.result.pillars.size(), 1U);
@@ -96,6 +108,33 @@ TEST(EventCodecTest, EventSurvivesTheRoundTrip) {
     ASSERT_EQ(back.actions.size(), 1U);
     EXPECT_EQ(back.actions[0].level, 3);
     EXPECT_EQ(back.stand_down_note, "stand down");
+}
+
+// The kinds people's commands publish keep their kind and who, note and until.
+TEST(EventCodecTest, CommandEventsSurviveTheRoundTrip) {
+    for (const auto kind : {engine::EventKind::acknowledged, engine::EventKind::declared,
+                            engine::EventKind::declaration_expired}) {
+        engine::Event e;
+        e.kind = kind;
+        e.node_id = "RWJ";
+        e.transition_id = "RWJ#4";
+        e.at = *parse_rfc3339("2026-01-06T09:00:00Z");
+        e.by = "Jane Smith";
+        e.note = "bed meeting";
+        e.declared_level = 3;
+        e.declared_reason = "staffing";
+        e.computed = engine::Status::opel2;
+        e.until = parse_rfc3339("2026-01-06T18:00:00Z");
+        const engine::Event back = from_proto(to_proto(e));
+        EXPECT_EQ(back.kind, kind);
+        EXPECT_EQ(back.by, "Jane Smith");
+        EXPECT_EQ(back.note, "bed meeting");
+        EXPECT_EQ(back.until, e.until);
+        EXPECT_EQ(back.declared_level, 3);
+        if (kind != engine::EventKind::acknowledged) {
+            EXPECT_EQ(back.computed, engine::Status::opel2);
+        }
+    }
 }
 
 }  // namespace

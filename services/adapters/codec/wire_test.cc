@@ -335,6 +335,14 @@ engine::NodeResult random_result(std::mt19937_64& rng) {
     r.card = text();
     r.submission_id = text();
     r.comment = text();
+    r.declared_by = text();
+    if (pick(3) == 0) {
+        r.declared_until = times[static_cast<std::size_t>(pick(3))];
+    }
+    if (pick(3) == 0) {
+        r.acknowledged =
+            engine::Acknowledged{text(), text(), times[static_cast<std::size_t>(pick(3))], text()};
+    }
     return r;
 }
 
