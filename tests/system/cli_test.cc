@@ -170,6 +170,78 @@ TEST_F(CliTest, HistoryRefusesABackwardsRangeAndAnUnknownNodeSayingWhy) {
         << unknown.out;
 }
 
+// Acknowledgements and declarations end to end: through the command, stored before the
+// reply, published, shown by status and history, idempotent across a kill -9.
+TEST_F(CliTest, AckAndDeclareWorkEndToEndAndSurviveKill9) {
+    submit("RWJ", -50, false);
+    submit("RWJ", -40, true);  // escalates: the alert to acknowledge
+    const std::uint64_t before = sequence();
+    const Outcome status = run("status RWJ --json");
+    const std::smatch found = [&status] {
+        std::smatch m;
+        std::regex_search(status.out, m, std::regex(R"re("transition_number":"?([0-9]+))re"));
+        return m;
+    }();
+    ASSERT_FALSE(found.empty()) << status.out;
+    const std::string transition = "RWJ#" + found[1].str();
+
+    Outcome ack = run("ack " + transition + " --by 'Jane Smith' --note 'bed meeting at 09:00'");
+    ASSERT_EQ(ack.status, 0) << ack.out;
+    EXPECT_NE(ack.out.find("ACCEPTED"), std::string::npos) << ack.out;
+    EXPECT_NE(ack.out.find(transition + " acknowledged by Jane Smith"), std::string::npos)
+        << ack.out;
+    const Outcome declared = run("declare --site RWJ --level 3 --reason staffing --by 'Dr Lee' "
+                                 "--until " +
+                                 at(600));
+    ASSERT_EQ(declared.status, 0) << declared.out;
+    EXPECT_NE(declared.out.find("OPEL 3 declared for RWJ by Dr Lee"), std::string::npos)
+        << declared.out;
+
+    // Refusals, with the reason; nothing stored for them.
+    const Outcome unknown = run("ack RWJ#99 --by 'Jane Smith'");
+    EXPECT_EQ(unknown.status, 1) << unknown.out;
+    EXPECT_NE(unknown.out.find("unknown_transition"), std::string::npos) << unknown.out;
+    const Outcome no_site = run("declare --site XYZ --level 3 --reason r --by b");
+    EXPECT_EQ(no_site.status, 1) << no_site.out;
+    EXPECT_NE(no_site.out.find("site_id: unknown_site"), std::string::npos) << no_site.out;
+    EXPECT_EQ(run("declare --site RWJ --level 9 --reason r --by b").status, 2);
+    EXPECT_EQ(run("ack " + transition).status, 2);  // no --by
+
+    daemon_->kill9();
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    ack = run("ack " + transition + " --by Bob");
+    ASSERT_EQ(ack.status, 0) << ack.out;
+    EXPECT_NE(ack.out.find("DUPLICATE"), std::string::npos) << ack.out;
+    EXPECT_NE(ack.out.find("acknowledged by Jane Smith"), std::string::npos) << ack.out;
+    const Outcome shown = run("status RWJ");
+    ASSERT_EQ(shown.status, 0) << shown.out;
+    EXPECT_NE(shown.out.find("acknowledged: " + transition + " by Jane Smith"), std::string::npos)
+        << shown.out;
+    EXPECT_NE(shown.out.find("declared:   OPEL 3 (staffing) by Dr Lee"), std::string::npos)
+        << shown.out;
+    const Outcome history = run("history --kind events --node RWJ");
+    ASSERT_EQ(history.status, 0) << history.out;
+    EXPECT_NE(history.out.find("acknowledged " + transition + " by Jane Smith - bed meeting"),
+              std::string::npos)
+        << history.out;
+    EXPECT_NE(history.out.find("declared RWJ OPEL 3 by Dr Lee"), std::string::npos)
+        << history.out;
+    // Published on alert/<path>: a watcher replaying the feed sees both, once each.
+    const Outcome watched =
+        run("watch --since " + std::to_string(before) + " --kind alert --json --seconds 3");
+    EXPECT_EQ(watched.status, 0) << watched.out;
+    const auto count = [&watched](const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = watched.out.find(what); at != std::string::npos;
+             at = watched.out.find(what, at + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    EXPECT_EQ(count("EVENT_KIND_ACKNOWLEDGED"), 1U) << watched.out;
+    EXPECT_EQ(count("EVENT_KIND_DECLARED\""), 1U) << watched.out;
+}
+
 TEST_F(CliTest, AWatcherThatWasOfflineGetsTheEscalationWithSince) {
     submit("RWJ", -50, false);
     const std::uint64_t before = sequence();
