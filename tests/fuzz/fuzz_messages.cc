@@ -3,15 +3,18 @@
 // database, which an operator may have restored or edited), and stored replies. The first
 // byte picks the decoder. None may crash; a snapshot request is accepted exactly when
 // protobuf's parser accepts it, with the same subtree; an accepted query has a limit within
-// bounds and a time range that does not run backwards.
+// bounds and a time range that does not run backwards; an accepted command (acknowledgement or
+// declaration) reads back the same from the request a client would build of it.
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "adapters/codec/command.h"
 #include "adapters/codec/messages.h"
 #include "adapters/codec/query.h"
+#include "adapters/codec/wire.h"
 #include "opel/v1/feed.pb.h"
 
 // NOLINTNEXTLINE(readability-identifier-naming)
@@ -26,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-    switch (data[0] % 5) {
+    switch (data[0] % 7) {
         case 0: {
             const auto subtree = opel::codec::snapshot_subtree(bytes);
             opel::v1::SnapshotRequest request;
@@ -51,8 +54,39 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             break;
         }
-        default:
+        case 4:
             (void)opel::codec::duplicate_reply(bytes, bytes);
+            break;
+        case 5: {
+            const auto ack = opel::codec::decode_acknowledgement(bytes);
+            if (ack) {
+                const std::string again = opel::codec::acknowledgement_request(*ack);
+                const auto body = opel::codec::request_body(again);
+                const auto back =
+                    body ? opel::codec::decode_acknowledgement(body->bytes) : opel::unexpected(opel::codec::CommandErrors{});
+                if (!back || back->transition_id != ack->transition_id || back->by != ack->by ||
+                    back->note != ack->note) {
+                    std::abort();
+                }
+                (void)opel::engine::parse_transition_id(ack->transition_id);
+            }
+            break;
+        }
+        default: {
+            const auto d = opel::codec::decode_declaration(bytes);
+            if (d) {
+                const std::string again =
+                    opel::codec::declaration_request(d->declaration, d->declaration_id);
+                const auto body = opel::codec::request_body(again);
+                const auto back =
+                    body ? opel::codec::decode_declaration(body->bytes) : opel::unexpected(opel::codec::CommandErrors{});
+                if (!back || back->declaration != d->declaration ||
+                    back->declaration_id != d->declaration_id) {
+                    std::abort();
+                }
+                (void)opel::engine::command_key(d->declaration, d->declaration_id);
+            }
+        }
     }
     return 0;
 }
