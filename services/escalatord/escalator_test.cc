@@ -616,7 +616,7 @@ std::string ack_request(const std::string& transition, const std::string& by) {
 }
 
 std::string declaration_request(int level, const std::string& reason, const std::string& id,
-                                 std::optional<TimePoint> until = std::nullopt) {
+                                std::optional<TimePoint> until = std::nullopt) {
     return codec::declaration_request({"S1", level, reason, "Dr Lee", until}, id);
 }
 
@@ -732,9 +732,9 @@ TEST_F(EscalatorTest, ADeclarationEndsOnTheClockAndStaysEndedAfterARestart) {
     for (const Publication& p : pubs) {
         v1::Publication pub;
         ASSERT_TRUE(pub.ParseFromString(p.payload));
-        expired = expired || (pub.has_alert() &&
-                              pub.alert().kind() == v1::EVENT_KIND_DECLARATION_EXPIRED &&
-                              pub.alert().declared_level() == 3);
+        expired = expired ||
+                  (pub.has_alert() && pub.alert().kind() == v1::EVENT_KIND_DECLARATION_EXPIRED &&
+                   pub.alert().declared_level() == 3);
     }
     EXPECT_TRUE(expired);
     reopen();

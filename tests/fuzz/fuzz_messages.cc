@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (ack) {
                 const std::string again = opel::codec::acknowledgement_request(*ack);
                 const auto body = opel::codec::request_body(again);
-                const auto back =
-                    body ? opel::codec::decode_acknowledgement(body->bytes) : opel::unexpected(opel::codec::CommandErrors{});
+                const auto back = body ? opel::codec::decode_acknowledgement(body->bytes)
+                                       : opel::unexpected(opel::codec::CommandErrors{});
                 if (!back || back->transition_id != ack->transition_id || back->by != ack->by ||
                     back->note != ack->note) {
                     std::abort();
@@ -78,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const std::string again =
                     opel::codec::declaration_request(d->declaration, d->declaration_id);
                 const auto body = opel::codec::request_body(again);
-                const auto back =
-                    body ? opel::codec::decode_declaration(body->bytes) : opel::unexpected(opel::codec::CommandErrors{});
+                const auto back = body ? opel::codec::decode_declaration(body->bytes)
+                                       : opel::unexpected(opel::codec::CommandErrors{});
                 if (!back || back->declaration != d->declaration ||
                     back->declaration_id != d->declaration_id) {
                     std::abort();

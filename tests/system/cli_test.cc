@@ -190,9 +190,10 @@ TEST_F(CliTest, AckAndDeclareWorkEndToEndAndSurviveKill9) {
     EXPECT_NE(ack.out.find("ACCEPTED"), std::string::npos) << ack.out;
     EXPECT_NE(ack.out.find(transition + " acknowledged by Jane Smith"), std::string::npos)
         << ack.out;
-    const Outcome declared = run("declare --site RWJ --level 3 --reason staffing --by 'Dr Lee' "
-                                 "--until " +
-                                 at(600));
+    const Outcome declared =
+        run("declare --site RWJ --level 3 --reason staffing --by 'Dr Lee' "
+            "--until " +
+            at(600));
     ASSERT_EQ(declared.status, 0) << declared.out;
     EXPECT_NE(declared.out.find("OPEL 3 declared for RWJ by Dr Lee"), std::string::npos)
         << declared.out;
@@ -224,8 +225,7 @@ TEST_F(CliTest, AckAndDeclareWorkEndToEndAndSurviveKill9) {
     EXPECT_NE(history.out.find("acknowledged " + transition + " by Jane Smith - bed meeting"),
               std::string::npos)
         << history.out;
-    EXPECT_NE(history.out.find("declared RWJ OPEL 3 by Dr Lee"), std::string::npos)
-        << history.out;
+    EXPECT_NE(history.out.find("declared RWJ OPEL 3 by Dr Lee"), std::string::npos) << history.out;
     // Published on alert/<path>: a watcher replaying the feed sees both, once each.
     const Outcome watched =
         run("watch --since " + std::to_string(before) + " --kind alert --json --seconds 3");

@@ -190,7 +190,7 @@ public:
     // The new configuration over every stored sitrep, in the order the daemon received them.
     Result<std::monostate, std::string> replay(sqlite3* db) {
         auto s = prepare(db,
-                         "SELECT s.sitrep, s.received_at, r.status FROM sitreps s "
+                         "SELECT s.sitrep, s.received_at, r.status, s.submission_id FROM sitreps s "
                          "LEFT JOIN results r ON r.sequence = s.result_sequence ORDER BY s.seq");
         if (!s) {
             return unexpected(s.error());
@@ -205,6 +205,9 @@ public:
                 ++unreadable_;
                 continue;
             }
+            // The key the daemon stored, as the daemon hands it to the engine: the engine would
+            // otherwise compute a default key again (a digest of every measure).
+            sitrep->submission_id = text_at(s->get(), 3);
             record(engine_.advance_to(received).results, received);
             engine::SubmitOutcome outcome = engine_.submit(*sitrep, received);
             ++sitreps_;

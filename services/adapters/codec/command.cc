@@ -78,9 +78,8 @@ Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view by
 }
 
 void quiet_protobuf_log() {
-    google::protobuf::SetLogHandler([](google::protobuf::LogLevel /*level*/,
-                                       const char* /*file*/, int /*line*/,
-                                       const std::string& /*message*/) {});
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel /*level*/, const char* /*file*/,
+                                       int /*line*/, const std::string& /*message*/) {});
 }
 
 std::string acknowledgement_request(const engine::Acknowledgement& ack) {

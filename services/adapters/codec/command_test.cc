@@ -27,8 +27,8 @@ std::vector<std::string> codes(const CommandErrors& errors) {
 
 TEST(CommandCodecTest, ClientRequestsReadBackAsSent) {
     const engine::Acknowledgement ack{"RWJ#7", "Jane Smith", "bed meeting at 09:00"};
-    const auto a = decode_acknowledgement(
-        body_of(acknowledgement_request(ack), RequestKind::acknowledgement));
+    const auto a =
+        decode_acknowledgement(body_of(acknowledgement_request(ack), RequestKind::acknowledgement));
     ASSERT_TRUE(a.has_value());
     EXPECT_EQ(a->transition_id, "RWJ#7");
     EXPECT_EQ(a->by, "Jane Smith");

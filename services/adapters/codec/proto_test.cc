@@ -61,9 +61,9 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     s.deadline = parse_rfc3339("2026-01-06T14:00:00Z");
     s.carried = {engine::CarriedValue{42, *parse_rfc3339("2026-01-06T09:00:00Z")}, std::nullopt};
     s.reported_mismatch = std::pair{4, engine::Status::opel3};
-    s.declaration = engine::StandingDeclaration{4, "staffing", "Dr Lee",
-                                                *parse_rfc3339("2026-01-06T08:30:00Z"),
-                                                parse_rfc3339("2026-01-06T18:00:00Z")};
+    s.declaration =
+        engine::StandingDeclaration{4, "staffing", "Dr Lee", *parse_rfc3339("2026-01-06T08:30:00Z"),
+                                    parse_rfc3339("2026-01-06T18:00:00Z")};
     s.result.declared_level = 4;
     s.result.declared_by = "Dr Lee";
     s.result.declared_until = parse_rfc3339("2026-01-06T18:00:00Z");

@@ -41,20 +41,27 @@ std::string_view wire_type_name(std::uint32_t type) {
     }
 }
 
-// Reads a varint at `at`, advancing it; none when truncated or longer than 10 bytes (bits
-// past 64 are dropped, as protobuf does).
-std::optional<std::uint64_t> read_varint(std::string_view in, std::size_t& at) {
-    std::uint64_t value = 0;
+// Reads a varint at `at` into `value`, advancing `at`; false when truncated or longer than
+// 10 bytes (bits past 64 are dropped, as protobuf does). An out parameter rather than an
+// optional: this runs for every tag and length of every sitrep, and the optional came back
+// through memory (the replay benchmark's profile, bench/history.md).
+inline bool read_varint(std::string_view in, std::size_t& at, std::uint64_t& value) {
+    // Tags, lengths and small values are one byte: most varints of a sitrep.
+    if (at < in.size() && (static_cast<unsigned char>(in[at]) & 0x80) == 0) {
+        value = static_cast<unsigned char>(in[at++]);
+        return true;
+    }
+    value = 0;
     for (int shift = 0; shift < 70 && at < in.size(); shift += 7) {
         const auto byte = static_cast<unsigned char>(in[at++]);
         if (shift < 64) {
             value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
         }
         if ((byte & 0x80) == 0) {
-            return value;
+            return true;
         }
     }
-    return std::nullopt;
+    return false;
 }
 
 // One field of a message: its number, wire type, value (varint, or a fixed type's bits) or
@@ -78,11 +85,11 @@ struct Undecodable {
 std::optional<std::uint32_t> read_varint32(std::string_view in, std::size_t& at,
                                            std::uint64_t limit) {
     const std::size_t start = at;
-    const auto v = read_varint(in, at);
-    if (!v || at - start > 5 || *v > limit) {
+    std::uint64_t v = 0;
+    if (!read_varint(in, at, v) || at - start > 5 || v > limit) {
         return std::nullopt;
     }
-    return static_cast<std::uint32_t>(*v);
+    return static_cast<std::uint32_t>(v);
 }
 
 // Reads the field at `at` of `in`, whose first byte is at `base` in the whole request.
@@ -96,20 +103,19 @@ Result<WireField, Undecodable> read_field(std::string_view in, std::size_t& at, 
         return fail("truncated or overlong field tag (at most 5 bytes, 32 bits)");
     }
     WireField f{*tag >> 3, static_cast<std::uint32_t>(*tag & 7), 0, {}, base + start};
-    const std::string field = "field " + std::to_string(f.number);
+    // Error text is only built for an error: this runs for every field of every sitrep.
+    const auto field = [&f] { return "field " + std::to_string(f.number); };
     if (f.number == 0 || f.number > 0x1fffffff) {
         return fail("field number " + std::to_string(f.number) + " is not valid (1..2^29-1)");
     }
     if (f.type == wire_varint) {
-        const auto v = read_varint(in, at);
-        if (!v) {
-            return fail(field + ": truncated varint");
+        if (!read_varint(in, at, f.value)) {
+            return fail(field() + ": truncated varint");
         }
-        f.value = *v;
     } else if (f.type == wire_fixed64 || f.type == wire_fixed32) {
         const std::size_t width = f.type == wire_fixed64 ? 8 : 4;
         if (in.size() - at < width) {
-            return fail(field + ": " + std::to_string(width) + "-byte value runs past the end");
+            return fail(field() + ": " + std::to_string(width) + "-byte value runs past the end");
         }
         for (std::size_t i = width; i-- > 0;) {
             f.value = (f.value << 8) | static_cast<unsigned char>(in[at + i]);
@@ -118,16 +124,16 @@ Result<WireField, Undecodable> read_field(std::string_view in, std::size_t& at, 
     } else if (f.type == wire_length_delimited) {
         const auto size = read_varint32(in, at, std::numeric_limits<std::int32_t>::max());
         if (!size) {
-            return fail(field + ": truncated or overlong length (at most 5 bytes, 2^31 - 1)");
+            return fail(field() + ": truncated or overlong length (at most 5 bytes, 2^31 - 1)");
         }
         if (*size > in.size() - at) {
-            return fail(field + ": length " + std::to_string(*size) + " runs past the end (" +
+            return fail(field() + ": length " + std::to_string(*size) + " runs past the end (" +
                         std::to_string(in.size() - at) + " bytes left)");
         }
         f.bytes = in.substr(at, static_cast<std::size_t>(*size));
         at += static_cast<std::size_t>(*size);
     } else {
-        return fail(field + ": wire type " + std::to_string(f.type) +
+        return fail(field() + ": wire type " + std::to_string(f.type) +
                     " (groups) is not used by opel.v1");
     }
     return f;
@@ -285,7 +291,9 @@ void SitrepDecoder::measure(const WireField& f) {
     if (!typed(f, "measures", wire_length_delimited, "a map entry")) {
         return;
     }
-    std::optional<std::string> key;
+    // Views into the request; the name is copied once, into the map (this runs for every
+    // measure of every sitrep).
+    std::optional<std::string_view> key;
     std::optional<WireField> value;
     const std::size_t base = base_ + static_cast<std::size_t>(f.bytes.data() - bytes_.data());
     for (std::size_t at = 0; at < f.bytes.size();) {
@@ -311,27 +319,30 @@ void SitrepDecoder::measure(const WireField& f) {
             "a measures entry at byte " + std::to_string(f.offset) + " has no measure name");
         return;
     }
-    const std::string name = "measures." + *key;
+    const auto name = [&key] { return "measures." + std::string(*key); };
     if (const auto bad = invalid_utf8_at(*key)) {
         add("measures", "invalid_utf8",
             "a measure name is not valid UTF-8 (byte " + std::to_string(*bad) + ")");
         return;
     }
     if (!value) {
-        add(name, "missing_value", *key + " has no value");
+        add(name(), "missing_value", std::string(*key) + " has no value");
         return;
     }
     if (value->type != wire_fixed64) {
-        add(name, "wrong_type",
-            *key + " is sent as " + std::string(wire_type_name(value->type)) +
+        add(name(), "wrong_type",
+            std::string(*key) + " is sent as " + std::string(wire_type_name(value->type)) +
                 (value->type == wire_length_delimited
                      ? " ('" + std::string(value->bytes.substr(0, 20)) + "')"
                      : std::string()) +
                 "; a measure value must be a double (fixed64)");
         return;
     }
-    if (!out_.measures.emplace(*key, std::bit_cast<double>(value->value)).second) {
-        add(name, "repeated_field", *key + " is given more than once");
+    // Senders usually list measures in name order: the end is then the right place.
+    const std::size_t before = out_.measures.size();
+    out_.measures.emplace_hint(out_.measures.end(), *key, std::bit_cast<double>(value->value));
+    if (out_.measures.size() == before) {
+        add(name(), "repeated_field", std::string(*key) + " is given more than once");
     }
 }
 
@@ -344,7 +355,11 @@ std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
     const auto continuation = [&](std::size_t i) {
         return i < text.size() && (byte(i) & 0xc0) == 0x80;
     };
-    for (std::size_t i = 0; i < text.size();) {
+    std::size_t i = 0;
+    while (i < text.size() && byte(i) < 0x80) {  // ASCII, as most text is: no state to keep
+        ++i;
+    }
+    while (i < text.size()) {
         const unsigned char c = byte(i);
         std::size_t length = 0;
         unsigned char low = 0x80;
