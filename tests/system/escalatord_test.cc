@@ -694,7 +694,7 @@ TEST_F(EscalatordTest, ADamagedNewestSitrepPageIsRefusedAtStart) {
     }
     fs::remove(dir_ / "daemon.log");
     Daemon again(dir_, {"--clock-start", t0});
-    EXPECT_FALSE(again.start(10s));
+    EXPECT_FALSE(again.start(60s));
     EXPECT_EQ(again.exit_code(), 1);
     EXPECT_NE(again.log().find("integrity check: newest row: database disk image is malformed"),
               std::string::npos)
@@ -782,7 +782,7 @@ TEST_F(EscalatordTest, AnImmutableWalIndexNeverCrashesTheDaemon) {
     ASSERT_EQ(daemon_->stop(), 0);
 
     Daemon again(dir_, {"--clock-start", t0});
-    EXPECT_FALSE(again.start(10s));
+    EXPECT_FALSE(again.start(60s));
     EXPECT_EQ(again.exit_code(), 1);
     EXPECT_NE(again.log().find(shm.string() + " is immutable (chattr +i)"), std::string::npos)
         << again.log();
@@ -998,7 +998,7 @@ TEST_F(EscalatordTest, SigtermMidBurstKeepsEveryAcknowledgedSitrep) {
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {
     Daemon remote(dir_, {"--submit-endpoint", "tcp://0.0.0.0:0"});
-    EXPECT_FALSE(remote.start(10s));
+    EXPECT_FALSE(remote.start(60s));
     EXPECT_NE(remote.log().find("refusing to listen on non-loopback endpoint tcp://0.0.0.0:0"),
               std::string::npos)
         << remote.log();
@@ -1070,14 +1070,14 @@ TEST_F(EscalatordTest, SecondsSinceASitrepGrowWithTheDaemonClock) {
 
 TEST_F(EscalatordTest, MetricsAddressOffOrNonLoopbackWithoutTheFlagIsRefused) {
     Daemon remote(dir_, {"--metrics-address", "0.0.0.0:0"});
-    EXPECT_FALSE(remote.start(10s));
+    EXPECT_FALSE(remote.start(60s));
     EXPECT_EQ(remote.exit_code(), 1);
     EXPECT_NE(remote.log().find("refusing to serve HTTP on non-loopback address 0.0.0.0:0"),
               std::string::npos)
         << remote.log();
     Daemon bad(dir_ / "bad", {"--metrics-address", "localhost"});
     fs::create_directories(dir_ / "bad");
-    EXPECT_FALSE(bad.start(10s));
+    EXPECT_FALSE(bad.start(60s));
     EXPECT_NE(bad.log().find("bad HTTP address 'localhost'"), std::string::npos) << bad.log();
     fs::create_directories(dir_ / "off");
     Daemon off(dir_ / "off", {"--metrics-address", "off"});
