@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -14,9 +17,12 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 namespace opel::testing {
 namespace {
+
+namespace bhttp = boost::beast::http;
 
 // Sends all of `data`; false on error.
 bool send_all(int fd, const std::string& data) {
@@ -164,10 +170,31 @@ std::optional<HttpReply> http_get(const std::string& address, const std::string&
     if (split == std::string::npos || raw->compare(0, 9, "HTTP/1.1 ") != 0) {
         return std::nullopt;
     }
+    // Beast reads the body as framed: by Content-Length, chunked (as Go servers such as
+    // Prometheus send larger replies), or up to the close.
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(boost::none);
+    boost::beast::error_code ec;
+    const std::string_view bytes(*raw);
+    std::size_t used = 0;
+    while (!ec && !parser.is_done() && used < bytes.size()) {
+        const std::string_view rest = bytes.substr(used);
+        used += parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+    }
+    if (ec == bhttp::error::need_more) {
+        ec = {};
+    }
+    if (!ec && !parser.is_done()) {
+        parser.put_eof(ec);
+    }
+    if (ec || !parser.is_done()) {
+        return std::nullopt;
+    }
     HttpReply reply;
-    reply.status = std::atoi(raw->c_str() + 9);
+    reply.status = static_cast<int>(parser.get().result_int());
     reply.headers = raw->substr(0, split);
-    reply.body = raw->substr(split + 4);
+    reply.body = parser.release().body();
     return reply;
 }
 

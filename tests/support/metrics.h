@@ -1,6 +1,7 @@
 // Test-side HTTP and Prometheus helpers: a GET over a plain socket (loopback, bounded in
-// time), and a parser of the Prometheus text exposition format (0.0.4) strict enough to fail
-// a test on a malformed line, so tests assert on values a scraper would read.
+// time; the reply framed by Boost.Beast's parser, so chunked bodies work too), and a parser
+// of the Prometheus text exposition format (0.0.4) strict enough to fail a test on a
+// malformed line, so tests assert on values a scraper would read.
 #pragma once
 
 #include <chrono>
@@ -17,8 +18,8 @@ struct HttpReply {
     std::string body;
 };
 
-// GET `target` from `address` (IPv4 host:port); none when nothing (or no HTTP) came back
-// within `timeout`.
+// GET `target` (path and query, already URL-encoded) from `address` (IPv4 host:port); none
+// when no complete HTTP/1.1 reply came back within `timeout`.
 std::optional<HttpReply> http_get(const std::string& address, const std::string& target,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
