@@ -40,6 +40,8 @@ alert with its actions, and the final state of the tree; with --json, JSON lines
   {"event":{...}}            every event (opel.v1.Event)
 
 Invalid sitreps are reported with all their errors and skipped; exit 1 if there were any.
+Sitreps are read, evaluated and printed one at a time: memory grows only by the few dozen
+bytes per sitrep that recognising a resend (DUPLICATE) needs.
 )";
 
 void print_tree(std::ostream& out, const engine::Engine& engine) {
