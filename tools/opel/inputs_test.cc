@@ -12,7 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path write_file(const std::string& name, const std::string& content) {
-    const fs::path path = fs::temp_directory_path() / ("opel-inputs-test-" + name);
+    fs::path path = fs::temp_directory_path() / ("opel-inputs-test-" + name);
     std::ofstream(path, std::ios::binary) << content;
     return path;
 }
