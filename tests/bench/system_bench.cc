@@ -7,11 +7,15 @@
 //   opel_bench scale     100 / 1,000 / 10,000 sites: throughput ratio and peak RSS
 //   opel_bench fanout    1 / 100 / 1,000 subscribers: delivered/expected and lag p99
 //   opel_bench restart   start-to-serving with 1M and 10M stored sitreps
+//   opel_bench replay    opel replay vs the engine alone; peak RSS at N and 2N sitreps
+//   opel_bench evaluate  opel evaluate (JSON lines and CSV) vs the engine alone; peak RSS
+//                        at N/5 and N sitreps
 //   opel_bench raw-server ENDPOINT REPLY_FILE   (internal) the baseline ROUTER: answers every
 //                        request with the same real ACCEPTED reply, no work
 //
 // Every line starting "RESULT" is a figure; tools/dev/bench collects them.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -28,14 +33,18 @@
 #include <iostream>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "adapters/codec/csv.h"
+#include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
 #include "bench_sitreps.h"
+#include "engine/text.h"
 #include "escalatord/store/store.h"
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
@@ -834,6 +843,176 @@ int replay(long rows, int rounds) {
     return 0;
 }
 
+// The load average over the last minute (/proc/loadavg): the machine is shared.
+double load_average() {
+    std::ifstream in("/proc/loadavg");
+    double one = 0;
+    in >> one;
+    return one;
+}
+
+// The first `lines` sitreps `opel simulate --dry-run` prints for the shipped configuration
+// (every acute site every 2 hours from 2024-01-01, seed 1), as JSON lines, written to `path`
+// as they come (this process never holds them).
+void simulated_lines(const fs::path& config, long lines, const fs::path& path) {
+    const std::string command = std::string(OPEL_COMMAND) + " simulate --config " +
+                                config.string() +
+                                " --dry-run --quiet --days 1500 --start 2024-01-01T00:00:00Z";
+    FILE* in = ::popen(command.c_str(), "r");
+    std::ofstream out(path, std::ios::binary);
+    std::array<char, 65536> line{};
+    long written = 0;
+    while (written < lines && std::fgets(line.data(), line.size(), in) != nullptr) {
+        out << line.data();
+        written += std::string_view(line.data()).ends_with('\n') ? 1 : 0;
+    }
+    ::pclose(in);
+    if (written < lines) {
+        std::cerr << "opel simulate gave " << written << " lines, not " << lines << "\n";
+        std::exit(1);
+    }
+}
+
+// The same sitreps as CSV (site_id, as_at and one column per measure; values in their
+// shortest exact form, so they read back to the same doubles), a line at a time.
+void as_csv(const fs::path& jsonl, const fs::path& csv) {
+    std::vector<std::string> names;
+    {
+        codec::SitrepJsonDecoder decoder;
+        std::ifstream in(jsonl);
+        std::set<std::string> all;
+        for (std::string line; std::getline(in, line);) {
+            const engine::Sitrep s = *decoder.decode(line);
+            for (const auto& [name, value] : s.measures) {
+                all.insert(name);
+            }
+        }
+        names.assign(all.begin(), all.end());
+    }
+    codec::SitrepJsonDecoder decoder;
+    std::ifstream in(jsonl);
+    std::ofstream out(csv, std::ios::binary);
+    out << "site_id,as_at";
+    for (const std::string& name : names) {
+        out << ',' << name;
+    }
+    out << '\n';
+    for (std::string line; std::getline(in, line);) {
+        const engine::Sitrep s = *decoder.decode(line);
+        out << s.site_id << ',' << format_utc(*s.as_at);
+        for (const std::string& name : names) {
+            const auto it = s.measures.find(name);
+            out << ',' << (it == s.measures.end() ? "" : engine::format_exact(it->second));
+        }
+        out << '\n';
+    }
+}
+
+// `opel evaluate` over `path` as a user runs it (the readable report, to /dev/null): seconds
+// and peak resident kilobytes of that process. OPEL_BENCH_OPEL names another `opel` binary
+// to measure (an earlier build, for a before/after comparison).
+std::pair<double, long> run_evaluate(const fs::path& config, const fs::path& path) {
+    const char* other = std::getenv("OPEL_BENCH_OPEL");
+    const char* command = other != nullptr ? other : OPEL_COMMAND;
+    const auto start = Clock::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int null_fd = ::open("/dev/null", O_WRONLY);
+        ::dup2(null_fd, STDOUT_FILENO);
+        ::execl(command, command, "evaluate", "--config", config.c_str(), path.c_str(),
+                static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    ::wait4(pid, &status, 0, &usage);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::cerr << "opel evaluate failed on " << path << "\n";
+        std::exit(1);
+    }
+    return {seconds_since(start), usage.ru_maxrss};
+}
+
+// Evaluate (issue "opel evaluate gets the same treatment"): `opel evaluate` over `lines`
+// simulated sitreps of the shipped configuration, as JSON lines and as CSV, against the
+// engine alone on the same sitreps in the same round (decoded beforehand: no reading,
+// decoding or printing), in sitreps per second; and evaluate's peak memory over lines/5
+// and over lines (flat = it streams).
+int evaluate(long lines, int rounds) {
+    const fs::path dir = workdir("evaluate");
+    const fs::path config = fs::path(OPEL_SOURCE_DIR) / "config";
+    const long small = lines / 5;
+    const auto input = [&dir](long n, const char* ext) {
+        return dir / ("sitreps-" + std::to_string(n) + ext);
+    };
+    simulated_lines(config, lines, input(lines, ".jsonl"));
+    simulated_lines(config, small, input(small, ".jsonl"));
+    as_csv(input(lines, ".jsonl"), input(lines, ".csv"));
+    as_csv(input(small, ".jsonl"), input(small, ".csv"));
+    ::malloc_trim(0);  // a forked child's peak RSS starts at its parent's
+    std::printf("evaluate: %ld and %ld sitreps of the shipped configuration (%zu nodes)\n", lines,
+                small, bench::load_config(config).nodes.size());
+    std::vector<double> json_ratios, csv_ratios, loads;
+    std::vector<std::string> rss;
+    for (int round = 0; round < rounds; ++round) {
+        loads.push_back(load_average());
+        // The evaluations first, before this process holds the decoded sitreps.
+        const auto [json_s, json_rss] = run_evaluate(config, input(lines, ".jsonl"));
+        const auto [csv_s, csv_rss] = run_evaluate(config, input(lines, ".csv"));
+        const long json_small_rss = run_evaluate(config, input(small, ".jsonl")).second;
+        const long csv_small_rss = run_evaluate(config, input(small, ".csv")).second;
+        double engine_rate = 0;
+        {
+            std::vector<engine::Sitrep> sitreps;
+            codec::SitrepJsonDecoder decoder;
+            std::ifstream in(input(lines, ".jsonl"));
+            for (std::string line; std::getline(in, line);) {
+                sitreps.push_back(*decoder.decode(line));
+            }
+            // What evaluate runs: stream time, no memory of submissions in the engine.
+            engine::Engine engine(bench::load_config(config),
+                                  engine::EngineOptions{.track_submissions = false});
+            const auto start = Clock::now();
+            for (const engine::Sitrep& s : sitreps) {
+                const engine::SubmitOutcome out = engine.submit(s, std::nullopt);
+                if (out.status != engine::SubmitStatus::accepted) {
+                    std::cerr << "engine-only: a simulated sitrep was not accepted\n";
+                    std::exit(1);
+                }
+            }
+            engine_rate = static_cast<double>(lines) / seconds_since(start);
+        }
+        ::malloc_trim(0);
+        const double json_rate = static_cast<double>(lines) / json_s;
+        const double csv_rate = static_cast<double>(lines) / csv_s;
+        json_ratios.push_back(json_rate / engine_rate);
+        csv_ratios.push_back(csv_rate / engine_rate);
+        loads.push_back(load_average());
+        rss.push_back(std::to_string(json_small_rss) + " / " + std::to_string(json_rss) +
+                      " KB (JSON), " + std::to_string(csv_small_rss) + " / " +
+                      std::to_string(csv_rss) + " KB (CSV)");
+        std::printf(
+            "evaluate round %d: engine %.0f/s, evaluate JSON lines %.0f/s (ratio %.3f), CSV "
+            "%.0f/s (ratio %.3f); peak RSS at %ld / %ld sitreps %s; load average %.2f\n",
+            round + 1, engine_rate, json_rate, json_ratios.back(), csv_rate, csv_ratios.back(),
+            small, lines, rss.back().c_str(), loads.back());
+        std::fflush(stdout);
+    }
+    const auto [json_min, json_max] = std::minmax_element(json_ratios.begin(), json_ratios.end());
+    const auto [csv_min, csv_max] = std::minmax_element(csv_ratios.begin(), csv_ratios.end());
+    const auto [load_min, load_max] = std::minmax_element(loads.begin(), loads.end());
+    std::printf(
+        "RESULT evaluate ratio vs engine-only (%ld sitreps, %d rounds): JSON lines min %.3f max "
+        "%.3f, CSV min %.3f max %.3f (target >= 0.3: %s in every round); peak RSS at %ld / %ld "
+        "sitreps %s (first round: later children inherit the parent's grown heap); load "
+        "average %.2f-%.2f\n",
+        lines, rounds, *json_min, *json_max, *csv_min, *csv_max,
+        std::min(*json_min, *csv_min) >= 0.3 ? "met" : "NOT met", small, lines, rss[0].c_str(),
+        *load_min, *load_max);
+    remove_workdir(dir);
+    return 0;
+}
+
 int restart(const std::vector<long>& sizes) {
     zmq::context_t context;
     for (const long rows : sizes) {
@@ -913,6 +1092,9 @@ int main(int argc, char** argv) {
     if (mode == "replay") {
         return replay(quick ? 20000 : 200000, quick ? 1 : 3);
     }
+    if (mode == "evaluate") {
+        return evaluate(quick ? 20000 : 100000, quick ? 1 : 3);
+    }
     if (mode == "restart") {
         std::vector<long> sizes;
         if (const char* env = std::getenv("OPEL_BENCH_RESTART_ROWS")) {
@@ -926,6 +1108,6 @@ int main(int argc, char** argv) {
         }
         return restart(sizes);
     }
-    std::cerr << "usage: opel_bench ingest|latency|scale|fanout|restart|replay\n";
+    std::cerr << "usage: opel_bench ingest|latency|scale|fanout|restart|replay|evaluate\n";
     return 2;
 }

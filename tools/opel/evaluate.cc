@@ -1,6 +1,11 @@
 // opel evaluate: run sitreps through the engine offline (stream time), the card author's
 // workbench. The same engine library as opel-escalatord, so results cannot differ.
+// Streams: a sitrep is read, evaluated, printed and forgotten before the next is read, so
+// memory stays flat however long the input (the engine keeps node state only; the keys seen
+// for DUPLICATE detection are SeenSubmissions' few bytes each).
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <iostream>
 
 #include "adapters/codec/json.h"
@@ -10,6 +15,7 @@
 #include "engine/text.h"
 #include "inputs.h"
 #include "report.h"
+#include "seen_submissions.h"
 
 namespace opel::cli {
 namespace {
@@ -34,6 +40,8 @@ alert with its actions, and the final state of the tree; with --json, JSON lines
   {"event":{...}}            every event (opel.v1.Event)
 
 Invalid sitreps are reported with all their errors and skipped; exit 1 if there were any.
+Sitreps are read, evaluated and printed one at a time: memory grows only by the few dozen
+bytes per sitrep that recognising a resend (DUPLICATE) needs.
 )";
 
 void print_tree(std::ostream& out, const engine::Engine& engine) {
@@ -83,17 +91,56 @@ struct Evaluated {
     std::string site_id;
 };
 
-Evaluated evaluate(engine::Engine& engine, const Input& input) {
+Evaluated evaluate(engine::Engine& engine, SeenSubmissions& seen, Input& input) {
     Evaluated e;
     if (!input.sitrep) {
         e.outcome.status = engine::SubmitStatus::rejected;
-        e.outcome.errors = input.sitrep.error();
+        e.outcome.errors = std::move(input.sitrep.error());
         return e;
     }
-    e.site_id = input.sitrep->site_id;
-    e.outcome = engine.submit(*input.sitrep, std::nullopt);
+    const engine::Sitrep& sitrep = *input.sitrep;
+    e.site_id = sitrep.site_id;
+    const std::string id = sitrep.effective_submission_id();
+    if (auto earlier = seen.check(sitrep, id, engine.model())) {
+        e.outcome = std::move(*earlier);
+        return e;
+    }
+    e.outcome = engine.submit(sitrep, std::nullopt);
+    seen.remember(sitrep, id, e.outcome, engine.model());
     return e;
 }
+
+// Standard output through one 64 KB buffer, written by fwrite when full and at sync():
+// std::cout, kept in step with C stdio, costs a locked call for every insertion.
+class BufferedStdout : public std::streambuf {
+public:
+    BufferedStdout() { reset(); }
+    BufferedStdout(const BufferedStdout&) = delete;
+    BufferedStdout& operator=(const BufferedStdout&) = delete;
+    ~BufferedStdout() override { BufferedStdout::sync(); }
+
+protected:
+    int_type overflow(int_type c) override {
+        if (sync() != 0) {
+            return traits_type::eof();
+        }
+        if (!traits_type::eq_int_type(c, traits_type::eof())) {
+            *pptr() = traits_type::to_char_type(c);
+            pbump(1);
+        }
+        return traits_type::not_eof(c);
+    }
+    int sync() override {
+        const auto n = static_cast<std::size_t>(pptr() - pbase());
+        const bool written = std::fwrite(pbase(), 1, n, stdout) == n && std::fflush(stdout) == 0;
+        reset();
+        return written ? 0 : -1;
+    }
+
+private:
+    void reset() { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+    std::array<char, std::size_t{64} * 1024> buffer_{};
+};
 
 void print_json(std::ostream& out, const Input& input, const Evaluated& e) {
     v1::SubmitReply reply = codec::to_reply(e.outcome, e.site_id, 0);
@@ -184,28 +231,36 @@ int evaluate_main(const std::vector<std::string>& argv) {
     if (!flags) {
         return options::report(flags.error(), std::cout, std::cerr);
     }
-    auto inputs = read_sitreps(flags->source, flags->format.value_or(""), std::cerr);
-    if (!inputs) {
+    const auto reader = SitrepReader::open(flags->source, flags->format.value_or(""), std::cerr);
+    if (!reader) {
         return exit_failed;
     }
     auto loaded = load_config_or_report(options::config_path(flags->config), std::cerr);
     if (!loaded) {
         return exit_failed;
     }
-    engine::Engine engine(std::move(loaded->engine));
+    // The keys seen are SeenSubmissions': the engine's own memory of them grows by a copy of
+    // every sitrep.
+    engine::Engine engine(std::move(loaded->engine),
+                          engine::EngineOptions{.track_submissions = false});
+    SeenSubmissions seen;
+    BufferedStdout buffer;
+    std::ostream out(&buffer);
     Tally tally;
-    for (const Input& input : with_validation_errors(std::move(*inputs), engine.model())) {
-        const Evaluated e = evaluate(engine, input);
+    while (auto input = reader->next()) {
+        add_validation_errors(*input, engine.model());
+        const Evaluated e = evaluate(engine, seen, *input);
         tally = counted(tally, e.outcome);
         if (flags->json) {
-            print_json(std::cout, input, e);
+            print_json(out, *input, e);
         } else {
-            print_text(std::cout, input, e);
+            print_text(out, *input, e);
         }
     }
     if (!flags->json) {
-        print_final(std::cout, engine, tally);
+        print_final(out, engine, tally);
     }
+    out.flush();
     return tally.invalid > 0 ? exit_failed : exit_ok;
 }
 

@@ -1,77 +1,130 @@
 #include "inputs.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include "adapters/codec/csv.h"
-#include "adapters/codec/json.h"
 
 namespace opel::cli {
 
-std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,
-                                               std::ostream& err) {
-    std::string text;
-    if (source == "-") {
-        std::ostringstream buffer;
-        buffer << std::cin.rdbuf();
-        text = buffer.str();
-    } else {
-        std::ifstream in(source, std::ios::binary);
-        if (!in) {
-            err << "cannot open '" << source << "'\n";
-            return std::nullopt;
-        }
-        std::ostringstream buffer;
-        buffer << in.rdbuf();
-        text = buffer.str();
+std::unique_ptr<SitrepReader> SitrepReader::open(const std::string& source,
+                                                 const std::string& format, std::ostream& err,
+                                                 std::size_t block) {
+    std::FILE* file = source == "-" ? stdin : std::fopen(source.c_str(), "rb");
+    if (file == nullptr) {
+        err << "cannot open '" << source << "'\n";
+        return nullptr;
     }
-    bool csv = format == "csv";
+    std::unique_ptr<SitrepReader> reader(new SitrepReader(file, source != "-", block));
+    reader->csv_ = format == "csv";
     if (format.empty()) {
         if (source.ends_with(".csv")) {
-            csv = true;
+            reader->csv_ = true;
         } else if (!source.ends_with(".jsonl") && !source.ends_with(".json")) {
-            const auto first = text.find_first_not_of(" \t\r\n");
-            csv = first == std::string::npos || text[first] != '{';
+            std::size_t first = std::string::npos;
+            while ((first = reader->buffer_.find_first_not_of(" \t\r\n")) == std::string::npos &&
+                   reader->fill()) {
+            }
+            reader->csv_ = first == std::string::npos || reader->buffer_[first] != '{';
         }
+    }
+    return reader;
+}
+
+SitrepReader::SitrepReader(std::FILE* file, bool owned, std::size_t block)
+    : file_(file), owned_(owned), block_(std::max<std::size_t>(block, 1)) {}
+
+SitrepReader::~SitrepReader() {
+    if (owned_) {
+        std::fclose(file_);
+    }
+}
+
+bool SitrepReader::fill() {
+    if (end_) {
+        return false;
+    }
+    buffer_.erase(0, pos_);
+    pos_ = 0;
+    const std::size_t had = buffer_.size();
+    buffer_.resize(had + block_);
+    const std::size_t n = std::fread(buffer_.data() + had, 1, block_, file_);
+    buffer_.resize(had + n);
+    end_ = n == 0;
+    return !end_;
+}
+
+std::optional<Input> SitrepReader::next() { return csv_ ? next_csv() : next_json(); }
+
+std::optional<Input> SitrepReader::next_json() {
+    for (;;) {
+        const std::size_t newline = buffer_.find('\n', pos_);
+        if (newline == std::string::npos && fill()) {
+            continue;  // the line goes on in the next block
+        }
+        if (pos_ >= buffer_.size()) {
+            return std::nullopt;
+        }
+        const std::size_t stop = newline == std::string::npos ? buffer_.size() : newline;
+        const std::string_view line(buffer_.data() + pos_, stop - pos_);
+        pos_ = std::min(stop + 1, buffer_.size());
+        ++line_;
+        if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+            return Input{line_, json_.decode(line), std::nullopt};
+        }
+    }
+}
+
+std::optional<Input> SitrepReader::next_csv() {
+    while (row_ >= rows_.size()) {
+        rows_.clear();
+        row_ = 0;
+        if (csv_finished_) {
+            return std::nullopt;
+        }
+        if (pos_ < buffer_.size()) {
+            csv_reader_.read(std::string_view(buffer_).substr(pos_), rows_);
+            pos_ = buffer_.size();
+        } else if (!fill()) {
+            csv_reader_.finish(rows_);
+            csv_finished_ = true;
+        }
+    }
+    codec::CsvRow& row = rows_[row_++];
+    return Input{row.line, std::move(row.sitrep), std::move(row.partial)};
+}
+
+std::optional<std::vector<Input>> read_sitreps(const std::string& source, const std::string& format,
+                                               std::ostream& err) {
+    const auto reader = SitrepReader::open(source, format, err);
+    if (!reader) {
+        return std::nullopt;
     }
     std::vector<Input> inputs;
-    if (csv) {
-        for (codec::CsvRow& row : codec::sitreps_from_csv(text)) {
-            inputs.push_back({row.line, std::move(row.sitrep), std::move(row.partial)});
-        }
-        return inputs;
-    }
-    std::istringstream in(text);
-    std::string line;
-    int number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) {
-            continue;
-        }
-        inputs.push_back({number, codec::sitrep_from_json(line), std::nullopt});
+    while (auto input = reader->next()) {
+        inputs.push_back(std::move(*input));
     }
     return inputs;
 }
 
+void add_validation_errors(Input& input, const engine::Model& model) {
+    if (input.sitrep || !input.partial) {
+        return;
+    }
+    std::vector<engine::FieldError>& errors = input.sitrep.error();
+    const auto named = [&errors](const std::string& field) {
+        return std::any_of(errors.begin(), errors.end(),
+                           [&field](const engine::FieldError& e) { return e.field == field; });
+    };
+    for (engine::FieldError& e :
+         engine::validate_sitrep(*input.partial, model, std::nullopt, Duration{0})) {
+        if (!named(e.field)) {
+            errors.push_back(std::move(e));
+        }
+    }
+}
+
 std::vector<Input> with_validation_errors(std::vector<Input> inputs, const engine::Model& model) {
     for (Input& input : inputs) {
-        if (input.sitrep || !input.partial) {
-            continue;
-        }
-        std::vector<engine::FieldError>& errors = input.sitrep.error();
-        const auto named = [&errors](const std::string& field) {
-            return std::any_of(errors.begin(), errors.end(),
-                               [&field](const engine::FieldError& e) { return e.field == field; });
-        };
-        for (engine::FieldError& e :
-             engine::validate_sitrep(*input.partial, model, std::nullopt, Duration{0})) {
-            if (!named(e.field)) {
-                errors.push_back(std::move(e));
-            }
-        }
+        add_validation_errors(input, model);
     }
     return inputs;
 }

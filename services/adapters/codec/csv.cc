@@ -46,7 +46,8 @@ struct Record {
 // Splits text into records with libcsv (strict: a quote inside an unquoted field, text after
 // a closing quote and an unterminated quote are errors). After an error the parser resumes
 // at the next line, so one bad quote costs its own record and never swallows the rows after
-// it silently.
+// it silently. The text may come in blocks cut anywhere: split() appends the records a block
+// completes, finish() the last one.
 class Splitter {
 public:
     Splitter() { reset(); }
@@ -54,8 +55,16 @@ public:
     Splitter(const Splitter&) = delete;
     Splitter& operator=(const Splitter&) = delete;
 
-    std::vector<Record> split(std::string_view text) {
-        for (std::size_t i = 0; i < text.size(); ++i) {
+    void split(std::string_view text, std::vector<Record>& out) {
+        records_ = &out;
+        std::size_t i = 0;
+        if (skipping_) {  // the rest of a line with an error is not read
+            const std::size_t next = text.find('\n');
+            i = next == std::string_view::npos ? text.size() : next + 1;
+            line_ += next == std::string_view::npos ? 0 : 1;
+            skipping_ = next == std::string_view::npos;
+        }
+        for (; i < text.size(); ++i) {
             const char c = text[i];
             if (c != '\n' && c != '\r') {
                 record_line_ = record_line_ == 0 ? line_ : record_line_;
@@ -68,6 +77,7 @@ public:
                      "4180: put the whole field in quotes and double every quote inside it)");
                 const std::size_t next = text.find('\n', i);  // resume on the next line
                 if (next == std::string_view::npos) {
+                    skipping_ = true;
                     break;
                 }
                 i = next;
@@ -76,13 +86,17 @@ public:
             }
             line_ += c == '\n' ? 1 : 0;
         }
+        ends_with_newline_ = text.empty() ? ends_with_newline_ : text.back() == '\n';
+    }
+
+    void finish(std::vector<Record>& out) {
+        records_ = &out;
         if (csv_fini(&parser_, on_field, on_row, this) != 0) {
             fail("the quoted field starting on line " + std::to_string(field_line_) +
                  " is never closed: lines " + std::to_string(field_line_) + " to the end (" +
-                 std::to_string(line_ - (text.ends_with('\n') ? 1 : 0)) +
+                 std::to_string(line_ - (ends_with_newline_ ? 1 : 0)) +
                  ") were not read as sitreps");
         }
-        return std::move(records_);
     }
 
 private:
@@ -93,13 +107,13 @@ private:
     }
     static void on_row(int /*terminator*/, void* self) {
         auto& me = *static_cast<Splitter*>(self);
-        me.records_.push_back({me.record_line_, std::move(me.fields_), {}});
+        me.records_->push_back({me.record_line_, std::move(me.fields_), {}});
         me.fields_.clear();
         me.record_line_ = 0;
         me.at_field_start_ = true;
     }
     void fail(std::string why) {
-        records_.push_back({record_line_ != 0 ? record_line_ : line_, {}, std::move(why)});
+        records_->push_back({record_line_ != 0 ? record_line_ : line_, {}, std::move(why)});
         fields_.clear();
         record_line_ = 0;
         at_field_start_ = true;
@@ -112,12 +126,14 @@ private:
     }
 
     csv_parser parser_{};
-    std::vector<Record> records_;
+    std::vector<Record>* records_ = nullptr;  // where split() and finish() append
     std::vector<std::string> fields_;
     int line_ = 1;
     int record_line_ = 0;  // the line the record being read starts on; 0 before it starts
     int field_line_ = 1;   // the line the field being read starts on
     bool at_field_start_ = true;
+    bool skipping_ = false;  // after an error, until the next line break
+    bool ends_with_newline_ = false;
 };
 
 enum class Column {
@@ -248,28 +264,89 @@ CsvRow read_row(const Record& rec, const std::vector<std::string>& names) {
 
 }  // namespace
 
+// The reader's state: the splitter, the header once read, and the byte-order mark check.
+class CsvSitrepReader::State {
+public:
+    void read(std::string_view block, std::vector<CsvRow>& rows) {
+        if (!past_bom_) {  // Excel's "CSV UTF-8" starts with one: held until 3 bytes are in
+            const std::size_t take = std::min(bom.size() - head_.size(), block.size());
+            head_.append(block.substr(0, take));
+            block.remove_prefix(take);
+            if (head_.size() < bom.size()) {
+                return;
+            }
+            past_bom_ = true;
+            split(head_ == bom ? std::string_view{} : std::string_view(head_), rows);
+        }
+        split(block, rows);
+    }
+
+    void finish(std::vector<CsvRow>& rows) {
+        if (!past_bom_) {
+            past_bom_ = true;
+            split(head_, rows);
+        }
+        splitter_.finish(records_);
+        take(rows);
+        if (!any_record_) {
+            rows.push_back({1,
+                            unexpected(std::vector<engine::FieldError>{
+                                {"", "malformed", "empty CSV: a header line is required"}}),
+                            std::nullopt});
+        }
+    }
+
+private:
+    static constexpr std::string_view bom = "\xEF\xBB\xBF";
+
+    void split(std::string_view text, std::vector<CsvRow>& rows) {
+        splitter_.split(text, records_);
+        take(rows);
+    }
+
+    // The records split so far, as rows: the first is the header (a bad one is the only row).
+    void take(std::vector<CsvRow>& rows) {
+        for (const Record& record : records_) {
+            if (!any_record_) {
+                any_record_ = true;
+                auto names = header_names(record);
+                if (!names) {
+                    rows.push_back(
+                        {record.line, unexpected(std::move(names).error()), std::nullopt});
+                    bad_header_ = true;
+                } else {
+                    names_ = std::move(*names);
+                }
+            } else if (!bad_header_) {
+                rows.push_back(read_row(record, names_));
+            }
+        }
+        records_.clear();
+    }
+
+    Splitter splitter_;
+    std::vector<Record> records_;  // split, not yet taken; kept for its capacity
+    std::vector<std::string> names_;
+    std::string head_;  // the first bytes, until the byte-order mark check
+    bool past_bom_ = false;
+    bool any_record_ = false;
+    bool bad_header_ = false;
+};
+
+CsvSitrepReader::CsvSitrepReader() : state_(std::make_unique<State>()) {}
+CsvSitrepReader::~CsvSitrepReader() = default;
+
+void CsvSitrepReader::read(std::string_view block, std::vector<CsvRow>& rows) {
+    state_->read(block, rows);
+}
+
+void CsvSitrepReader::finish(std::vector<CsvRow>& rows) { state_->finish(rows); }
+
 std::vector<CsvRow> sitreps_from_csv(std::string_view text) {
-    constexpr std::string_view bom = "\xEF\xBB\xBF";  // Excel's "CSV UTF-8" starts with one
-    if (text.starts_with(bom)) {
-        text.remove_prefix(bom.size());
-    }
-    std::vector<Record> records = Splitter().split(text);
+    CsvSitrepReader reader;
     std::vector<CsvRow> rows;
-    if (records.empty()) {
-        rows.push_back({1,
-                        unexpected(std::vector<engine::FieldError>{
-                            {"", "malformed", "empty CSV: a header line is required"}}),
-                        std::nullopt});
-        return rows;
-    }
-    auto names = header_names(records.front());
-    if (!names) {
-        rows.push_back({records.front().line, unexpected(std::move(names).error()), std::nullopt});
-        return rows;
-    }
-    for (std::size_t r = 1; r < records.size(); ++r) {
-        rows.push_back(read_row(records[r], *names));
-    }
+    reader.read(text, rows);
+    reader.finish(rows);
     return rows;
 }
 

@@ -112,5 +112,53 @@ TEST(SitrepCsvTest, HeaderNeedsSiteAndTimeColumnsWithoutDuplicates) {
               (std::vector<std::string>{"duplicate_column", "missing_column", "missing_column"}));
 }
 
+// Each row as "line: site" or "line: ! every error", for comparing whole reads.
+std::vector<std::string> summary(const std::vector<CsvRow>& rows) {
+    std::vector<std::string> out;
+    for (const CsvRow& row : rows) {
+        std::string s = std::to_string(row.line) + ": ";
+        if (row.sitrep) {
+            s += row.sitrep->site_id + " " + row.sitrep->comment;
+        } else {
+            for (const engine::FieldError& e : row.sitrep.error()) {
+                s += "! " + e.field + " " + e.message + " ";
+            }
+        }
+        out.push_back(s + (row.partial ? " (partial)" : ""));
+    }
+    return out;
+}
+
+TEST(SitrepCsvTest, ReadInBlocksCutAnywhereGivesTheRowsOfTheWholeText) {
+    for (const std::string& text : {
+             std::string("\xEF\xBB\xBFsite_id,as_at,ga_beds_occupied,comment\r\n"
+                         "RWJ,2026-01-06T08:00:00Z,612,\"multi\nline\"\r\n"
+                         "RMC,2026-01-06T08:00:00Z,300,5\" of snow\n"
+                         "RMP,2026-01-06T08:00:00Z,abc,\n"
+                         "RM3,2026-01-06T08:00:00Z,301,\"never closed\n"),
+             std::string("site_id,as_at\nRWJ,2026-01-06T08:00:00Z"),  // no final line break
+             std::string("site,site\nRWJ,1\n"),                       // a bad header
+             std::string("\xEF\xBB"),                                 // part of a mark only
+             std::string(),
+         }) {
+        const std::vector<std::string> whole = summary(sitreps_from_csv(text));
+        for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+            CsvSitrepReader reader;
+            std::vector<CsvRow> rows;
+            reader.read(std::string_view(text).substr(0, cut), rows);
+            reader.read(std::string_view(text).substr(cut), rows);
+            reader.finish(rows);
+            ASSERT_EQ(summary(rows), whole) << "cut at " << cut << " of: " << text;
+        }
+        CsvSitrepReader bytes;  // one byte at a time
+        std::vector<CsvRow> rows;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            bytes.read(std::string_view(text).substr(i, 1), rows);
+        }
+        bytes.finish(rows);
+        EXPECT_EQ(summary(rows), whole) << text;
+    }
+}
+
 }  // namespace
 }  // namespace opel::codec
