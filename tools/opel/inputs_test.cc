@@ -46,7 +46,7 @@ TEST(SitrepReaderTest, JsonLinesReadTheSameWhateverTheBlockSize) {
     EXPECT_EQ(whole[0], "2: RWJ");
     EXPECT_EQ(whole[1].substr(0, 5), "4: ! ");
     EXPECT_EQ(whole[2], "5: RMP");
-    for (const std::size_t block : {1, 2, 3, 7, 64}) {
+    for (const std::size_t block : std::initializer_list<std::size_t>{1, 2, 3, 7, 64}) {
         EXPECT_EQ(read_all(path, block), whole) << "block " << block;
     }
 }
@@ -64,7 +64,7 @@ TEST(SitrepReaderTest, CsvReadsTheSameWhateverTheBlockSize) {
     EXPECT_NE(whole[1].find("4: ! malformed quoting on line 4"), std::string::npos);
     EXPECT_EQ(whole[2], "5: ! 'lots' is not a number");
     EXPECT_NE(whole[3].find("never closed: lines 6 to the end (6)"), std::string::npos);
-    for (const std::size_t block : {1, 2, 3, 7, 64}) {
+    for (const std::size_t block : std::initializer_list<std::size_t>{1, 2, 3, 7, 64}) {
         EXPECT_EQ(read_all(path, block), whole) << "block " << block;
     }
 }
