@@ -22,9 +22,22 @@ if(OPEL_CLANG_TIDY)
   find_program(OPEL_CLANG_TIDY_EXE NAMES clang-tidy-14 clang-tidy REQUIRED)
 endif()
 
-# Applies warnings and (optionally) clang-tidy to a project target.
+# Applies warnings and (optionally) clang-tidy to a project target: its lint checks
+# (bugprone, performance, modernize, naming). The path-sensitive static analyzer
+# (clang-analyzer-*) costs about four times the lint on a file full of Asio, Beast or
+# GoogleTest templates and was most of CI's build time; it runs where opel_analyze() asks
+# for it: the pure core and the code that decodes untrusted bytes or holds raw resources.
+# The rest runs under ASan and UBSan in the test suite, and the decoders under the fuzzers.
 function(opel_target_defaults target)
   target_link_libraries(${target} PRIVATE opel_warnings)
+  if(OPEL_CLANG_TIDY)
+    set_target_properties(${target} PROPERTIES
+      CXX_CLANG_TIDY "${OPEL_CLANG_TIDY_EXE};--checks=-clang-analyzer-*")
+  endif()
+endfunction()
+
+# clang-tidy with the static analyzer as well, for `target` (after opel_target_defaults).
+function(opel_analyze target)
   if(OPEL_CLANG_TIDY)
     set_target_properties(${target} PROPERTIES CXX_CLANG_TIDY "${OPEL_CLANG_TIDY_EXE}")
   endif()
@@ -52,14 +65,6 @@ function(opel_test)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   opel_target_defaults(${ARG_NAME})
-  # Tests get clang-tidy's lint checks but not its path-sensitive static analyzer
-  # (clang-analyzer-*), which costs about three times the lint on a GoogleTest file and
-  # most of CI's build time; test code runs under ASan and UBSan instead. Production code
-  # keeps the analyzer.
-  if(OPEL_CLANG_TIDY)
-    set_target_properties(${ARG_NAME} PROPERTIES
-      CXX_CLANG_TIDY "${OPEL_CLANG_TIDY_EXE};--checks=-clang-analyzer-*")
-  endif()
   gtest_discover_tests(${ARG_NAME}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120
     DISCOVERY_TIMEOUT 60)

@@ -125,17 +125,8 @@ SubmitOutcome Engine::acknowledge(const Acknowledgement& ack, TimePoint now) {
         st.result.acknowledged = Acknowledged{ack.transition_id, ack.by, now, ack.note};
         emit(out.results, *node);
     }
-    const ModelNode& n = model_.node(*node);
-    Event e;
-    e.kind = EventKind::acknowledged;
-    e.node_id = n.config.id;
-    e.path = n.path;
+    Event e = status_quo_event(EventKind::acknowledged, *node, now);
     e.transition_id = ack.transition_id;
-    e.from = st.status;
-    e.to = st.status;
-    e.at = now;
-    e.result = st.result;
-    label(e.result, *node);
     e.by = ack.by;
     e.note = ack.note;
     out.events.push_back(std::move(e));
@@ -192,16 +183,7 @@ SubmitOutcome Engine::declare(const Declaration& d, TimePoint now) {
     if (d.level != 0 || !st.result.declared_by.empty()) {
         show_declaration(*site, nullptr);
     }
-    const ModelNode& n = model_.node(*site);
-    Event e;
-    e.kind = EventKind::declared;
-    e.node_id = n.config.id;
-    e.path = n.path;
-    e.from = st.status;
-    e.to = st.status;
-    e.at = now;
-    e.result = st.result;
-    label(e.result, *site);
+    Event e = status_quo_event(EventKind::declared, *site, now);
     e.declared_level = static_cast<int>(d.level);
     e.computed = st.status;
     e.declared_reason = d.reason;
@@ -225,16 +207,7 @@ void Engine::expire_declaration(NodeIndex site, TimePoint at, Tick& tick) {
         show_declaration(site, nullptr);
         st.reported_mismatch.reset();
     }
-    const ModelNode& n = model_.node(site);
-    Event e;
-    e.kind = EventKind::declaration_expired;
-    e.node_id = n.config.id;
-    e.path = n.path;
-    e.from = st.status;
-    e.to = st.status;
-    e.at = at;
-    e.result = st.result;
-    label(e.result, site);
+    Event e = status_quo_event(EventKind::declaration_expired, site, at);
     e.declared_level = ended.level;
     e.computed = st.status;
     e.declared_reason = ended.reason;

@@ -270,21 +270,27 @@ std::optional<Event> Engine::declared_mismatch(NodeIndex site, TimePoint at) {
         return std::nullopt;
     }
     st.reported_mismatch = mismatch;
-    const ModelNode& node = model_.node(site);
-    Event e;
-    e.kind = EventKind::declared_mismatch;
-    e.node_id = node.config.id;
-    e.path = node.path;
-    e.from = st.status;
-    e.to = st.status;
-    e.at = at;
-    e.result = st.result;
-    label(e.result, site);
+    Event e = status_quo_event(EventKind::declared_mismatch, site, at);
     e.declared_level = mismatch.first;
     e.computed = st.status;
     e.declared_reason = st.result.declared_reason;
     e.by = st.result.declared_by;
     e.until = st.result.declared_until;
+    return e;
+}
+
+Event Engine::status_quo_event(EventKind kind, NodeIndex node, TimePoint at) const {
+    const ModelNode& n = model_.node(node);
+    const NodeState& st = states_[node];
+    Event e;
+    e.kind = kind;
+    e.node_id = n.config.id;
+    e.path = n.path;
+    e.from = st.status;
+    e.to = st.status;
+    e.at = at;
+    e.result = st.result;
+    label(e.result, node);
     return e;
 }
 

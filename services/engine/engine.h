@@ -168,6 +168,9 @@ private:
     // An event when the site's result's declared level first disagrees with its held status,
     // or disagrees differently; agreement (or no declared level) clears it.
     std::optional<Event> declared_mismatch(NodeIndex site, TimePoint at);
+    // An event of `kind` about `node` that changes no status (a mismatch, a person's
+    // command): the node's identity, from = to = its held status, `at`, its labelled result.
+    Event status_quo_event(EventKind kind, NodeIndex node, TimePoint at) const;
     // The site's result shows its standing declaration, or the sitrep's own, or none.
     void show_declaration(NodeIndex site, const Sitrep* sitrep);
     // Ends the site's standing declaration at `at` (its until): the declaration_expired event.
