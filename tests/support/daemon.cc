@@ -14,6 +14,7 @@
 
 #include "adapters/net/client.h"
 #include "opel/v1/feed.pb.h"
+#include "support/process.h"
 
 namespace opel::testing {
 
@@ -58,30 +59,8 @@ bool Daemon::start(std::chrono::seconds timeout) {
     }
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     args.insert(args.begin(), wrapper_.begin(), wrapper_.end());
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    const int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        // The daemon must not outlive the test process, whatever happens to it.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        ::dup2(log_fd, STDERR_FILENO);
-        const int null_fd = ::open("/dev/null", O_WRONLY);
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(log_fd);
+    pid_ = spawn(std::move(args), log_path(), false);
     if (pid_ < 0) {
-        pid_ = -1;
         return false;
     }
     zmq::context_t context;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/metrics.h"
+#include "support/process.h"
 
 namespace opel::testing {
 namespace {
@@ -117,29 +118,8 @@ bool Prometheus::run_on(int port, std::chrono::steady_clock::time_point deadline
     std::vector<std::string> args = {binary, "--config.file=" + (dir_ / "prometheus.yml").string(),
                                      "--storage.tsdb.path=" + (dir_ / "data").string(),
                                      "--web.listen-address=" + listen};
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    const int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-        // Prometheus must not outlive the test process, whatever happens to it.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        ::dup2(log_fd, STDOUT_FILENO);
-        ::dup2(log_fd, STDERR_FILENO);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(log_fd);
+    pid_ = spawn(std::move(args), log_path(), true);
     if (pid_ < 0) {
-        pid_ = -1;
         return false;
     }
     while (std::chrono::steady_clock::now() < deadline) {

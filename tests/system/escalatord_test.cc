@@ -27,6 +27,7 @@
 #include "opel/v1/request.pb.h"
 #include "support/daemon.h"
 #include "support/metrics.h"
+#include "support/test_card.h"
 
 namespace opel {
 namespace {
@@ -35,31 +36,12 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::Daemon;
 
-// The daemon runs on a clock that starts at T0 (rate 1 unless a test says otherwise).
-constexpr const char* t0 = "2026-01-13T08:00:00Z";
-
-std::string at(int minutes_from_t0) {
-    return format_utc(*parse_rfc3339(t0) + std::chrono::minutes(minutes_from_t0));
-}
-
-// A sitrep for the test card: handover minutes and NCTR % (of 200 occupied beds).
-v1::Sitrep sitrep(const std::string& site, const std::string& as_at, double handover,
-                  double nctr_percent) {
-    v1::Sitrep s;
-    s.set_site_id(site);
-    *s.mutable_as_at() = [&] {
-        google::protobuf::Timestamp ts;
-        ts.set_seconds(parse_rfc3339(as_at)->time_since_epoch().count());
-        return ts;
-    }();
-    (*s.mutable_measures())["ambulance_handover_mean_minutes"] = handover;
-    (*s.mutable_measures())["ga_beds_occupied"] = 200;
-    (*s.mutable_measures())["nctr_patients"] = 2 * nctr_percent;
-    return s;
-}
-// Levels on the test card (total 2..8, bands 3/5/7).
-v1::Sitrep opel1(const std::string& site, const std::string& t) { return sitrep(site, t, 5, 5); }
-v1::Sitrep opel4(const std::string& site, const std::string& t) { return sitrep(site, t, 70, 25); }
+// The daemon runs on a clock that starts at t0 (rate 1 unless a test says otherwise).
+using testing::at;
+using testing::opel1;
+using testing::opel4;
+using testing::sitrep;
+using testing::t0;
 
 std::string request_bytes(const v1::Sitrep& s) {
     v1::SubmitRequest r;

@@ -25,6 +25,7 @@
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
 #include "support/daemon.h"
+#include "support/test_card.h"
 
 namespace opel {
 namespace {
@@ -33,26 +34,11 @@ namespace fs = std::filesystem;
 namespace pb = google::protobuf;
 using namespace std::chrono_literals;
 
-constexpr const char* t0 = "2026-01-13T08:00:00Z";
 constexpr const char* job = "opel-escalatord";
-
-std::string at(int minutes_from_t0) {
-    return format_utc(*parse_rfc3339(t0) + std::chrono::minutes(minutes_from_t0));
-}
-
-// A sitrep for the test card: OPEL 1 with (5, 5), OPEL 4 with (70, 25).
-v1::Sitrep sitrep(const std::string& site, const std::string& as_at, double handover,
-                  double nctr_percent) {
-    v1::Sitrep s;
-    s.set_site_id(site);
-    s.mutable_as_at()->set_seconds(parse_rfc3339(as_at)->time_since_epoch().count());
-    (*s.mutable_measures())["ambulance_handover_mean_minutes"] = handover;
-    (*s.mutable_measures())["ga_beds_occupied"] = 200;
-    (*s.mutable_measures())["nctr_patients"] = 2 * nctr_percent;
-    return s;
-}
-v1::Sitrep opel1(const std::string& site, const std::string& t) { return sitrep(site, t, 5, 5); }
-v1::Sitrep opel4(const std::string& site, const std::string& t) { return sitrep(site, t, 70, 25); }
+using testing::at;
+using testing::opel1;
+using testing::opel4;
+using testing::t0;
 
 // The member `key` of a JSON object; null when `v` is not an object or has no such member.
 const pb::Value* member(const pb::Value& v, const std::string& key) {
