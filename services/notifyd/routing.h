@@ -12,55 +12,21 @@
 #include <string>
 #include <vector>
 
+#include "adapters/config/notify_settings.h"
 #include "base/time.h"
 #include "engine/config.h"
 #include "engine/node_result.h"
 
 namespace opel::notifyd {
 
-enum class ReceiverKind { webhook, teams, slack, email };
-
-// Where a message goes: a webhook URL (generic JSON, Teams or Slack) or an e-mail address.
-struct Receiver {
-    ReceiverKind kind = ReceiverKind::webhook;
-    std::string target;
-
-    bool operator==(const Receiver&) const = default;
-};
-
-// A recipient group ("winter oversight group", "Stockport director on call").
-struct Group {
-    std::string name;
-    std::vector<Receiver> receivers;
-};
-
-// Which events a group hears of. Empty lists mean "any".
-struct Route {
-    std::string name;
-    std::string subtree;                   // a node path filter (engine::path_matches)
-    std::vector<engine::EventKind> kinds;  // empty: every kind but config_reloaded
-    // The event concerns OPEL min_level or above: its old or new level is at least this (so
-    // the stand-down from it is heard too). STALE, UNKNOWN and people's commands always pass.
-    int min_level = 1;
-    std::vector<engine::ProviderType> provider_types;  // of the event's node
-    std::vector<std::string> groups;
-};
-
-// "Quiet": no message for matching events while it lasts, with who and why.
-struct Silence {
-    std::string subtree;
-    std::vector<engine::EventKind> kinds;  // empty: every kind
-    std::string reason;
-    std::string author;
-    TimePoint starts_at;
-    TimePoint ends_at;
-};
-
-struct Routing {
-    std::vector<Group> groups;
-    std::vector<Route> routes;
-    std::vector<Silence> silences;
-};
+using config::EscalationPolicy;
+using config::EscalationStep;
+using config::Group;
+using config::Receiver;
+using config::ReceiverKind;
+using config::Route;
+using config::Routing;
+using config::Silence;
 
 // One message to one receiver about one event. `key` is stable for the event and receiver
 // (the idempotency key a receiver can de-duplicate on: HTTP header and body field, e-mail

@@ -30,13 +30,14 @@ const Receiver teams{ReceiverKind::teams, "https://example.invalid/teams"};
 Routing routing() {
     Routing r;
     r.groups = {{"winter oversight group", {wog, teams}}, {"stockport on call", {director, teams}}};
-    r.routes = {{"system OPEL 3+", "QOP", {}, 3, {}, {"winter oversight group"}},
+    r.routes = {{"system OPEL 3+", "QOP", {}, 3, {}, {"winter oversight group"}, {}},
                 {"stockport acute",
                  "QOP/stockport",
                  {},
                  1,
                  {engine::ProviderType::acute},
-                 {"stockport on call"}}};
+                 {"stockport on call"},
+                 {}}};
     return r;
 }
 

@@ -16,7 +16,10 @@ constexpr const char* help = R"(usage: opel check-config [--config DIR|FILE] [--
 
 Validates the configuration: syntax, unknown fields, required values, thresholds ordered for
 their direction, bands ordered, weights positive, every measure a card uses in the catalogue,
-every site reaching a card, no duplicate ids, no cycles in the tree.
+every site reaching a card, no duplicate ids, no cycles in the tree; and, when the root file
+has a `notifyd` section, opel-notifyd's routing file: every group a route or escalation step
+names exists, every subtree names a node, addresses and webhook URLs are well formed,
+silences have a reason, an author and an end.
 
   --config DIR|FILE  configuration directory (reads DIR/opel.textproto) or root file;
                      default $OPEL_CONFIG, else the shipped config/
@@ -26,7 +29,9 @@ every site reaching a card, no duplicate ids, no cycles in the tree.
                         "skipped":[M,...],
                         "summary":{"root_file":F,"problems":N, and when ok
                                    "measures":N,"cards":[{"id":ID,"parameters":N,
-                                   "sites":N},...],"nodes":N,"sites":N,"root":PATH}}
+                                   "sites":N},...],"nodes":N,"sites":N,"root":PATH,
+                                   "notifyd":{"groups":N,"receivers":N,"routes":N,
+                                   "silences":N} or null}}
                      line 0 = the whole file; field "" = a syntax error; "skipped"
                      lists checks not run because the parts they read have problems
 
@@ -89,8 +94,21 @@ std::map<std::string, int> sites_per_card(const engine::Model& model) {
     return out;
 }
 
-void print_json_summary(std::ostream& out, const std::string& root_file,
-                        const engine::Model& model) {
+// "N groups (M receivers), K routes, S silences".
+struct NotifydCounts {
+    std::size_t groups = 0, receivers = 0, routes = 0, silences = 0;
+    explicit NotifydCounts(const config::NotifydSettings& s)
+        : groups(s.routing.groups.size()),
+          routes(s.routing.routes.size()),
+          silences(s.routing.silences.size()) {
+        for (const config::Group& g : s.routing.groups) {
+            receivers += g.receivers.size();
+        }
+    }
+};
+
+void print_json_summary(std::ostream& out, const std::string& root_file, const engine::Model& model,
+                        const std::optional<config::NotifydSettings>& notifyd) {
     std::map<std::string, int> sites = sites_per_card(model);
     int site_count = 0;
     out << R"({"ok":true,"problems":[],"skipped":[],"summary":{"root_file":)"
@@ -103,11 +121,20 @@ void print_json_summary(std::ostream& out, const std::string& root_file,
             << c.parameters.size() << R"(,"sites":)" << sites[c.id] << '}';
     }
     out << R"(],"nodes":)" << model.node_count() << R"(,"sites":)" << site_count << R"(,"root":)"
-        << json_string(model.node(model.root()).path) << "}}\n";
+        << json_string(model.node(model.root()).path) << R"(,"notifyd":)";
+    if (notifyd) {
+        const NotifydCounts n(*notifyd);
+        out << R"({"groups":)" << n.groups << R"(,"receivers":)" << n.receivers << R"(,"routes":)"
+            << n.routes << R"(,"silences":)" << n.silences << '}';
+    } else {
+        out << "null";
+    }
+    out << "}}\n";
 }
 
 void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
-                        const engine::Model& model) {
+                        const engine::Model& model,
+                        const std::optional<config::NotifydSettings>& notifyd) {
     std::map<engine::NodeKind, int> kinds;
     for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
         ++kinds[model.node(i).config.kind];
@@ -134,6 +161,14 @@ void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
     const config::EscalatordSettings& s = loaded.escalatord;
     out << "  escalatord submit " << s.submit_endpoint << ", publish " << s.publish_endpoint
         << ", snapshot " << s.snapshot_endpoint << ", database " << s.database_path << '\n';
+    if (notifyd) {
+        const NotifydCounts n(*notifyd);
+        out << "  notifyd    " << n.groups << " recipient groups (" << n.receivers
+            << " receivers), " << n.routes << " routes, " << n.silences << " silences; outbox "
+            << notifyd->database_path << '\n';
+    } else {
+        out << "  notifyd    not configured (no notifyd section)\n";
+    }
 }
 
 }  // namespace
@@ -153,8 +188,13 @@ int check_config_main(const std::vector<std::string>& argv) {
         if (!loaded) {
             return exit_failed;
         }
+        auto notifyd = config::load_notifyd_config(*loaded);
+        if (!notifyd) {
+            report_problems(notifyd.error(), std::cerr);
+            return exit_failed;
+        }
         const engine::Model model(std::move(loaded->engine));  // the rest of *loaded stays
-        print_text_summary(std::cout, *loaded, model);
+        print_text_summary(std::cout, *loaded, model, *notifyd);
         return exit_ok;
     }
     auto loaded = config::load_config(path);
@@ -163,8 +203,13 @@ int check_config_main(const std::vector<std::string>& argv) {
         print_json_problems(std::cout, root.string(), loaded.error());
         return exit_failed;
     }
+    auto notifyd = config::load_notifyd_config(*loaded);
+    if (!notifyd) {
+        print_json_problems(std::cout, loaded->root_file.string(), notifyd.error());
+        return exit_failed;
+    }
     const engine::Model model(std::move(loaded->engine));
-    print_json_summary(std::cout, loaded->root_file.string(), model);
+    print_json_summary(std::cout, loaded->root_file.string(), model, *notifyd);
     return exit_ok;
 }
 

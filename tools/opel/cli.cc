@@ -54,15 +54,19 @@ std::optional<config::LoadedConfig> load_config_or_report(const std::string& pat
                                                           std::ostream& err) {
     auto loaded = config::load_config(path);
     if (!loaded) {
-        std::size_t problems = 0;
-        for (const config::ConfigError& e : loaded.error()) {
-            err << e.to_string() << '\n';
-            problems += e.skipped ? 0 : 1;
-        }
-        err << problems << " problem" << (problems == 1 ? "" : "s") << " in the configuration\n";
+        report_problems(loaded.error(), err);
         return std::nullopt;
     }
     return std::move(loaded).value();
+}
+
+void report_problems(const std::vector<config::ConfigError>& errors, std::ostream& err) {
+    std::size_t problems = 0;
+    for (const config::ConfigError& e : errors) {
+        err << e.to_string() << '\n';
+        problems += e.skipped ? 0 : 1;
+    }
+    err << problems << " problem" << (problems == 1 ? "" : "s") << " in the configuration\n";
 }
 
 }  // namespace opel::cli

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/config/notify_settings.h"
 #include "adapters/config/settings.h"
 #include "base/result.h"
 #include "engine/config.h"
@@ -45,6 +47,13 @@ struct LoadedConfig {
 
 // Loads `path`: a directory (reads <dir>/opel.textproto) or the root file itself.
 Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem::path& path);
+
+// opel-notifyd's settings (the root file's `notifyd`) and the routing file they name,
+// checked against `loaded`'s tree (every subtree names a node, every group exists, every
+// address and URL is well formed): every problem at file:line, all at once. No value when
+// the root file has no `notifyd` section.
+Result<std::optional<NotifydSettings>, std::vector<ConfigError>> load_notifyd_config(
+    const LoadedConfig& loaded);
 
 // A stable name for a configuration: 16 hex digits of a 64-bit FNV-1a digest of the bytes
 // of every file it was read from (`files`, in order, each with its length so file
