@@ -11,7 +11,7 @@ std::optional<Message> Grouper::add(const Delivery& delivery, engine::Event even
     if (it == pending_.end()) {
         it = pending_
                  .emplace(delivery.receiver.target,
-                          Pending{now + window_, Message{delivery.receiver, delivery.key, {}}})
+                          Pending{now + window_, Message{delivery.receiver, delivery.key, {}, {}}})
                  .first;
     }
     it->second.message.events.push_back(std::move(event));

@@ -23,6 +23,9 @@ struct Message {
     Receiver receiver;
     std::string key;  // the first event's delivery key: stable, for de-duplication
     std::vector<engine::Event> events;
+    // Reminders and escalations of an open escalation: why it is sent again ("not
+    // acknowledged after 30 min"); empty for a first message.
+    std::string reminder;
 };
 
 class Grouper {

@@ -1,0 +1,279 @@
+#include "notifyd/render.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <sodium.h>
+
+#include <array>
+
+#include "adapters/codec/json.h"
+#include "adapters/codec/proto.h"
+#include "engine/model.h"
+#include "notifyd/routing.h"
+#include "opel/v1/notification.pb.h"
+
+namespace opel::notifyd {
+namespace {
+
+namespace pb = google::protobuf;
+
+const std::string& name_of(const RenderContext& c, const std::string& node_id) {
+    static const std::string none;
+    if (c.names == nullptr) {
+        return none;
+    }
+    const auto it = c.names->find(node_id);
+    return it == c.names->end() ? none : it->second;
+}
+
+std::string link_of(const RenderContext& c, const engine::Event& e) {
+    return c.wallboard_url.empty() ? "" : c.wallboard_url + "/node/" + e.node_id;
+}
+
+std::string ack_line(const engine::Event& e) {
+    return e.transition_id.empty() || e.kind == engine::EventKind::acknowledged
+               ? ""
+               : "opel ack " + e.transition_id + " --by \"Your Name\"";
+}
+
+std::string base64(std::string_view bytes) {
+    std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(),
+                      reinterpret_cast<const unsigned char*>(bytes.data()),  // NOLINT: C API
+                      bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+    out.resize(out.size() - 1);  // the terminating NUL
+    return out;
+}
+
+// An RFC 2047 encoded-word when `text` is not plain ASCII (subjects carry an em dash).
+std::string header_text(const std::string& text) {
+    const bool ascii = std::all_of(text.begin(), text.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+    });
+    return ascii ? text : "=?UTF-8?B?" + base64(text) + "?=";
+}
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    for (const char ch : text) {
+        switch (ch) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += ch;
+        }
+    }
+    return out;
+}
+
+// "Thu, 03 Dec 2026 08:00:00 +0000" (RFC 5322 date, UTC).
+std::string mail_date(TimePoint t) {
+    static constexpr std::array<const char*, 7> days = {"Sun", "Mon", "Tue", "Wed",
+                                                        "Thu", "Fri", "Sat"};
+    static constexpr std::array<const char*, 12> months = {
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const auto day = std::chrono::floor<std::chrono::days>(t);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{t - day};
+    const std::chrono::weekday wd{day};
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000",
+                  days[wd.c_encoding()], static_cast<unsigned>(ymd.day()),
+                  months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()));
+    return buffer;
+}
+
+pb::Value text_value(const std::string& s) {
+    pb::Value v;
+    v.set_string_value(s);
+    return v;
+}
+
+pb::Value object(std::initializer_list<std::pair<const char*, pb::Value>> fields) {
+    pb::Value v;
+    auto& map = *v.mutable_struct_value()->mutable_fields();
+    for (const auto& [key, value] : fields) {
+        map[key] = value;
+    }
+    return v;
+}
+
+pb::Value list(std::vector<pb::Value> items) {
+    pb::Value v;
+    for (pb::Value& item : items) {
+        *v.mutable_list_value()->add_values() = std::move(item);
+    }
+    return v;
+}
+
+pb::Value boolean(bool b) {
+    pb::Value v;
+    v.set_bool_value(b);
+    return v;
+}
+
+std::string generic_json(const Message& m, const RenderContext& c) {
+    v1::Notification n;
+    n.set_idempotency_key(m.key);
+    n.set_subject(message_subject(m, c));
+    n.set_text(message_text(m, c));
+    n.set_reminder(m.reminder);
+    for (const engine::Event& e : m.events) {
+        v1::NotifiedEvent& out = *n.add_events();
+        codec::to_proto(e, *out.mutable_event());
+        out.set_name(name_of(c, e.node_id));
+        out.set_link(link_of(c, e));
+        out.set_acknowledge(ack_line(e));
+    }
+    return codec::to_json(n);
+}
+
+// A Teams incoming webhook / Workflows message carrying an Adaptive Card.
+std::string teams_json(const Message& m, const RenderContext& c) {
+    std::vector<pb::Value> body;
+    body.push_back(object({{"type", text_value("TextBlock")},
+                           {"text", text_value(message_subject(m, c))},
+                           {"weight", text_value("Bolder")},
+                           {"size", text_value("Medium")},
+                           {"wrap", boolean(true)}}));
+    body.push_back(object({{"type", text_value("TextBlock")},
+                           {"text", text_value(message_text(m, c))},
+                           {"wrap", boolean(true)}}));
+    std::vector<pb::Value> actions;
+    if (const std::string link = link_of(c, m.events.front()); !link.empty()) {
+        actions.push_back(object({{"type", text_value("Action.OpenUrl")},
+                                  {"title", text_value("Open on the wallboard")},
+                                  {"url", text_value(link)}}));
+    }
+    const pb::Value card = object({{"type", text_value("AdaptiveCard")},
+                                   {"version", text_value("1.4")},
+                                   {"$schema", text_value("http://adaptivecards.io/schemas/"
+                                                          "adaptive-card.json")},
+                                   {"body", list(std::move(body))},
+                                   {"actions", list(std::move(actions))}});
+    const pb::Value message = object(
+        {{"type", text_value("message")},
+         {"attachments",
+          list({object({{"contentType", text_value("application/vnd.microsoft.card.adaptive")},
+                        {"content", card}})})}});
+    return codec::to_json(message);
+}
+
+// A Slack incoming-webhook message: the subject as text (notifications), the rest as a block.
+std::string slack_json(const Message& m, const RenderContext& c) {
+    std::string text = message_text(m, c);
+    if (const std::string link = link_of(c, m.events.front()); !link.empty()) {
+        text += "\n<" + link + "|Open on the wallboard>";
+    }
+    const pb::Value message = object(
+        {{"text", text_value(message_subject(m, c))},
+         {"blocks", list({object({{"type", text_value("section")},
+                                  {"text", object({{"type", text_value("mrkdwn")},
+                                                   {"text", text_value("*" + message_subject(m, c) +
+                                                                       "*\n" + text)}})}})})}});
+    return codec::to_json(message);
+}
+
+std::string html_of(const Message& m, const RenderContext& c) {
+    std::string out = "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">";
+    if (!m.reminder.empty()) {
+        out += "<p><strong>" + html_escape(m.reminder) + "</strong></p>";
+    }
+    for (const engine::Event& e : m.events) {
+        out += "<h2>" + html_escape(subject(e, name_of(c, e.node_id))) + "</h2><pre>" +
+               html_escape(text_body(e, name_of(c, e.node_id))) + "</pre>";
+        if (const std::string link = link_of(c, e); !link.empty()) {
+            out += "<p><a href=\"" + html_escape(link) + "\">Open on the wallboard</a></p>";
+        }
+    }
+    return out + "</body></html>";
+}
+
+}  // namespace
+
+std::string message_id(const std::string& key) {
+    std::array<unsigned char, 16> digest{};
+    crypto_generichash(digest.data(), digest.size(),
+                       reinterpret_cast<const unsigned char*>(key.data()),  // NOLINT: C API
+                       key.size(), nullptr, 0);
+    std::string hex(digest.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+    hex.resize(digest.size() * 2);
+    return "<" + hex + "@opel-notifyd>";
+}
+
+std::string message_subject(const Message& m, const RenderContext& c) {
+    if (m.events.empty()) {
+        return m.reminder;
+    }
+    const engine::Event& first = m.events.front();
+    std::string out = subject(first, name_of(c, first.node_id));
+    if (!m.reminder.empty()) {
+        out = "[NOT ACKNOWLEDGED] " + out;
+    }
+    if (m.events.size() > 1) {
+        out += " (+" + std::to_string(m.events.size() - 1) + " more)";
+    }
+    return out;
+}
+
+std::string message_text(const Message& m, const RenderContext& c) {
+    std::string out;
+    if (!m.reminder.empty()) {
+        out += m.reminder + "\n\n";
+    }
+    for (std::size_t i = 0; i < m.events.size(); ++i) {
+        const engine::Event& e = m.events[i];
+        if (i > 0) {
+            out += "\n----------------------------------------\n\n";
+        }
+        out += text_body(e, name_of(c, e.node_id));
+        if (const std::string link = link_of(c, e); !link.empty()) {
+            out += "Wallboard: " + link + "\n";
+        }
+    }
+    return out;
+}
+
+Rendered render(const Message& m, const RenderContext& c) {
+    Rendered out;
+    out.subject = message_subject(m, c);
+    switch (m.receiver.kind) {
+        case ReceiverKind::webhook:
+            out.body = generic_json(m, c);
+            break;
+        case ReceiverKind::teams:
+            out.body = teams_json(m, c);
+            break;
+        case ReceiverKind::slack:
+            out.body = slack_json(m, c);
+            break;
+        case ReceiverKind::email:
+            out.content_type = "text/plain";
+            out.body = message_text(m, c);
+            out.html = html_of(m, c);
+            out.headers = {"From: " + c.from,
+                           "To: " + m.receiver.target,
+                           "Subject: " + header_text(out.subject),
+                           "Date: " + mail_date(c.now),
+                           "Message-ID: " + message_id(m.key),
+                           "X-OPEL-Idempotency-Key: " + m.key};
+            return out;
+    }
+    out.content_type = "application/json";
+    out.headers = {"Idempotency-Key: " + m.key};
+    return out;
+}
+
+}  // namespace opel::notifyd
