@@ -5,8 +5,7 @@
 
 #include <algorithm>
 
-#include "adapters/codec/proto.h"
-#include "opel/v1/event.pb.h"
+#include "adapters/codec/notification.h"
 
 namespace opel::notifyd {
 namespace {
@@ -91,12 +90,12 @@ DeliveryState state_of(std::string_view s) {
                            : DeliveryState::pending;
 }
 
-std::string event_bytes(const engine::Event& e) { return codec::to_proto(e).SerializeAsString(); }
+using codec::event_bytes;
 
+// An event stored by this outbox; one that no longer parses (a damaged row) is shown as an
+// event of unknown kind rather than stopping the daemon.
 engine::Event event_of(std::string_view bytes) {
-    v1::Event e;
-    e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-    return codec::from_proto(e);
+    return codec::event_from_bytes(bytes).value_or(engine::Event{});
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -548,61 +547,6 @@ OutboxResult<OutboxCounts> Outbox::counts() {
         }
     }
     return c;
-}
-
-OutboxResult<std::vector<Listed>> Outbox::messages(std::size_t limit) {
-    std::vector<Listed> out;
-    const std::string sql = std::string("SELECT ") + message_columns +
-                            " FROM messages ORDER BY created_ms DESC, key LIMIT ?";
-    Statement s(db_, sql.c_str());
-    s.bind(1, static_cast<std::int64_t>(limit));
-    while (s.row()) {
-        out.push_back({message_of(s), {}, {}});
-    }
-    if (!s.error().empty()) {
-        return unexpected(s.error());
-    }
-    for (Listed& l : out) {
-        Statement d(db_,
-                    "SELECT d.transition_id, d.event_kind, d.node, "
-                    "(SELECT closed_by FROM escalations e WHERE e.transition_id = d.transition_id "
-                    " AND e.state = 'acknowledged' LIMIT 1) "
-                    "FROM deliveries d WHERE d.message = ? ORDER BY d.rowid");
-        d.bind(1, l.message.key);
-        bool all_acked = true;
-        std::string by;
-        while (d.row()) {
-            l.events.push_back((d.text(0).empty() ? d.text(2) : d.text(0)) + " " + d.text(1));
-            all_acked = all_acked && !d.is_null(3);
-            by = d.text(3);
-        }
-        if (all_acked && !l.events.empty()) {
-            l.acknowledged_by = by;
-        }
-    }
-    return out;
-}
-
-OutboxResult<std::vector<ListedEscalation>> Outbox::escalations(bool open_only, std::size_t limit) {
-    std::vector<ListedEscalation> out;
-    const std::string sql =
-        std::string(
-            "SELECT transition_id, route, opened_s, reminders, steps_done, event, state, "
-            "closed_by, closed_s FROM escalations") +
-        (open_only ? " WHERE state = 'open'" : "") + " ORDER BY opened_s DESC LIMIT ?";
-    Statement s(db_, sql.c_str());
-    s.bind(1, static_cast<std::int64_t>(limit));
-    while (s.row()) {
-        ListedEscalation l{escalation_of(s), s.text(6), s.text(7), std::nullopt};
-        if (!s.is_null(8)) {
-            l.closed_at = policy_time(s.integer(8));
-        }
-        out.push_back(std::move(l));
-    }
-    if (!s.error().empty()) {
-        return unexpected(s.error());
-    }
-    return out;
 }
 
 }  // namespace opel::notifyd

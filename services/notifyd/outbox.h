@@ -68,20 +68,6 @@ struct Closed {
     TimePoint at;
 };
 
-// One row of `opel notifications`.
-struct Listed {
-    OutMessage message;
-    std::vector<std::string> events;  // "RWJ#4 escalated", one per delivery in the message
-    std::string acknowledged_by;      // when every transition in it is acknowledged
-};
-
-struct ListedEscalation {
-    OpenEscalation open;
-    std::string state;  // open, acknowledged, superseded
-    std::string closed_by;
-    std::optional<TimePoint> closed_at;
-};
-
 struct OutboxCounts {
     std::map<std::pair<std::string, std::string>, std::int64_t> by_state_and_kind;
     std::optional<WallTime> oldest_unsent;  // created time of the oldest pending/retrying
@@ -124,10 +110,6 @@ public:
 
     OutboxResult<std::vector<OpenEscalation>> open_escalations();
     OutboxResult<OutboxCounts> counts();
-    // Newest first: messages (optionally only those with an open escalation, or of one node
-    // subtree) and escalations.
-    OutboxResult<std::vector<Listed>> messages(std::size_t limit);
-    OutboxResult<std::vector<ListedEscalation>> escalations(bool open_only, std::size_t limit);
 
 private:
     explicit Outbox(sqlite3* db) : db_(db) {}

@@ -1,20 +1,15 @@
 #include "notifyd/render.h"
 
-#include <google/protobuf/struct.pb.h>
 #include <sodium.h>
 
 #include <array>
 
-#include "adapters/codec/json.h"
-#include "adapters/codec/proto.h"
+#include "adapters/codec/notification.h"
 #include "engine/model.h"
 #include "notifyd/routing.h"
-#include "opel/v1/notification.pb.h"
 
 namespace opel::notifyd {
 namespace {
-
-namespace pb = google::protobuf;
 
 const std::string& name_of(const RenderContext& c, const std::string& node_id) {
     static const std::string none;
@@ -94,95 +89,12 @@ std::string mail_date(TimePoint t) {
     return buffer;
 }
 
-pb::Value text_value(const std::string& s) {
-    pb::Value v;
-    v.set_string_value(s);
-    return v;
-}
-
-pb::Value object(std::initializer_list<std::pair<const char*, pb::Value>> fields) {
-    pb::Value v;
-    auto& map = *v.mutable_struct_value()->mutable_fields();
-    for (const auto& [key, value] : fields) {
-        map[key] = value;
-    }
-    return v;
-}
-
-pb::Value list(std::vector<pb::Value> items) {
-    pb::Value v;
-    for (pb::Value& item : items) {
-        *v.mutable_list_value()->add_values() = std::move(item);
-    }
-    return v;
-}
-
-pb::Value boolean(bool b) {
-    pb::Value v;
-    v.set_bool_value(b);
-    return v;
-}
-
 std::string generic_json(const Message& m, const RenderContext& c) {
-    v1::Notification n;
-    n.set_idempotency_key(m.key);
-    n.set_subject(message_subject(m, c));
-    n.set_text(message_text(m, c));
-    n.set_reminder(m.reminder);
+    codec::NotificationContent n{m.key, message_subject(m, c), message_text(m, c), m.reminder, {}};
     for (const engine::Event& e : m.events) {
-        v1::NotifiedEvent& out = *n.add_events();
-        codec::to_proto(e, *out.mutable_event());
-        out.set_name(name_of(c, e.node_id));
-        out.set_link(link_of(c, e));
-        out.set_acknowledge(ack_line(e));
+        n.events.push_back({&e, name_of(c, e.node_id), link_of(c, e), ack_line(e)});
     }
-    return codec::to_json(n);
-}
-
-// A Teams incoming webhook / Workflows message carrying an Adaptive Card.
-std::string teams_json(const Message& m, const RenderContext& c) {
-    std::vector<pb::Value> body;
-    body.push_back(object({{"type", text_value("TextBlock")},
-                           {"text", text_value(message_subject(m, c))},
-                           {"weight", text_value("Bolder")},
-                           {"size", text_value("Medium")},
-                           {"wrap", boolean(true)}}));
-    body.push_back(object({{"type", text_value("TextBlock")},
-                           {"text", text_value(message_text(m, c))},
-                           {"wrap", boolean(true)}}));
-    std::vector<pb::Value> actions;
-    if (const std::string link = link_of(c, m.events.front()); !link.empty()) {
-        actions.push_back(object({{"type", text_value("Action.OpenUrl")},
-                                  {"title", text_value("Open on the wallboard")},
-                                  {"url", text_value(link)}}));
-    }
-    const pb::Value card = object({{"type", text_value("AdaptiveCard")},
-                                   {"version", text_value("1.4")},
-                                   {"$schema", text_value("http://adaptivecards.io/schemas/"
-                                                          "adaptive-card.json")},
-                                   {"body", list(std::move(body))},
-                                   {"actions", list(std::move(actions))}});
-    const pb::Value message = object(
-        {{"type", text_value("message")},
-         {"attachments",
-          list({object({{"contentType", text_value("application/vnd.microsoft.card.adaptive")},
-                        {"content", card}})})}});
-    return codec::to_json(message);
-}
-
-// A Slack incoming-webhook message: the subject as text (notifications), the rest as a block.
-std::string slack_json(const Message& m, const RenderContext& c) {
-    std::string text = message_text(m, c);
-    if (const std::string link = link_of(c, m.events.front()); !link.empty()) {
-        text += "\n<" + link + "|Open on the wallboard>";
-    }
-    const pb::Value message = object(
-        {{"text", text_value(message_subject(m, c))},
-         {"blocks", list({object({{"type", text_value("section")},
-                                  {"text", object({{"type", text_value("mrkdwn")},
-                                                   {"text", text_value("*" + message_subject(m, c) +
-                                                                       "*\n" + text)}})}})})}});
-    return codec::to_json(message);
+    return codec::notification_json(n);
 }
 
 std::string html_of(const Message& m, const RenderContext& c) {
@@ -254,10 +166,12 @@ Rendered render(const Message& m, const RenderContext& c) {
             out.body = generic_json(m, c);
             break;
         case ReceiverKind::teams:
-            out.body = teams_json(m, c);
+            out.body =
+                codec::teams_json(out.subject, message_text(m, c), link_of(c, m.events.front()));
             break;
         case ReceiverKind::slack:
-            out.body = slack_json(m, c);
+            out.body =
+                codec::slack_json(out.subject, message_text(m, c), link_of(c, m.events.front()));
             break;
         case ReceiverKind::email:
             out.content_type = "text/plain";

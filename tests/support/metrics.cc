@@ -146,6 +146,13 @@ std::optional<Sample> parse_sample(const std::string& line, std::string& why) {
 
 std::optional<HttpReply> http_get(const std::string& address, const std::string& target,
                                   std::chrono::milliseconds timeout) {
+    return http_request("GET", address, target, {}, {}, timeout);
+}
+
+std::optional<HttpReply> http_request(const std::string& method, const std::string& address,
+                                      const std::string& target, const std::string& body,
+                                      const std::map<std::string, std::string>& headers,
+                                      std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::size_t colon = address.rfind(':');
     if (colon == std::string::npos) {
@@ -157,12 +164,20 @@ std::optional<HttpReply> http_get(const std::string& address, const std::string&
     if (::inet_pton(AF_INET, address.substr(0, colon).c_str(), &to.sin_addr) != 1) {
         return std::nullopt;
     }
+    std::string request =
+        method + " " + target + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : headers) {
+        request += name + ": " + value + "\r\n";
+    }
+    if (!body.empty() || method != "GET") {
+        request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     std::optional<std::string> raw;
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
-        send_all(fd, "GET " + target + " HTTP/1.1\r\nHost: " + address +
-                         "\r\nConnection: close\r\n\r\n")) {
+        send_all(fd, request)) {
         raw = receive_all(fd, deadline);
     }
     ::close(fd);

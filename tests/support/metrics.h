@@ -1,4 +1,4 @@
-// Test-side HTTP and Prometheus helpers: a GET over a plain socket (loopback, bounded in
+// Test-side HTTP and Prometheus helpers: a request over a plain socket (loopback, bounded in
 // time; the reply framed by Boost.Beast's parser, so chunked bodies work too), and a parser
 // of the Prometheus text exposition format (0.0.4) strict enough to fail a test on a
 // malformed line, so tests assert on values a scraper would read.
@@ -22,6 +22,14 @@ struct HttpReply {
 // when no complete HTTP/1.1 reply came back within `timeout`.
 std::optional<HttpReply> http_get(const std::string& address, const std::string& target,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// `method` (e.g. "POST") `target` on `address`, sending `body` with its Content-Length (when
+// not empty or the method is not GET) and `headers` (e.g. Content-Type); otherwise as
+// http_get: none when no complete reply came back within `timeout`.
+std::optional<HttpReply> http_request(const std::string& method, const std::string& address,
+                                      const std::string& target, const std::string& body = {},
+                                      const std::map<std::string, std::string>& headers = {},
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 struct Sample {
     std::string name;

@@ -6,9 +6,9 @@
 #include "adapters/codec/csv.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
+#include "adapters/feed/query_client.h"
 #include "cli.h"
 #include "engine/text.h"
-#include "query_client.h"
 #include "report.h"
 
 namespace opel::cli {
@@ -226,12 +226,12 @@ int history_main(const std::vector<std::string>& argv) {
     zmq::context_t context;
     const Printer printer(*flags, std::move(measures));
     printer.header();
-    const auto done =
-        query_pages(context, eps->query, request_of(*flags),
-                    std::chrono::milliseconds(flags->timeout_ms), [&](const v1::QueryReply& reply) {
-                        printer.page(reply);
-                        return true;
-                    });
+    const auto done = feed::query_pages(context, eps->query, request_of(*flags),
+                                        std::chrono::milliseconds(flags->timeout_ms),
+                                        [&](const v1::QueryReply& reply) {
+                                            printer.page(reply);
+                                            return true;
+                                        });
     std::cout.flush();
     if (!done) {
         std::cerr << "opel history: " << done.error() << '\n';

@@ -5,9 +5,9 @@
 
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
+#include "adapters/feed/snapshot_client.h"
 #include "cli.h"
 #include "report.h"
-#include "snapshot_client.h"
 
 namespace opel::cli {
 namespace {
@@ -95,8 +95,8 @@ int status_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     zmq::context_t context;
-    auto snapshot = fetch_snapshot(context, eps->snapshot, flags->node,
-                                   std::chrono::milliseconds(flags->timeout_ms));
+    auto snapshot = feed::fetch_snapshot(context, eps->snapshot, flags->node,
+                                         std::chrono::milliseconds(flags->timeout_ms));
     if (!snapshot) {
         std::cerr << "opel status: " << snapshot.error() << '\n';
         return exit_failed;

@@ -9,12 +9,12 @@
 #include "adapters/codec/client.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
+#include "adapters/feed/query_client.h"
+#include "adapters/feed/snapshot_client.h"
 #include "adapters/net/client.h"
 #include "cli.h"
 #include "engine/model.h"
-#include "query_client.h"
 #include "report.h"
-#include "snapshot_client.h"
 
 namespace opel::cli {
 namespace {
@@ -133,8 +133,8 @@ public:
 
     // Takes a snapshot; returns false when the daemon cannot be reached.
     bool synchronise(bool show) {
-        auto snapshot =
-            fetch_snapshot(context_, endpoints_.snapshot, filter_.node, std::chrono::seconds(5));
+        auto snapshot = feed::fetch_snapshot(context_, endpoints_.snapshot, filter_.node,
+                                             std::chrono::seconds(5));
         if (!snapshot) {
             std::cerr << "opel watch: " << snapshot.error() << '\n';
             return false;
@@ -225,16 +225,16 @@ private:
         }
         last_ = after;
         const auto done =
-            query_pages(context_, endpoints_.query, request, std::chrono::seconds(5),
-                        [this](const v1::QueryReply& reply) {
-                            epoch_ = reply.epoch();
-                            for (const v1::Publication& pub : reply.publications()) {
-                                last_ = std::max(last_, pub.sequence());
-                                show(pub);
-                            }
-                            last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
-                            return true;
-                        });
+            feed::query_pages(context_, endpoints_.query, request, std::chrono::seconds(5),
+                              [this](const v1::QueryReply& reply) {
+                                  epoch_ = reply.epoch();
+                                  for (const v1::Publication& pub : reply.publications()) {
+                                      last_ = std::max(last_, pub.sequence());
+                                      show(pub);
+                                  }
+                                  last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
+                                  return true;
+                              });
         if (!done) {
             std::cerr << "opel watch: " << done.error() << '\n';
         }

@@ -93,6 +93,8 @@ Subscriber::Subscriber(zmq::context_t& context, const std::string& endpoint,
 
 Subscriber::~Subscriber() = default;
 
+void* Subscriber::handle() const { return socket_->handle(); }
+
 NetResult<std::pair<std::string, std::string>> Subscriber::receive(
     std::chrono::milliseconds timeout) {
     auto parts = receive_frames(*socket_, endpoint_, timeout);

@@ -61,6 +61,8 @@ public:
     // The next [topic, payload]. Errors: Errc::timeout after `timeout` with nothing,
     // Errc::receive_failed for a message that is not two frames (it is dropped).
     NetResult<std::pair<std::string, std::string>> receive(std::chrono::milliseconds timeout);
+    // The socket, for zmq_poll alongside others.
+    void* handle() const;
 
 private:
     std::string endpoint_;

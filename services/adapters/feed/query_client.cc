@@ -1,9 +1,9 @@
-#include "query_client.h"
+#include "adapters/feed/query_client.h"
 
 #include "adapters/codec/client.h"
 #include "adapters/net/client.h"
 
-namespace opel::cli {
+namespace opel::feed {
 
 Result<std::monostate, std::string> query_pages(
     zmq::context_t& context, const std::string& endpoint, v1::QueryRequest request,
@@ -29,4 +29,4 @@ Result<std::monostate, std::string> query_pages(
     }
 }
 
-}  // namespace opel::cli
+}  // namespace opel::feed

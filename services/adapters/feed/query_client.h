@@ -13,7 +13,7 @@ namespace zmq {
 class context_t;
 }
 
-namespace opel::cli {
+namespace opel::feed {
 
 // Sends `request` (its cursor advanced page by page) and calls `page` with each reply until
 // one says there is no more, or `page` returns false. Error: why it stopped early (the daemon
@@ -22,4 +22,4 @@ Result<std::monostate, std::string> query_pages(
     zmq::context_t& context, const std::string& endpoint, v1::QueryRequest request,
     std::chrono::milliseconds timeout, const std::function<bool(const v1::QueryReply&)>& page);
 
-}  // namespace opel::cli
+}  // namespace opel::feed

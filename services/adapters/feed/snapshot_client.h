@@ -11,7 +11,7 @@ namespace zmq {
 class context_t;
 }
 
-namespace opel::cli {
+namespace opel::feed {
 
 // The current results of every node whose path matches `subtree` (see engine::path_matches)
 // and the publisher sequence they are consistent with. Error: why there is none.
@@ -20,4 +20,4 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
                                                  const std::string& subtree,
                                                  std::chrono::milliseconds timeout);
 
-}  // namespace opel::cli
+}  // namespace opel::feed

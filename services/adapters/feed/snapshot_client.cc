@@ -1,9 +1,9 @@
-#include "snapshot_client.h"
+#include "adapters/feed/snapshot_client.h"
 
 #include "adapters/codec/client.h"
 #include "adapters/net/client.h"
 
-namespace opel::cli {
+namespace opel::feed {
 
 Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
                                                  const std::string& endpoint,
@@ -23,4 +23,4 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
     return snapshot;
 }
 
-}  // namespace opel::cli
+}  // namespace opel::feed
