@@ -3,46 +3,22 @@
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <vector>
 
+#include "adapters/metrics/exposition.h"
 #include "escalatord/escalator.h"
 
 namespace opel::escalatord {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-
-MetricFamily family(std::string name, std::string help, MetricType type) {
-    MetricFamily f;
-    f.name = std::move(name);
-    f.help = std::move(help);
-    f.type = type;
-    return f;
-}
-
-// One sample of a counter or gauge family.
-void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {}) {
-    ClientMetric m;
-    m.label = std::move(labels);
-    if (f.type == MetricType::Counter) {
-        m.counter.value = value;
-    } else {
-        m.gauge.value = value;
-    }
-    f.metric.push_back(std::move(m));
-}
-
-MetricFamily single(std::string name, std::string help, MetricType type, double value) {
-    MetricFamily f = family(std::move(name), std::move(help), type);
-    add(f, value);
-    return f;
-}
-
-double number(std::uint64_t n) { return static_cast<double>(n); }
+using metrics::add;
+using metrics::ClientMetric;
+using metrics::family;
+using metrics::MetricFamily;
+using metrics::MetricType;
+using metrics::number;
+using metrics::single;
 
 // The submission counter by reply status, and the other counters of the escalator.
 void add_counters(std::vector<MetricFamily>& out, const Escalator& escalator) {
@@ -155,7 +131,7 @@ std::string Metrics::exposition(const Escalator& escalator, const ServerFigures&
     add_counters(families, escalator);
     add_server(families, server);
     add_nodes(families, escalator.engine(), now);
-    return prometheus::TextSerializer().Serialize(families);
+    return metrics::serialize(families);
 }
 
 }  // namespace opel::escalatord

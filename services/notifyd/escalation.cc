@@ -94,7 +94,7 @@ std::optional<TimePoint> next_follow_up(const OpenEscalation& open, const Route&
 
 std::string follow_up_key(const OpenEscalation& open, const FollowUp& f, const Receiver& r) {
     return open.transition_id + "/" + (f.kind == FollowUp::Kind::reminder ? "reminder-" : "step-") +
-           std::to_string(f.number) + "/" + r.target;
+           std::to_string(f.number) + "/" + receiver_id(r);
 }
 
 }  // namespace opel::notifyd

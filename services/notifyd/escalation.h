@@ -49,7 +49,7 @@ std::vector<FollowUp> due_follow_ups(OpenEscalation& open, const Route& route, T
 std::optional<TimePoint> next_follow_up(const OpenEscalation& open, const Route& route);
 
 // The delivery key of a follow-up to `receiver`: "<transition>/reminder-<n>/<target>" or
-// "<transition>/step-<n>/<target>".
+// "<transition>/step-<n>/<receiver id>".
 std::string follow_up_key(const OpenEscalation& open, const FollowUp& follow_up,
                           const Receiver& receiver);
 

@@ -43,6 +43,15 @@ std::vector<Message> Grouper::due(TimePoint now) {
     return out;
 }
 
+bool Grouper::holds(std::string_view transition_id) const {
+    return std::any_of(pending_.begin(), pending_.end(), [&](const auto& kv) {
+        const auto& events = kv.second.message.events;
+        return std::any_of(events.begin(), events.end(), [&](const engine::Event& e) {
+            return e.transition_id == transition_id;
+        });
+    });
+}
+
 std::optional<TimePoint> Grouper::next_deadline() const {
     std::optional<TimePoint> next;
     for (const auto& [target, p] : pending_) {

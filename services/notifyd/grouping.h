@@ -38,6 +38,8 @@ public:
     std::optional<Message> add(const Delivery& delivery, engine::Event event, TimePoint now);
     // The messages whose window has closed by `now`, oldest window first.
     std::vector<Message> due(TimePoint now);
+    // Whether an event of `transition_id` is held for some receiver.
+    bool holds(std::string_view transition_id) const;
     // When the next window closes, if any is open.
     std::optional<TimePoint> next_deadline() const;
 

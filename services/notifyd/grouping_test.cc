@@ -18,7 +18,7 @@ engine::Event event(EventKind kind, std::string node) {
 }
 
 Delivery to(const std::string& target, const std::string& key) {
-    return {key, "group", {ReceiverKind::email, target}};
+    return {key, "group", {ReceiverKind::email, target}, "route"};
 }
 
 std::vector<std::string> nodes(const Message& m) {

@@ -15,7 +15,7 @@ constexpr int schema_version = 1;
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deliveries (
-  key TEXT PRIMARY KEY,          -- "<event id>/<receiver target>"
+  key TEXT PRIMARY KEY,          -- "<event id>/<receiver id>"
   route TEXT NOT NULL,
   grp TEXT NOT NULL,
   kind TEXT NOT NULL,            -- webhook, teams, slack, email

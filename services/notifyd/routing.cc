@@ -1,6 +1,9 @@
 #include "notifyd/routing.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 
 #include "engine/model.h"
 
@@ -60,6 +63,22 @@ std::string who(const engine::Event& e, const std::string& name) {
 
 }  // namespace
 
+std::string receiver_id(const Receiver& r) {
+    if (r.kind == ReceiverKind::email) {
+        return r.target;
+    }
+    std::array<unsigned char, 6> digest{};
+    crypto_generichash(digest.data(), digest.size(),
+                       reinterpret_cast<const unsigned char*>(r.target.data()),  // NOLINT: C API
+                       r.target.size(), nullptr, 0);
+    std::array<char, 2 * 6 + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+    const char* kind = r.kind == ReceiverKind::teams   ? "teams"
+                       : r.kind == ReceiverKind::slack ? "slack"
+                                                       : "webhook";
+    return std::string(kind) + "-" + hex.data();
+}
+
 std::string event_id(const engine::Event& e) {
     if (!e.transition_id.empty() && e.kind != engine::EventKind::acknowledged) {
         return e.transition_id;
@@ -82,18 +101,27 @@ const Silence* silenced_by(const engine::Event& e, const Routing& routing, TimeP
     return nullptr;
 }
 
-std::vector<Delivery> route(const engine::Event& e, engine::ProviderType provider_type,
-                            const Routing& routing, TimePoint now) {
-    std::vector<Delivery> out;
+std::vector<const Route*> matching_routes(const engine::Event& e,
+                                          engine::ProviderType provider_type,
+                                          const Routing& routing, TimePoint now) {
+    std::vector<const Route*> out;
     if (silenced_by(e, routing, now) != nullptr) {
         return out;
     }
-    const std::string id = event_id(e);
     for (const Route& r : routing.routes) {
-        if (!matches(r, e, provider_type)) {
-            continue;
+        if (matches(r, e, provider_type)) {
+            out.push_back(&r);
         }
-        for (const std::string& name : r.groups) {
+    }
+    return out;
+}
+
+std::vector<Delivery> route(const engine::Event& e, engine::ProviderType provider_type,
+                            const Routing& routing, TimePoint now) {
+    std::vector<Delivery> out;
+    const std::string id = event_id(e);
+    for (const Route* r : matching_routes(e, provider_type, routing, now)) {
+        for (const std::string& name : r->groups) {
             const auto group = std::find_if(routing.groups.begin(), routing.groups.end(),
                                             [&name](const Group& g) { return g.name == name; });
             if (group == routing.groups.end()) {
@@ -104,7 +132,8 @@ std::vector<Delivery> route(const engine::Event& e, engine::ProviderType provide
                     return d.receiver == receiver;
                 });
                 if (!known) {
-                    out.push_back({id + "/" + receiver.target, group->name, receiver});
+                    out.push_back(
+                        {id + "/" + receiver_id(receiver), group->name, receiver, r->name});
                 }
             }
         }

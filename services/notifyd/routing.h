@@ -30,12 +30,18 @@ using config::Silence;
 
 // One message to one receiver about one event. `key` is stable for the event and receiver
 // (the idempotency key a receiver can de-duplicate on: HTTP header and body field, e-mail
-// Message-ID): "<transition id or event id>/<receiver target>".
+// Message-ID): "<transition id or event id>/<receiver id>".
 struct Delivery {
     std::string key;
     std::string group;  // the first group that named the receiver
     Receiver receiver;
+    std::string route;  // the route of that group
 };
+
+// A receiver's part of a delivery key: an e-mail address as it is; a webhook as its kind and
+// a digest of its URL ("teams-3f2a9c0b1d4e"), because webhook URLs carry credentials and
+// keys are logged and sent.
+std::string receiver_id(const Receiver& receiver);
 
 // An event's stable id: its transition id, or for events without one (mismatches,
 // declarations, acknowledgements, config reloads) "<node>/<kind>/<time>[/<n>]".
@@ -46,6 +52,11 @@ std::string event_id(const engine::Event& event);
 // system nodes).
 std::vector<Delivery> route(const engine::Event& event, engine::ProviderType provider_type,
                             const Routing& routing, TimePoint now);
+
+// The routes whose filters match `event` (none while a silence covers it), in order.
+std::vector<const Route*> matching_routes(const engine::Event& event,
+                                          engine::ProviderType provider_type,
+                                          const Routing& routing, TimePoint now);
 
 // The silence that covers `event` at `now`, if any.
 const Silence* silenced_by(const engine::Event& event, const Routing& routing, TimePoint now);

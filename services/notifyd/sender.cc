@@ -16,7 +16,8 @@ struct Sender::Transfer {
     curl_slist* headers = nullptr;
     curl_slist* recipients = nullptr;
     curl_mime* mime = nullptr;
-    std::string answer;  // the first bytes of the receiver's answer, for the error detail
+    std::string text, html;  // e-mail parts
+    std::string answer;      // the first bytes of the receiver's answer, for the error detail
     bool email = false;
     Stopwatch started;  // the attempt's duration, for the metrics
 
@@ -39,6 +40,18 @@ std::size_t keep_answer(char* data, std::size_t size, std::size_t count, void* u
         answer->append(data, std::min(n, answer_limit - answer->size()));
     }
     return n;
+}
+
+std::string crlf(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + text.size() / 40);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) {
+            out += '\r';
+        }
+        out += text[i];
+    }
+    return out;
 }
 
 void global_init() {
@@ -127,11 +140,14 @@ void Sender::start(const OutMessage& m) {
         t->mime = curl_mime_init(e);
         curl_mime* alternative = curl_mime_init(e);
         curl_mimepart* text = curl_mime_addpart(alternative);
-        curl_mime_data(text, m.content.body.data(), m.content.body.size());
+        // Lines end CRLF so quoted-printable keeps them as line breaks.
+        t->text = crlf(m.content.body);
+        t->html = crlf(m.content.html);
+        curl_mime_data(text, t->text.data(), t->text.size());
         curl_mime_type(text, "text/plain; charset=utf-8");
         curl_mime_encoder(text, "quoted-printable");
         curl_mimepart* html = curl_mime_addpart(alternative);
-        curl_mime_data(html, m.content.html.data(), m.content.html.size());
+        curl_mime_data(html, t->html.data(), t->html.size());
         curl_mime_type(html, "text/html; charset=utf-8");
         curl_mime_encoder(html, "quoted-printable");
         curl_mimepart* part = curl_mime_addpart(t->mime);

@@ -24,4 +24,9 @@ std::chrono::milliseconds ScaledClock::real_wait(Duration simulated) const {
     return std::chrono::ceil<std::chrono::milliseconds>(real);
 }
 
+std::chrono::sys_time<std::chrono::milliseconds> wall_time_ms() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+}
+
 }  // namespace opel

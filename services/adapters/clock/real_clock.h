@@ -15,6 +15,10 @@ public:
     TimePoint now() const override;
 };
 
+// The wall clock in milliseconds (UTC), for what is timed finer than seconds (retries, a
+// grouping window, an outbox row).
+std::chrono::sys_time<std::chrono::milliseconds> wall_time_ms();
+
 // A clock that runs `rate` times faster than the wall clock from `start` (its reading at
 // construction), for demos, drills and tests that need hours to pass in seconds. rate 1 with
 // start = now is the wall clock.

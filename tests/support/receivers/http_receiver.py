@@ -218,10 +218,11 @@ def main():
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument("--print", action="store_true", dest="echo")
+    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # the log is flushed per line
-    server = Server(("127.0.0.1", 0), Handler)  # bound and listening on return
+    server = Server(("127.0.0.1", args.port), Handler)  # bound and listening on return
     server.behaviour = Behaviour(args.log, args.echo)
     write_atomically(args.port_file, f"{server.server_address[1]}\n")
     if args.echo:

@@ -98,20 +98,21 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--reject", action="append", default=[], metavar="RCPT")
     parser.add_argument("--print", action="store_true", dest="echo")
+    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # files are flushed per message
     os.makedirs(args.dir, exist_ok=True)
     sink = Sink(args.dir, args.reject, args.echo)
     for attempt in range(1, START_ATTEMPTS + 1):
-        port = free_port()
+        port = args.port or free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port,
                                 server_hostname=HOSTNAME, ready_timeout=5.0)
         try:
             controller.start()  # returns once the server has answered a connection
             break
         except OSError as e:  # another process took the port in between: try another
-            if attempt == START_ATTEMPTS:
+            if attempt == START_ATTEMPTS or args.port:
                 raise
             print(f"smtp sink: port {port}: {e}; retrying", file=sys.stderr, flush=True)
     write_atomically(args.port_file, f"{port}\n")
