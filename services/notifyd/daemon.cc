@@ -79,6 +79,11 @@ std::string exposition(const Notifier& notifier, Outbox& outbox, const feed::Fol
         {"opel_notifyd_store_failures_total",
          {"Outbox transactions that failed", f.store_failures}},
         {"opel_notifyd_silenced_total", {"Alerts covered by a silence", f.silenced}},
+        {"opel_notifyd_escalations_opened_total",
+         {"Escalations to OPEL 3 or 4 opened under a route's policy", f.escalations_opened}},
+        {"opel_notifyd_escalations_closed_total",
+         {"Escalations closed: acknowledged, or superseded by a later transition",
+          f.escalations_closed}},
         {"opel_notifyd_feed_catch_ups_total",
          {"Gaps in the feed filled from the escalator's store", follower.catch_ups()}},
         {"opel_notifyd_feed_undecodable_total",
@@ -88,6 +93,10 @@ std::string exposition(const Notifier& notifier, Outbox& outbox, const feed::Fol
         out.push_back(
             single(name, help_value.first, MetricType::Counter, number(help_value.second)));
     }
+    out.push_back(single("opel_notifyd_policy_time_seconds",
+                         "The clock reminders run on (Unix seconds): the wall, or the feed's time",
+                         MetricType::Gauge,
+                         static_cast<double>(notifier.policy_now(now).time_since_epoch().count())));
     out.push_back(single("opel_notifyd_feed_sequence", "The last feed sequence handled",
                          MetricType::Gauge, number(follower.last())));
     return metrics::serialize(out);
@@ -169,7 +178,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
     feed::Follower follower(
         context,
         {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint},
-        position->sequence, std::chrono::seconds(5));
+        position->known ? std::optional(position->sequence) : std::nullopt,
+        std::chrono::seconds(5));
     Sender sender(settings.smtp, settings.delivery.timeout);
     std::map<std::string, OutMessage, std::less<>> in_flight;
     State state;
@@ -203,6 +213,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
     std::mt19937_64 random{std::random_device{}()};
     std::uniform_real_distribution<double> draw(0.0, 1.0);
     std::string last_feed_error;
+    WallTime remembered{};
     while (!stopping) {
         WallTime now = wall_time_ms();
         auto pumped = follower.pump([&](const feed::Item& item) {
@@ -217,6 +228,10 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         }
         last_feed_error = pumped ? "" : pumped.error();
         state.feed_error = last_feed_error;
+        if (follower.synchronised() && now - remembered >= std::chrono::seconds(1)) {
+            notifier.remember({0, follower.last(), true});  // at most one commit a second
+            remembered = now;
+        }
         notifier.tick(now);
         for (OutMessage& m : notifier.to_send(
                  now, [&](const std::string& key) { return in_flight.count(key) != 0; })) {
@@ -233,7 +248,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
             wait = std::max(wait, std::chrono::milliseconds(500));  // the query endpoint is away
         }
         wait = std::min(wait, std::chrono::milliseconds(100));  // signals and /metrics
-        zmq::poll(items.data(), items.size(), wait);
+        // A signal interrupts the wait (EINTR); the io_context below handles it.
+        zmq_poll(items.data(), static_cast<int>(items.size()), static_cast<long>(wait.count()));
         now = wall_time_ms();
         for (const Sender::Finished& f : sender.perform()) {
             const auto it = in_flight.find(f.key);
@@ -245,6 +261,9 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         io.poll();
     }
     monitoring.stop();
+    if (follower.synchronised()) {
+        notifier.remember({0, follower.last(), true});
+    }
     const Figures& f = notifier.figures();
     log.info(
         "stopped cleanly: {} alerts, {} deliveries, {} messages formed, {} sent, {} retries, {} "

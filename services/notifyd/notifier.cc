@@ -125,6 +125,7 @@ bool Notifier::handle(const feed::Item& item, WallTime now) {
         return false;
     }
     figures_.deliveries += added->size();
+    figures_.escalations_closed += closed.size();
     for (const Closed& c : closed) {
         std::erase_if(open_, [&](const OpenEscalation& o) {
             return o.transition_id == c.transition_id && o.route == c.route;
@@ -136,25 +137,23 @@ bool Notifier::handle(const feed::Item& item, WallTime now) {
             return x.transition_id == o.transition_id && x.route == o.route;
         });
         if (!known) {
+            ++figures_.escalations_opened;
             open_.push_back(o);
             log_.info("escalation {} ({}) open: {} until acknowledged", o.transition_id, o.route,
                       engine::to_string(e.to));
         }
     }
-    std::vector<Message> prompt;
+    recorded_ = item.sequence;
     for (const StoredDelivery& d : deliveries) {
         if (std::find(added->begin(), added->end(), d.key) == added->end()) {
             continue;  // handled before (a catch-up overlapping what was stored)
         }
-        if (auto m = grouper_.add({d.key, d.group, d.receiver, d.route}, e, seconds_of(now))) {
-            prompt.push_back(std::move(*m));
+        if (auto it = prompt_.find(d.receiver.target); it != prompt_.end()) {
+            it->second.events.push_back(e);
+        } else if (auto m =
+                       grouper_.add({d.key, d.group, d.receiver, d.route}, e, seconds_of(now))) {
+            prompt_.emplace(d.receiver.target, std::move(*m));
         }
-    }
-    if (!prompt.empty()) {
-        store_messages(prompt, now, std::nullopt);
-    }
-    if (settings_.grouping.count() == 0) {
-        tick(now);
     }
     return true;
 }
@@ -186,7 +185,28 @@ bool Notifier::store_messages(const std::vector<Message>& messages, WallTime now
     return true;
 }
 
+void Notifier::remember(const FeedPosition& position) {
+    if (recorded_ == position.sequence) {
+        return;
+    }
+    if (auto r = outbox_.set_position(position); !r) {
+        ++figures_.store_failures;
+        log_.error("outbox: cannot store the feed position {}: {}", position.sequence, r.error());
+        return;
+    }
+    recorded_ = position.sequence;
+}
+
 void Notifier::tick(WallTime now) {
+    if (!prompt_.empty()) {
+        std::vector<Message> prompt;
+        for (auto& [target, m] : prompt_) {
+            prompt.push_back(std::move(m));
+        }
+        prompt_.clear();
+        // Not stored: the deliveries stay held in the outbox and go at the next start.
+        store_messages(prompt, now, std::nullopt);
+    }
     std::vector<Message> closed = grouper_.due(seconds_of(now));
     if (!closed.empty() && !store_messages(closed, now, std::nullopt)) {
         // Not stored: their deliveries are still held in the outbox and are formed again at

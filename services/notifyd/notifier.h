@@ -45,6 +45,8 @@ struct Figures {
     std::uint64_t rate_limited = 0;    // attempts postponed by a receiver's rate limit
     std::uint64_t store_failures = 0;  // outbox transactions that failed
     std::uint64_t silenced = 0;        // alerts no one was told of because of a silence
+    std::uint64_t escalations_opened = 0;
+    std::uint64_t escalations_closed = 0;  // acknowledged or superseded
 };
 
 enum class PolicyClock { wall, stream };
@@ -59,6 +61,9 @@ public:
     // One feed item. False when the outbox could not store it: the follower hands it over
     // again.
     bool handle(const feed::Item& item, WallTime now);
+    // Stores the feed position when it moved since the last one stored (heartbeats and
+    // status messages move it without any delivery), so a restart starts from there.
+    void remember(const FeedPosition& position);
     // Closes grouping windows and takes follow-ups that fell due.
     void tick(WallTime now);
     // Messages due to be attempted now, skipping those `sending` says are in flight and
@@ -91,6 +96,10 @@ private:
     RateLimit rate_;
     std::vector<OpenEscalation> open_;
     std::optional<TimePoint> stream_time_;  // the latest time the feed has shown
+    // Stand-downs to send now, by receiver: events of the same feed pump join them, so one
+    // sitrep's chain of stand-downs is one message. Stored by the next tick().
+    std::map<std::string, Message, std::less<>> prompt_;
+    std::optional<std::uint64_t> recorded_;  // the sequence last stored
     Figures figures_;
 };
 

@@ -274,6 +274,17 @@ OutboxResult<bool> insert_message(sqlite3* db, const OutMessage& m) {
     return s.run();
 }
 
+OutboxResult<bool> store_position(sqlite3* db, const FeedPosition& position) {
+    for (const auto& [key, value] :
+         {std::pair{"epoch", position.epoch}, std::pair{"sequence", position.sequence}}) {
+        Statement s(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+        if (auto r = s.bind(1, key).bind(2, static_cast<std::int64_t>(value)).run(); !r) {
+            return unexpected("storing the feed position: " + r.error());
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 OutboxResult<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, bool read_only) {
@@ -327,9 +338,11 @@ OutboxResult<bool> Outbox::exec(const char* sql) {
 
 OutboxResult<FeedPosition> Outbox::position() {
     FeedPosition p;
+    p.known = false;
     Statement s(db_, "SELECT key, value FROM meta WHERE key IN ('epoch', 'sequence')");
     while (s.row()) {
         (s.text(0) == "epoch" ? p.epoch : p.sequence) = static_cast<std::uint64_t>(s.integer(1));
+        p.known = p.known || s.text(0) == "sequence";
     }
     if (!s.error().empty()) {
         return unexpected(s.error());
@@ -397,17 +410,24 @@ OutboxResult<std::vector<std::string>> Outbox::record(const FeedPosition& positi
             return unexpected("closing escalation " + c.transition_id + ": " + r.error());
         }
     }
-    for (const auto& [key, value] :
-         {std::pair{"epoch", position.epoch}, std::pair{"sequence", position.sequence}}) {
-        Statement s(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
-        if (auto r = s.bind(1, key).bind(2, static_cast<std::int64_t>(value)).run(); !r) {
-            return unexpected("storing the feed position: " + r.error());
-        }
+    if (auto r = store_position(db_, position); !r) {
+        return unexpected(r.error());
     }
     if (auto r = t.commit(); !r) {
         return unexpected(r.error());
     }
     return added;
+}
+
+OutboxResult<bool> Outbox::set_position(const FeedPosition& position) {
+    Transaction t(db_);
+    if (!t.ok()) {
+        return unexpected(std::string("begin: ") + sqlite3_errmsg(db_));
+    }
+    if (auto r = store_position(db_, position); !r) {
+        return r;
+    }
+    return t.commit();
 }
 
 OutboxResult<std::vector<StoredDelivery>> Outbox::waiting() {

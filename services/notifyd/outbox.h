@@ -57,6 +57,7 @@ struct OutMessage {
 struct FeedPosition {
     std::uint64_t epoch = 0;
     std::uint64_t sequence = 0;
+    bool known = true;  // false: never synchronised with the feed (a new outbox)
 };
 
 // A closed escalation: acknowledged (by a person) or superseded by a later transition.
@@ -93,6 +94,8 @@ public:
                                                   const std::vector<StoredDelivery>& deliveries,
                                                   const std::vector<OpenEscalation>& opened,
                                                   const std::vector<Closed>& closed);
+    // The feed position alone (heartbeats and status messages move it without deliveries).
+    OutboxResult<bool> set_position(const FeedPosition& position);
     // Deliveries still held for grouping (to re-hold after a restart), oldest first.
     OutboxResult<std::vector<StoredDelivery>> waiting();
     // Messages formed from held deliveries (`delivery_keys[i]` for messages[i]) or owed by an

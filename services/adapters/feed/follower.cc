@@ -25,21 +25,22 @@ Item item_of(const v1::Publication& pub) {
 
 }  // namespace
 
-Follower::Follower(zmq::context_t& context, Endpoints endpoints, std::uint64_t after,
+Follower::Follower(zmq::context_t& context, Endpoints endpoints, std::optional<std::uint64_t> after,
                    std::chrono::milliseconds timeout)
     : context_(context),
       endpoints_(std::move(endpoints)),
       timeout_(timeout),
       subscriber_(std::make_unique<net::Subscriber>(context, endpoints_.publish,
                                                     std::vector<std::string>{""})),
-      last_(after) {}
+      last_(after.value_or(0)),
+      from_snapshot_(!after) {}
 
 Follower::~Follower() = default;
 
 zmq_pollitem_t Follower::poll_item() const { return {subscriber_->handle(), 0, ZMQ_POLLIN, 0}; }
 
 Result<std::monostate, std::string> Follower::start(const Handler& handler) {
-    if (last_ > 0) {
+    if (!from_snapshot_) {
         return catch_up(handler);
     }
     // Nothing handled yet: the present is the starting point, the past is not news.

@@ -53,9 +53,9 @@ public:
     // Handles one item; false when it could not (its store failed): the position stays
     // before it and the next pump() fetches it again.
     using Handler = std::function<bool(const Item&)>;
-    // `after`: the last sequence handled (0: none yet; then the follower starts from a
-    // snapshot's sequence, handing over nothing of the past).
-    Follower(zmq::context_t& context, Endpoints endpoints, std::uint64_t after,
+    // `after`: the last sequence handled; none when nothing ever was (then the follower
+    // starts from a snapshot's sequence, handing over nothing of the past).
+    Follower(zmq::context_t& context, Endpoints endpoints, std::optional<std::uint64_t> after,
              std::chrono::milliseconds timeout);
     ~Follower();
     Follower(const Follower&) = delete;
@@ -84,6 +84,7 @@ private:
     std::chrono::milliseconds timeout_;
     std::unique_ptr<net::Subscriber> subscriber_;
     std::uint64_t last_;
+    bool from_snapshot_;  // nothing handled before: start from a snapshot
     bool synchronised_ = false;
     bool behind_ = false;  // a gap was seen: catch up before handing over anything live
     std::uint64_t undecodable_ = 0;
