@@ -53,7 +53,8 @@ WallTime RateLimit::next_free(const std::string& target, WallTime now) const {
     if (it == recent_.end() || it->second.size() < per_minute_) {
         return now;
     }
-    return it->second.front() + std::chrono::minutes(1);
+    // Not before `now`: a slot whose minute ended while nothing was taken is free now.
+    return std::max(now, it->second.front() + std::chrono::minutes(1));
 }
 
 }  // namespace opel::notifyd

@@ -22,16 +22,6 @@ std::vector<std::string> delivery_keys(const Message& m) {
 
 }  // namespace
 
-std::string redacted(const Receiver& r) {
-    if (r.kind == ReceiverKind::email) {
-        return r.target;
-    }
-    const std::size_t scheme = r.target.find("://");
-    const std::size_t path =
-        scheme == std::string::npos ? std::string::npos : r.target.find('/', scheme + 3);
-    return path == std::string::npos ? r.target : r.target.substr(0, path) + "/…";
-}
-
 Notifier::Notifier(config::NotifydSettings settings, const engine::Model& model, Outbox& outbox,
                    spdlog::logger& log, PolicyClock clock)
     : settings_(std::move(settings)),

@@ -103,8 +103,6 @@ private:
     Figures figures_;
 };
 
-// A receiver for logs and metrics without its secret: an e-mail address as it is, a URL as
-// scheme://host/… (Teams and Slack webhook paths are credentials).
-std::string redacted(const Receiver& receiver);
+using config::redacted;
 
 }  // namespace opel::notifyd

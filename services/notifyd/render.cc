@@ -24,6 +24,12 @@ std::string link_of(const RenderContext& c, const engine::Event& e) {
     return c.wallboard_url.empty() ? "" : c.wallboard_url + "/node/" + e.node_id;
 }
 
+// The first event's link: the button of a Teams or Slack message ("" for a message of no
+// events).
+std::string first_link(const Message& m, const RenderContext& c) {
+    return m.events.empty() ? "" : link_of(c, m.events.front());
+}
+
 std::string ack_line(const engine::Event& e) {
     return e.transition_id.empty() || e.kind == engine::EventKind::acknowledged
                ? ""
@@ -166,12 +172,10 @@ Rendered render(const Message& m, const RenderContext& c) {
             out.body = generic_json(m, c);
             break;
         case ReceiverKind::teams:
-            out.body =
-                codec::teams_json(out.subject, message_text(m, c), link_of(c, m.events.front()));
+            out.body = codec::teams_json(out.subject, message_text(m, c), first_link(m, c));
             break;
         case ReceiverKind::slack:
-            out.body =
-                codec::slack_json(out.subject, message_text(m, c), link_of(c, m.events.front()));
+            out.body = codec::slack_json(out.subject, message_text(m, c), first_link(m, c));
             break;
         case ReceiverKind::email:
             out.content_type = "text/plain";

@@ -1,6 +1,5 @@
 // opel check-config: validate the configuration and summarise it on one screen, or as one
 // JSON object for scripts (--json).
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -42,24 +41,6 @@ run and is listed as "skipped: ...". A misspelt field name gets a "did you mean"
 Prints a summary and exits 0 when valid; prints every problem as
 file:line: field: message and exits 1 when not.
 )";
-
-// `s` as a JSON string literal.
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
 
 void print_json_problems(std::ostream& out, const std::string& root_file,
                          const std::vector<config::ConfigError>& errors) {

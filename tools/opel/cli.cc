@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <cstdio>
+
 namespace opel::cli {
 namespace {
 
@@ -58,6 +60,23 @@ std::optional<config::LoadedConfig> load_config_or_report(const std::string& pat
         return std::nullopt;
     }
     return std::move(loaded).value();
+}
+
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
 }
 
 void report_problems(const std::vector<config::ConfigError>& errors, std::ostream& err) {

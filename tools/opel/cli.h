@@ -44,6 +44,8 @@ std::optional<Endpoints> endpoints(const options::Endpoints& given,
 // Loads the configuration; on failure prints every error to `err` and returns nullopt.
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,
                                                           std::ostream& err);
+// `s` as a JSON string literal.
+std::string json_string(std::string_view s);
 // Prints every problem as file:line: field: message, then how many there are.
 void report_problems(const std::vector<config::ConfigError>& errors, std::ostream& err);
 

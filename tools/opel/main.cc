@@ -15,6 +15,7 @@ int declare_main(const std::vector<std::string>& args);
 int status_main(const std::vector<std::string>& args);
 int watch_main(const std::vector<std::string>& args);
 int history_main(const std::vector<std::string>& args);
+int notifications_main(const std::vector<std::string>& args);
 int backup_main(const std::vector<std::string>& args);
 int replay_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
@@ -40,6 +41,8 @@ constexpr Command commands[] = {
     {"watch", "follow status and alerts live (snapshot, then updates)", opel::cli::watch_main},
     {"history", "stored results, alerts or sitreps of a subtree and time range",
      opel::cli::history_main},
+    {"notifications", "opel-notifyd's deliveries and open escalations, with their state",
+     opel::cli::notifications_main},
     {"backup", "a consistent copy of the daemon's database while it runs", opel::cli::backup_main},
     {"replay", "run a new or changed configuration over the stored sitreps, offline",
      opel::cli::replay_main},

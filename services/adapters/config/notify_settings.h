@@ -22,6 +22,18 @@ struct Receiver {
     bool operator==(const Receiver&) const = default;
 };
 
+// A receiver for logs and listings without its secret: an e-mail address as it is, a URL as
+// scheme://host/… (Teams and Slack webhook paths are credentials).
+inline std::string redacted(const Receiver& r) {
+    if (r.kind == ReceiverKind::email) {
+        return r.target;
+    }
+    const std::size_t scheme = r.target.find("://");
+    const std::size_t path =
+        scheme == std::string::npos ? std::string::npos : r.target.find('/', scheme + 3);
+    return path == std::string::npos ? r.target : r.target.substr(0, path) + "/…";
+}
+
 // A recipient group ("winter oversight group", "Stockport director on call").
 struct Group {
     std::string name;

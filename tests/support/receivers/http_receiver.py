@@ -101,10 +101,9 @@ class Behaviour:
             if self.echo:
                 stamp = time.strftime("%H:%M:%S", time.localtime(entry["at"]))
                 key = headers.get("idempotency-key", "-")
-                text = body[:200].replace("\n", " ")
                 answer = entry["status"] or "stalled"
-                print(f"{stamp} {method} {path} -> {answer} "
-                      f"idempotency-key={key} {text}", flush=True)
+                print(f"  webhook {stamp} {method} {path} -> {answer}: {summary(body)} "
+                      f"[Idempotency-Key {key}]", flush=True)
             return mode, self.generation
 
     def snapshot(self):
@@ -202,6 +201,20 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True  # a stalled handler must never delay exit
     block_on_close = False
+
+
+def summary(body):
+    """The subject of an opel-notifyd message (generic, Slack or Teams body), else the
+    body's first 200 characters on one line."""
+    try:
+        message = json.loads(body)
+        if "subject" in message:
+            return message["subject"]
+        if "text" in message:
+            return message["text"]
+        return message["attachments"][0]["content"]["body"][0]["text"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return body[:200].replace("\n", " ")
 
 
 def write_atomically(path, text):

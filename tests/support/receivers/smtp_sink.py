@@ -69,9 +69,9 @@ class Sink:
         if self.echo:
             message = email.message_from_bytes(raw, policy=email.policy.default)
             stamp = time.strftime("%H:%M:%S", time.localtime(entry["at"]))
-            print(f"{stamp} mail #{entry['seq']} From: {message.get('From', '-')} "
-                  f"To: {message.get('To', '-')} Subject: {message.get('Subject', '-')} "
-                  f"Message-ID: {message.get('Message-ID', '-')}", flush=True)
+            print(f"  e-mail  {stamp} to {message.get('To', '-')}: "
+                  f"{message.get('Subject', '-')} [Message-ID {message.get('Message-ID', '-')}]",
+                  flush=True)
         return "250 Message accepted for delivery"
 
 
