@@ -50,6 +50,8 @@
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
 #include "support/daemon.h"
+#include "support/notifyd.h"
+#include "support/receivers.h"
 
 namespace {
 
@@ -523,6 +525,91 @@ int latency(double rate, int count) {
         percentile(alert_ms, 50), commit, target,
         percentile(alert_ms, 50) <= target ? "met" : "MISSED");
     remove_workdir(dir);
+    return 0;
+}
+
+double load_average();
+
+// Sitrep submitted -> webhook received through opel-escalatord and opel-notifyd to a real
+// HTTP receiver process, at `rate` per second, with the grouping window off and at its
+// smallest (1 s), next to the raw ZeroMQ round trip measured in the same run. Every sitrep is
+// a site's first, so each moves its site and makes one message: the key names the site.
+int notify_latency(double rate, int count, int rounds) {
+    zmq::context_t context;
+    const double load_before = load_average();
+    std::printf("notify: %d sitreps at %.0f/s per run, %d rounds\n", count, rate, rounds);
+    for (int round = 1; round <= rounds; ++round) {
+        for (const int grouping : {0, 1}) {
+            const fs::path dir = workdir("notify");
+            const fs::path config = bench::write_config(dir / "config", count, true);
+            auto receiver = testing::HttpReceiver::start();
+            std::ofstream(config.parent_path() / "notify.textproto")
+                << "groups { name: \"g\" webhooks: \"" << receiver->url("/hook") << "\" }\n"
+                << "routes { name: \"sites\" subtree: \"national\" groups: \"g\" }\n";
+            std::ofstream(config, std::ios::app)
+                << "notifyd { routing: \"notify.textproto\" grouping_seconds: " << grouping
+                << " delivery { rate_per_minute: 6000 } }\n";
+            std::vector<std::string> payloads;
+            for (int i = 0; i < count; ++i) {
+                payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
+            }
+            std::vector<Clock::time_point> sent;
+            std::vector<double> raw;
+            {
+                RawServer server(dir, accepted_reply(config, payloads[0]));
+                raw = paced(context, server.endpoint(), payloads, rate, sent);
+            }
+            auto daemon = start_daemon(dir, config);
+            testing::Notifyd notifyd(dir, config, *daemon);
+            if (!notifyd.start()) {
+                std::cerr << "notifyd did not start:\n" << notifyd.log();
+                return 1;
+            }
+            // Wall times on both sides: the receiver stamps arrivals with its own clock.
+            std::vector<double> sent_wall(payloads.size());
+            std::vector<Clock::time_point> sent_daemon;
+            const auto wall_offset = std::chrono::system_clock::now().time_since_epoch() -
+                                     Clock::now().time_since_epoch();
+            paced(context, daemon->submit_endpoint(), payloads, rate, sent_daemon);
+            for (std::size_t i = 0; i < payloads.size(); ++i) {
+                sent_wall[i] =
+                    duration<double>(sent_daemon[i].time_since_epoch() + wall_offset).count();
+            }
+            // Each sitrep's site event, in whichever message carried it (grouping puts several
+            // in one): its arrival minus its submission.
+            std::vector<double> ms;
+            std::vector<bool> seen(payloads.size(), false);
+            const auto deadline = Clock::now() + std::chrono::seconds(60);
+            while (ms.size() < payloads.size() && Clock::now() < deadline) {
+                ms.clear();
+                std::fill(seen.begin(), seen.end(), false);
+                const auto requests =
+                    receiver->wait_for(receiver->requests().size() + 1, std::chrono::seconds(2));
+                for (const auto& r : requests) {
+                    for (int i = 0; i < count; ++i) {
+                        const auto n = static_cast<std::size_t>(i);
+                        if (!seen[n] && r.body.find("\"transition_id\":\"" + bench::site_id(i) +
+                                                    "#1\"") != std::string::npos) {
+                            seen[n] = true;
+                            ms.push_back((r.at - sent_wall[n]) * 1000);
+                        }
+                    }
+                }
+            }
+            notifyd.stop();
+            daemon->stop();
+            std::printf(
+                "RESULT notify round %d grouping %d s: submitted->webhook p50 %.3f ms, p99 %.3f "
+                "ms, max %.3f ms (n=%zu of %d); raw ZeroMQ round trip p50 %.3f ms, p99 %.3f "
+                "ms; target p50 < %d ms: %s\n",
+                round, grouping, percentile(ms, 50), percentile(ms, 99), percentile(ms, 100),
+                ms.size(), count, percentile(raw, 50), percentile(raw, 99), grouping * 1000 + 20,
+                !ms.empty() && percentile(ms, 50) < grouping * 1000 + 20 ? "met" : "MISSED");
+            remove_workdir(dir);
+        }
+    }
+    std::printf("RESULT notify load average %.2f before, %.2f after\n", load_before,
+                load_average());
     return 0;
 }
 
@@ -1082,6 +1169,9 @@ int main(int argc, char** argv) {
     }
     if (mode == "latency") {
         return latency(200, quick ? 400 : 2000);
+    }
+    if (mode == "notify") {
+        return notify_latency(20, quick ? 40 : 200, quick ? 1 : 3);
     }
     if (mode == "scale") {
         return scale(quick ? 5000 : 30000, quick ? 1 : 3);
