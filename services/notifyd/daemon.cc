@@ -10,6 +10,7 @@
 #include "adapters/clock/real_clock.h"
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
+#include "adapters/options/options.h"
 #include "notifyd/sender.h"
 
 namespace opel::notifyd {
@@ -137,6 +138,41 @@ bool open_monitoring(http::Server& monitoring, const std::string& address, bool 
     return true;
 }
 
+// SIGHUP: re-reads the configuration and takes its routing (groups, routes, silences). A bad
+// configuration is refused with every problem logged and the running routing kept; other
+// settings (outbox, addresses, SMTP, delivery, the tree) need a restart and say so.
+void reload_routing(const Options& options, const config::NotifydSettings& running,
+                    Notifier& notifier, spdlog::logger& log) {
+    const std::string path = options::config_path(options.config);
+    log.info("signal SIGHUP: reloading the routing from {}", path);
+    auto loaded = config::load_config(path);
+    auto notifyd =
+        loaded
+            ? config::load_notifyd_config(*loaded)
+            : decltype(config::load_notifyd_config(*loaded))(unexpected(std::move(loaded).error()));
+    if (!notifyd || !*notifyd) {
+        for (const config::ConfigError& e :
+             notifyd ? std::vector<config::ConfigError>{} : notifyd.error()) {
+            log.error("reload: {}", e.to_string());
+        }
+        log.error("reload refused ({}); the running routing is kept",
+                  notifyd ? "no notifyd section" : "problems above");
+        return;
+    }
+    const config::NotifydSettings next = with_overrides(std::move(**notifyd), options);
+    if (next.database_path != running.database_path ||
+        next.metrics_address != running.metrics_address || next.smtp.url != running.smtp.url ||
+        next.smtp.from != running.smtp.from || next.grouping != running.grouping ||
+        next.wallboard_url != running.wallboard_url) {
+        log.warn(
+            "reload: outbox, metrics address, SMTP, grouping and wallboard settings are "
+            "applied at the next restart; the routing now");
+    }
+    log.info("reload: {} recipient groups, {} routes, {} silences", next.routing.groups.size(),
+             next.routing.routes.size(), next.routing.silences.size());
+    notifier.set_routing(next.routing);
+}
+
 std::chrono::milliseconds until(std::optional<WallTime> t, WallTime now) {
     if (!t) {
         return std::chrono::milliseconds(1000);
@@ -202,6 +238,17 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
                          metrics_text, not_ready, log)) {
         return 1;
     }
+    boost::asio::signal_set hangup(io, SIGHUP);
+    std::function<void()> await_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int /*signal*/) {
+            if (ec) {
+                return;
+            }
+            reload_routing(options, settings, notifier, log);
+            await_hangup();
+        });
+    };
+    await_hangup();
     bool stopping = false;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -260,6 +307,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         }
         io.poll();
     }
+    hangup.cancel();
     monitoring.stop();
     if (follower.synchronised()) {
         notifier.remember({0, follower.last(), true});

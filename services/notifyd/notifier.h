@@ -61,6 +61,9 @@ public:
     // One feed item. False when the outbox could not store it: the follower hands it over
     // again.
     bool handle(const feed::Item& item, WallTime now);
+    // Takes new routing (groups, routes, silences) from a reloaded configuration. Open
+    // escalations keep their timers; one whose route is gone gets no more follow-ups.
+    void set_routing(config::Routing routing) { settings_.routing = std::move(routing); }
     // Stores the feed position when it moved since the last one stored (heartbeats and
     // status messages move it without any delivery), so a restart starts from there.
     void remember(const FeedPosition& position);

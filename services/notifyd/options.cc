@@ -11,7 +11,8 @@ configuration). Every delivery is stored in its own SQLite outbox before it is a
 retried with backoff until it is sent or given up, and never sent again once a receiver
 has answered success. Escalations to OPEL 3 or 4 stay open until acknowledged
 (`opel ack`): reminders and further groups follow per route. After any restart or gap it
-catches up from the escalator's stored publications. Stops cleanly on SIGINT/SIGTERM.
+catches up from the escalator's stored publications. SIGHUP re-reads the routing (a bad
+configuration is refused and the running routing kept). Stops cleanly on SIGINT/SIGTERM.
 
   --config DIR|FILE         configuration (default $OPEL_CONFIG, else the shipped config/)
   --database PATH           the outbox (default: notifyd.database_path)

@@ -84,6 +84,24 @@ void Notifyd::kill9() {
     pid_ = -1;
 }
 
+bool Notifyd::reload(std::chrono::seconds timeout) {
+    const std::size_t before = log().size();
+    ::kill(pid_, SIGHUP);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const std::string since = log().substr(before);
+        if (since.find("reload refused") != std::string::npos) {
+            return false;
+        }
+        if (since.find("reload: ") != std::string::npos &&
+            since.find("recipient groups") != std::string::npos) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then read the log again
+    }
+    return false;
+}
+
 std::string Notifyd::log() const {
     std::ifstream in(dir_ / "notifyd.log");
     std::stringstream s;

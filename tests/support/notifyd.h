@@ -34,6 +34,9 @@ public:
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
     int stop();    // SIGTERM and wait: the exit code, -1 if it had to be killed
     void kill9();  // SIGKILL and reap: a crash
+    // SIGHUP, then waits until the log says the routing was taken ("reload: N recipient
+    // groups") or refused ("reload refused"); true when taken.
+    bool reload(std::chrono::seconds timeout = std::chrono::seconds(20));
 
     std::string log() const;
     std::filesystem::path database() const { return dir_ / "notify.db"; }

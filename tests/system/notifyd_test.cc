@@ -444,6 +444,25 @@ TEST_F(NotifydTest, AConfigurationWithAnUnknownGroupIsRefusedWithItsLine) {
         << notifyd_->log();
 }
 
+TEST_F(NotifydTest, SighupTakesNewRoutingAndRefusesABadOne) {
+    configure(simple_routing());
+    start_escalator();
+    start_notifyd();
+    // A bad routing file is refused and the running routing kept...
+    std::ofstream(dir_ / "notify.textproto") << "routes { name: \"r\" groups: \"nobody\" }\n";
+    EXPECT_FALSE(notifyd_->reload());
+    EXPECT_NE(notifyd_->log().find("unknown group 'nobody'"), std::string::npos);
+    // ...and a good one is taken: alerts now go to the new path.
+    std::ofstream(dir_ / "notify.textproto")
+        << "groups { name: \"g\" webhooks: \"" << hooks_->url("/reloaded") << "\" }\n"
+        << "routes { name: \"r\" groups: \"g\" }\n";
+    ASSERT_TRUE(notifyd_->reload());
+    submit(opel4("RWJ", at(-100)));
+    const std::vector<Request> hooks = hooks_->wait_for(1, 20s);
+    ASSERT_EQ(hooks.size(), 1U);
+    EXPECT_EQ(hooks[0].path, "/reloaded");
+}
+
 TEST_F(NotifydTest, ARefusedRecipientFailsWithoutRetryAndOthersStillGetIt) {
     configure(
         "groups { name: \"g\" emails: \"nobody@example.nhs.uk\" emails: "
