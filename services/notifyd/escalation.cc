@@ -49,9 +49,10 @@ bool opens_escalation(const engine::Event& e) {
 
 bool closes(const engine::Event& e, const OpenEscalation& open) {
     if (e.kind == engine::EventKind::acknowledged) {
-        return e.transition_id == open.transition_id;
+        return true;
     }
-    return is_transition(e.kind) && e.node_id == open.event.node_id;
+    return is_transition(e.kind) && e.node_id == open.event.node_id &&
+           e.transition_id != open.transition_id;
 }
 
 std::vector<FollowUp> due_follow_ups(OpenEscalation& open, const Route& route, TimePoint now) {
