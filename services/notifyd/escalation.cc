@@ -49,7 +49,7 @@ bool opens_escalation(const engine::Event& e) {
 
 bool closes(const engine::Event& e, const OpenEscalation& open) {
     if (e.kind == engine::EventKind::acknowledged) {
-        return true;
+        return e.transition_id == open.transition_id;
     }
     return is_transition(e.kind) && e.node_id == open.event.node_id &&
            e.transition_id != open.transition_id;
