@@ -9,6 +9,7 @@
 
 #include "adapters/clock/real_clock.h"
 #include "adapters/clock/stopwatch.h"
+#include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/options/options.h"
 #include "escalatord/escalator.h"
@@ -97,44 +98,6 @@ std::vector<QueryNode> query_nodes(const engine::Model& model) {
         nodes.push_back({n.config.id, n.path, n.config.kind == engine::NodeKind::site});
     }
     return nodes;
-}
-
-// The monitoring routes (/metrics, /healthz, /readyz) on `address` unless it is "off". False
-// when it cannot listen (logged).
-bool open_monitoring(http::Server& monitoring, const Server& server, const std::string& address,
-                     bool allow_insecure_remote, spdlog::logger& log) {
-    if (address == "off") {
-        log.info("metrics: off");
-        return true;
-    }
-    constexpr const char* text = "text/plain; charset=utf-8";
-    monitoring.route("/metrics", [&server] {
-        return http::Response{200, Metrics::content_type, server.metrics()};
-    });
-    monitoring.route("/healthz", [] { return http::Response{200, text, "ok\n"}; });
-    monitoring.route("/readyz", [&server] {
-        if (auto why = server.not_ready()) {
-            return http::Response{503, text, "not ready: " + *why + "\n"};
-        }
-        return http::Response{200, text, "ready\n"};
-    });
-    auto bound = monitoring.listen(address, allow_insecure_remote);
-    if (!bound) {
-        log.critical("metrics: {}", bound.error().message);
-        return false;
-    }
-    const boost::asio::ip::address ip = bound->address();
-    const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
-    if (!ip.is_loopback()) {
-        log.warn(
-            "serving metrics UNENCRYPTED on non-loopback address {}: anyone who can reach it can "
-            "read every node's level; --allow-insecure-remote is set",
-            address);
-    }
-    // Tests read the port from this line when they ask for port 0.
-    log.info("metrics: http://{}:{}/metrics, /healthz, /readyz", host, bound->port());
-    monitoring.start();
-    return true;
 }
 
 // The settings that differ between the running and a reloaded configuration: none of them
@@ -237,8 +200,10 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
         return 1;
     }
     http::Server monitoring(io);
-    if (!open_monitoring(monitoring, server, settings.metrics_address,
-                         options.allow_insecure_remote, log)) {
+    const http::Monitoring routes{[&server] { return server.metrics(); },
+                                  [&server] { return server.not_ready(); }};
+    if (!http::serve_monitoring(monitoring, settings.metrics_address, options.allow_insecure_remote,
+                                routes, log)) {
         return 1;
     }
     // SIGHUP has its own set, so stopping stays exactly as it was.

@@ -39,9 +39,6 @@ struct ServerFigures {
 
 class Metrics {
 public:
-    // The exposition's content type (Prometheus text format 0.0.4).
-    static constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
-
     Metrics();
     ~Metrics();
     Metrics(const Metrics&) = delete;

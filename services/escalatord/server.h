@@ -88,7 +88,7 @@ public:
     std::uint64_t subscriptions() const { return subscriptions_; }
     std::uint64_t publish_ns() const { return publish_ns_; }
 
-    // Every metric in Prometheus text format (Metrics::content_type).
+    // Every metric in Prometheus text format (text format 0.0.4).
     std::string metrics() const;
     // Why the daemon cannot take submissions now, for /readyz: the sockets are not bound (or
     // it is stopping), or the escalator cannot store (Escalator::unavailable). None: ready.

@@ -8,6 +8,7 @@
 #include <zmq.hpp>
 
 #include "adapters/clock/real_clock.h"
+#include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
 #include "adapters/options/options.h"
@@ -101,41 +102,6 @@ std::string exposition(const Notifier& notifier, Outbox& outbox, const feed::Fol
     out.push_back(single("opel_notifyd_feed_sequence", "The last feed sequence handled",
                          MetricType::Gauge, number(follower.last())));
     return metrics::serialize(out);
-}
-
-// /metrics, /healthz, /readyz; false when the address cannot be listened on.
-bool open_monitoring(http::Server& monitoring, const std::string& address, bool allow_remote,
-                     const std::function<std::string()>& metrics_text,
-                     const std::function<std::optional<std::string>()>& not_ready,
-                     spdlog::logger& log) {
-    if (address == "off") {
-        log.info("metrics: off");
-        return true;
-    }
-    constexpr const char* text = "text/plain; charset=utf-8";
-    monitoring.route("/metrics", [metrics_text] {
-        return http::Response{200, metrics::content_type, metrics_text()};
-    });
-    monitoring.route("/healthz", [] { return http::Response{200, text, "ok\n"}; });
-    monitoring.route("/readyz", [not_ready] {
-        if (auto why = not_ready()) {
-            return http::Response{503, text, "not ready: " + *why + "\n"};
-        }
-        return http::Response{200, text, "ready\n"};
-    });
-    auto bound = monitoring.listen(address, allow_remote);
-    if (!bound) {
-        log.critical("metrics: {}", bound.error().message);
-        return false;
-    }
-    if (!bound->address().is_loopback()) {
-        log.warn("serving metrics UNENCRYPTED on non-loopback address {} (--allow-insecure-remote)",
-                 address);
-    }
-    log.info("metrics: http://{}:{}/metrics, /healthz, /readyz", bound->address().to_string(),
-             bound->port());
-    monitoring.start();
-    return true;
 }
 
 // SIGHUP: re-reads the configuration and takes its routing (groups, routes, silences). A bad
@@ -234,8 +200,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         }
         return std::nullopt;
     };
-    if (!open_monitoring(monitoring, settings.metrics_address, options.allow_insecure_remote,
-                         metrics_text, not_ready, log)) {
+    if (!http::serve_monitoring(monitoring, settings.metrics_address, options.allow_insecure_remote,
+                                {metrics_text, not_ready}, log)) {
         return 1;
     }
     boost::asio::signal_set hangup(io, SIGHUP);

@@ -32,7 +32,7 @@ struct Attempt {
 Millis retry_delay(int attempts, const config::DeliverySettings& settings, double draw);
 
 // After a failed attempt at `now`, the state and next attempt time: retrying at now + delay,
-// or failed when the delivery was created longer than give_up_after ago, or when the
+// or failed when the delivery was created give_up_after ago or earlier, or when the
 // receiver answered that retrying cannot help.
 struct Next {
     DeliveryState state = DeliveryState::retrying;

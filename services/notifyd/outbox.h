@@ -103,7 +103,7 @@ public:
     OutboxResult<bool> add_messages(const std::vector<OutMessage>& messages,
                                     const std::vector<std::vector<std::string>>& delivery_keys,
                                     const std::optional<OpenEscalation>& escalation = {});
-    // Pending and retrying messages due by `now`, oldest first.
+    // Pending and retrying messages due by `now`, by next attempt time, then creation.
     OutboxResult<std::vector<OutMessage>> due(WallTime now, std::size_t limit);
     // When the next pending or retrying message is due.
     OutboxResult<std::optional<WallTime>> next_due();

@@ -45,12 +45,29 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
-// An RFC 2047 encoded-word when `text` is not plain ASCII (subjects carry an em dash).
+// `text` as it is when plain ASCII, else RFC 2047 encoded-words (subjects carry an em dash).
 std::string header_text(const std::string& text) {
     const bool ascii = std::all_of(text.begin(), text.end(), [](char ch) {
         return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
     });
-    return ascii ? text : "=?UTF-8?B?" + base64(text) + "?=";
+    if (ascii) {
+        return text;
+    }
+    // RFC 2047 §2: an encoded-word is at most 75 characters, so the text goes in pieces of at
+    // most 45 bytes (60 in base64), each ending on a whole UTF-8 character; decoders drop the
+    // spaces between encoded-words.
+    constexpr std::size_t piece = 45;
+    std::string out;
+    for (std::size_t at = 0; at < text.size();) {
+        std::size_t end = std::min(text.size(), at + piece);
+        while (end < text.size() && end > at &&
+               (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+            --end;  // not inside a character
+        }
+        out += (out.empty() ? "" : " ") + ("=?UTF-8?B?" + base64(text.substr(at, end - at)) + "?=");
+        at = end;
+    }
+    return out;
 }
 
 std::string html_escape(std::string_view text) {

@@ -403,6 +403,22 @@ TEST(RenderSlackTest, TheTextIsTheSubjectAndTheBlockLinksTheWallboard) {
     EXPECT_EQ(bare.string("/blocks/0/text/text").find("Open on the wallboard"), std::string::npos);
 }
 
+// Slack reads &, < and > as control characters: a name such as "A&E <North>" arrives as
+// text, while the wallboard link keeps its <url|label> form.
+TEST(RenderSlackTest, ControlCharactersInNamesAreEscaped) {
+    const std::map<std::string, std::string, std::less<>> hostile = {{"RWJ", "A&E <North>"}};
+    RenderContext c = context();
+    c.names = &hostile;
+    const Json j(render(message(slack, {rwj()}), c).body);
+    ASSERT_TRUE(j.ok());
+    EXPECT_EQ(j.string("/text").rfind("[OPEL 4] A&amp;E &lt;North&gt; (RWJ)", 0), 0U)
+        << j.string("/text");
+    const std::string block = j.string("/blocks/0/text/text");
+    EXPECT_EQ(block.find("A&E"), std::string::npos) << block;
+    EXPECT_NE(block.find("<https://opel.example.nhs.uk/node/RWJ|Open on the wallboard>"),
+              std::string::npos);
+}
+
 // --- every kind ---------------------------------------------------------------------------
 
 // A message of a reason alone (no events) is rendered for every kind, without links.

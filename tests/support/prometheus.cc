@@ -47,26 +47,6 @@ int free_port() {
     return port;
 }
 
-// Waits up to `timeout` for `pid` to exit and reaps it; false if it is still running.
-bool reap(pid_t pid, std::chrono::milliseconds timeout) {
-    int status = 0;
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd >= 0) {  // readable when the process exits
-        pollfd p{fd, POLLIN, 0};
-        ::poll(&p, 1, static_cast<int>(timeout.count()));
-        ::close(fd);
-        return ::waitpid(pid, &status, WNOHANG) == pid;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;  // no pidfd: poll
-    while (::waitpid(pid, &status, WNOHANG) != pid) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 std::string read_from(const std::filesystem::path& file, std::streamoff offset) {
     std::ifstream in(file);
     in.seekg(offset);
@@ -142,11 +122,7 @@ void Prometheus::stop(std::chrono::seconds timeout) {
     if (pid_ <= 0) {
         return;
     }
-    ::kill(pid_, SIGTERM);
-    if (!reap(pid_, timeout)) {
-        ::kill(pid_, SIGKILL);
-        reap(pid_, 10s);
-    }
+    end_child(pid_, timeout);
     pid_ = -1;
     address_.clear();
 }

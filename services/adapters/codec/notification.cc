@@ -86,12 +86,21 @@ std::string teams_json(const std::string& subject, const std::string& text,
                         {"content", card}})})}}));
 }
 
+// Slack's message text treats &, < and > as control characters: they are sent escaped.
+std::string slack_escaped(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+    }
+    return out;
+}
+
 std::string slack_json(const std::string& subject, const std::string& text,
                        const std::string& link) {
-    const std::string block = "*" + subject + "*\n" + text +
+    const std::string block = "*" + slack_escaped(subject) + "*\n" + slack_escaped(text) +
                               (link.empty() ? "" : "\n<" + link + "|Open on the wallboard>");
     return to_json(
-        object({{"text", text_value(subject)},
+        object({{"text", text_value(slack_escaped(subject))},
                 {"blocks", list({object({{"type", text_value("section")},
                                          {"text", object({{"type", text_value("mrkdwn")},
                                                           {"text", text_value(block)}})}})})}}));

@@ -14,9 +14,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-// Prometheus text format 0.0.4.
-constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
-
 MetricFamily family(std::string name, std::string help, MetricType type);
 // One sample of a counter or gauge family.
 void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {});
