@@ -62,8 +62,9 @@ int watch_dir(const fs::path& dir) {
 // Blocks until a watched file may have changed, max_nap passes, or `deadline`; false when the
 // deadline has passed. Drains the pending events.
 bool nap(int inotify, std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    // Rounded up, so the last nap ends at the deadline, not up to a millisecond before it.
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
         return false;
     }
