@@ -111,18 +111,21 @@ void reload_routing(const Options& options, const config::NotifydSettings& runni
                     Notifier& notifier, spdlog::logger& log) {
     const std::string path = options::config_path(options.config);
     log.info("signal SIGHUP: reloading the routing from {}", path);
-    auto loaded = config::load_config(path);
-    auto notifyd =
-        loaded
-            ? config::load_notifyd_config(*loaded)
-            : decltype(config::load_notifyd_config(*loaded))(unexpected(std::move(loaded).error()));
-    if (!notifyd || !*notifyd) {
-        for (const config::ConfigError& e :
-             notifyd ? std::vector<config::ConfigError>{} : notifyd.error()) {
+    const auto refuse = [&log](const std::vector<config::ConfigError>& errors, const char* why) {
+        for (const config::ConfigError& e : errors) {
             log.error("reload: {}", e.to_string());
         }
-        log.error("reload refused ({}); the running routing is kept",
-                  notifyd ? "no notifyd section" : "problems above");
+        log.error("reload refused ({}); the running routing is kept", why);
+    };
+    auto loaded = config::load_config(path);
+    if (!loaded) {
+        refuse(loaded.error(), "problems above");
+        return;
+    }
+    auto notifyd = config::load_notifyd_config(*loaded);
+    if (!notifyd || !*notifyd) {
+        refuse(notifyd ? std::vector<config::ConfigError>{} : notifyd.error(),
+               notifyd ? "no notifyd section" : "problems above");
         return;
     }
     const config::NotifydSettings next = with_overrides(std::move(**notifyd), options);

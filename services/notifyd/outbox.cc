@@ -245,7 +245,13 @@ public:
         committed_ = true;
         return true;
     }
-    bool ok() const { return ok_; }
+    // Whether BEGIN worked, or why not.
+    OutboxResult<bool> begun() const {
+        if (!ok_) {
+            return unexpected(std::string("begin: ") + sqlite3_errmsg(db_));
+        }
+        return true;
+    }
 
 private:
     sqlite3* db_;
@@ -355,8 +361,8 @@ OutboxResult<std::vector<std::string>> Outbox::record(const FeedPosition& positi
                                                       const std::vector<OpenEscalation>& opened,
                                                       const std::vector<Closed>& closed) {
     Transaction t(db_);
-    if (!t.ok()) {
-        return unexpected(std::string("begin: ") + sqlite3_errmsg(db_));
+    if (auto r = t.begun(); !r) {
+        return unexpected(r.error());
     }
     std::vector<std::string> added;
     for (const StoredDelivery& d : deliveries) {
@@ -421,8 +427,8 @@ OutboxResult<std::vector<std::string>> Outbox::record(const FeedPosition& positi
 
 OutboxResult<bool> Outbox::set_position(const FeedPosition& position) {
     Transaction t(db_);
-    if (!t.ok()) {
-        return unexpected(std::string("begin: ") + sqlite3_errmsg(db_));
+    if (auto r = t.begun(); !r) {
+        return unexpected(r.error());
     }
     if (auto r = store_position(db_, position); !r) {
         return r;
@@ -453,8 +459,8 @@ OutboxResult<bool> Outbox::add_messages(const std::vector<OutMessage>& messages,
                                         const std::vector<std::vector<std::string>>& delivery_keys,
                                         const std::optional<OpenEscalation>& escalation) {
     Transaction t(db_);
-    if (!t.ok()) {
-        return unexpected(std::string("begin: ") + sqlite3_errmsg(db_));
+    if (auto r = t.begun(); !r) {
+        return unexpected(r.error());
     }
     for (std::size_t i = 0; i < messages.size(); ++i) {
         if (auto r = insert_message(db_, messages[i]); !r) {

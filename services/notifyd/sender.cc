@@ -16,8 +16,7 @@ struct Sender::Transfer {
     curl_slist* headers = nullptr;
     curl_slist* recipients = nullptr;
     curl_mime* mime = nullptr;
-    std::string text, html;  // e-mail parts
-    std::string answer;      // the first bytes of the receiver's answer, for the error detail
+    std::string answer;  // the first bytes of the receiver's answer, for the error detail
     bool email = false;
     Stopwatch started;  // the attempt's duration, for the metrics
 
@@ -141,13 +140,13 @@ void Sender::start(const OutMessage& m) {
         curl_mime* alternative = curl_mime_init(e);
         curl_mimepart* text = curl_mime_addpart(alternative);
         // Lines end CRLF so quoted-printable keeps them as line breaks.
-        t->text = crlf(m.content.body);
-        t->html = crlf(m.content.html);
-        curl_mime_data(text, t->text.data(), t->text.size());
+        const std::string plain = crlf(m.content.body);  // libcurl copies the data
+        curl_mime_data(text, plain.data(), plain.size());
         curl_mime_type(text, "text/plain; charset=utf-8");
         curl_mime_encoder(text, "quoted-printable");
         curl_mimepart* html = curl_mime_addpart(alternative);
-        curl_mime_data(html, t->html.data(), t->html.size());
+        const std::string markup = crlf(m.content.html);
+        curl_mime_data(html, markup.data(), markup.size());
         curl_mime_type(html, "text/html; charset=utf-8");
         curl_mime_encoder(html, "quoted-printable");
         curl_mimepart* part = curl_mime_addpart(t->mime);
