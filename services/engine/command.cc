@@ -94,34 +94,61 @@ std::string command_key(const Declaration& d, std::string_view declaration_id) {
            (d.until ? format_utc(*d.until) : std::string("-")) + "/" + hex16(digest);
 }
 
+std::string command_key(const Unacknowledged& r) {
+    return "unack/" + r.transition_id + "/" + r.route + "/" +
+           (r.follow_up == Unacknowledged::FollowUp::step ? "step-" : "reminder-") +
+           std::to_string(r.number);
+}
+
+std::string follow_up_text(const Unacknowledged& r) {
+    std::string groups;
+    for (const std::string& g : r.groups) {
+        groups += (groups.empty() ? "" : ", ") + g;
+    }
+    return (r.follow_up == Unacknowledged::FollowUp::step ? "step " : "reminder ") +
+           std::to_string(r.number) + " to " + groups + " (route " + r.route + ")";
+}
+
+std::optional<NodeIndex> Engine::transition_node(const std::string& transition_id,
+                                                 std::string_view doing,
+                                                 std::vector<FieldError>& errors) const {
+    const auto ref = parse_transition_id(transition_id);
+    if (!ref) {
+        errors.push_back(ref.error());
+        return std::nullopt;
+    }
+    const auto node = model_.find_node(ref->node_id);
+    if (!node) {
+        add(errors, "transition_id", "unknown_node",
+            "transition_id '" + transition_id + "': no node '" + ref->node_id +
+                "' in the node tree");
+        return std::nullopt;
+    }
+    const std::uint64_t made = states_[*node].transitions;
+    if (ref->number > made) {
+        add(errors, "transition_id", "unknown_transition",
+            "transition_id '" + transition_id + "': " + ref->node_id + " has made " +
+                std::to_string(made) + " status transition" + (made == 1 ? "" : "s") +
+                (made == 0 ? ""
+                           : " (the latest is " + ref->node_id + "#" + std::to_string(made) + ")") +
+                ", so there is nothing to " + std::string(doing));
+        return std::nullopt;
+    }
+    return node;
+}
+
 SubmitOutcome Engine::acknowledge(const Acknowledgement& ack, TimePoint now) {
     SubmitOutcome out;
     out.status = SubmitStatus::rejected;
     check_person(ack.by, out.errors);
     check_length("note", ack.note, out.errors);
-    const auto ref = parse_transition_id(ack.transition_id);
-    std::optional<NodeIndex> node;
-    if (!ref) {
-        out.errors.push_back(ref.error());
-    } else if (node = model_.find_node(ref->node_id); !node) {
-        add(out.errors, "transition_id", "unknown_node",
-            "transition_id '" + ack.transition_id + "': no node '" + ref->node_id +
-                "' in the node tree");
-    } else if (ref->number > states_[*node].transitions) {
-        const std::uint64_t made = states_[*node].transitions;
-        add(out.errors, "transition_id", "unknown_transition",
-            "transition_id '" + ack.transition_id + "': " + ref->node_id + " has made " +
-                std::to_string(made) + " status transition" + (made == 1 ? "" : "s") +
-                (made == 0 ? ""
-                           : " (the latest is " + ref->node_id + "#" + std::to_string(made) + ")") +
-                ", so there is nothing to acknowledge");
-    }
+    const auto node = transition_node(ack.transition_id, "acknowledge", out.errors);
     if (!out.errors.empty()) {
         return out;
     }
     out.status = SubmitStatus::accepted;
     NodeState& st = states_[*node];
-    if (ref->number == st.transitions) {
+    if (parse_transition_id(ack.transition_id)->number == st.transitions) {
         st.result.acknowledged = Acknowledged{ack.transition_id, ack.by, now, ack.note};
         emit(out.results, *node);
     }
@@ -129,6 +156,64 @@ SubmitOutcome Engine::acknowledge(const Acknowledgement& ack, TimePoint now) {
     e.transition_id = ack.transition_id;
     e.by = ack.by;
     e.note = ack.note;
+    out.events.push_back(std::move(e));
+    return out;
+}
+
+SubmitOutcome Engine::report_unacknowledged(const Unacknowledged& r, TimePoint now) {
+    SubmitOutcome out;
+    out.status = SubmitStatus::rejected;
+    check_person(r.by, out.errors);
+    if (r.route.empty()) {
+        add(out.errors, "route", "missing_field",
+            "route (the notification route whose escalation policy applies) is required");
+    } else if (r.route.size() > max_id_length) {
+        add(out.errors, "route", "too_long",
+            "route is " + std::to_string(r.route.size()) + " characters; at most " +
+                std::to_string(max_id_length));
+    }
+    if (r.number < 1) {
+        add(out.errors, "number", "out_of_range",
+            "number (the reminder's or step's, from 1) is " + std::to_string(r.number));
+    }
+    if (r.groups.empty()) {
+        add(out.errors, "groups", "missing_field",
+            "groups (whom this follow-up tells) needs at least one group");
+    }
+    for (std::size_t i = 0; i < r.groups.size(); ++i) {
+        const std::string field = "groups[" + std::to_string(i) + "]";
+        if (r.groups[i].empty() || r.groups[i].size() > max_id_length) {
+            add(out.errors, field, "malformed",
+                field + " must be a group name of 1 to " + std::to_string(max_id_length) +
+                    " characters");
+        }
+    }
+    const auto node = transition_node(r.transition_id, "report", out.errors);
+    if (node) {
+        const NodeState& st = states_[*node];
+        const std::string current =
+            model_.node(*node).config.id + "#" + std::to_string(st.transitions);
+        if (r.transition_id != current) {
+            add(out.errors, "transition_id", "superseded",
+                "transition_id '" + r.transition_id +
+                    "' is no longer open: the node's current "
+                    "transition is " +
+                    current);
+        } else if (st.result.acknowledged) {
+            add(out.errors, "transition_id", "acknowledged",
+                "transition_id '" + r.transition_id + "' was acknowledged by " +
+                    st.result.acknowledged->by + " at " + format_utc(st.result.acknowledged->at) +
+                    ": nothing is open");
+        }
+    }
+    if (!out.errors.empty()) {
+        return out;
+    }
+    out.status = SubmitStatus::accepted;
+    Event e = status_quo_event(EventKind::unacknowledged, *node, now);
+    e.transition_id = r.transition_id;
+    e.by = r.by;
+    e.unacknowledged = r;
     out.events.push_back(std::move(e));
     return out;
 }

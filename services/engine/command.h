@@ -1,6 +1,8 @@
-// Commands people send through the submit socket beside sitreps (SPEC §5): acknowledging an
-// alert and declaring a site's level. Plain values; the engine validates and applies them
-// (Engine::acknowledge, Engine::declare), adapters translate them from the wire.
+// Commands sent through the submit socket beside sitreps (SPEC §5): people acknowledging an
+// alert and declaring a site's level, and the notifier reporting an escalation nobody has
+// acknowledged (engine::Unacknowledged, node_result.h). Plain values; the engine validates and
+// applies them (Engine::acknowledge, declare, report_unacknowledged), adapters translate them
+// from the wire.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "base/result.h"
 #include "base/time.h"
+#include "engine/node_result.h"
 #include "engine/sitrep.h"
 
 namespace opel::engine {
@@ -60,5 +63,10 @@ Result<TransitionRef, FieldError> parse_transition_id(std::string_view id);
 // and reason>", so an identical resend is a duplicate.
 std::string command_key(const Acknowledgement& ack);
 std::string command_key(const Declaration& declaration, std::string_view declaration_id);
+// "unack/<transition id>/<route>/<reminder|step>-<n>": each follow-up is reported once.
+std::string command_key(const Unacknowledged& report);
+
+// "step 1 to director-on-call, scc (route gm-escalations)": the follow-up, for people.
+std::string follow_up_text(const Unacknowledged& report);
 
 }  // namespace opel::engine

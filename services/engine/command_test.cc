@@ -157,6 +157,85 @@ TEST_F(CommandTest, AnAcknowledgementOfNoSuchTransitionIsRejectedAndChangesNothi
     EXPECT_EQ(result("S1").acknowledged, before.acknowledged);
 }
 
+Unacknowledged report(std::string transition_id,
+                      Unacknowledged::FollowUp follow_up = Unacknowledged::FollowUp::step,
+                      std::int64_t number = 1) {
+    return {
+        std::move(transition_id), "gm-escalations", at("2026-01-06T08:00:00Z"), follow_up, number,
+        {"director-on-call"},     "opel-notifyd"};
+}
+
+TEST(CommandKeyTest, UnacknowledgedReportsByTransitionRouteAndFollowUp) {
+    EXPECT_EQ(command_key(report("RWJ#3")), "unack/RWJ#3/gm-escalations/step-1");
+    EXPECT_EQ(command_key(report("RWJ#3", Unacknowledged::FollowUp::reminder, 2)),
+              "unack/RWJ#3/gm-escalations/reminder-2");
+    EXPECT_EQ(follow_up_text(report("RWJ#3")), "step 1 to director-on-call (route gm-escalations)");
+}
+
+TEST_F(CommandTest, AnOpenEscalationReportedUnacknowledgedIsAnEventOnly) {
+    submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));  // S1#1
+    const NodeResult before = result("S1");
+    const SubmitOutcome out = engine_.report_unacknowledged(report("S1#1"), now);
+    ASSERT_EQ(out.status, SubmitStatus::accepted) << ::testing::PrintToString(codes(out));
+    EXPECT_TRUE(out.results.empty());  // nothing about the node changed
+    ASSERT_EQ(out.events.size(), 1U);
+    const Event& e = out.events[0];
+    EXPECT_EQ(e.kind, EventKind::unacknowledged);
+    EXPECT_EQ(to_string(e.kind), "unacknowledged");
+    EXPECT_EQ(e.transition_id, "S1#1");
+    EXPECT_EQ(e.path, "national/region/ICS/loc/S1");
+    EXPECT_EQ(e.to, Status::opel3);
+    EXPECT_EQ(e.at, now);
+    EXPECT_EQ(e.by, "opel-notifyd");
+    EXPECT_EQ(e.unacknowledged, report("S1#1"));
+    EXPECT_EQ(e.result.transition_number, 1U);
+    EXPECT_EQ(result("S1").acknowledged, before.acknowledged);
+    // Systems' escalations too.
+    EXPECT_EQ(engine_.report_unacknowledged(report("loc#1"), now).status, SubmitStatus::accepted);
+}
+
+TEST_F(CommandTest, AnEscalationNoLongerOpenIsNotReportedUnacknowledged) {
+    submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));  // S1#1
+    ASSERT_EQ(ack("S1#1", "Jane Smith").status, SubmitStatus::accepted);
+    SubmitOutcome out = engine_.report_unacknowledged(report("S1#1"), now);
+    EXPECT_EQ(out.status, SubmitStatus::rejected);
+    EXPECT_EQ(codes(out), std::vector<std::string>{"transition_id/acknowledged"});
+    EXPECT_EQ(out.errors[0].message,
+              "transition_id 'S1#1' was acknowledged by Jane Smith at 2026-01-06T08:05:00Z: "
+              "nothing is open");
+    EXPECT_TRUE(out.events.empty());
+
+    submit(sitrep("S1", "2026-01-06T08:10:00Z", level4));  // S1#2 supersedes S1#1
+    out = engine_.report_unacknowledged(report("S1#1"), now);
+    EXPECT_EQ(codes(out), std::vector<std::string>{"transition_id/superseded"});
+    EXPECT_EQ(out.errors[0].message,
+              "transition_id 'S1#1' is no longer open: the node's current transition is S1#2");
+    EXPECT_EQ(codes(engine_.report_unacknowledged(report("S1#3"), now)),
+              std::vector<std::string>{"transition_id/unknown_transition"});
+    EXPECT_EQ(engine_.report_unacknowledged(report("S1#3"), now).errors[0].message,
+              "transition_id 'S1#3': S1 has made 2 status transitions (the latest is S1#2), so "
+              "there is nothing to report");
+    EXPECT_EQ(engine_.report_unacknowledged(report("S1#2"), now).status, SubmitStatus::accepted);
+}
+
+TEST_F(CommandTest, ABadUnacknowledgedReportNamesEveryProblem) {
+    submit(sitrep("S1", "2026-01-06T08:00:00Z", level3));
+    Unacknowledged r = report("S1#1", Unacknowledged::FollowUp::reminder, 0);
+    r.route.clear();
+    r.by.clear();
+    r.groups = {"locality", ""};
+    EXPECT_EQ(codes(engine_.report_unacknowledged(r, now)),
+              (std::vector<std::string>{"by/missing_field", "route/missing_field",
+                                        "number/out_of_range", "groups[1]/malformed"}));
+    r = report("S1#1");
+    r.groups.clear();
+    r.route = std::string(max_id_length + 1, 'r');
+    EXPECT_EQ(codes(engine_.report_unacknowledged(r, now)),
+              (std::vector<std::string>{"route/too_long", "groups/missing_field"}));
+    EXPECT_EQ(codes(engine_.report_unacknowledged(report("XYZ#1"), now)),
+              std::vector<std::string>{"transition_id/unknown_node"});
+}
+
 TEST_F(CommandTest, ADeclarationStandsBesideTheComputedLevelAndRaisesAMismatch) {
     submit(sitrep("S1", "2026-01-06T08:00:00Z", level1));
     const Status loc_before = result("loc").status;

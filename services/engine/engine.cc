@@ -93,6 +93,8 @@ std::string_view to_string(EventKind kind) {
             return "declared";
         case EventKind::declaration_expired:
             return "declaration_expired";
+        case EventKind::unacknowledged:
+            return "unacknowledged";
         case EventKind::declared_mismatch:
             break;
     }

@@ -97,6 +97,10 @@ public:
     // result showing it, the `declared` event, and a declared_mismatch event when it differs
     // from the held level. The held level and the roll-up do not change.
     SubmitOutcome declare(const Declaration& declaration, TimePoint now);
+    // The notifier reports that escalation `transition_id` is still not acknowledged: the
+    // `unacknowledged` event. REJECTED when the transition is not the node's current one or
+    // was acknowledged (nothing is open any more), besides malformed fields. Changes no state.
+    SubmitOutcome report_unacknowledged(const Unacknowledged& report, TimePoint now);
 
     // Fires every staleness deadline <= now, one instant at a time, oldest first, then every
     // standing declaration whose `until` is <= now.
@@ -173,6 +177,11 @@ private:
     Event status_quo_event(EventKind kind, NodeIndex node, TimePoint at) const;
     // The site's result shows its standing declaration, or the sitrep's own, or none.
     void show_declaration(NodeIndex site, const Sitrep* sitrep);
+    // The node a command's transition id names, or none with the transition_id error
+    // (malformed, unknown node, a transition not made yet: nothing to `doing`).
+    std::optional<NodeIndex> transition_node(const std::string& transition_id,
+                                             std::string_view doing,
+                                             std::vector<FieldError>& errors) const;
     // Ends the site's standing declaration at `at` (its until): the declaration_expired event.
     void expire_declaration(NodeIndex site, TimePoint at, Tick& tick);
     // Parameter ids, names, units and weights are kept once, in the card, not in every

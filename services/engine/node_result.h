@@ -85,6 +85,22 @@ enum class EventKind {
     acknowledged,         // a person acknowledged transition_id (by, note)
     declared,             // a person declared the site's level (declared_level; 0 = withdrew)
     declaration_expired,  // a standing declaration reached its `until`
+    unacknowledged,       // an escalation still not acknowledged (the notifier's report)
+};
+
+// An escalation still open and what the notifier does about it (reminder or step), as
+// opel-notifyd reports it: the `unacknowledged` command and event.
+struct Unacknowledged {
+    enum class FollowUp { reminder, step };
+    std::string transition_id;  // "<id>#<n>"
+    std::string route;
+    TimePoint open_since;
+    FollowUp follow_up = FollowUp::reminder;
+    std::int64_t number = 0;          // from 1, as sent
+    std::vector<std::string> groups;  // whom this follow-up tells
+    std::string by;                   // who reports it
+
+    bool operator==(const Unacknowledged&) const = default;
 };
 
 struct Event {
@@ -106,6 +122,7 @@ struct Event {
     std::string by;                  // acknowledged, declared: who
     std::string note;                // acknowledged: their note
     std::optional<TimePoint> until;  // declared: when it lapses
+    std::optional<Unacknowledged> unacknowledged;  // unacknowledged: the report
 };
 
 std::string_view to_string(EventKind kind);

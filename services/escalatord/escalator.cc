@@ -3,6 +3,7 @@
 #include <spdlog/logger.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <unordered_set>
@@ -24,29 +25,6 @@ std::uint64_t new_epoch() {
         epoch = (std::uint64_t{random()} << 32) | random();
     }
     return epoch;
-}
-
-// The submission id (or command key) a request names, explicitly or by default, or "" when
-// it cannot be read.
-std::string submission_id_of(std::string_view payload) {
-    const auto body = codec::request_body(payload);
-    if (!body) {
-        return {};
-    }
-    switch (body->kind) {
-        case codec::RequestKind::acknowledgement: {
-            const auto ack = codec::decode_acknowledgement(body->bytes);
-            return ack ? engine::command_key(*ack) : std::string();
-        }
-        case codec::RequestKind::declaration: {
-            const auto d = codec::decode_declaration(body->bytes);
-            return d ? engine::command_key(d->declaration, d->declaration_id) : std::string();
-        }
-        case codec::RequestKind::sitrep:
-            break;
-    }
-    const codec::SitrepResult sitrep = codec::decode_sitrep(body->bytes);
-    return sitrep ? sitrep->effective_submission_id() : std::string();
 }
 
 // What a person reads in the reply to an accepted command.
@@ -75,6 +53,107 @@ std::string command_message(const engine::Declaration& d, const engine::SubmitOu
         text += "; computed: " + std::string(engine::to_string(held));
     }
     return text;
+}
+
+std::string command_message(const engine::Unacknowledged& r) {
+    return r.transition_id + " reported unacknowledged by " + r.by + ": " +
+           engine::follow_up_text(r);
+}
+
+// A command read from its request body: its idempotency key, the node it concerns, and how
+// it is applied, answered and told apart from another command under the same key.
+struct Command {
+    const char* kind = "";  // the commands table's kind
+    std::string key;
+    std::string node_id;
+    std::function<engine::SubmitOutcome(engine::Engine&, TimePoint)> apply;
+    std::function<std::string(const engine::SubmitOutcome&, const engine::Engine&)> message;
+    // The refusal when the key was first used for other content (the stored request body);
+    // none: a repeat is a duplicate, whoever sends it.
+    std::function<std::optional<engine::FieldError>(std::string_view first)> conflict;
+};
+
+Result<Command, codec::CommandErrors> decode_command(const codec::RequestBody& body) {
+    switch (body.kind) {
+        case codec::RequestKind::acknowledgement: {
+            auto ack = codec::decode_acknowledgement(body.bytes);
+            if (!ack) {
+                return unexpected(std::move(ack).error());
+            }
+            const auto ref = engine::parse_transition_id(ack->transition_id);
+            return Command{
+                "acknowledgement",
+                engine::command_key(*ack),
+                ref ? ref->node_id : std::string(),
+                [a = *ack](engine::Engine& e, TimePoint now) { return e.acknowledge(a, now); },
+                [a = *ack](const engine::SubmitOutcome& out, const engine::Engine& e) {
+                    return command_message(a, out, e);
+                },
+                nullptr};
+        }
+        case codec::RequestKind::declaration: {
+            auto d = codec::decode_declaration(body.bytes);
+            if (!d) {
+                return unexpected(std::move(d).error());
+            }
+            return Command{
+                "declaration",
+                engine::command_key(d->declaration, d->declaration_id),
+                d->declaration.site_id,
+                [d = d->declaration](engine::Engine& e, TimePoint now) {
+                    return e.declare(d, now);
+                },
+                [d = d->declaration](const engine::SubmitOutcome& out, const engine::Engine&) {
+                    return command_message(d, out);
+                },
+                [d = *d](std::string_view first) -> std::optional<engine::FieldError> {
+                    const auto before = codec::decode_declaration(first);
+                    if (before && before->declaration == d.declaration) {
+                        return std::nullopt;
+                    }
+                    return engine::FieldError{
+                        "declaration_id", "idempotency_conflict",
+                        "declaration_id '" + d.declaration_id +
+                            "' was already used for another declaration; nothing was changed. "
+                            "Send a new declaration_id (opel declare makes one per invocation)"};
+                }};
+        }
+        case codec::RequestKind::unacknowledged: {
+            auto r = codec::decode_unacknowledged(body.bytes);
+            if (!r) {
+                return unexpected(std::move(r).error());
+            }
+            const auto ref = engine::parse_transition_id(r->transition_id);
+            return Command{"unacknowledged",
+                           engine::command_key(*r),
+                           ref ? ref->node_id : std::string(),
+                           [r = *r](engine::Engine& e, TimePoint now) {
+                               return e.report_unacknowledged(r, now);
+                           },
+                           [r = *r](const engine::SubmitOutcome&, const engine::Engine&) {
+                               return command_message(r);
+                           },
+                           nullptr};
+        }
+        case codec::RequestKind::sitrep:
+            break;
+    }
+    return unexpected(codec::CommandErrors{{"", "unsupported_request", "a sitrep is no command"}});
+}
+
+// The submission id (or command key) a request names, explicitly or by default, or "" when
+// it cannot be read.
+std::string submission_id_of(std::string_view payload) {
+    const auto body = codec::request_body(payload);
+    if (!body) {
+        return {};
+    }
+    if (body->kind != codec::RequestKind::sitrep) {
+        const auto command = decode_command(*body);
+        return command ? command->key : std::string();
+    }
+    const codec::SitrepResult sitrep = codec::decode_sitrep(body->bytes);
+    return sitrep ? sitrep->effective_submission_id() : std::string();
 }
 
 // Whether two cards score a sitrep alike: the same parameters (expression, direction,
@@ -472,50 +551,32 @@ store::StoreResult<std::optional<Escalator::Earlier>> Escalator::earlier_reply(
 
 void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body,
                                 TimePoint now) {
-    const bool ack = body.kind == codec::RequestKind::acknowledgement;
-    auto acknowledgement =
-        ack ? codec::decode_acknowledgement(body.bytes) : unexpected(codec::CommandErrors{});
-    auto declaration =
-        ack ? unexpected(codec::CommandErrors{}) : codec::decode_declaration(body.bytes);
     const auto reject = [&p, i](engine::SubmitOutcome outcome, std::string_view node_id) {
         outcome.status = engine::SubmitStatus::rejected;
         p.replies[i] = codec::outcome_reply(outcome, node_id, 0);
         p.kinds[i] = Kind::rejected;
     };
-    if (ack ? !acknowledgement : !declaration) {
+    auto command = decode_command(body);
+    if (!command) {
         engine::SubmitOutcome bad;
-        bad.errors = ack ? std::move(acknowledgement).error() : std::move(declaration).error();
+        bad.errors = std::move(command).error();
         reject(std::move(bad), {});
         return;
     }
-    const std::string key =
-        ack ? engine::command_key(*acknowledgement)
-            : engine::command_key(declaration->declaration, declaration->declaration_id);
+    const std::string& key = command->key;
+    const std::string& node_id = command->node_id;
     p.submission_ids[i] = key;
-    const auto ref = ack ? engine::parse_transition_id(acknowledgement->transition_id)
-                         : unexpected(engine::FieldError{});
-    const std::string node_id =
-        ack ? (ref ? ref->node_id : std::string()) : declaration->declaration.site_id;
     auto before = previous(key, true);
     if (!before) {
         p.fail(describe(before.error()), true);
         return;
     }
     if (*before) {
-        // An acknowledgement is made once, whoever repeats it; a declaration id stands for
-        // one declaration.
         const Previous& first = **before;
-        const auto first_declaration =
-            ack ? unexpected(codec::CommandErrors{}) : codec::decode_declaration(first.content);
-        if (!ack &&
-            (!first_declaration || first_declaration->declaration != declaration->declaration)) {
-            engine::SubmitOutcome conflict;
-            conflict.errors.push_back(
-                {"declaration_id", "idempotency_conflict",
-                 "declaration_id '" + declaration->declaration_id +
-                     "' was already used for another declaration; nothing was changed. Send "
-                     "a new declaration_id (opel declare makes one per invocation)"});
-            reject(std::move(conflict), node_id);
+        if (auto conflict = command->conflict ? command->conflict(first.content) : std::nullopt) {
+            engine::SubmitOutcome refused;
+            refused.errors.push_back(std::move(*conflict));
+            reject(std::move(refused), node_id);
             return;
         }
         p.replies[i] = codec::duplicate_reply(first.reply, first.result_publication);
@@ -523,8 +584,7 @@ void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBod
         p.durable[i] = first.in_flight;
         return;
     }
-    engine::SubmitOutcome outcome = ack ? engine_->acknowledge(*acknowledgement, now)
-                                        : engine_->declare(declaration->declaration, now);
+    engine::SubmitOutcome outcome = command->apply(*engine_, now);
     outcome.submission_id = key;
     if (outcome.status == engine::SubmitStatus::rejected) {
         reject(std::move(outcome), node_id);
@@ -532,9 +592,7 @@ void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBod
     }
     const std::optional<SiteResult> result = stage(p, outcome, node_id, now);
     std::string stored_reply = codec::outcome_reply(outcome, node_id, p.sequence, false);
-    codec::append_reply_message(stored_reply,
-                                ack ? command_message(*acknowledgement, outcome, *engine_)
-                                    : command_message(declaration->declaration, outcome));
+    codec::append_reply_message(stored_reply, command->message(outcome, *engine_));
     p.replies[i] = stored_reply;
     if (result) {
         codec::append_reply_result(p.replies[i], result->bytes);
@@ -542,8 +600,8 @@ void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBod
     p.kinds[i] = Kind::accepted;
     p.durable[i] = true;
     in_flight_commands_.emplace(key, InFlightReply{p.replies[i], &p, p.commands.size()});
-    p.commands.push_back({key, ack ? "acknowledgement" : "declaration", node_id, now,
-                          std::string(body.bytes), std::move(stored_reply),
+    p.commands.push_back({key, command->kind, node_id, now, std::string(body.bytes),
+                          std::move(stored_reply),
                           result ? std::optional(result->sequence) : std::nullopt});
 }
 

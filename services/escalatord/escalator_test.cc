@@ -688,6 +688,56 @@ TEST_F(EscalatorTest, AnUnknownTransitionIsRejectedAndNotRemembered) {
               v1::SUBMIT_STATUS_ACCEPTED);
 }
 
+std::string unacknowledged_request(const std::string& transition, std::int64_t step) {
+    return codec::unacknowledged_request({transition,
+                                          "gm-escalations",
+                                          at("2026-01-06T08:00:00Z"),
+                                          engine::Unacknowledged::FollowUp::step,
+                                          step,
+                                          {"director-on-call", "scc"},
+                                          "opel-notifyd"});
+}
+
+TEST_F(EscalatorTest, AnUnacknowledgedReportIsStoredPublishedOnceAndRefusedOnceAcknowledged) {
+    submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3));  // S1#1
+    clock_.set(at("2026-01-06T08:30:00Z"));
+    const auto out = submit({unacknowledged_request("S1#1", 1)});
+    const v1::SubmitReply reply = reply_of(out.replies.at(0));
+    ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED) << reply.DebugString();
+    EXPECT_EQ(reply.submission_id(), "unack/S1#1/gm-escalations/step-1");
+    EXPECT_EQ(reply.message(),
+              "S1#1 reported unacknowledged by opel-notifyd: step 1 to director-on-call, scc "
+              "(route gm-escalations)");
+    const auto reported = alerts(out, v1::EVENT_KIND_UNACKNOWLEDGED);
+    ASSERT_EQ(reported.size(), 1U);
+    EXPECT_EQ(out.publications.back().topic, "alert/national/region/ICS/loc/S1");
+    EXPECT_EQ(reported[0].transition_id(), "S1#1");
+    EXPECT_EQ(reported[0].to(), v1::STATUS_OPEL_3);
+    EXPECT_EQ(reported[0].at().seconds(), at("2026-01-06T08:30:00Z").time_since_epoch().count());
+    EXPECT_EQ(reported[0].unacknowledged().route(), "gm-escalations");
+    EXPECT_EQ(reported[0].unacknowledged().follow_up(), v1::FOLLOW_UP_KIND_STEP);
+    EXPECT_EQ(reported[0].unacknowledged().groups_size(), 2);
+    EXPECT_EQ(reported[0].unacknowledged().open_since().seconds(),
+              at("2026-01-06T08:00:00Z").time_since_epoch().count());
+    EXPECT_EQ(*store_->count("commands"), 1);
+
+    reopen();  // the notifier sends again after a lost reply: the same answer, no second event
+    const auto again = submit({unacknowledged_request("S1#1", 1)});
+    EXPECT_EQ(reply_of(again.replies.at(0)).status(), v1::SUBMIT_STATUS_DUPLICATE);
+    EXPECT_TRUE(again.publications.empty());
+
+    ASSERT_EQ(reply_of(submit({ack_request("S1#1", "Jane")}).replies.at(0)).status(),
+              v1::SUBMIT_STATUS_ACCEPTED);
+    const auto late = submit({unacknowledged_request("S1#1", 2)});
+    const v1::SubmitReply refused = reply_of(late.replies.at(0));
+    EXPECT_EQ(refused.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(refused.errors_size(), 1);
+    EXPECT_EQ(refused.errors(0).field(), "transition_id");
+    EXPECT_EQ(refused.errors(0).code(), "acknowledged");
+    EXPECT_TRUE(late.publications.empty());
+    EXPECT_EQ(*store_->count("commands"), 2);  // the report and the acknowledgement
+}
+
 // Two batches in the pipeline: the second is prepared before the first commits.
 TEST_F(EscalatorTest, ADeclarationIdStandsForOneDeclarationEvenInFlight) {
     submit_one(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level1));

@@ -174,7 +174,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         settings.routing.silences.size(), settings.grouping.count(), escalator.publish_endpoint,
         position->sequence, escalator.query_endpoint,
         options.clock == PolicyClock::stream ? "feed's" : "wall");
-    Notifier notifier(settings, model, **outbox, log, options.clock);
+    Notifier notifier(settings, model, **outbox, log, options.clock, escalator.submit_endpoint);
     if (auto restored = notifier.restore(); !restored) {
         log.critical("outbox {}: {}", settings.database_path, restored.error());
         return 1;
@@ -185,7 +185,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint},
         position->known ? std::optional(position->sequence) : std::nullopt,
         std::chrono::seconds(5));
-    Sender sender(settings.smtp, settings.delivery.timeout);
+    Sender sender(settings.smtp, settings.delivery.timeout, context);
     std::map<std::string, OutMessage, std::less<>> in_flight;
     State state;
 

@@ -97,4 +97,22 @@ std::string follow_up_key(const OpenEscalation& open, const FollowUp& f, const R
            std::to_string(f.number) + "/" + receiver_id(r);
 }
 
+engine::Unacknowledged unacknowledged_report(const OpenEscalation& open, const FollowUp& f,
+                                             const std::string& by) {
+    return {open.transition_id,
+            open.route,
+            open.opened_at,
+            f.kind == FollowUp::Kind::step ? engine::Unacknowledged::FollowUp::step
+                                           : engine::Unacknowledged::FollowUp::reminder,
+            f.number,
+            f.groups,
+            by};
+}
+
+std::string report_key(const OpenEscalation& open, const FollowUp& f) {
+    return open.transition_id + "/" + open.route + "/" +
+           (f.kind == FollowUp::Kind::reminder ? "reminder-" : "step-") + std::to_string(f.number) +
+           "/escalator";
+}
+
 }  // namespace opel::notifyd

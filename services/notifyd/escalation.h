@@ -53,4 +53,11 @@ std::optional<TimePoint> next_follow_up(const OpenEscalation& open, const Route&
 std::string follow_up_key(const OpenEscalation& open, const FollowUp& follow_up,
                           const Receiver& receiver);
 
+// The report of a follow-up to the escalator (the `unacknowledged` command: the event on the
+// feed, SPEC §5) by `by`, and its delivery key "<transition>/<route>/<reminder|step>-<n>/
+// escalator" (each route's follow-ups are reported: the escalator's key names the route too).
+engine::Unacknowledged unacknowledged_report(const OpenEscalation& open, const FollowUp& follow_up,
+                                             const std::string& by);
+std::string report_key(const OpenEscalation& open, const FollowUp& follow_up);
+
 }  // namespace opel::notifyd

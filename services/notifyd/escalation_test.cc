@@ -335,6 +335,26 @@ TEST(FollowUpTest, ARestartLeavesTheSameCountersAsNoRestart) {
     }
 }
 
+// --- the report to the escalator -------------------------------------------------------
+
+TEST(UnacknowledgedReportTest, NamesTheTransitionRouteFollowUpAndGroups) {
+    const OpenEscalation open = opened();
+    const FollowUp step{FollowUp::Kind::step, 2, {"chief executive"}, "not acknowledged"};
+    const engine::Unacknowledged r = unacknowledged_report(open, step, "opel-notifyd");
+    EXPECT_EQ(r, (engine::Unacknowledged{"RWJ#7", "system OPEL 3+", t0,
+                                         engine::Unacknowledged::FollowUp::step, 2,
+                                         Groups{"chief executive"}, "opel-notifyd"}));
+    EXPECT_EQ(unacknowledged_report(open, {FollowUp::Kind::reminder, 1, {}, ""}, "n").follow_up,
+              engine::Unacknowledged::FollowUp::reminder);
+    // Each route's follow-ups are reported apart: the key names the route.
+    EXPECT_EQ(report_key(open, step), "RWJ#7/system OPEL 3+/step-2/escalator");
+    OpenEscalation other = open;
+    other.route = "locality";
+    EXPECT_NE(report_key(other, step), report_key(open, step));
+    EXPECT_EQ(report_key(open, {FollowUp::Kind::reminder, 3, {}, ""}),
+              "RWJ#7/system OPEL 3+/reminder-3/escalator");
+}
+
 // --- follow_up_key ------------------------------------------------------------------------
 
 TEST(FollowUpKeyTest, AnEmailAddressAppearsAsItIs) {

@@ -10,8 +10,9 @@ std::optional<Message> Grouper::add(const Delivery& delivery, engine::Event even
     auto it = pending_.find(delivery.receiver.target);
     if (it == pending_.end()) {
         it = pending_
-                 .emplace(delivery.receiver.target,
-                          Pending{now + window_, Message{delivery.receiver, delivery.key, {}, {}}})
+                 .emplace(
+                     delivery.receiver.target,
+                     Pending{now + window_, Message{delivery.receiver, delivery.key, {}, {}, {}}})
                  .first;
     }
     it->second.message.events.push_back(std::move(event));

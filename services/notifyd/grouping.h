@@ -26,6 +26,8 @@ struct Message {
     // Reminders and escalations of an open escalation: why it is sent again ("not
     // acknowledged after 30 min"); empty for a first message.
     std::string reminder;
+    // To the escalator (ReceiverKind::escalator): the unacknowledged escalation it reports.
+    std::optional<engine::Unacknowledged> report;
 };
 
 class Grouper {

@@ -23,12 +23,13 @@ std::vector<std::string> delivery_keys(const Message& m) {
 }  // namespace
 
 Notifier::Notifier(config::NotifydSettings settings, const engine::Model& model, Outbox& outbox,
-                   spdlog::logger& log, PolicyClock clock)
+                   spdlog::logger& log, PolicyClock clock, std::string report_to)
     : settings_(std::move(settings)),
       model_(model),
       outbox_(outbox),
       log_(log),
       clock_(clock),
+      report_to_(std::move(report_to)),
       grouper_(settings_.grouping),
       rate_(settings_.delivery.rate_per_minute) {
     for (engine::NodeIndex i = 0; i < model_.node_count(); ++i) {
@@ -252,7 +253,14 @@ void Notifier::follow_up(WallTime now) {
         std::vector<Message> messages;
         for (const FollowUp& f : due) {
             for (const Receiver& r : receivers_of(f.groups)) {
-                messages.push_back({r, follow_up_key(open, f, r), {open.event}, f.reason});
+                messages.push_back({r, follow_up_key(open, f, r), {open.event}, f.reason, {}});
+            }
+            if (!report_to_.empty()) {  // the `unacknowledged` event on the feed
+                messages.push_back({{ReceiverKind::escalator, report_to_},
+                                    report_key(open, f),
+                                    {open.event},
+                                    f.reason,
+                                    unacknowledged_report(open, f, "opel-notifyd")});
             }
             log_.warn("escalation {} ({}) not acknowledged: {}", open.transition_id, open.route,
                       f.reason);

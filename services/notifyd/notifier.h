@@ -53,8 +53,10 @@ enum class PolicyClock { wall, stream };
 
 class Notifier {
 public:
+    // `report_to`: the escalator's submit endpoint, where each reminder and step is reported
+    // (the `unacknowledged` event on the feed); empty: not reported.
     Notifier(config::NotifydSettings settings, const engine::Model& model, Outbox& outbox,
-             spdlog::logger& log, PolicyClock clock);
+             spdlog::logger& log, PolicyClock clock, std::string report_to);
 
     // Re-holds deliveries still in their grouping window and loads open escalations.
     OutboxResult<bool> restore();
@@ -94,6 +96,7 @@ private:
     Outbox& outbox_;
     spdlog::logger& log_;
     PolicyClock clock_;
+    std::string report_to_;
     std::map<std::string, std::string, std::less<>> names_;  // node id -> name
     Grouper grouper_;
     RateLimit rate_;

@@ -22,7 +22,9 @@ configuration is refused and the running routing kept). Stops cleanly on SIGINT/
   --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
-  --submit-endpoint EP      accepted for symmetry with the other programs; not used
+  --submit-endpoint EP      its submit endpoint, where reminders and escalation steps
+                            are reported (the `unacknowledged` event on the feed)
+                            (default: escalatord.submit_endpoint)
   --clock wall|stream       the clock reminders and escalation steps run on: the wall
                             (default), or the feed's own time (the latest event or heartbeat
                             time) for drills and tests with a simulated escalator clock

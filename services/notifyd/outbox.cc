@@ -62,27 +62,6 @@ CREATE TABLE IF NOT EXISTS escalations (
 CREATE INDEX IF NOT EXISTS escalations_open ON escalations (node) WHERE state = 'open';
 )sql";
 
-std::string kind_name(ReceiverKind k) {
-    switch (k) {
-        case ReceiverKind::webhook:
-            return "webhook";
-        case ReceiverKind::teams:
-            return "teams";
-        case ReceiverKind::slack:
-            return "slack";
-        case ReceiverKind::email:
-            return "email";
-    }
-    return "webhook";
-}
-
-ReceiverKind kind_of(std::string_view s) {
-    return s == "teams"   ? ReceiverKind::teams
-           : s == "slack" ? ReceiverKind::slack
-           : s == "email" ? ReceiverKind::email
-                          : ReceiverKind::webhook;
-}
-
 DeliveryState state_of(std::string_view s) {
     return s == "retrying" ? DeliveryState::retrying
            : s == "sent"   ? DeliveryState::sent
@@ -197,7 +176,7 @@ constexpr const char* message_columns =
 OutMessage message_of(const Statement& s) {
     OutMessage m;
     m.key = s.text(0);
-    m.receiver = {kind_of(s.text(1)), s.text(2)};
+    m.receiver = {config::receiver_kind(s.text(1)), s.text(2)};
     m.state = state_of(s.text(3));
     m.attempts = static_cast<int>(s.integer(4));
     m.created = wall(s.integer(5));
@@ -265,7 +244,7 @@ OutboxResult<bool> insert_message(sqlite3* db, const OutMessage& m) {
                 "next_ms, sent_ms, last_error, subject, content_type, body, html, headers) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)");
     s.bind(1, m.key)
-        .bind(2, kind_name(m.receiver.kind))
+        .bind(2, config::to_string(m.receiver.kind))
         .bind(3, m.receiver.target)
         .bind(4, to_string(m.state))
         .bind(5, std::int64_t{m.attempts})
@@ -373,7 +352,7 @@ OutboxResult<std::vector<std::string>> Outbox::record(const FeedPosition& positi
         s.bind(1, d.key)
             .bind(2, d.route)
             .bind(3, d.group)
-            .bind(4, kind_name(d.receiver.kind))
+            .bind(4, config::to_string(d.receiver.kind))
             .bind(5, d.receiver.target)
             .bind(6, d.event.node_id)
             .bind(7, d.event.transition_id)
@@ -445,7 +424,7 @@ OutboxResult<std::vector<StoredDelivery>> Outbox::waiting() {
         out.push_back({s.text(0),
                        s.text(1),
                        s.text(2),
-                       {kind_of(s.text(3)), s.text(4)},
+                       {config::receiver_kind(s.text(3)), s.text(4)},
                        event_of(s.text(5)),
                        wall(s.integer(6))});
     }

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "adapters/codec/command.h"
 #include "adapters/codec/notification.h"
 #include "engine/model.h"
 #include "notifyd/routing.h"
@@ -194,6 +195,10 @@ Rendered render(const Message& m, const RenderContext& c) {
         case ReceiverKind::slack:
             out.body = codec::slack_json(out.subject, message_text(m, c), first_link(m, c));
             break;
+        case ReceiverKind::escalator:
+            out.content_type = "application/x-protobuf";  // an opel.v1.SubmitRequest
+            out.body = m.report ? codec::unacknowledged_request(*m.report) : std::string();
+            return out;
         case ReceiverKind::email:
             out.content_type = "text/plain";
             out.body = message_text(m, c);

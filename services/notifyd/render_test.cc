@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <regex>
 
+#include "adapters/codec/command.h"
+#include "adapters/codec/wire.h"
+
 namespace opel::notifyd {
 namespace {
 
@@ -49,7 +52,7 @@ RenderContext context(std::string wallboard = "https://opel.example.nhs.uk") {
 }
 
 Message message(const Receiver& r, std::vector<engine::Event> events, std::string reminder = "") {
-    return {r, "RWJ#7/" + r.target, std::move(events), std::move(reminder)};
+    return {r, "RWJ#7/" + r.target, std::move(events), std::move(reminder), {}};
 }
 
 // A parsed JSON document; strings read by JSON pointer ("/events/0/name").
@@ -432,6 +435,27 @@ TEST(RenderTest, AMessageWithoutEventsRendersForEveryKind) {
             EXPECT_EQ(out.body.find("/node/"), std::string::npos) << out.body;
         }
     }
+}
+
+TEST(RenderEscalatorTest, TheReportIsTheUnacknowledgedCommandTheEscalatorReads) {
+    Message m = message({ReceiverKind::escalator, "tcp://127.0.0.1:5560"}, {rwj()},
+                        "Step 1: not acknowledged after 60 min.");
+    m.report = engine::Unacknowledged{"RWJ#7",
+                                      "system OPEL 3+",
+                                      at("2026-01-13T08:00:00Z"),
+                                      engine::Unacknowledged::FollowUp::step,
+                                      1,
+                                      {"director"},
+                                      "opel-notifyd"};
+    const Rendered out = render(m, context());
+    EXPECT_EQ(out.content_type, "application/x-protobuf");
+    const auto body = codec::request_body(out.body);
+    ASSERT_TRUE(body.has_value());
+    ASSERT_EQ(body->kind, codec::RequestKind::unacknowledged);
+    const auto back = codec::decode_unacknowledged(body->bytes);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, *m.report);
+    EXPECT_FALSE(out.subject.empty());  // `opel notifications` lists it like any message
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "engine/command.h"
 #include "engine/model.h"
 
 namespace opel::notifyd {
@@ -38,7 +39,8 @@ bool matches(const Route& r, const engine::Event& e, engine::ProviderType provid
     if (!engine::path_matches(e.path, r.subtree)) {
         return false;
     }
-    if (r.kinds.empty() ? e.kind == engine::EventKind::config_reloaded
+    if (r.kinds.empty() ? (e.kind == engine::EventKind::config_reloaded ||
+                           e.kind == engine::EventKind::unacknowledged)
                         : !has_kind(r.kinds, e.kind)) {
         return false;
     }
@@ -66,6 +68,9 @@ std::string who(const engine::Event& e, const std::string& name) {
 std::string receiver_id(const Receiver& r) {
     if (r.kind == ReceiverKind::email) {
         return r.target;
+    }
+    if (r.kind == ReceiverKind::escalator) {
+        return "escalator";
     }
     std::array<unsigned char, 6> digest{};
     crypto_generichash(digest.data(), digest.size(),
@@ -174,6 +179,12 @@ std::string subject(const engine::Event& e, const std::string& name) {
                    " by " + e.by + " — " + time;
         case engine::EventKind::acknowledged:
             return "[ACKNOWLEDGED] " + e.transition_id + " " + node + " by " + e.by + " — " + time;
+        case engine::EventKind::unacknowledged:
+            return "[NOT ACKNOWLEDGED] " + e.transition_id + " " + node + " at " +
+                   level_text(e.to) +
+                   (e.unacknowledged ? ": " + engine::follow_up_text(*e.unacknowledged)
+                                     : std::string()) +
+                   " — " + time;
         case engine::EventKind::config_reloaded:
             break;
     }

@@ -97,6 +97,14 @@ TEST(RoutingTest, SubtreeProviderTypeAndKindsFilter) {
         event(EventKind::config_reloaded, Status::opel1, Status::opel1, "national");
     reload.transition_id.clear();
     EXPECT_TRUE(route(reload, engine::ProviderType::none, routing(), now).empty());
+    // Nor is this daemon's own report of a reminder or step (its people were told already),
+    // unless a route names it (a co-ordination centre's webhook that logs every one).
+    const engine::Event unacknowledged =
+        event(EventKind::unacknowledged, Status::opel4, Status::opel4);
+    EXPECT_TRUE(route(unacknowledged, engine::ProviderType::acute, routing(), now).empty());
+    r = routing();
+    r.routes[0].kinds = {EventKind::unacknowledged};
+    EXPECT_EQ(route(unacknowledged, engine::ProviderType::acute, r, now).size(), 2U);
 }
 
 TEST(RoutingTest, ASilenceQuietensWhatItCoversWhileItLasts) {

@@ -98,8 +98,8 @@ std::string mail_address(const std::string& from) {
     return from;
 }
 
-Sender::Sender(config::SmtpSettings smtp, Duration timeout)
-    : smtp_(std::move(smtp)), timeout_(timeout) {
+Sender::Sender(config::SmtpSettings smtp, Duration timeout, zmq::context_t& context)
+    : smtp_(std::move(smtp)), timeout_(timeout), reporter_(context, timeout) {
     global_init();
     multi_ = curl_multi_init();
 }
@@ -113,6 +113,10 @@ Sender::~Sender() {
 }
 
 void Sender::start(const OutMessage& m) {
+    if (m.receiver.kind == config::ReceiverKind::escalator) {
+        reporter_.start(m);
+        return;
+    }
     auto t = std::make_unique<Transfer>();
     t->easy = curl_easy_init();
     t->email = m.receiver.kind == config::ReceiverKind::email;
@@ -172,6 +176,12 @@ void Sender::start(const OutMessage& m) {
 }
 
 long Sender::poll_items(std::vector<zmq_pollitem_t>& items) {
+    const long transfers = transfer_poll_items(items);
+    const long reports = reporter_.poll_items(items);
+    return transfers < 0 ? reports : reports < 0 ? transfers : std::min(transfers, reports);
+}
+
+long Sender::transfer_poll_items(std::vector<zmq_pollitem_t>& items) {
     if (transfers_.empty()) {
         return failed_to_start_.empty() ? -1 : 0;
     }
@@ -224,6 +234,9 @@ std::vector<Sender::Finished> Sender::perform() {
         out.push_back({it->first, outcome(t.easy, msg->data.result, t.email, t.answer), took});
         curl_multi_remove_handle(multi_, t.easy);
         transfers_.erase(it);
+    }
+    for (Finished& f : reporter_.perform()) {
+        out.push_back(std::move(f));
     }
     return out;
 }

@@ -22,6 +22,8 @@ Notifyd::Notifyd(std::filesystem::path dir, std::filesystem::path config, const 
              database().string(),
              "--metrics-address",
              "127.0.0.1:0",
+             "--submit-endpoint",
+             escalator.submit_endpoint(),
              "--publish-endpoint",
              escalator.publish_endpoint(),
              "--snapshot-endpoint",

@@ -17,6 +17,8 @@
 
 #include "adapters/feed/query_client.h"
 #include "adapters/net/client.h"
+#include "base/time.h"
+#include "opel/v1/feed.pb.h"
 #include "opel/v1/query.pb.h"
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
@@ -382,6 +384,8 @@ TEST_F(NotifydTest, UnacknowledgedEscalationsAreRemindedAndEscalatedOnTheStreamC
     // The escalator's clock runs 300x: ten minutes of feed time pass in two seconds.
     start_escalator({"--clock-rate", "300"});
     start_notifyd({"--clock", "stream"});
+    // Subscribed now: the first follow-up is ten feed minutes (two seconds) away.
+    net::Subscriber alerts(context_, escalator_->publish_endpoint(), {"alert/"});
     submit(opel4("RWJ", at(0)));
     const auto paths = [](const std::vector<Request>& r) {
         std::map<std::string, std::vector<std::string>> out;
@@ -403,6 +407,35 @@ TEST_F(NotifydTest, UnacknowledgedEscalationsAreRemindedAndEscalatedOnTheStreamC
     const auto director = std::find_if(hooks.begin(), hooks.end(),
                                        [](const Request& r) { return r.path == "/director"; });
     EXPECT_NE(director->body.find("Not acknowledged after 25 min"), std::string::npos);
+
+    // Each follow-up is on the feed too: the escalator took notifyd's report and published
+    // an `unacknowledged` event on the node's alert topic (SPEC §5).
+    std::vector<v1::Event> reported;
+    const auto feed_deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::none_of(reported.begin(), reported.end(),
+                        [](const v1::Event& e) {
+                            return e.unacknowledged().follow_up() == v1::FOLLOW_UP_KIND_STEP;
+                        }) &&
+           std::chrono::steady_clock::now() < feed_deadline) {
+        auto message = alerts.receive(1s);
+        v1::Publication p;
+        if (message && p.ParseFromString(message->second) &&
+            p.alert().kind() == v1::EVENT_KIND_UNACKNOWLEDGED) {
+            EXPECT_EQ(message->first, "alert/national/QOP/stockport/RWJ");
+            reported.push_back(p.alert());
+        }
+    }
+    ASSERT_GE(reported.size(), 3U) << "two reminders and the step reported on the feed";
+    EXPECT_EQ(reported[0].transition_id(), "RWJ#1");
+    EXPECT_EQ(reported[0].by(), "opel-notifyd");
+    EXPECT_EQ(reported[0].unacknowledged().route(), "stockport");
+    EXPECT_EQ(reported[0].unacknowledged().follow_up(), v1::FOLLOW_UP_KIND_REMINDER);
+    EXPECT_EQ(reported[0].unacknowledged().number(), 1U);
+    EXPECT_EQ(reported[0].unacknowledged().groups(0), "locality");
+    EXPECT_EQ(reported[0].unacknowledged().open_since().seconds(),
+              opel::parse_rfc3339(at(0))->time_since_epoch().count());
+    EXPECT_EQ(reported.back().unacknowledged().groups(0), "director");
+    EXPECT_EQ(reported.back().to(), v1::STATUS_OPEL_4);
 
     acknowledge("RWJ#1", "Jane Smith");
     ASSERT_TRUE(notifyd_->wait_metric("opel_notifyd_escalations_closed_total", 1, 20s));

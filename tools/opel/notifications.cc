@@ -52,13 +52,6 @@ struct Statement {
 std::string london_ms(std::int64_t ms) { return format_london(TimePoint{Duration{ms / 1000}}); }
 std::string london_s(std::int64_t s) { return format_london(TimePoint{Duration{s}}); }
 
-config::ReceiverKind kind_of(const std::string& k) {
-    return k == "email"   ? config::ReceiverKind::email
-           : k == "teams" ? config::ReceiverKind::teams
-           : k == "slack" ? config::ReceiverKind::slack
-                          : config::ReceiverKind::webhook;
-}
-
 struct Listing {
     sqlite3* db;
     const engine::Model* model;  // null: no node filter possible
@@ -147,7 +140,7 @@ struct Listing {
                 continue;
             }
             ++shown;
-            const config::Receiver receiver{kind_of(st.text(1)), st.text(2)};
+            const config::Receiver receiver{config::receiver_kind(st.text(1)), st.text(2)};
             const std::string state = st.text(3);
             if (json) {
                 out << R"({"message":{"key":)" << json_string(key) << R"(,"kind":)"

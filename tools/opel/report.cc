@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "engine/command.h"
 #include "engine/text.h"
 
 namespace opel::cli {
@@ -92,6 +93,13 @@ void print_event(std::ostream& out, const engine::Event& e) {
                     << " - " << e.declared_reason << " (computed " << level_text(e.computed)
                     << ")\n";
             }
+            return;
+        case engine::EventKind::unacknowledged:
+            out << "  ! NOT ACKNOWLEDGED " << e.transition_id << " (" << e.node_id << " at "
+                << level_text(e.to) << ")"
+                << (e.unacknowledged ? ": " + engine::follow_up_text(*e.unacknowledged)
+                                     : std::string())
+                << '\n';
             return;
         case engine::EventKind::declaration_expired:
             out << "  * declaration ended for " << e.node_id << ": OPEL " << e.declared_level

@@ -76,7 +76,8 @@ struct Filter {
                 e.kind == engine::EventKind::config_reloaded ||
                 e.kind == engine::EventKind::acknowledged ||
                 e.kind == engine::EventKind::declared ||
-                e.kind == engine::EventKind::declaration_expired);
+                e.kind == engine::EventKind::declaration_expired ||
+                e.kind == engine::EventKind::unacknowledged);
     }
 };
 

@@ -18,6 +18,12 @@ public:
         return static_cast<std::uint64_t>(ns.count());
     }
 
+    // Time since construction or the last lap(), without restarting the lap.
+    std::chrono::nanoseconds elapsed() const {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now() - start_);
+    }
+
 private:
     std::chrono::steady_clock::time_point start_;
 };

@@ -3,6 +3,8 @@
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "adapters/codec/client.h"
+#include "adapters/codec/proto.h"
 #include "adapters/codec/wire.h"
 #include "opel/v1/request.pb.h"
 
@@ -31,6 +33,20 @@ Result<Message, CommandErrors> parse(std::string_view bytes, const char* field) 
     return m;
 }
 
+// A time as RFC 3339 can write it, or the field's invalid_time error.
+std::optional<TimePoint> read_time(const google::protobuf::Timestamp& t, const char* field,
+                                   CommandErrors& errors) {
+    auto time = time_from_wire(t.seconds(), t.nanos());
+    if (!time) {
+        errors.push_back({field, "invalid_time",
+                          std::string(field) + " is not a valid timestamp (seconds " +
+                              std::to_string(t.seconds()) + ", nanos " + std::to_string(t.nanos()) +
+                              ": years 1-9999, nanos 0-999999999)"});
+        return std::nullopt;
+    }
+    return *time;
+}
+
 }  // namespace
 
 Result<engine::Acknowledgement, CommandErrors> decode_acknowledgement(std::string_view bytes) {
@@ -54,16 +70,7 @@ Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view by
     d.by = m->by();
     CommandErrors errors;
     if (m->has_until()) {
-        auto until = time_from_wire(m->until().seconds(), m->until().nanos());
-        if (!until) {
-            errors.push_back({"until", "invalid_time",
-                              "until is not a valid timestamp (seconds " +
-                                  std::to_string(m->until().seconds()) + ", nanos " +
-                                  std::to_string(m->until().nanos()) +
-                                  ": years 1-9999, nanos 0-999999999)"});
-        } else {
-            d.until = *until;
-        }
+        d.until = read_time(m->until(), "until", errors);
     }
     if (m->declaration_id().size() > engine::max_id_length) {
         errors.push_back({"declaration_id", "too_long",
@@ -74,6 +81,32 @@ Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view by
         return unexpected(std::move(errors));
     }
     out.declaration_id = m->declaration_id();
+    return out;
+}
+
+Result<engine::Unacknowledged, CommandErrors> decode_unacknowledged(std::string_view bytes) {
+    auto m = parse<v1::Unacknowledged>(bytes, "unacknowledged");
+    if (!m) {
+        return unexpected(std::move(m).error());
+    }
+    engine::Unacknowledged out = from_proto(*m);
+    CommandErrors errors;
+    if (!m->has_open_since()) {
+        errors.push_back(
+            {"open_since", "missing_field", "open_since (when the escalation opened) is required"});
+    } else if (auto since = read_time(m->open_since(), "open_since", errors)) {
+        out.open_since = *since;
+    }
+    if (m->follow_up() != v1::FOLLOW_UP_KIND_REMINDER &&
+        m->follow_up() != v1::FOLLOW_UP_KIND_STEP) {
+        errors.push_back(
+            {"follow_up", "invalid_value",
+             "follow_up is " + std::to_string(m->follow_up()) +
+                 "; it must be FOLLOW_UP_KIND_REMINDER (1) or FOLLOW_UP_KIND_STEP (2)"});
+    }
+    if (!errors.empty()) {
+        return unexpected(std::move(errors));
+    }
     return out;
 }
 
@@ -104,6 +137,39 @@ std::string declaration_request(const engine::Declaration& declaration,
     }
     d->set_declaration_id(std::string(declaration_id));
     return request.SerializeAsString();
+}
+
+std::string unacknowledged_request(const engine::Unacknowledged& report) {
+    v1::SubmitRequest request;
+    to_proto(report, *request.mutable_unacknowledged());
+    return request.SerializeAsString();
+}
+
+CommandReply read_command_reply(std::string_view bytes) {
+    using Outcome = CommandReply::Outcome;
+    auto reply = read_reply(bytes);
+    if (!reply) {
+        return {Outcome::retry, "unreadable reply: " + reply.error()};
+    }
+    const std::string status = v1::SubmitStatus_Name(reply->status()).substr(14);  // SUBMIT_STATUS_
+    switch (reply->status()) {
+        case v1::SUBMIT_STATUS_ACCEPTED:
+        case v1::SUBMIT_STATUS_DUPLICATE:
+        case v1::SUBMIT_STATUS_LATE:
+            return {Outcome::done,
+                    status + (reply->message().empty() ? "" : ": " + reply->message())};
+        case v1::SUBMIT_STATUS_REJECTED: {
+            std::string detail = status;
+            for (const v1::SubmitError& e : reply->errors()) {
+                detail += (detail == status ? ": " : "; ") + e.field() + ": " + e.code() + ": " +
+                          e.message();
+            }
+            return {Outcome::refused, detail};
+        }
+        default:
+            return {Outcome::retry,
+                    status + (reply->message().empty() ? "" : ": " + reply->message())};
+    }
 }
 
 }  // namespace opel::codec

@@ -1,7 +1,7 @@
-// Commands on the submit socket (opel.v1.Acknowledgement, opel.v1.Declaration) <-> the
-// engine's command values (engine/command.h). Commands come from people, a few a day, so
-// they are read with protobuf's parser, then checked for what it lets through: fields this
-// build does not know, and times RFC 3339 cannot write.
+// Commands on the submit socket (opel.v1.Acknowledgement, opel.v1.Declaration,
+// opel.v1.Unacknowledged) <-> the engine's command values (engine/command.h). Commands come from
+// people, a few a day, so they are read with protobuf's parser, then checked for what it lets
+// through: fields this build does not know, and times RFC 3339 cannot write.
 #pragma once
 
 #include <string>
@@ -25,6 +25,9 @@ struct DecodedDeclaration {
 };
 Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes);
 
+// A serialized opel.v1.Unacknowledged (opel-notifyd's report of an open escalation).
+Result<engine::Unacknowledged, CommandErrors> decode_unacknowledged(std::string_view bytes);
+
 // Protobuf's parser writes its own line to stderr for some bad input (text that is not
 // UTF-8), outside the daemon's log and its format. Every parse failure is reported by the
 // caller, naming what and where; this drops protobuf's lines. Call once at start.
@@ -34,5 +37,17 @@ void quiet_protobuf_log();
 std::string acknowledgement_request(const engine::Acknowledgement& ack);
 std::string declaration_request(const engine::Declaration& declaration,
                                 std::string_view declaration_id);
+std::string unacknowledged_request(const engine::Unacknowledged& report);
+
+// What the reply to a command comes to for a client that sends commands unattended and
+// retries (opel-notifyd): done (ACCEPTED, or DUPLICATE: it was done before), refused
+// (REJECTED: sending it again cannot help), or retry (UNAVAILABLE, or a reply that cannot be
+// read). `detail` says which, with the reply's message or every error.
+struct CommandReply {
+    enum class Outcome { done, refused, retry };
+    Outcome outcome = Outcome::retry;
+    std::string detail;
+};
+CommandReply read_command_reply(std::string_view bytes);
 
 }  // namespace opel::codec

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/codec/messages.h"
 #include "adapters/codec/wire.h"
 #include "base/time.h"
 #include "opel/v1/request.pb.h"
@@ -47,6 +48,58 @@ TEST(CommandCodecTest, ClientRequestsReadBackAsSent) {
     ASSERT_TRUE(w.has_value());
     EXPECT_EQ(w->declaration, withdraw);
     EXPECT_EQ(w->declaration_id, "");
+}
+
+TEST(CommandCodecTest, AnUnacknowledgedReportReadsBackAsSentAndItsGapsAreNamed) {
+    const engine::Unacknowledged r{"RWJ#7",
+                                   "gm-escalations",
+                                   *parse_rfc3339("2026-01-06T08:00:00Z"),
+                                   engine::Unacknowledged::FollowUp::reminder,
+                                   2,
+                                   {"locality-on-call", "director"},
+                                   "opel-notifyd"};
+    const auto back =
+        decode_unacknowledged(body_of(unacknowledged_request(r), RequestKind::unacknowledged));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, r);
+
+    v1::Unacknowledged bare;  // no open_since, no follow-up kind
+    bare.set_transition_id("RWJ#7");
+    EXPECT_EQ(codes(decode_unacknowledged(bare.SerializeAsString()).error()),
+              (std::vector<std::string>{"open_since/missing_field", "follow_up/invalid_value"}));
+    bare.mutable_open_since()->set_seconds(-62135596801);  // before year 1
+    bare.set_follow_up(v1::FOLLOW_UP_KIND_STEP);
+    EXPECT_EQ(codes(decode_unacknowledged(bare.SerializeAsString()).error()),
+              std::vector<std::string>{"open_since/invalid_time"});
+    EXPECT_EQ(codes(decode_unacknowledged("\x0a\x09RW").error()),
+              std::vector<std::string>{"unacknowledged/malformed"});
+}
+
+TEST(CommandCodecTest, ACommandsReplyIsDoneRefusedOrToRetry) {
+    using Outcome = CommandReply::Outcome;
+    engine::SubmitOutcome accepted;
+    accepted.status = engine::SubmitStatus::accepted;
+    std::string reply = outcome_reply(accepted, "RWJ", 7);
+    append_reply_message(reply, "RWJ#1 reported unacknowledged");
+    CommandReply r = read_command_reply(reply);
+    EXPECT_EQ(r.outcome, Outcome::done);
+    EXPECT_EQ(r.detail, "ACCEPTED: RWJ#1 reported unacknowledged");
+    EXPECT_EQ(read_command_reply(duplicate_reply(reply)).outcome, Outcome::done);
+
+    engine::SubmitOutcome rejected;
+    rejected.status = engine::SubmitStatus::rejected;
+    rejected.errors = {{"transition_id", "acknowledged", "RWJ#1 was acknowledged"},
+                       {"route", "missing_field", "route is required"}};
+    r = read_command_reply(outcome_reply(rejected, "RWJ", 0));
+    EXPECT_EQ(r.outcome, Outcome::refused);
+    EXPECT_EQ(r.detail,
+              "REJECTED: transition_id: acknowledged: RWJ#1 was acknowledged; route: "
+              "missing_field: route is required");
+
+    r = read_command_reply(unavailable_reply("unack/RWJ#1", "storage unavailable"));
+    EXPECT_EQ(r.outcome, Outcome::retry);
+    EXPECT_EQ(r.detail.rfind("UNAVAILABLE", 0), 0U);
+    EXPECT_EQ(read_command_reply("\xff\xff").outcome, Outcome::retry);
 }
 
 TEST(CommandCodecTest, WhatProtobufWouldLetThroughIsRejectedNamingIt) {

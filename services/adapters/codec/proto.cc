@@ -229,6 +229,9 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         case engine::EventKind::declaration_expired:
             out.set_kind(v1::EVENT_KIND_DECLARATION_EXPIRED);
             break;
+        case engine::EventKind::unacknowledged:
+            out.set_kind(v1::EVENT_KIND_UNACKNOWLEDGED);
+            break;
     }
     out.set_node_id(e.node_id);
     out.set_path(e.path);
@@ -255,6 +258,9 @@ void to_proto(const engine::Event& e, v1::Event& out) {
     out.set_note(e.note);
     if (e.until) {
         *out.mutable_until() = timestamp(*e.until);
+    }
+    if (e.unacknowledged) {
+        to_proto(*e.unacknowledged, *out.mutable_unacknowledged());
     }
 }
 
@@ -383,6 +389,9 @@ engine::Event from_proto(const v1::Event& in) {
         case v1::EVENT_KIND_DECLARATION_EXPIRED:
             e.kind = engine::EventKind::declaration_expired;
             break;
+        case v1::EVENT_KIND_UNACKNOWLEDGED:
+            e.kind = engine::EventKind::unacknowledged;
+            break;
         default:
             e.kind = engine::EventKind::escalated;
     }
@@ -404,7 +413,35 @@ engine::Event from_proto(const v1::Event& in) {
     e.by = in.by();
     e.note = in.note();
     e.until = time_of(in.until(), in.has_until());
+    if (in.has_unacknowledged()) {
+        e.unacknowledged = from_proto(in.unacknowledged());
+    }
     return e;
+}
+
+void to_proto(const engine::Unacknowledged& r, v1::Unacknowledged& out) {
+    out.set_transition_id(r.transition_id);
+    out.set_route(r.route);
+    *out.mutable_open_since() = timestamp(r.open_since);
+    out.set_follow_up(r.follow_up == engine::Unacknowledged::FollowUp::step
+                          ? v1::FOLLOW_UP_KIND_STEP
+                          : v1::FOLLOW_UP_KIND_REMINDER);
+    out.set_number(static_cast<std::uint32_t>(r.number));
+    for (const std::string& g : r.groups) {
+        out.add_groups(g);
+    }
+    out.set_by(r.by);
+}
+
+engine::Unacknowledged from_proto(const v1::Unacknowledged& u) {
+    return {u.transition_id(),
+            u.route(),
+            TimePoint{Duration{u.open_since().seconds()}},
+            u.follow_up() == v1::FOLLOW_UP_KIND_STEP ? engine::Unacknowledged::FollowUp::step
+                                                     : engine::Unacknowledged::FollowUp::reminder,
+            u.number(),
+            {u.groups().begin(), u.groups().end()},
+            u.by()};
 }
 
 v1::NodeState to_proto(const engine::NodeSnapshot& s) {

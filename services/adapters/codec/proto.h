@@ -28,12 +28,15 @@ v1::Event to_proto(const engine::Event& event);
 void to_proto(const engine::NodeResult& result, v1::NodeResult& out);
 void to_proto(const engine::Event& event, v1::Event& out);
 void to_proto(const engine::NodeSnapshot& snapshot, v1::NodeState& out);
+void to_proto(const engine::Unacknowledged& report, v1::Unacknowledged& out);
 v1::SubmitError to_proto(const engine::FieldError& error);
 
 // Results and stored state back to the engine (restart, clients). Unknown enum values map to
 // UNKNOWN / site; text fields are copied as they are.
 engine::NodeResult from_proto(const v1::NodeResult& result);
 engine::Event from_proto(const v1::Event& event);
+// Times as sent (the command decoder checks them first).
+engine::Unacknowledged from_proto(const v1::Unacknowledged& report);
 v1::NodeState to_proto(const engine::NodeSnapshot& snapshot);
 engine::NodeSnapshot from_proto(const v1::NodeState& state);
 

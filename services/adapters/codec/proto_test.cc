@@ -137,5 +137,22 @@ TEST(EventCodecTest, CommandEventsSurviveTheRoundTrip) {
     }
 }
 
+TEST(EventCodecTest, AnUnacknowledgedEventKeepsItsReport) {
+    engine::Event e;
+    e.kind = engine::EventKind::unacknowledged;
+    e.transition_id = "RWJ#4";
+    e.unacknowledged = engine::Unacknowledged{"RWJ#4",
+                                              "gm-escalations",
+                                              *parse_rfc3339("2026-01-06T08:00:00Z"),
+                                              engine::Unacknowledged::FollowUp::step,
+                                              2,
+                                              {"director-on-call"},
+                                              "opel-notifyd"};
+    const engine::Event back = from_proto(to_proto(e));
+    EXPECT_EQ(back.kind, engine::EventKind::unacknowledged);
+    EXPECT_EQ(back.unacknowledged, e.unacknowledged);
+    EXPECT_EQ(from_proto(to_proto(engine::Event{})).unacknowledged, std::nullopt);
+}
+
 }  // namespace
 }  // namespace opel::codec

@@ -24,7 +24,7 @@ namespace opel::codec {
 // field number.
 //
 // What a serialized opel.v1.SubmitRequest carries: its one body, a view into it.
-enum class RequestKind { sitrep, acknowledgement, declaration };
+enum class RequestKind { sitrep, acknowledgement, declaration, unacknowledged };
 struct RequestBody {
     RequestKind kind = RequestKind::sitrep;
     std::string_view bytes;  // the serialized Sitrep, Acknowledgement or Declaration

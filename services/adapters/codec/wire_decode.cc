@@ -416,13 +416,17 @@ Result<RequestBody, engine::FieldError> request_body(std::string_view request) {
                 kind = RequestKind::declaration;
                 name = "declaration";
                 break;
+            case v1::SubmitRequest::kUnacknowledgedFieldNumber:
+                kind = RequestKind::unacknowledged;
+                name = "unacknowledged";
+                break;
             default:
                 return unexpected(engine::FieldError{
                     "", "unsupported_request",
                     "the request carries field " + std::to_string(f->number) + " at byte " +
                         std::to_string(f->offset) +
                         ", which this daemon does not know (opel.v1.SubmitRequest: sitrep = 1, "
-                        "acknowledgement = 2, declaration = 3)"});
+                        "acknowledgement = 2, declaration = 3, unacknowledged = 4)"});
         }
         if (f->type != wire_length_delimited) {
             return unexpected(engine::FieldError{name, "wrong_type",
@@ -433,8 +437,8 @@ Result<RequestBody, engine::FieldError> request_body(std::string_view request) {
         if (body) {
             return unexpected(engine::FieldError{
                 name, "repeated_field",
-                "the request carries more than one body (a sitrep, acknowledgement or "
-                "declaration); send one per request"});
+                "the request carries more than one body (a sitrep, acknowledgement, "
+                "declaration or unacknowledged report); send one per request"});
         }
         body = RequestBody{kind, f->bytes};
     }

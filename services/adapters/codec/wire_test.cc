@@ -56,7 +56,7 @@ TEST(WireTest, SitrepOfRequestIsItsOnlySitrepField) {
     EXPECT_EQ(code(wire + wire), "repeated_field");
     EXPECT_EQ(code(wire.substr(0, wire.size() - 1)), "malformed");
     EXPECT_EQ(code(wire + '\x00'), "malformed");                             // field number 0
-    EXPECT_EQ(code(std::string("\x20\x01") + wire), "unsupported_request");  // field 4
+    EXPECT_EQ(code(std::string("\x28\x01") + wire), "unsupported_request");  // field 5
     EXPECT_EQ(code(std::string("\x10\x01") + wire), "wrong_type");  // acknowledgement, a varint
     EXPECT_EQ(code(std::string("\x08\x01")), "wrong_type");         // sitrep as a varint
     EXPECT_EQ(code(""), "missing_field");

@@ -33,6 +33,7 @@ constexpr std::array event_kinds = {
     engine::EventKind::acknowledged,
     engine::EventKind::declared,
     engine::EventKind::declaration_expired,
+    engine::EventKind::unacknowledged,
 };
 
 std::string kind_names() {

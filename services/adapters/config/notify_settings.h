@@ -12,9 +12,38 @@
 
 namespace opel::config {
 
-enum class ReceiverKind { webhook, teams, slack, email };
+// `escalator` is not configured: it is opel-escalatord's submit socket, where notifyd
+// reports escalations nobody acknowledged (the `unacknowledged` command).
+enum class ReceiverKind { webhook, teams, slack, email, escalator };
 
-// Where a message goes: a webhook URL (generic JSON, Teams or Slack) or an e-mail address.
+// "webhook", "teams", "slack", "email", "escalator" (stored in the outbox) and back.
+inline std::string_view to_string(ReceiverKind k) {
+    switch (k) {
+        case ReceiverKind::teams:
+            return "teams";
+        case ReceiverKind::slack:
+            return "slack";
+        case ReceiverKind::email:
+            return "email";
+        case ReceiverKind::escalator:
+            return "escalator";
+        case ReceiverKind::webhook:
+            break;
+    }
+    return "webhook";
+}
+inline ReceiverKind receiver_kind(std::string_view s) {
+    for (const ReceiverKind k :
+         {ReceiverKind::teams, ReceiverKind::slack, ReceiverKind::email, ReceiverKind::escalator}) {
+        if (s == to_string(k)) {
+            return k;
+        }
+    }
+    return ReceiverKind::webhook;
+}
+
+// Where a message goes: a webhook URL (generic JSON, Teams or Slack), an e-mail address, or
+// the escalator's submit endpoint.
 struct Receiver {
     ReceiverKind kind = ReceiverKind::webhook;
     std::string target;
@@ -25,7 +54,7 @@ struct Receiver {
 // A receiver for logs and listings without its secret: an e-mail address as it is, a URL as
 // scheme://host/… (Teams and Slack webhook paths are credentials).
 inline std::string redacted(const Receiver& r) {
-    if (r.kind == ReceiverKind::email) {
+    if (r.kind == ReceiverKind::email || r.kind == ReceiverKind::escalator) {
         return r.target;
     }
     const std::size_t scheme = r.target.find("://");

@@ -79,7 +79,7 @@ struct SitrepRow {
 // One accepted command as stored.
 struct CommandRow {
     std::string key;      // engine::command_key
-    std::string kind;     // "acknowledgement" or "declaration"
+    std::string kind;     // "acknowledgement", "declaration" or "unacknowledged"
     std::string node_id;  // the node acknowledged or the site declared for
     TimePoint received_at;
     std::string request;  // the serialized opel.v1.Acknowledgement / Declaration as sent
