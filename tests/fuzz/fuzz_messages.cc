@@ -3,8 +3,9 @@
 // database, which an operator may have restored or edited), and stored replies. The first
 // byte picks the decoder. None may crash; a snapshot request is accepted exactly when
 // protobuf's parser accepts it, with the same subtree; an accepted query has a limit within
-// bounds and a time range that does not run backwards; an accepted command (acknowledgement or
-// declaration) reads back the same from the request a client would build of it.
+// bounds and a time range that does not run backwards; an accepted command (acknowledgement,
+// declaration or unacknowledged report) reads back the same from the request a client would
+// build of it; a command's reply is read as done, refused or retry without crashing.
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstdint>
@@ -29,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-    switch (data[0] % 7) {
+    switch (data[0] % 9) {
         case 0: {
             const auto subtree = opel::codec::snapshot_subtree(bytes);
             opel::v1::SnapshotRequest request;
@@ -72,6 +73,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             break;
         }
+        case 6: {
+            const auto r = opel::codec::decode_unacknowledged(bytes);
+            if (r) {
+                const std::string again = opel::codec::unacknowledged_request(*r);
+                const auto body = opel::codec::request_body(again);
+                const auto back = body ? opel::codec::decode_unacknowledged(body->bytes)
+                                       : opel::unexpected(opel::codec::CommandErrors{});
+                if (!back || *back != *r) {
+                    std::abort();
+                }
+                (void)opel::engine::command_key(*r);
+            }
+            break;
+        }
+        case 7:
+            (void)opel::codec::read_command_reply(bytes);
+            break;
         default: {
             const auto d = opel::codec::decode_declaration(bytes);
             if (d) {

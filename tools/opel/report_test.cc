@@ -26,6 +26,23 @@ TEST(ReportTest, AnAlertListsTheNewLevelsActionsAndCountsTheRest) {
     EXPECT_NE(out.str().find("(and 1 action carried over from lower levels)"), std::string::npos);
 }
 
+TEST(ReportTest, AnUnacknowledgedEscalationSaysWhatIsDoneAboutIt) {
+    engine::Event e = alert_to(engine::Status::opel4);
+    e.kind = engine::EventKind::unacknowledged;
+    e.unacknowledged = engine::Unacknowledged{"RWJ#2",
+                                              "stockport-locality",
+                                              {},
+                                              engine::Unacknowledged::FollowUp::step,
+                                              1,
+                                              {"director-on-call"},
+                                              "opel-notifyd"};
+    std::ostringstream out;
+    print_event(out, e);
+    EXPECT_EQ(out.str(),
+              "  ! NOT ACKNOWLEDGED RWJ#2 (RWJ at OPEL 4): step 1 to director-on-call (route "
+              "stockport-locality)\n");
+}
+
 // Found by fuzz_client: an alert whose new status is not a level (from a garbled or hostile
 // feed) aborted `opel watch`.
 TEST(ReportTest, AnAlertToAStatusThatIsNotALevelStillPrints) {
