@@ -293,12 +293,12 @@ std::vector<std::string> ReceiverProcess::wait_for_lines(
 
 // ---- HttpReceiver ----
 
-HttpReceiver::HttpReceiver(std::chrono::milliseconds timeout)
-    : process_("http-receiver", script("http_receiver.py"), {"--log", "{dir}/requests.jsonl"},
-               timeout) {}
+HttpReceiver::HttpReceiver(std::chrono::milliseconds timeout, int port)
+    : process_("http-receiver", script("http_receiver.py"),
+               {"--log", "{dir}/requests.jsonl", "--port", std::to_string(port)}, timeout) {}
 
-std::unique_ptr<HttpReceiver> HttpReceiver::start(std::chrono::milliseconds timeout) {
-    return std::make_unique<HttpReceiver>(timeout);
+std::unique_ptr<HttpReceiver> HttpReceiver::start(std::chrono::milliseconds timeout, int port) {
+    return std::make_unique<HttpReceiver>(timeout, port);
 }
 
 std::string HttpReceiver::address() const { return "127.0.0.1:" + std::to_string(port()); }

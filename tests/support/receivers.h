@@ -80,11 +80,11 @@ public:
         double at = 0;                               // arrival, Unix time in seconds
     };
 
-    // Starts a receiver and waits (bounded by `timeout`) until it listens. Throws
-    // std::runtime_error when it does not come up.
+    // Starts a receiver on `port` (0: a free one) and waits (bounded by `timeout`) until it
+    // listens. Throws std::runtime_error when it does not come up.
     static std::unique_ptr<HttpReceiver> start(
-        std::chrono::milliseconds timeout = std::chrono::seconds(20));
-    explicit HttpReceiver(std::chrono::milliseconds timeout);  // as start()
+        std::chrono::milliseconds timeout = std::chrono::seconds(20), int port = 0);
+    HttpReceiver(std::chrono::milliseconds timeout, int port);  // as start()
 
     int port() const { return process_.port(); }
     // "127.0.0.1:<port>", as http_request() takes it.

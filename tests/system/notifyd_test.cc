@@ -76,7 +76,9 @@ protected:
             if (escalator_) {
                 std::cerr << "escalatord log:\n" << escalator_->log();
             }
-            std::cerr << "receiver output:\n" << hooks_->output();
+            if (hooks_) {
+                std::cerr << "receiver output:\n" << hooks_->output();
+            }
         }
         notifyd_.reset();
         escalator_.reset();
@@ -276,6 +278,32 @@ TEST_F(NotifydTest, AFailingReceiverGetsEveryMessageOnceItIsBack) {
     EXPECT_TRUE(refused.count(hooks_->requests().back().headers.at("idempotency-key")));
     EXPECT_EQ(notifyd_->metrics().value("opel_notifyd_attempts_total", {{"outcome", "retry"}}),
               3.0);  // the three 503s only
+}
+
+TEST_F(NotifydTest, AReceiverThatIsDownGetsEveryMessageOnceWhenItComesBack) {
+    configure(simple_routing());
+    start_escalator();
+    start_notifyd();
+    const int port = hooks_->port();
+    hooks_.reset();  // the receiver's process is gone: connections are refused
+    submit(opel4("RWJ", at(-100)));
+    ASSERT_TRUE(
+        notifyd_->wait_metric("opel_notifyd_attempts_total", 3, 30s, {{"outcome", "retry"}}))
+        << "refused connections are retried";
+    EXPECT_EQ(notifyd_->metrics().value("opel_notifyd_messages",
+                                        {{"state", "retrying"}, {"kind", "webhook"}}),
+              1.0);
+    hooks_ = HttpReceiver::start(std::chrono::seconds(20), port);  // back, on the same port
+    const std::vector<Request> hooks =
+        await([](const std::vector<Request>& r) { return !r.empty(); }, 30s);
+    ASSERT_TRUE(notifyd_->wait_metric("opel_notifyd_messages", 1, 20s,
+                                      {{"state", "sent"}, {"kind", "webhook"}}));
+    ASSERT_EQ(hooks_->requests().size(), 1U) << "delivered once, not once per refused attempt";
+    EXPECT_EQ(hooks_->requests()[0].headers.at("idempotency-key").rfind("RWJ#1/", 0), 0U);
+    EXPECT_EQ(notifyd_->metrics()
+                  .value("opel_notifyd_messages", {{"state", "retrying"}, {"kind", "webhook"}})
+                  .value_or(0.0),
+              0.0);
 }
 
 TEST_F(NotifydTest, AStalledReceiverTimesOutAndIsRetried) {
