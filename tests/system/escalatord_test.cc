@@ -809,7 +809,7 @@ TEST_F(EscalatordTest, EveryBadInputIsRejectedPreciselyAndChangesNothing) {
     const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
         {"", "sitrep", "missing_field"},
         {"\x12\x34 not protobuf \xff", "", "malformed"},
-        {"\x20\x01", "", "unsupported_request"},
+        {"\x28\x01", "", "unsupported_request"},  // field 5: no such body
         {"\x10\x01", "acknowledgement", "wrong_type"},
         {"\x0a\x05\x0a", "", "malformed"},
         {b.substr(0, 1), "", "malformed"},
@@ -918,7 +918,7 @@ TEST_F(EscalatordTest, RepliesAClientNeverReadsAreCountedAndOthersAreServed) {
     deaf.set(zmq::sockopt::sndtimeo, 10000);
     deaf.set(zmq::sockopt::rcvhwm, 10);
     deaf.connect(daemon_->submit_endpoint());
-    const std::string bad = "\x20\x01";  // REJECTED at once: unsupported_request
+    const std::string bad = "\x28\x01";  // REJECTED at once: unsupported_request
     for (int i = 0; i < 20000; ++i) {
         ASSERT_TRUE(deaf.send(zmq::buffer(bad), zmq::send_flags::none)) << i;
     }

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
+#include "engine/node_result.h"
 #include "opel/v1/feed.pb.h"
 
 namespace zmq {
@@ -19,5 +22,15 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
                                                  const std::string& endpoint,
                                                  const std::string& subtree,
                                                  std::chrono::milliseconds timeout);
+
+// The same as engine values, for daemons that keep no protobuf types (opel-webd).
+struct State {
+    std::uint64_t epoch = 0;
+    std::uint64_t sequence = 0;
+    std::vector<engine::NodeResult> results;
+};
+Result<State, std::string> fetch_state(zmq::context_t& context, const std::string& endpoint,
+                                       const std::string& subtree,
+                                       std::chrono::milliseconds timeout);
 
 }  // namespace opel::feed

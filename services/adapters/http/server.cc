@@ -3,15 +3,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <charconv>
 #include <exception>
 #include <list>
 #include <map>
+#include <vector>
 
 namespace opel::http {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = boost::asio::ip::tcp;
 
 std::string_view to_string(Errc code) {
@@ -68,8 +71,106 @@ HttpResult<tcp::endpoint> parse_address(std::string_view text) {
 struct Server::Shared {
     Limits limits;
     std::map<std::string, Handler, std::less<>> routes;
+    std::vector<std::pair<std::string, RequestHandler>> prefixes;
+    std::map<std::string, LiveFeed*, std::less<>> live;
     std::list<std::weak_ptr<Connection>> open;
+    std::list<std::weak_ptr<WebSocket>> sockets;
     bool stopped = false;
+};
+
+// One WebSocket connection: writes its feed's messages one at a time and reads (and drops)
+// what the client sends, which is how a close or a vanished client is noticed. Owned by the
+// handlers of its pending operations.
+class Server::WebSocket : public std::enable_shared_from_this<WebSocket> {
+public:
+    WebSocket(beast::tcp_stream stream, LiveFeed& feed, std::shared_ptr<Shared> shared)
+        : ws_(std::move(stream)), feed_(feed), shared_(std::move(shared)) {}
+
+    void start(const bhttp::request<bhttp::string_body>& request) {
+        beast::get_lowest_layer(ws_).expires_never();  // the WebSocket's own timeouts rule
+        websocket::stream_base::timeout timeouts{};
+        timeouts.handshake_timeout = shared_->limits.timeout;
+        timeouts.idle_timeout = std::chrono::seconds(30);  // pinged at half of it
+        timeouts.keep_alive_pings = true;
+        ws_.set_option(timeouts);
+        ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+            if (ec || self->shared_->stopped) {
+                return;
+            }
+            std::weak_ptr<WebSocket> weak = self;
+            self->id_ = self->feed_.join([weak] {
+                if (const auto s = weak.lock()) {
+                    s->write_next();
+                }
+            });
+            self->joined_ = true;
+            self->write_next();
+            self->read();
+        });
+    }
+
+    void close() {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+    }
+
+private:
+    void write_next() {
+        if (!joined_ || writing_ || shared_->stopped) {
+            return;
+        }
+        auto message = feed_.next(id_);
+        if (!message) {
+            return;
+        }
+        writing_ = true;
+        current_ = std::move(*message);
+        ws_.text(true);
+        ws_.async_write(boost::asio::buffer(*current_),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->writing_ = false;
+                            if (self->shared_->stopped) {
+                                return;
+                            }
+                            self->feed_.done(self->id_);
+                            if (ec) {
+                                self->finish();
+                                return;
+                            }
+                            self->write_next();
+                        });
+    }
+
+    void read() {
+        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            if (self->shared_->stopped) {
+                return;
+            }
+            if (ec) {
+                self->finish();
+                return;
+            }
+            self->in_.consume(n);
+            self->read();
+        });
+    }
+
+    void finish() {
+        if (joined_) {
+            joined_ = false;
+            feed_.leave(id_);
+        }
+        close();
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    LiveFeed& feed_;
+    std::shared_ptr<Shared> shared_;
+    beast::flat_buffer in_;
+    std::shared_ptr<const std::string> current_;
+    std::uint64_t id_ = 0;
+    bool joined_ = false;
+    bool writing_ = false;
 };
 
 // One accepted connection: reads one request, writes one response, closes. Owned by the
@@ -81,7 +182,7 @@ public:
           shared_(std::move(shared)),
           buffer_(shared_->limits.max_request_bytes) {
         parser_.header_limit(static_cast<std::uint32_t>(shared_->limits.max_request_bytes));
-        parser_.body_limit(0);  // GET only: any body is too large
+        parser_.body_limit(shared_->limits.max_body_bytes);
     }
 
     void start() {
@@ -109,14 +210,40 @@ private:
             write({400, "text/plain; charset=utf-8", "bad request\n"});
             return;
         }
-        write(answer(parser_.get()));
+        const auto& request = parser_.get();
+        const std::string_view target(request.target().data(), request.target().size());
+        const auto live = shared_->live.find(target.substr(0, target.find('?')));
+        if (live != shared_->live.end() && websocket::is_upgrade(request)) {
+            auto socket = std::make_shared<WebSocket>(std::move(stream_), *live->second, shared_);
+            shared_->sockets.remove_if([](const auto& w) { return w.expired(); });
+            shared_->sockets.push_back(socket);
+            socket->start(request);
+            return;
+        }
+        write(answer(request));
     }
 
     // The route's response, or 404 (no such path) / 405 (not a GET).
-    Response answer(const bhttp::request<bhttp::empty_body>& request) const {
+    Response answer(const bhttp::request<bhttp::string_body>& request) const {
         const std::string_view target(request.target().data(), request.target().size());
-        const auto route = shared_->routes.find(target.substr(0, target.find('?')));
+        const std::string_view path = target.substr(0, target.find('?'));
+        const auto route = shared_->routes.find(path);
         if (route == shared_->routes.end()) {
+            for (const auto& [prefix, handler] : shared_->prefixes) {
+                if (path.substr(0, prefix.size()) == prefix) {
+                    const std::size_t q = target.find('?');
+                    const Request r{std::string(request.method_string()), std::string(path),
+                                    q == std::string_view::npos ? std::string()
+                                                                : std::string(target.substr(q + 1)),
+                                    std::string(request[bhttp::field::content_type]),
+                                    request.body()};
+                    try {
+                        return handler(r);
+                    } catch (const std::exception&) {
+                        return {500, "text/plain; charset=utf-8", "internal error\n"};
+                    }
+                }
+            }
             return {404, "text/plain; charset=utf-8", "not found\n"};
         }
         if (request.method() != bhttp::verb::get) {
@@ -151,7 +278,7 @@ private:
     beast::tcp_stream stream_;
     std::shared_ptr<Shared> shared_;
     beast::flat_buffer buffer_;
-    bhttp::request_parser<bhttp::empty_body> parser_;
+    bhttp::request_parser<bhttp::string_body> parser_;
     bhttp::response<bhttp::string_body> response_;
 };
 
@@ -164,6 +291,23 @@ Server::~Server() { stop(); }
 
 void Server::route(std::string path, Handler handler) {
     shared_->routes[std::move(path)] = std::move(handler);
+}
+
+void Server::prefix(std::string prefix, RequestHandler handler) {
+    shared_->prefixes.emplace_back(std::move(prefix), std::move(handler));
+}
+
+void Server::live(std::string path, LiveFeed& feed) { shared_->live[std::move(path)] = &feed; }
+
+std::size_t Server::connections() const {
+    std::size_t n = 0;
+    for (const auto& c : shared_->open) {
+        n += c.expired() ? 0 : 1;
+    }
+    for (const auto& w : shared_->sockets) {
+        n += w.expired() ? 0 : 1;
+    }
+    return n;
 }
 
 HttpResult<tcp::endpoint> Server::listen(std::string_view address, bool allow_insecure_remote) {
@@ -246,7 +390,13 @@ void Server::stop() {
             open->close();
         }
     }
+    for (const std::weak_ptr<WebSocket>& w : shared_->sockets) {
+        if (const std::shared_ptr<WebSocket> open = w.lock()) {
+            open->close();
+        }
+    }
     shared_->open.clear();
+    shared_->sockets.clear();
 }
 
 }  // namespace opel::http

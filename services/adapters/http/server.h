@@ -5,11 +5,11 @@
 //   accept ──▶ read the request (bounded size, deadline) ──▶ GET path? ──▶ handler ──▶ write,
 //                                                             404 / 405 / 413 / 400   close
 //
-// GET only, one request per connection (the response says Connection: close), no request
-// bodies. Every read and write is asynchronous with a deadline, so a client that connects and
-// sends nothing (or reads nothing) holds one connection slot until its deadline and never
-// delays another client. At most max_connections are open at once; further ones are closed
-// on accept.
+// GET routes, prefix routes for any method with a bounded body, and WebSocket routes fed by
+// a LiveFeed; one request per connection (the response says Connection: close). Every read and
+// write is asynchronous with a deadline, so a client that connects and sends nothing (or reads
+// nothing) holds one connection slot until its deadline and never delays another client. At most
+// max_connections are open at once; further ones are closed on accept.
 //
 // Owner: the thread that runs the io_context; not thread-safe. Handlers are only called while
 // the server is not stopped.
@@ -19,8 +19,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,8 +58,32 @@ struct Response {
 // string is ignored). An exception it throws is answered 500.
 using Handler = std::function<Response()>;
 
+// A request to a prefix route (any method; a body up to Limits::max_body_bytes).
+struct Request {
+    std::string method;  // "GET", "POST", ...
+    std::string path;    // the target before any '?'
+    std::string query;   // after the '?' ("" when none)
+    std::string content_type;
+    std::string body;
+};
+using RequestHandler = std::function<Response(const Request&)>;
+
+// The source of a WebSocket route's messages (opel-webd's fan-out): a connection joins with
+// a `wake` to call when a message is queued while it is idle, takes its messages one write
+// at a time (next ... done), and leaves when it closes.
+class LiveFeed {
+public:
+    virtual ~LiveFeed() = default;
+    virtual std::uint64_t join(std::function<void()> wake) = 0;
+    // The next message to write (text), or none when there is nothing to send now.
+    virtual std::optional<std::shared_ptr<const std::string>> next(std::uint64_t id) = 0;
+    virtual void done(std::uint64_t id) = 0;
+    virtual void leave(std::uint64_t id) = 0;
+};
+
 struct Limits {
     std::size_t max_request_bytes = 8192;      // request line and headers; larger: 413
+    std::size_t max_body_bytes = 0;            // prefix routes' request bodies; larger: 413
     std::chrono::milliseconds timeout{10000};  // to read a request, and to write its response
     std::size_t max_connections = 64;          // open at once; further ones are closed at once
 };
@@ -76,6 +102,15 @@ public:
 
     // Answers GET `path` ("/metrics") with `handler`. Before start().
     void route(std::string path, Handler handler);
+    // Answers every request whose path starts with `prefix` and has no exact route, any
+    // method, with `handler` (the first prefix added that matches). Before start().
+    void prefix(std::string prefix, RequestHandler handler);
+    // Serves a WebSocket on `path`: each connection writes `feed`'s messages for it and
+    // ignores what the client sends; it leaves the feed when it closes. `feed` must outlive
+    // the server's connections (stop() closes them). Before start().
+    void live(std::string path, LiveFeed& feed);
+    // Connections open now (HTTP and WebSocket).
+    std::size_t connections() const;
 
     // Opens, binds and listens on `address` (parse_address). A non-loopback address needs
     // `allow_insecure_remote`. Returns the bound endpoint (with the port the system chose for
@@ -91,6 +126,7 @@ public:
 private:
     struct Shared;
     class Connection;
+    class WebSocket;
     void accept();
 
     boost::asio::io_context& io_;

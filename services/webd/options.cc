@@ -1,0 +1,70 @@
+#include "webd/options.h"
+
+namespace opel::webd {
+namespace {
+
+constexpr const char* usage = R"(usage: opel-webd [options]
+
+The single operational command cell's wallboard: every site and system of the tree with its
+OPEL level (number and colour), status, declared level and "last reported" time, live over a
+WebSocket as opel-escalatord publishes, with a banner when the feed falls silent. Also the
+same state as JSON for other tools. It follows the escalator's feed (a snapshot at start,
+then every publication; gaps filled from the escalator's store) and never waits for a slow
+browser: a browser that cannot keep up is sent the whole state again, and the drop is shown
+and counted. Stops cleanly on SIGINT/SIGTERM.
+
+  --config DIR|FILE         configuration (default $OPEL_CONFIG, else the shipped config/):
+                            the tree's names and kinds, and the escalator's endpoints
+  --address HOST:PORT       where to serve HTTP (default $OPEL_WEB_ADDRESS, else
+                            127.0.0.1:8080; port 0 takes a free port). Loopback only unless
+                            --allow-insecure-remote
+  --assets DIR              the page's files: index.html, app.js, style.css
+                            (default $OPEL_WEB_ASSETS, else the shipped web/)
+  --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
+  --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
+  --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
+  --submit-endpoint EP      accepted for symmetry with the other programs; not used yet
+  --feed-silence-seconds N  the board is "not live" (a banner on every screen, /readyz
+                            503) when nothing, not even a heartbeat, came from the
+                            escalator for N seconds (default 15; 1..3600)
+  --allow-insecure-remote   serve on a non-loopback address without TLS or logins (logged
+                            loudly; for a closed network only)
+  --log-level LEVEL         trace, debug, info, warn, error, critical, off
+                            (default $SPDLOG_LEVEL or info)
+  --log-format FORMAT       human (default) or json
+  --version                 the version
+  -h, --help                this text
+
+Routes: / (the wallboard), /api/v1/state, /api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P],
+/api/v1/live (WebSocket), /metrics, /healthz, /readyz.
+Exit codes: 0 clean stop, 1 failure (config, assets, address), 2 usage.
+)";
+
+}  // namespace
+
+Result<Options, options::Stop> parse_options(const std::vector<std::string>& args) {
+    Options o;
+    std::optional<std::string> address, assets, log_level, log_format;
+    options::CommandLine cl("opel-webd", usage);
+    cl.config(o.config);
+    cl.text("--address", address, "OPEL_WEB_ADDRESS");
+    cl.text("--assets", assets, "OPEL_WEB_ASSETS");
+    cl.endpoints(o.endpoints);
+    std::optional<long> silence;
+    cl.whole("--feed-silence-seconds", silence, {1, 3600, "seconds"});
+    cl.flag("--allow-insecure-remote", o.allow_insecure_remote);
+    cl.choice("--log-level", log_level,
+              {"trace", "debug", "info", "warn", "error", "critical", "off"});
+    cl.choice("--log-format", log_format, {"human", "json"});
+    if (auto stop = cl.parse(args)) {
+        return unexpected(std::move(*stop));
+    }
+    o.address = address.value_or("127.0.0.1:8080");
+    o.feed_silence = std::chrono::seconds(silence.value_or(15));
+    o.assets = assets.value_or(OPEL_WEB_ASSETS);
+    o.log_level = log_level.value_or("");
+    o.log_format = log_format == "json" ? log::Format::json : log::Format::human;
+    return o;
+}
+
+}  // namespace opel::webd

@@ -1,0 +1,250 @@
+// The wallboard page: the board from opel-webd's WebSocket (/api/v1/live, opel.v1.BoardMessage
+// as JSON), drawn as the tree with each node's level, status and "last reported" time; a
+// banner when the feed is silent, the server does not answer, or updates were dropped.
+// Plain JavaScript, no build step.
+"use strict";
+
+const params = new URLSearchParams(location.search);
+const kiosk = params.get("kiosk") === "1";
+const watchdogMs = 15000;  // the server sends the feed's health at least every 5 s
+
+const board = { nodes: [], byId: new Map(), alerts: [], feed: {}, sequence: "0" };
+let socket = null;
+let lastMessageAt = 0;
+let retryMs = 1000;
+let serverNow = null;  // the publisher's clock at lastMessageAt (a drill's simulated clock)
+
+const levelOf = (status) => {
+  const m = /^STATUS_OPEL_([1-4])$/.exec(status || "");
+  return m ? Number(m[1]) : 0;
+};
+const statusText = (status) => {
+  const level = levelOf(status);
+  if (level) return "OPEL " + level;
+  if (status === "STATUS_STALE") return "STALE";
+  return "UNKNOWN";
+};
+const statusClass = (status) => {
+  const level = levelOf(status);
+  if (level) return "l" + level;
+  return status === "STATUS_STALE" ? "stale" : "unknown";
+};
+
+function minutesAgo(iso) {
+  if (!iso) return "never";
+  const now = serverNow ? serverNow.getTime() + (Date.now() - lastMessageAt) : Date.now();
+  const minutes = Math.max(0, Math.round((now - Date.parse(iso)) / 60000));
+  if (minutes < 1) return "just now";
+  if (minutes < 120) return minutes + " min ago";
+  return Math.round(minutes / 60) + " h ago";
+}
+
+function londonTime(iso) {
+  return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Europe/London",
+    hour: "2-digit", minute: "2-digit" });
+}
+
+function showBanner(text, kind) {
+  const banner = document.getElementById("banner");
+  if (!text) {
+    banner.hidden = true;
+    banner.textContent = "";
+    return;
+  }
+  banner.hidden = false;
+  banner.className = kind || "";
+  banner.textContent = text;
+}
+
+function setState(state) {
+  board.nodes = state.nodes || [];
+  board.byId = new Map(board.nodes.map((n) => [n.id, n]));
+  board.alerts = state.alerts || [];
+  board.sequence = state.sequence || "0";
+  setFeed(state.feed || {});
+  if (state.feed && Number(state.feed.dropped || 0) > 0) {
+    showBanner("This screen fell behind and was brought up to date (" + state.feed.dropped +
+               " updates skipped).", "info");
+  }
+  render();
+}
+
+function setFeed(feed) {
+  board.feed = feed;
+  if (feed.now) serverNow = new Date(feed.now);
+  const state = document.getElementById("feed-state");
+  if (feed.live) {
+    state.textContent = "Live: sequence " + board.sequence;
+    const banner = document.getElementById("banner");
+    if (!banner.hidden && banner.className !== "info") showBanner("");
+  } else {
+    state.textContent = "Not live";
+    showBanner("Not live: " + (feed.problem || "no news from the escalator") +
+               ". Levels shown may be out of date.");
+  }
+}
+
+function depth(node) {
+  return (node.path || "").split("/").length - 1;
+}
+
+function row(node) {
+  const r = node.result || {};
+  const tr = document.createElement("tr");
+  tr.id = "node-" + node.id;
+  tr.dataset.node = node.id;
+  tr.className = (node.kind === "site" ? "site" : "system") + " depth-" + Math.min(depth(node), 4);
+  const level = document.createElement("td");
+  const badge = document.createElement("span");
+  badge.className = "level " + statusClass(r.status);
+  badge.textContent = statusText(r.status);
+  badge.dataset.status = r.status || "STATUS_UNKNOWN";
+  level.appendChild(badge);
+  if (r.declared_level) {
+    const declared = document.createElement("span");
+    declared.className = "declared";
+    declared.textContent = "declared OPEL " + r.declared_level +
+      (r.declared_by ? " by " + r.declared_by : "");
+    level.appendChild(declared);
+  }
+  const name = document.createElement("td");
+  name.className = "name";
+  name.textContent = node.name || node.id;
+  const code = document.createElement("td");
+  code.className = "code";
+  code.textContent = node.id;
+  const status = document.createElement("td");
+  const notes = [];
+  if (r.status === "STATUS_STALE") notes.push("STALE: not reporting");
+  if (!r.status || r.status === "STATUS_UNKNOWN") notes.push("UNKNOWN");
+  if (r.computed && r.computed !== r.status && levelOf(r.computed)) {
+    notes.push("computed " + statusText(r.computed));
+  }
+  if (r.acknowledged) notes.push("acknowledged by " + r.acknowledged.by);
+  status.textContent = notes.join("; ");
+  const reported = document.createElement("td");
+  reported.className = "reported";
+  reported.textContent = node.kind === "site" ? minutesAgo(r.as_at) : "";
+  const why = document.createElement("td");
+  why.className = "why";
+  why.textContent = r.decided_by || "";
+  tr.append(level, name, code, status, reported, why);
+  return tr;
+}
+
+function render() {
+  const root = board.nodes[0];
+  if (root) document.getElementById("title").textContent = "OPEL wallboard: " + (root.name || root.id);
+  const rows = document.getElementById("rows");
+  rows.replaceChildren(...board.nodes.map(row));
+  renderCounts();
+  renderAlerts();
+}
+
+function renderCounts() {
+  const counts = { 4: 0, 3: 0, 2: 0, 1: 0, stale: 0, unknown: 0 };
+  for (const n of board.nodes) {
+    if (n.kind !== "site") continue;
+    const s = (n.result || {}).status;
+    const level = levelOf(s);
+    if (level) counts[level]++;
+    else if (s === "STATUS_STALE") counts.stale++;
+    else counts.unknown++;
+  }
+  const list = document.getElementById("counts");
+  const items = [["l4", "OPEL 4", counts[4]], ["l3", "OPEL 3", counts[3]],
+                 ["l2", "OPEL 2", counts[2]], ["l1", "OPEL 1", counts[1]],
+                 ["stale", "STALE", counts.stale], ["unknown", "UNKNOWN", counts.unknown]];
+  list.replaceChildren(...items.map(([cls, label, n]) => {
+    const li = document.createElement("li");
+    li.className = "level " + cls;
+    li.textContent = label + ": " + n + " sites";
+    li.dataset.count = String(n);
+    return li;
+  }));
+}
+
+function renderAlerts() {
+  const list = document.getElementById("alerts");
+  const latest = board.alerts.slice(-20).reverse();
+  list.replaceChildren(...latest.map((a) => {
+    const li = document.createElement("li");
+    const node = board.byId.get(a.node_id);
+    const kind = (a.kind || "").replace("EVENT_KIND_", "").toLowerCase().replace("_", " ");
+    li.textContent = (a.at ? londonTime(a.at) + " " : "") + (node ? node.name : a.node_id) +
+      " (" + a.node_id + ") " + kind + (a.to ? " to " + statusText(a.to) : "") +
+      (a.by ? " by " + a.by : "") + (a.transition_id ? " [" + a.transition_id + "]" : "");
+    return li;
+  }));
+}
+
+function applyStatus(result) {
+  const node = board.byId.get(result.node_id);
+  if (!node) return;
+  node.result = result;
+  const old = document.getElementById("node-" + node.id);
+  const fresh = row(node);
+  fresh.classList.add("changed");
+  if (old) old.replaceWith(fresh);
+  renderCounts();
+}
+
+function onMessage(event) {
+  lastMessageAt = Date.now();
+  const m = JSON.parse(event.data);
+  if (m.sequence) board.sequence = m.sequence;
+  if (m.state) setState(m.state);
+  else if (m.status) applyStatus(m.status);
+  else if (m.alert) {
+    board.alerts.push(m.alert);
+    if (board.alerts.length > 200) board.alerts.shift();
+    renderAlerts();
+  } else if (m.feed) setFeed(m.feed);
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(scheme + "//" + location.host + "/api/v1/live");
+  socket.onopen = () => { retryMs = 1000; lastMessageAt = Date.now(); };
+  socket.onmessage = onMessage;
+  socket.onclose = () => {
+    showBanner("The wallboard server is not answering; reconnecting. Levels shown may be out of date.");
+    document.getElementById("feed-state").textContent = "Disconnected";
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 10000);
+  };
+}
+
+// Every few seconds: the "last reported" times move on, and a silent socket is noticed.
+setInterval(() => {
+  for (const td of document.querySelectorAll("tr.site td.reported")) {
+    const node = board.byId.get(td.parentElement.dataset.node);
+    if (node) td.textContent = minutesAgo((node.result || {}).as_at);
+  }
+  const clock = document.getElementById("clock");
+  clock.textContent = new Date().toLocaleTimeString("en-GB", { timeZone: "Europe/London" });
+  if (socket && socket.readyState === WebSocket.OPEN && Date.now() - lastMessageAt > watchdogMs) {
+    showBanner("No news from the wallboard server for " + Math.round(watchdogMs / 1000) +
+               " s; reconnecting.");
+    socket.close();
+  }
+}, 5000);
+
+// Kiosk: larger text, and each locality in turn is brought into view.
+if (kiosk) {
+  document.body.classList.add("kiosk");
+  let turn = 0;
+  setInterval(() => {
+    const localities = board.nodes.filter((n) => n.kind === "locality");
+    if (!localities.length) return;
+    const node = localities[turn++ % localities.length];
+    for (const tr of document.querySelectorAll("tr.focus")) tr.classList.remove("focus");
+    const tr = document.getElementById("node-" + node.id);
+    if (tr) {
+      tr.classList.add("focus");
+      tr.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+  }, 15000);
+}
+
+connect();
