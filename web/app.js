@@ -6,6 +6,9 @@
 
 const params = new URLSearchParams(location.search);
 const kiosk = params.get("kiosk") === "1";
+// /node/<id>: one node's page (the link notification messages carry).
+const nodePage = location.pathname.startsWith("/node/")
+  ? decodeURIComponent(location.pathname.slice("/node/".length)) : null;
 const watchdogMs = 15000;  // the server sends the feed's health at least every 5 s
 
 const board = { nodes: [], byId: new Map(), alerts: [], feed: {}, sequence: "0" };
@@ -109,7 +112,10 @@ function row(node) {
   }
   const name = document.createElement("td");
   name.className = "name";
-  name.textContent = node.name || node.id;
+  const link = document.createElement("a");
+  link.href = "/node/" + encodeURIComponent(node.id);
+  link.textContent = node.name || node.id;
+  name.appendChild(link);
   const code = document.createElement("td");
   code.className = "code";
   code.textContent = node.id;
@@ -139,7 +145,84 @@ function render() {
   rows.replaceChildren(...board.nodes.map(row));
   renderCounts();
   renderAlerts();
+  if (nodePage) renderNode();
 }
+
+function item(text) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  return li;
+}
+
+// The node's page: level and why, each parameter, the card's actions for the level (fetched,
+// so they follow the level), the node's alerts with acknowledgements, and the ack form.
+async function renderNode() {
+  document.getElementById("node").hidden = false;
+  document.getElementById("board").hidden = true;
+  document.getElementById("alerts-section").hidden = true;
+  const node = board.byId.get(nodePage);
+  const title = document.getElementById("node-title");
+  if (!node) {
+    title.textContent = "No organisation " + nodePage + " on this wallboard";
+    return;
+  }
+  const r = node.result || {};
+  title.textContent = (node.name || node.id) + " (" + node.id + ")";
+  const level = document.getElementById("node-level");
+  level.replaceChildren();
+  const badge = document.createElement("span");
+  badge.className = "level " + statusClass(r.status);
+  badge.textContent = statusText(r.status);
+  level.append(badge, " " + (node.kind === "site" ? "last reported " + minutesAgo(r.as_at) : node.kind));
+  if (r.declared_level) level.append("; declared OPEL " + r.declared_level + (r.declared_by ? " by " + r.declared_by : ""));
+  document.getElementById("node-why").textContent = r.decided_by || "";
+  const body = document.querySelector("#parameters tbody");
+  body.replaceChildren(...(r.parameters || []).map((p) => {
+    const tr = document.createElement("tr");
+    const value = p.value === undefined ? "missing" : p.value + (p.unit ? " " + p.unit : "");
+    for (const text of [p.name || p.id, value + (p.carried_forward ? " (carried forward)" : ""),
+                        String(p.score || 0), String(p.weight || 0)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  document.getElementById("parameters").hidden = !(r.parameters || []).length;
+  try {
+    const detail = await (await fetch("/api/v1/nodes/" + encodeURIComponent(node.id))).json();
+    document.getElementById("actions").replaceChildren(...(detail.actions || []).map(
+      (a) => item(a.role + ": " + a.action + " (OPEL " + a.level + ")")));
+  } catch (e) {
+    document.getElementById("actions").replaceChildren(item("(the card's actions could not be read)"));
+  }
+  const transition = r.transition_number ? node.id + "#" + r.transition_number : "";
+  document.getElementById("ack-what").textContent = !transition ? "Nothing to acknowledge yet."
+    : r.acknowledged ? transition + " was acknowledged by " + r.acknowledged.by + "."
+    : "Acknowledge " + transition + " (" + statusText(r.status) + "): you have seen it and are acting on it.";
+  document.getElementById("ack-form").dataset.transition = transition;
+  const mine = board.alerts.filter((a) => a.node_id === node.id).slice(-30).reverse();
+  document.getElementById("node-alerts").replaceChildren(...mine.map((a) => item(describeAlert(a))));
+}
+
+async function acknowledge(event) {
+  event.preventDefault();
+  const form = event.target;
+  const result = document.getElementById("ack-result");
+  if (!form.dataset.transition) { result.textContent = "Nothing to acknowledge."; return; }
+  const body = JSON.stringify({ transition_id: form.dataset.transition,
+    by: document.getElementById("ack-by").value, note: document.getElementById("ack-note").value });
+  try {
+    const reply = await (await fetch("/api/v1/ack", { method: "POST", body,
+      headers: { "Content-Type": "application/json" } })).json();
+    const status = (reply.status || "").replace("SUBMIT_STATUS_", "");
+    const errors = (reply.errors || []).map((e) => e.field + ": " + e.message).join("; ");
+    result.textContent = status + (reply.message ? ": " + reply.message : "") + (errors ? ": " + errors : "");
+  } catch (e) {
+    result.textContent = "The wallboard server did not answer; try again.";
+  }
+}
+document.getElementById("ack-form").addEventListener("submit", acknowledge);
 
 function renderCounts() {
   const counts = { 4: 0, 3: 0, 2: 0, 1: 0, stale: 0, unknown: 0 };
@@ -164,16 +247,23 @@ function renderCounts() {
   }));
 }
 
+function describeAlert(a) {
+  const node = board.byId.get(a.node_id);
+  const kind = (a.kind || "").replace("EVENT_KIND_", "").toLowerCase().replaceAll("_", " ");
+  return (a.at ? londonTime(a.at) + " " : "") + (node ? node.name : a.node_id) +
+    " (" + a.node_id + ") " + kind + (a.to ? " to " + statusText(a.to) : "") +
+    (a.by ? " by " + a.by : "") + (a.note ? " - " + a.note : "") +
+    (a.transition_id ? " [" + a.transition_id + "]" : "");
+}
+
 function renderAlerts() {
-  const list = document.getElementById("alerts");
   const latest = board.alerts.slice(-20).reverse();
-  list.replaceChildren(...latest.map((a) => {
-    const li = document.createElement("li");
-    const node = board.byId.get(a.node_id);
-    const kind = (a.kind || "").replace("EVENT_KIND_", "").toLowerCase().replace("_", " ");
-    li.textContent = (a.at ? londonTime(a.at) + " " : "") + (node ? node.name : a.node_id) +
-      " (" + a.node_id + ") " + kind + (a.to ? " to " + statusText(a.to) : "") +
-      (a.by ? " by " + a.by : "") + (a.transition_id ? " [" + a.transition_id + "]" : "");
+  document.getElementById("alerts").replaceChildren(...latest.map((a) => {
+    const li = item(describeAlert(a));
+    const link = document.createElement("a");
+    link.href = "/node/" + encodeURIComponent(a.node_id);
+    link.textContent = " (open)";
+    li.appendChild(link);
     return li;
   }));
 }
@@ -187,6 +277,7 @@ function applyStatus(result) {
   fresh.classList.add("changed");
   if (old) old.replaceWith(fresh);
   renderCounts();
+  if (nodePage === node.id) renderNode();
 }
 
 function onMessage(event) {
@@ -199,6 +290,7 @@ function onMessage(event) {
     board.alerts.push(m.alert);
     if (board.alerts.length > 200) board.alerts.shift();
     renderAlerts();
+    if (nodePage === m.alert.node_id) renderNode();
   } else if (m.feed) setFeed(m.feed);
 }
 

@@ -16,9 +16,12 @@
 
 #include "adapters/clock/real_clock.h"
 #include "adapters/clock/stopwatch.h"
+#include "adapters/codec/command.h"
+#include "adapters/codec/messages.h"
 #include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
+#include "adapters/net/client.h"
 #include "webd/board.h"
 #include "webd/fanout.h"
 
@@ -84,6 +87,39 @@ std::string query_value(std::string_view query, std::string_view name) {
 
 http::Response error(unsigned status, const std::string& message) {
     return {status, "text/plain; charset=utf-8", message + "\n"};
+}
+
+// POST /api/v1/ack: an acknowledgement from the page ({"transition_id", "by", "note"}) sent
+// to the escalator like `opel ack`; its reply as JSON (opel.v1.SubmitReply) with 200
+// (ACCEPTED, DUPLICATE), 400 (REJECTED, or a body that is not an acknowledgement) or 503
+// (UNAVAILABLE, no answer). Waits for the escalator (bounded): acknowledgements are rare.
+http::Response acknowledge(zmq::context_t& context, const std::string& submit_endpoint,
+                           const std::string& body, spdlog::logger& log) {
+    const auto as_json = [](const std::string& reply, unsigned status) {
+        return http::Response{status, json_type, codec::read_command_reply(reply).json};
+    };
+    auto ack = codec::acknowledgement_from_json(body);
+    if (!ack) {
+        engine::SubmitOutcome bad;
+        bad.status = engine::SubmitStatus::rejected;
+        bad.errors = std::move(ack).error();
+        return as_json(codec::outcome_reply(bad, {}, 0), 400);
+    }
+    net::RequestClient client(context, submit_endpoint);
+    auto answer = client.request(codec::acknowledgement_request(*ack), std::chrono::seconds(2), 1);
+    if (!answer) {
+        log.warn("acknowledgement of {} by {}: {}", ack->transition_id, ack->by,
+                 answer.error().message);
+        return as_json(codec::unavailable_reply(engine::command_key(*ack), answer.error().message),
+                       503);
+    }
+    const codec::CommandReply reply = codec::read_command_reply(*answer);
+    log.info("acknowledgement of {} by {} from the page: {}", ack->transition_id, ack->by,
+             reply.detail);
+    const unsigned status = reply.outcome == codec::CommandReply::Outcome::done      ? 200
+                            : reply.outcome == codec::CommandReply::Outcome::refused ? 400
+                                                                                     : 503;
+    return {status, json_type, reply.json};
 }
 
 // The fan-out as the HTTP server's WebSocket feed.
@@ -325,7 +361,18 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         server.route(path, [&response = response] { return response; });
     }
     server.live("/api/v1/live", live);
+    // A node's page (the link notification messages carry) is the page itself: app.js reads
+    // the node id from the path.
+    server.prefix("/node/", [&](const http::Request& r) -> http::Response {
+        return r.method == "GET" ? assets->at("/index.html")
+                                 : error(405, "method not allowed: " + r.method + " (GET only)");
+    });
     server.prefix("/api/v1/", [&](const http::Request& r) -> http::Response {
+        if (r.path == "/api/v1/ack") {
+            return r.method == "POST"
+                       ? acknowledge(context, escalator.submit_endpoint, r.body, log)
+                       : error(405, "method not allowed: " + r.method + " (POST only)");
+        }
         if (r.method != "GET") {
             return error(405, "method not allowed: " + r.method + " (GET only)");
         }

@@ -23,7 +23,8 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
-  --submit-endpoint EP      accepted for symmetry with the other programs; not used yet
+  --submit-endpoint EP      its submit endpoint, where acknowledgements made on the page go
+                            (default: escalatord.submit_endpoint)
   --feed-silence-seconds N  the board is "not live" (a banner on every screen, /readyz
                             503) when nothing, not even a heartbeat, came from the
                             escalator for N seconds (default 15; 1..3600)
@@ -35,8 +36,9 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   --version                 the version
   -h, --help                this text
 
-Routes: / (the wallboard), /api/v1/state, /api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P],
-/api/v1/live (WebSocket), /metrics, /healthz, /readyz.
+Routes: / (the wallboard), /node/<id> (a node's page), GET /api/v1/state,
+/api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P], /api/v1/live (WebSocket),
+POST /api/v1/ack, /metrics, /healthz, /readyz.
 Exit codes: 0 clean stop, 1 failure (config, assets, address), 2 usage.
 )";
 

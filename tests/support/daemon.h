@@ -39,6 +39,12 @@ public:
     std::string publish_endpoint() const { return "ipc://" + (dir_ / "publish").string(); }
     std::string snapshot_endpoint() const { return "ipc://" + (dir_ / "snapshot").string(); }
     std::string query_endpoint() const { return "ipc://" + (dir_ / "query").string(); }
+    // The four endpoints as a client daemon's flags (--submit-endpoint EP …).
+    std::vector<std::string> endpoint_args() const {
+        return {"--submit-endpoint", submit_endpoint(),     "--publish-endpoint",
+                publish_endpoint(),  "--snapshot-endpoint", snapshot_endpoint(),
+                "--query-endpoint",  query_endpoint()};
+    }
     std::filesystem::path log_path() const { return dir_ / "daemon.log"; }
     pid_t pid() const { return pid_; }
     // The exit code of a process that ended by itself during start(); -1 otherwise.

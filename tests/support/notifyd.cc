@@ -16,15 +16,9 @@ Notifyd::Notifyd(const std::filesystem::path& dir, const std::filesystem::path& 
                                            "--database",
                                            (dir / "notify.db").string(),
                                            "--metrics-address",
-                                           "127.0.0.1:0",
-                                           "--submit-endpoint",
-                                           escalator.submit_endpoint(),
-                                           "--publish-endpoint",
-                                           escalator.publish_endpoint(),
-                                           "--snapshot-endpoint",
-                                           escalator.snapshot_endpoint(),
-                                           "--query-endpoint",
-                                           escalator.query_endpoint()};
+                                           "127.0.0.1:0"};
+          const std::vector<std::string> endpoints = escalator.endpoint_args();
+          args.insert(args.end(), endpoints.begin(), endpoints.end());
           args.insert(args.end(), extra_args.begin(), extra_args.end());
           return args;
       }()) {}

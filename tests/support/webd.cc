@@ -17,17 +17,10 @@ using tcp = boost::asio::ip::tcp;
 Webd::Webd(const std::filesystem::path& dir, const std::filesystem::path& config,
            const Daemon& escalator, std::vector<std::string> extra_args)
     : MonitoredDaemon(dir, "webd", [&] {
-          std::vector<std::string> args = {OPEL_WEBD,
-                                           "--config",
-                                           config.string(),
-                                           "--address",
-                                           "127.0.0.1:0",
-                                           "--publish-endpoint",
-                                           escalator.publish_endpoint(),
-                                           "--snapshot-endpoint",
-                                           escalator.snapshot_endpoint(),
-                                           "--query-endpoint",
-                                           escalator.query_endpoint()};
+          std::vector<std::string> args = {OPEL_WEBD, "--config", config.string(), "--address",
+                                           "127.0.0.1:0"};
+          const std::vector<std::string> endpoints = escalator.endpoint_args();
+          args.insert(args.end(), endpoints.begin(), endpoints.end());
           args.insert(args.end(), extra_args.begin(), extra_args.end());
           return args;
       }()) {}

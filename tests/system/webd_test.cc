@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <zmq.hpp>
 
@@ -174,8 +175,12 @@ TEST_F(WebdTest, TheBoardListsEveryNodeAndALevelChangeReachesTheBrowserLive) {
     ASSERT_TRUE(both.has_value()) << "RWJ's new level reached the browser: " << status
                                   << "; its alert: " << alert;
     // The same state over HTTP, and the node's own route.
-    Json node(testing::http_get(address, "/api/v1/nodes/RWJ")->body);
+    const std::string node_body = testing::http_get(address, "/api/v1/nodes/RWJ")->body;
+    Json node(node_body);
     EXPECT_EQ(node.text("/result/status"), "STATUS_OPEL_4");
+    // The card's actions as an OPEL 4 alert quotes them: its row says "and every lower level's".
+    EXPECT_EQ(node.size("/actions"), 4U) << node_body;
+    EXPECT_NE(node_body.find(R"("level":4)"), std::string::npos) << node_body;
     Json alerts(testing::http_get(address, "/api/v1/alerts?limit=50&node=stockport")->body);
     EXPECT_GE(alerts.size(""), 1U);
     ASSERT_TRUE(webd_->wait_metric("opel_webd_nodes", 1, 10s, {{"status", "OPEL_4"}}));
@@ -215,6 +220,49 @@ TEST_F(WebdTest, BadRequestsGetPreciseErrors) {
     auto post = testing::http_request("POST", address, "/api/v1/state", "{}");
     EXPECT_EQ(post->status, 405);
     EXPECT_EQ(testing::http_get(address, "/api/v1/nothing")->status, 404);
+}
+
+TEST_F(WebdTest, AnAcknowledgementFromThePageIsRecordedWithTheNameGiven) {
+    start_escalator();
+    start_webd();
+    const std::string address = *webd_->address();
+    submit(opel4("RWJ", at(0)));  // RWJ#1
+    const auto node_page = testing::http_get(address, "/node/RWJ");
+    ASSERT_TRUE(node_page.has_value());
+    EXPECT_EQ(node_page->status, 200);  // the link notifications carry serves the page
+    const std::map<std::string, std::string> json{{"Content-Type", "application/json"}};
+    auto ack = testing::http_request(
+        "POST", address, "/api/v1/ack",
+        R"({"transition_id":"RWJ#1","by":"Jane Smith","note":"bed meeting at 09:00"})", json);
+    ASSERT_TRUE(ack.has_value());
+    EXPECT_EQ(ack->status, 200) << ack->body;
+    Json reply(ack->body);
+    EXPECT_EQ(reply.text("/status"), "SUBMIT_STATUS_ACCEPTED");
+    EXPECT_EQ(reply.text("/result/acknowledged/by"), "Jane Smith");
+    // The board shows it once the escalator has published it.
+    WebSocketClient ws(address, "/api/v1/live");
+    ASSERT_TRUE(await(
+                    ws,
+                    [](Json& m) {
+                        return m.text("/state/nodes/3/result/acknowledged/by") == "Jane Smith" ||
+                               m.text("/status/acknowledged/by") == "Jane Smith";
+                    },
+                    10s)
+                    .has_value());
+    // Again: DUPLICATE, naming who was first.
+    auto again = testing::http_request("POST", address, "/api/v1/ack",
+                                       R"({"transition_id":"RWJ#1","by":"Bob"})", json);
+    EXPECT_EQ(again->status, 200);
+    EXPECT_EQ(Json(again->body).text("/status"), "SUBMIT_STATUS_DUPLICATE");
+    // A transition that has not happened, and a body that is not an acknowledgement.
+    auto unknown = testing::http_request("POST", address, "/api/v1/ack",
+                                         R"({"transition_id":"RWJ#9","by":"Jane"})", json);
+    EXPECT_EQ(unknown->status, 400);
+    EXPECT_EQ(Json(unknown->body).text("/errors/0/code"), "unknown_transition");
+    auto garbage = testing::http_request("POST", address, "/api/v1/ack", "{\"who\": 1}", json);
+    EXPECT_EQ(garbage->status, 400);
+    EXPECT_EQ(Json(garbage->body).text("/errors/0/field"), "acknowledgement");
+    EXPECT_EQ(testing::http_get(address, "/api/v1/ack")->status, 405);
 }
 
 TEST_F(WebdTest, MissingPageFilesStopItWithTheirPath) {

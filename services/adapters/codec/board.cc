@@ -24,6 +24,15 @@ void fill_node(const engine::Model& model, engine::NodeIndex index,
     }
     if (result) {
         to_proto(*result, *out.mutable_result());
+        if (n.card != nullptr && engine::is_level(result->status)) {
+            for (const engine::ActionItem& a :
+                 n.card->actions_for(engine::level_of(result->status))) {
+                v1::ActionItem* item = out.add_actions();
+                item->set_role(a.role);
+                item->set_action(a.action);
+                item->set_level(static_cast<std::uint32_t>(a.level));
+            }
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 #include "adapters/codec/command.h"
 
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "adapters/codec/client.h"
+#include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
 #include "adapters/codec/wire.h"
 #include "opel/v1/request.pb.h"
@@ -55,6 +57,19 @@ Result<engine::Acknowledgement, CommandErrors> decode_acknowledgement(std::strin
         return unexpected(std::move(m).error());
     }
     return engine::Acknowledgement{m->transition_id(), m->by(), m->note()};
+}
+
+Result<engine::Acknowledgement, CommandErrors> acknowledgement_from_json(std::string_view json) {
+    v1::Acknowledgement m;
+    const auto status = google::protobuf::util::JsonStringToMessage(std::string(json), &m);
+    if (!status.ok()) {
+        return unexpected(CommandErrors{
+            {"acknowledgement", "malformed",
+             "the acknowledgement is not {\"transition_id\": …, \"by\": …, \"note\": …} "
+             "JSON: " +
+                 std::string(status.message())}});
+    }
+    return engine::Acknowledgement{m.transition_id(), m.by(), m.note()};
 }
 
 Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes) {
@@ -149,26 +164,26 @@ CommandReply read_command_reply(std::string_view bytes) {
     using Outcome = CommandReply::Outcome;
     auto reply = read_reply(bytes);
     if (!reply) {
-        return {Outcome::retry, "unreadable reply: " + reply.error()};
+        return {Outcome::retry, "unreadable reply: " + reply.error(), ""};
     }
     const std::string status = v1::SubmitStatus_Name(reply->status()).substr(14);  // SUBMIT_STATUS_
+    const std::string json = to_json(*reply);
+    const std::string said = status + (reply->message().empty() ? "" : ": " + reply->message());
     switch (reply->status()) {
         case v1::SUBMIT_STATUS_ACCEPTED:
         case v1::SUBMIT_STATUS_DUPLICATE:
         case v1::SUBMIT_STATUS_LATE:
-            return {Outcome::done,
-                    status + (reply->message().empty() ? "" : ": " + reply->message())};
+            return {Outcome::done, said, json};
         case v1::SUBMIT_STATUS_REJECTED: {
             std::string detail = status;
             for (const v1::SubmitError& e : reply->errors()) {
                 detail += (detail == status ? ": " : "; ") + e.field() + ": " + e.code() + ": " +
                           e.message();
             }
-            return {Outcome::refused, detail};
+            return {Outcome::refused, detail, json};
         }
         default:
-            return {Outcome::retry,
-                    status + (reply->message().empty() ? "" : ": " + reply->message())};
+            return {Outcome::retry, said, json};
     }
 }
 

@@ -25,6 +25,10 @@ struct DecodedDeclaration {
 };
 Result<DecodedDeclaration, CommandErrors> decode_declaration(std::string_view bytes);
 
+// An acknowledgement as JSON ({"transition_id": "RWJ#7", "by": "Jane Smith", "note": "…"},
+// opel.v1.Acknowledgement's JSON mapping), e.g. from the wallboard's page.
+Result<engine::Acknowledgement, CommandErrors> acknowledgement_from_json(std::string_view json);
+
 // A serialized opel.v1.Unacknowledged (opel-notifyd's report of an open escalation).
 Result<engine::Unacknowledged, CommandErrors> decode_unacknowledged(std::string_view bytes);
 
@@ -47,6 +51,7 @@ struct CommandReply {
     enum class Outcome { done, refused, retry };
     Outcome outcome = Outcome::retry;
     std::string detail;
+    std::string json;  // the reply as JSON (opel.v1.SubmitReply); "" when unreadable
 };
 CommandReply read_command_reply(std::string_view bytes);
 

@@ -86,14 +86,15 @@ public:
     WebSocket(beast::tcp_stream stream, LiveFeed& feed, std::shared_ptr<Shared> shared)
         : ws_(std::move(stream)), feed_(feed), shared_(std::move(shared)) {}
 
-    void start(const bhttp::request<bhttp::string_body>& request) {
+    void start(bhttp::request<bhttp::string_body> request) {
+        request_ = std::move(request);                 // kept until the handshake is answered
         beast::get_lowest_layer(ws_).expires_never();  // the WebSocket's own timeouts rule
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = shared_->limits.timeout;
         timeouts.idle_timeout = std::chrono::seconds(30);  // pinged at half of it
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
-        ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
+        ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
             if (ec || self->shared_->stopped) {
                 return;
             }
@@ -164,6 +165,7 @@ private:
     }
 
     websocket::stream<beast::tcp_stream> ws_;
+    bhttp::request<bhttp::string_body> request_;
     LiveFeed& feed_;
     std::shared_ptr<Shared> shared_;
     beast::flat_buffer in_;
@@ -217,7 +219,7 @@ private:
             auto socket = std::make_shared<WebSocket>(std::move(stream_), *live->second, shared_);
             shared_->sockets.remove_if([](const auto& w) { return w.expired(); });
             shared_->sockets.push_back(socket);
-            socket->start(request);
+            socket->start(parser_.release());
             return;
         }
         write(answer(request));
@@ -366,7 +368,8 @@ void Server::accept() {
             return;
         }
         shared->open.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
-        if (shared->open.size() >= shared->limits.max_connections) {
+        shared->sockets.remove_if([](const std::weak_ptr<WebSocket>& w) { return w.expired(); });
+        if (shared->open.size() + shared->sockets.size() >= shared->limits.max_connections) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
