@@ -120,6 +120,7 @@ function row(node) {
   code.className = "code";
   code.textContent = node.id;
   const status = document.createElement("td");
+  status.className = "status";
   const notes = [];
   if (r.status === "STATUS_STALE") notes.push("STALE: not reporting");
   if (!r.status || r.status === "STATUS_UNKNOWN") notes.push("UNKNOWN");
@@ -179,9 +180,11 @@ async function renderNode() {
   const body = document.querySelector("#parameters tbody");
   body.replaceChildren(...(r.parameters || []).map((p) => {
     const tr = document.createElement("tr");
-    const value = p.value === undefined ? "missing" : p.value + (p.unit ? " " + p.unit : "");
+    const value = p.value === undefined ? (p.worst_policy ? "missing (scored as worst)" : "missing")
+      : Number(p.value).toLocaleString("en-GB", { maximumFractionDigits: 1 }) +
+        (p.unit ? " " + p.unit : "");
     for (const text of [p.name || p.id, value + (p.carried_forward ? " (carried forward)" : ""),
-                        String(p.score || 0), String(p.weight || 0)]) {
+                        p.threshold || "", String(p.score || 0), String(p.weight || 0)]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.appendChild(td);
@@ -241,7 +244,7 @@ function renderCounts() {
   list.replaceChildren(...items.map(([cls, label, n]) => {
     const li = document.createElement("li");
     li.className = "level " + cls;
-    li.textContent = label + ": " + n + " sites";
+    li.textContent = label + ": " + n + (n === 1 ? " site" : " sites");
     li.dataset.count = String(n);
     return li;
   }));
