@@ -25,12 +25,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <set>
@@ -52,6 +56,7 @@
 #include "support/daemon.h"
 #include "support/notifyd.h"
 #include "support/receivers.h"
+#include "support/webd.h"
 
 namespace {
 
@@ -610,6 +615,142 @@ int notify_latency(double rate, int count, int rounds) {
     }
     std::printf("RESULT notify load average %.2f before, %.2f after\n", load_before,
                 load_average());
+    return 0;
+}
+
+// `n` browsers on opel-webd's WebSocket, read on one io_context thread: each message is
+// stamped as it is read, so the time a status message reaches client k is its arrival.
+class LiveClients {
+public:
+    LiveClients(const std::string& address, int n) {
+        const std::size_t colon = address.rfind(':');
+        const boost::asio::ip::tcp::endpoint endpoint(
+            boost::asio::ip::make_address(address.substr(0, colon)),
+            static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
+        for (int i = 0; i < n; ++i) {
+            auto c = std::make_unique<Client>(io_);
+            c->ws.next_layer().connect(endpoint);
+            c->ws.handshake(address, "/api/v1/live");
+            clients_.push_back(std::move(c));
+        }
+        for (auto& c : clients_) {
+            read(*c);
+        }
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~LiveClients() {
+        io_.stop();
+        thread_.join();
+    }
+    // When each client received the first status message of `site` (none: not yet).
+    std::vector<std::optional<Clock::time_point>> arrivals(const std::string& site) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<std::optional<Clock::time_point>> out;
+        for (auto& c : clients_) {
+            const auto it = c->first_seen.find(site);
+            out.push_back(it == c->first_seen.end() ? std::nullopt : std::optional(it->second));
+        }
+        return out;
+    }
+
+private:
+    struct Client {
+        explicit Client(boost::asio::io_context& io) : ws(io) {}
+        boost::beast::websocket::stream<boost::beast::tcp_stream> ws;
+        boost::beast::flat_buffer buffer;
+        std::map<std::string, Clock::time_point> first_seen;  // site -> status arrival
+    };
+    void read(Client& c) {
+        c.ws.async_read(c.buffer, [this, &c](boost::beast::error_code ec, std::size_t) {
+            if (ec) {
+                return;
+            }
+            const auto at = Clock::now();
+            const std::string text = boost::beast::buffers_to_string(c.buffer.data());
+            c.buffer.consume(c.buffer.size());
+            const std::size_t id = text.find(R"("status":{"node_id":")");
+            if (id != std::string::npos) {
+                const std::size_t from = id + std::string_view(R"("status":{"node_id":")").size();
+                const std::string site = text.substr(from, text.find('"', from) - from);
+                const std::lock_guard<std::mutex> lock(mutex_);
+                c.first_seen.emplace(site, at);
+            }
+            read(c);
+        });
+    }
+    boost::asio::io_context io_;
+    std::vector<std::unique_ptr<Client>> clients_;
+    std::mutex mutex_;
+    std::thread thread_;
+};
+
+// Sitrep submitted -> the new level received by every browser on opel-webd's WebSocket, with
+// 1 and 200 browsers, next to the raw ZeroMQ round trip measured in the same run; and webd's
+// resident memory with 200 browsers. Every sitrep is its site's first, so each is one new
+// site result on the feed. Measured at the WebSocket (the message the page applies at once), not in
+// a browser's DOM: that needs the browser tests (issue 15).
+int web_latency(double rate, int count, int rounds) {
+    zmq::context_t context;
+    const double load_before = load_average();
+    std::printf("web: %d sitreps at %.0f/s per run, %d rounds\n", count, rate, rounds);
+    for (int round = 1; round <= rounds; ++round) {
+        for (const int browsers : {1, 200}) {
+            const fs::path dir = workdir("web");
+            const fs::path config = bench::write_config(dir / "config", count, true);
+            std::vector<std::string> payloads;
+            for (int i = 0; i < count; ++i) {
+                payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
+            }
+            std::vector<Clock::time_point> sent;
+            std::vector<double> raw;
+            {
+                RawServer server(dir, accepted_reply(config, payloads[0]));
+                raw = paced(context, server.endpoint(), payloads, rate, sent);
+            }
+            auto daemon = start_daemon(dir, config);
+            testing::Webd webd(dir, config, *daemon);
+            if (!webd.start()) {
+                std::cerr << "webd did not start:\n" << webd.log();
+                return 1;
+            }
+            LiveClients clients(*webd.address(), browsers);
+            std::vector<Clock::time_point> submitted;
+            paced(context, daemon->submit_endpoint(), payloads, rate, submitted);
+            std::vector<double> ms;
+            const auto deadline = Clock::now() + std::chrono::seconds(30);
+            for (int i = 0; i < count; ++i) {
+                std::vector<std::optional<Clock::time_point>> at;
+                do {
+                    at = clients.arrivals(bench::site_id(i));
+                    if (std::all_of(at.begin(), at.end(), [](const auto& t) { return t; })) {
+                        break;
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // then look again
+                } while (Clock::now() < deadline);
+                for (const auto& t : at) {
+                    if (t) {
+                        ms.push_back(duration<double, std::milli>(
+                                         *t - submitted[static_cast<std::size_t>(i)])
+                                         .count());
+                    }
+                }
+            }
+            const long rss = peak_rss_kb(webd.pid());
+            const std::size_t expected =
+                static_cast<std::size_t>(count) * static_cast<std::size_t>(browsers);
+            std::printf(
+                "RESULT web round %d browsers %d: submitted->WebSocket p50 %.3f ms, p99 %.3f ms, "
+                "max %.3f ms (n=%zu of %zu); raw ZeroMQ round trip p50 %.3f ms; webd peak RSS "
+                "%.1f MB; target p50 < 30 ms: %s\n",
+                round, browsers, percentile(ms, 50), percentile(ms, 99), percentile(ms, 100),
+                ms.size(), expected, percentile(raw, 50), static_cast<double>(rss) / 1024.0,
+                ms.size() == expected && percentile(ms, 50) < 30 ? "met" : "MISSED");
+            webd.stop();
+            daemon->stop();
+            remove_workdir(dir);
+        }
+    }
+    std::printf("RESULT web load average %.2f before, %.2f after\n", load_before, load_average());
     return 0;
 }
 
@@ -1172,6 +1313,9 @@ int main(int argc, char** argv) {
     }
     if (mode == "notify") {
         return notify_latency(20, quick ? 40 : 200, quick ? 1 : 3);
+    }
+    if (mode == "web") {
+        return web_latency(20, quick ? 40 : 100, quick ? 1 : 3);
     }
     if (mode == "scale") {
         return scale(quick ? 5000 : 30000, quick ? 1 : 3);

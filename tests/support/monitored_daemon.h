@@ -34,6 +34,7 @@ public:
     int stop();    // SIGTERM and wait: the exit code, -1 if it had to be killed
     void kill9();  // SIGKILL and reap: a crash
     void signal(int number) const;
+    pid_t pid() const { return pid_; }
 
     std::string log() const;
     // "127.0.0.1:PORT" of the running process, once it has logged it.

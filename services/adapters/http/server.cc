@@ -94,6 +94,7 @@ public:
         timeouts.idle_timeout = std::chrono::seconds(30);  // pinged at half of it
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
+        ws_.read_message_max(4096);  // a client has nothing to say beyond control frames
         ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
             if (ec || self->shared_->stopped) {
                 return;
@@ -182,7 +183,7 @@ public:
     Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
         : stream_(std::move(socket)),
           shared_(std::move(shared)),
-          buffer_(shared_->limits.max_request_bytes) {
+          buffer_(shared_->limits.max_request_bytes + shared_->limits.max_body_bytes) {
         parser_.header_limit(static_cast<std::uint32_t>(shared_->limits.max_request_bytes));
         parser_.body_limit(shared_->limits.max_body_bytes);
     }

@@ -52,6 +52,11 @@ protected:
             return Response{200, "text/plain; version=0.0.4", "m 1\n"};
         });
         server_->route("/broken", []() -> Response { throw std::runtime_error("bug"); });
+        server_->prefix("/api/", [](const Request& r) {
+            return Response{
+                200, "text/plain",
+                r.method + " " + r.path + " ?" + r.query + " [" + r.content_type + "] " + r.body};
+        });
         auto bound = server_->listen("127.0.0.1:0", false);
         ASSERT_TRUE(bound) << bound.error().message;
         endpoint_ = *bound;
@@ -141,6 +146,27 @@ TEST_F(HttpServerTest, ARequestWithABodyIsRefused) {
         round_trip(socket, "GET /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->result_int(), 413U);
+}
+
+TEST_F(HttpServerTest, APrefixRouteTakesAnyMethodWithItsQueryAndABoundedBody) {
+    Limits limits;
+    limits.max_body_bytes = 16;
+    serve(limits);
+    tcp::socket socket = connect_to(client_io_, endpoint_);
+    auto response = round_trip(socket,
+                               "POST /api/v1/ack?x=1 HTTP/1.1\r\nHost: test\r\nContent-Type: "
+                               "application/json\r\nContent-Length: 5\r\n\r\nhello");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 200U);
+    EXPECT_EQ(response->body(), "POST /api/v1/ack ?x=1 [application/json] hello");
+    tcp::socket again = connect_to(client_io_, endpoint_);
+    response =
+        round_trip(again, "POST /api/x HTTP/1.1\r\nHost: test\r\nContent-Length: 17\r\n\r\n" +
+                              std::string(17, 'b'));
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 413U);      // over max_body_bytes
+    EXPECT_EQ(get("/metrics")->body(), "m 1\n");  // an exact route still wins
+    EXPECT_EQ(get("/other")->result_int(), 404U);
 }
 
 TEST_F(HttpServerTest, ASlowClientDoesNotDelayAnother) {
