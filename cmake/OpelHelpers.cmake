@@ -66,9 +66,9 @@ function(opel_test)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   opel_target_defaults(${ARG_NAME})
   # A test file costs clang-tidy about as much as compiling it (GoogleTest's templates), and
-  # test files are most of the build: CI compiles them with every warning as an error and
-  # lints the code they test (libraries, test support, daemons, the command), keeping a clean
-  # build and the suite under 15 minutes. -DOPEL_CLANG_TIDY_TESTS=ON lints them too.
+  # test code is most of the build: CI compiles it (test files and tests/support) with every
+  # warning as an error and lints the code it tests (libraries, daemons, the command), to keep
+  # a clean build and the suite under 15 minutes. -DOPEL_CLANG_TIDY_TESTS=ON lints it too.
   if(NOT OPEL_CLANG_TIDY_TESTS)
     set_target_properties(${ARG_NAME} PROPERTIES CXX_CLANG_TIDY "")
   endif()

@@ -535,6 +535,25 @@ int latency(double rate, int count) {
 
 double load_average();
 
+// One sitrep for each of the first `count` sites, each its site's first.
+std::vector<std::string> first_sitreps(int count) {
+    std::vector<std::string> payloads;
+    for (int i = 0; i < count; ++i) {
+        payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
+    }
+    return payloads;
+}
+
+// The baseline: `payloads` sent at `rate` to a raw ZeroMQ ROUTER answering like the daemon;
+// each round trip in milliseconds.
+std::vector<double> raw_round_trips(zmq::context_t& context, const fs::path& dir,
+                                    const fs::path& config,
+                                    const std::vector<std::string>& payloads, double rate) {
+    std::vector<Clock::time_point> sent;
+    RawServer server(dir, accepted_reply(config, payloads[0]));
+    return paced(context, server.endpoint(), payloads, rate, sent);
+}
+
 // Sitrep submitted -> webhook received through opel-escalatord and opel-notifyd to a real
 // HTTP receiver process, at `rate` per second, with the grouping window off and at its
 // smallest (1 s), next to the raw ZeroMQ round trip measured in the same run. Every sitrep is
@@ -554,16 +573,8 @@ int notify_latency(double rate, int count, int rounds) {
             std::ofstream(config, std::ios::app)
                 << "notifyd { routing: \"notify.textproto\" grouping_seconds: " << grouping
                 << " delivery { rate_per_minute: 6000 } }\n";
-            std::vector<std::string> payloads;
-            for (int i = 0; i < count; ++i) {
-                payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
-            }
-            std::vector<Clock::time_point> sent;
-            std::vector<double> raw;
-            {
-                RawServer server(dir, accepted_reply(config, payloads[0]));
-                raw = paced(context, server.endpoint(), payloads, rate, sent);
-            }
+            const std::vector<std::string> payloads = first_sitreps(count);
+            const std::vector<double> raw = raw_round_trips(context, dir, config, payloads, rate);
             auto daemon = start_daemon(dir, config);
             testing::Notifyd notifyd(dir, config, *daemon);
             if (!notifyd.start()) {
@@ -697,16 +708,8 @@ int web_latency(double rate, int count, int rounds) {
         for (const int browsers : {1, 200}) {
             const fs::path dir = workdir("web");
             const fs::path config = bench::write_config(dir / "config", count, true);
-            std::vector<std::string> payloads;
-            for (int i = 0; i < count; ++i) {
-                payloads.push_back(bench::encoded(bench::acute_sitrep(bench::site_id(i), t0, 0.5)));
-            }
-            std::vector<Clock::time_point> sent;
-            std::vector<double> raw;
-            {
-                RawServer server(dir, accepted_reply(config, payloads[0]));
-                raw = paced(context, server.endpoint(), payloads, rate, sent);
-            }
+            const std::vector<std::string> payloads = first_sitreps(count);
+            const std::vector<double> raw = raw_round_trips(context, dir, config, payloads, rate);
             auto daemon = start_daemon(dir, config);
             testing::Webd webd(dir, config, *daemon);
             if (!webd.start()) {
