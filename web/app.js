@@ -9,6 +9,8 @@ const kiosk = params.get("kiosk") === "1";
 // /node/<id>: one node's page (the link notification messages carry).
 const nodePage = location.pathname.startsWith("/node/")
   ? decodeURIComponent(location.pathname.slice("/node/".length)) : null;
+// /upload: the form that sends a file of sitreps (POST /api/v1/sitreps).
+const uploadPage = location.pathname === "/upload";
 const watchdogMs = 15000;  // the server sends the feed's health at least every 5 s
 
 const board = { nodes: [], byId: new Map(), alerts: [], feed: {}, sequence: "0" };
@@ -226,6 +228,70 @@ async function acknowledge(event) {
   }
 }
 document.getElementById("ack-form").addEventListener("submit", acknowledge);
+
+// The Content-Type for a file of sitreps: from its name, else its first character.
+async function uploadType(file) {
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv")) return "text/csv";
+  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) return "application/x-ndjson";
+  if (name.endsWith(".json")) return "application/json";
+  const first = (await file.slice(0, 256).text()).trimStart()[0];
+  return first === "{" ? "application/x-ndjson" : "text/csv";
+}
+
+// Sends the chosen file and shows one table row per sitrep: its line, site, outcome and
+// every problem (or the level it gave).
+async function upload(event) {
+  event.preventDefault();
+  const summary = document.getElementById("upload-summary");
+  const table = document.getElementById("upload-results");
+  const file = document.getElementById("upload-file").files[0];
+  if (!file) return;
+  summary.textContent = "Sending " + file.name + "…";
+  table.hidden = true;
+  let answer;
+  try {
+    const response = await fetch("/api/v1/sitreps", { method: "POST", body: file,
+      headers: { "Content-Type": await uploadType(file) } });
+    answer = await response.json();
+  } catch (e) {
+    summary.textContent = "The wallboard server did not answer; nothing is known to be sent. Try again.";
+    return;
+  }
+  if (answer.error) {
+    summary.textContent = "Not sent: " + answer.error;
+    return;
+  }
+  const counts = Object.entries(answer.summary || {}).filter(([k]) => k !== "rows")
+    .map(([k, v]) => v + " " + k).join(", ");
+  summary.textContent = file.name + ": " + (answer.summary || {}).rows + " sitreps: " + counts +
+    (answer.status === 200 ? "." : answer.status === 503
+      ? ". The escalator did not take them: send the file again (nothing is applied twice)."
+      : ". See each row below.");
+  table.querySelector("tbody").replaceChildren(...(answer.results || []).map((row) => {
+    const reply = row.reply || {};
+    const status = (reply.status || "").replace("SUBMIT_STATUS_", "");
+    const result = reply.result || {};
+    const details = (reply.errors || []).map((e) => e.field + ": " + e.message).join("; ") ||
+      (result.status ? "now " + statusText(result.status) : "") ||
+      reply.message || "";
+    const tr = document.createElement("tr");
+    tr.className = status === "REJECTED" || status === "UNAVAILABLE" ? "failed" : "ok";
+    for (const text of [String(row.line), reply.site_id || "", status, details]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  table.hidden = false;
+}
+document.getElementById("upload-form").addEventListener("submit", upload);
+if (uploadPage) {
+  document.getElementById("upload").hidden = false;
+  document.getElementById("board").hidden = true;
+  document.getElementById("alerts-section").hidden = true;
+}
 
 function renderCounts() {
   const counts = { 4: 0, 3: 0, 2: 0, 1: 0, stale: 0, unknown: 0 };

@@ -1,10 +1,8 @@
 #include "webd/daemon.h"
 
 #include <spdlog/logger.h>
-#include <zmq.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
@@ -24,6 +22,8 @@
 #include "adapters/net/client.h"
 #include "webd/board.h"
 #include "webd/fanout.h"
+#include "webd/submitter.h"
+#include "webd/upload.h"
 
 namespace opel::webd {
 namespace {
@@ -44,6 +44,11 @@ constexpr std::chrono::milliseconds query_timeout{1000};
 constexpr std::chrono::seconds retry_after{1};
 
 const char* const json_type = "application/json";
+
+// An upload's limits: its body, and the sitreps in it (a day of every site's hourly sitreps
+// is a few hundred).
+constexpr std::size_t max_upload_bytes = std::size_t{8} << 20U;
+constexpr std::size_t max_upload_rows = 20000;
 
 // The page's files, read once at start (a missing one stops the daemon with its path).
 Result<std::map<std::string, http::Response, std::less<>>, std::string> load_assets(
@@ -69,57 +74,76 @@ Result<std::map<std::string, http::Response, std::less<>>, std::string> load_ass
     return out;
 }
 
-// A query parameter's value ("" when absent); values are not percent-decoded beyond '+'.
-std::string query_value(std::string_view query, std::string_view name) {
-    for (std::size_t at = 0; at <= query.size();) {
-        const std::size_t end = std::min(query.find('&', at), query.size());
-        const std::string_view pair = query.substr(at, end - at);
-        const std::size_t eq = pair.find('=');
-        if (pair.substr(0, eq) == name) {
-            std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-            std::replace(value.begin(), value.end(), '+', ' ');
-            return value;
-        }
-        at = end + 1;
-    }
-    return {};
-}
-
 http::Response error(unsigned status, const std::string& message) {
     return {status, "text/plain; charset=utf-8", message + "\n"};
 }
 
+// The HTTP status for a reply from the escalator: 200 (ACCEPTED, DUPLICATE, LATE), 400
+// (REJECTED), 503 (UNAVAILABLE, no answer).
+unsigned http_status(const codec::CommandReply& reply) {
+    return reply.outcome == codec::CommandReply::Outcome::done      ? 200
+           : reply.outcome == codec::CommandReply::Outcome::refused ? 400
+                                                                    : 503;
+}
+
 // POST /api/v1/ack: an acknowledgement from the page ({"transition_id", "by", "note"}) sent
-// to the escalator like `opel ack`; its reply as JSON (opel.v1.SubmitReply) with 200
-// (ACCEPTED, DUPLICATE), 400 (REJECTED, or a body that is not an acknowledgement) or 503
-// (UNAVAILABLE, no answer). Waits for the escalator (bounded): acknowledgements are rare.
-http::Response acknowledge(zmq::context_t& context, const std::string& submit_endpoint,
-                           const std::string& body, spdlog::logger& log) {
-    const auto as_json = [](const std::string& reply, unsigned status) {
-        return http::Response{status, json_type, codec::read_command_reply(reply).json};
-    };
+// to the escalator like `opel ack`; its reply as JSON (opel.v1.SubmitReply) with http_status
+// (400 too for a body that is not an acknowledgement).
+void acknowledge(Submitter& submitter, const std::string& body, spdlog::logger& log,
+                 const http::Respond& respond) {
     auto ack = codec::acknowledgement_from_json(body);
     if (!ack) {
-        engine::SubmitOutcome bad;
-        bad.status = engine::SubmitStatus::rejected;
-        bad.errors = std::move(ack).error();
-        return as_json(codec::outcome_reply(bad, {}, 0), 400);
+        const codec::CommandReply reply = not_sent_reply(ack.error());
+        respond({400, json_type, reply.json});
+        return;
     }
-    net::RequestClient client(context, submit_endpoint);
-    auto answer = client.request(codec::acknowledgement_request(*ack), std::chrono::seconds(2), 1);
-    if (!answer) {
-        log.warn("acknowledgement of {} by {}: {}", ack->transition_id, ack->by,
-                 answer.error().message);
-        return as_json(codec::unavailable_reply(engine::command_key(*ack), answer.error().message),
-                       503);
+    Submitter::Outgoing request{engine::command_key(*ack), codec::acknowledgement_request(*ack)};
+    submitter.submit({std::move(request)}, [ack = *ack, &log, respond](auto replies) {
+        const codec::CommandReply& reply = replies.front();
+        log.info("acknowledgement of {} by {} from the page: {}", ack.transition_id, ack.by,
+                 reply.detail);
+        respond({http_status(reply), json_type, reply.json});
+    });
+}
+
+// POST /api/v1/sitreps: the rows of a CSV, JSON lines or JSON body sent to the escalator,
+// up to a window at a time; one reply per row (upload.h: upload_answer).
+void upload(Submitter& submitter, const engine::Model& model, const http::Request& request,
+            spdlog::logger& log, const http::Respond& respond) {
+    const auto format = upload_format(request.content_type);
+    if (!format) {
+        respond({415, json_type, upload_error_json(415, format.error())});
+        return;
     }
-    const codec::CommandReply reply = codec::read_command_reply(*answer);
-    log.info("acknowledgement of {} by {} from the page: {}", ack->transition_id, ack->by,
-             reply.detail);
-    const unsigned status = reply.outcome == codec::CommandReply::Outcome::done      ? 200
-                            : reply.outcome == codec::CommandReply::Outcome::refused ? 400
-                                                                                     : 503;
-    return {status, json_type, reply.json};
+    auto rows = read_upload(*format, request.body, model, max_upload_rows);
+    if (!rows) {
+        respond({400, json_type, upload_error_json(400, rows.error())});
+        return;
+    }
+    std::vector<Submitter::Outgoing> requests;
+    std::vector<std::size_t> sent;  // the rows sent, in request order
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        if (const auto& sitrep = (*rows)[i].sitrep) {
+            requests.push_back({sitrep->effective_submission_id(), codec::sitrep_request(*sitrep)});
+            sent.push_back(i);
+        }
+    }
+    submitter.submit(std::move(requests), [rows = std::move(*rows), sent = std::move(sent), &log,
+                                           respond](std::vector<codec::CommandReply> answers) {
+        std::vector<codec::CommandReply> replies(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (!rows[i].sitrep) {
+                replies[i] = not_sent_reply(rows[i].sitrep.error());
+            }
+        }
+        for (std::size_t k = 0; k < sent.size(); ++k) {
+            replies[sent[k]] = std::move(answers[k]);
+        }
+        UploadAnswer answer = upload_answer(rows, replies);
+        log.info("upload of {} sitreps ({} sent): HTTP {}", rows.size(), sent.size(),
+                 answer.status);
+        respond({answer.status, json_type, std::move(answer.json)});
+    });
 }
 
 // The fan-out as the HTTP server's WebSocket feed.
@@ -157,8 +181,8 @@ public:
           resync_(std::move(resync)),
           silent_after_(silent_after),
           log_(log),
-          timer_(io),
-          descriptor_(io) {}
+          io_(io),
+          timer_(io) {}
     ~FeedIn() { stop(); }
     FeedIn(const FeedIn&) = delete;
     FeedIn& operator=(const FeedIn&) = delete;
@@ -167,9 +191,8 @@ public:
     void stop() {
         stopped_ = true;
         timer_.cancel();
-        if (descriptor_.is_open()) {
-            descriptor_.cancel();
-            (void)descriptor_.release();  // ZeroMQ owns the descriptor
+        if (watch_) {
+            watch_->stop();
         }
     }
 
@@ -276,32 +299,10 @@ private:
         since_failure_.lap();
     }
 
-    // Waits for the subscriber's ZMQ_FD: it signals a change, after which the socket is
-    // drained (pump) and ZMQ_EVENTS read, which re-arms it (ZeroMQ's edge-triggered fd).
+    // The follower's socket on the loop: each signal of its descriptor pumps it.
     void arm() {
-        if (!descriptor_.is_open()) {
-            int fd = -1;
-            std::size_t size = sizeof fd;
-            if (zmq_getsockopt(follower_->poll_item().socket, ZMQ_FD, &fd, &size) != 0) {
-                return;  // the timer alone drives it
-            }
-            descriptor_.assign(fd);
-        }
-        descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                               [this](const boost::system::error_code& ec) {
-                                   if (ec || stopped_) {
-                                       return;
-                                   }
-                                   pump();
-                                   int events = 0;
-                                   std::size_t size = sizeof events;
-                                   zmq_getsockopt(follower_->poll_item().socket, ZMQ_EVENTS,
-                                                  &events, &size);
-                                   if ((events & ZMQ_POLLIN) != 0) {
-                                       pump();
-                                   }
-                                   arm();
-                               });
+        watch_ = std::make_unique<ZmqWatch>(io_, follower_->poll_item().socket, [this] { pump(); });
+        (void)watch_->start();  // without a descriptor the timer alone drives it
     }
 
     zmq::context_t& context_;
@@ -311,9 +312,10 @@ private:
     std::function<void()> resync_;
     std::chrono::seconds silent_after_;
     spdlog::logger& log_;
+    boost::asio::io_context& io_;
     boost::asio::steady_timer timer_;
-    boost::asio::posix::stream_descriptor descriptor_;
     std::unique_ptr<feed::Follower> follower_;
+    std::unique_ptr<ZmqWatch> watch_;  // follower_'s socket
     std::string problem_ = "waiting for the escalator's snapshot";
     std::optional<TimePoint> heard_at_;
     std::optional<TimePoint> publisher_now_;
@@ -353,29 +355,19 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         return board.state_message(health);
     });
 
+    Submitter submitter(io, context, escalator.submit_endpoint, {options.submit_timeout, 2, 64});
+
     http::Limits limits;
     limits.max_connections = 1024;
-    limits.max_body_bytes = 1 << 20;  // no route takes a body yet; a POST is answered 405
+    limits.max_body_bytes = max_upload_bytes;
     http::Server server(io, limits);
     for (const auto& [path, response] : *assets) {
         server.route(path, [&response = response] { return response; });
     }
+    server.route("/upload", [&] { return assets->at("/index.html"); });  // the upload form
     server.live("/api/v1/live", live);
-    // A node's page (the link notification messages carry) is the page itself: app.js reads
-    // the node id from the path.
-    server.prefix("/node/", [&](const http::Request& r) -> http::Response {
-        return r.method == "GET" ? assets->at("/index.html")
-                                 : error(405, "method not allowed: " + r.method + " (GET only)");
-    });
-    server.prefix("/api/v1/", [&](const http::Request& r) -> http::Response {
-        if (r.path == "/api/v1/ack") {
-            return r.method == "POST"
-                       ? acknowledge(context, escalator.submit_endpoint, r.body, log)
-                       : error(405, "method not allowed: " + r.method + " (POST only)");
-        }
-        if (r.method != "GET") {
-            return error(405, "method not allowed: " + r.method + " (GET only)");
-        }
+    // GET /api/v1/...: the board's state, a node, the latest alerts.
+    const auto get = [&](const http::Request& r) -> http::Response {
         if (r.path == "/api/v1/state") {
             return {200, json_type, board.state_json(in.health())};
         }
@@ -386,19 +378,43 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                         : error(404, "no node '" + id + "' in the tree");
         }
         if (r.path == "/api/v1/alerts") {
+            const auto limit_text = http::query_value(r.query, "limit");
+            const auto node = http::query_value(r.query, "node");
+            if (!limit_text || !node) {
+                return error(400, !limit_text ? limit_text.error() : node.error());
+            }
             std::size_t limit = 50;
-            const std::string text = query_value(r.query, "limit");
-            if (!text.empty()) {
+            if (const auto& text = *limit_text) {
                 const auto [end, ec] =
-                    std::from_chars(text.data(), text.data() + text.size(), limit);
-                if (ec != std::errc() || end != text.data() + text.size() || limit == 0 ||
+                    std::from_chars(text->data(), text->data() + text->size(), limit);
+                if (ec != std::errc() || end != text->data() + text->size() || limit == 0 ||
                     limit > 1000) {
-                    return error(400, "limit: '" + text + "' is not a number from 1 to 1000");
+                    return error(400, "limit: '" + *text + "' is not a number from 1 to 1000");
                 }
             }
-            return {200, json_type, board.alerts_json(limit, query_value(r.query, "node"))};
+            return {200, json_type, board.alerts_json(limit, node->value_or(""))};
         }
         return error(404, "no route " + r.path);
+    };
+    // A node's page (the link notification messages carry) is the page itself: app.js reads
+    // the node id from the path.
+    server.prefix("/node/", [&](const http::Request& r, const http::Respond& respond) {
+        respond(r.method == "GET" ? assets->at("/index.html")
+                                  : error(405, "method not allowed: " + r.method + " (GET only)"));
+    });
+    server.prefix("/api/v1/", [&](const http::Request& r, const http::Respond& respond) {
+        if (r.path == "/api/v1/ack" || r.path == "/api/v1/sitreps") {
+            if (r.method != "POST") {
+                respond(error(405, "method not allowed: " + r.method + " (POST only)"));
+            } else if (r.path == "/api/v1/ack") {
+                acknowledge(submitter, r.body, log, respond);
+            } else {
+                upload(submitter, model, r, log, respond);
+            }
+            return;
+        }
+        respond(r.method == "GET" ? get(r)
+                                  : error(405, "method not allowed: " + r.method + " (GET only)"));
     });
     const auto metrics_text = [&] {
         std::vector<MetricFamily> out;
@@ -406,6 +422,9 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                              MetricType::Gauge, number(server.connections())));
         out.push_back(single("opel_webd_live_clients", "Browsers on the live WebSocket",
                              MetricType::Gauge, number(fanout.subscribers())));
+        out.push_back(single("opel_webd_submits_in_flight",
+                             "Uploaded sitreps and acknowledgements sent, not yet answered",
+                             MetricType::Gauge, number(submitter.in_flight())));
         const std::pair<const char*, std::pair<const char*, std::uint64_t>> counters[] = {
             {"opel_webd_published_total", {"Changes fanned out", fanout.published()}},
             {"opel_webd_sent_total", {"WebSocket messages written", fanout.sent()}},
@@ -449,6 +468,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         }
         log.info("signal {}: stopping", signal);
         in.stop();
+        submitter.stop();
         server.stop();
         io.stop();
     });

@@ -23,8 +23,11 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
-  --submit-endpoint EP      its submit endpoint, where acknowledgements made on the page go
-                            (default: escalatord.submit_endpoint)
+  --submit-endpoint EP      its submit endpoint, where uploaded sitreps and acknowledgements
+                            made on the page go (default: escalatord.submit_endpoint)
+  --submit-timeout-ms N     wait this long for the escalator's replies before sending the
+                            unanswered again (same submission_id), twice; then they are
+                            UNAVAILABLE (default 5000; 50..600000)
   --feed-silence-seconds N  the board is "not live" (a banner on every screen, /readyz
                             503) when nothing, not even a heartbeat, came from the
                             escalator for N seconds (default 15; 1..3600)
@@ -36,9 +39,10 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   --version                 the version
   -h, --help                this text
 
-Routes: / (the wallboard), /node/<id> (a node's page), GET /api/v1/state,
-/api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P], /api/v1/live (WebSocket),
-POST /api/v1/ack, /metrics, /healthz, /readyz.
+Routes: / (the wallboard), /node/<id> (a node's page), /upload (the upload form),
+GET /api/v1/state, /api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P], /api/v1/live
+(WebSocket), POST /api/v1/sitreps (CSV, JSON lines, JSON), POST /api/v1/ack, /metrics,
+/healthz, /readyz.
 Exit codes: 0 clean stop, 1 failure (config, assets, address), 2 usage.
 )";
 
@@ -52,8 +56,9 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     cl.text("--address", address, "OPEL_WEB_ADDRESS");
     cl.text("--assets", assets, "OPEL_WEB_ASSETS");
     cl.endpoints(o.endpoints);
-    std::optional<long> silence;
+    std::optional<long> silence, submit_timeout;
     cl.whole("--feed-silence-seconds", silence, {1, 3600, "seconds"});
+    cl.whole("--submit-timeout-ms", submit_timeout, {50, 600000, "milliseconds"});
     cl.flag("--allow-insecure-remote", o.allow_insecure_remote);
     cl.choice("--log-level", log_level,
               {"trace", "debug", "info", "warn", "error", "critical", "off"});
@@ -63,6 +68,7 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     }
     o.address = address.value_or("127.0.0.1:8080");
     o.feed_silence = std::chrono::seconds(silence.value_or(15));
+    o.submit_timeout = std::chrono::milliseconds(submit_timeout.value_or(5000));
     o.assets = assets.value_or(OPEL_WEB_ASSETS);
     o.log_level = log_level.value_or("");
     o.log_format = log_format == "json" ? log::Format::json : log::Format::human;

@@ -19,6 +19,7 @@ struct Options {
     std::string assets;                 // --assets, else $OPEL_WEB_ASSETS, else the shipped web/
     options::Endpoints endpoints;       // the escalator's: publish, snapshot, query
     std::chrono::seconds feed_silence{15};  // --feed-silence-seconds: nothing heard, not live
+    std::chrono::milliseconds submit_timeout{5000};  // --submit-timeout-ms: per attempt
     std::string log_level;
     log::Format log_format = log::Format::human;
     bool allow_insecure_remote = false;

@@ -16,6 +16,7 @@
 // Every line starting "RESULT" is a figure; tools/dev/bench collects them.
 #include <fcntl.h>
 #include <malloc.h>
+#include <simdjson.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -53,6 +54,7 @@
 #include "opel/v1/feed.pb.h"
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
+#include "support/browser.h"
 #include "support/daemon.h"
 #include "support/notifyd.h"
 #include "support/receivers.h"
@@ -89,7 +91,8 @@ std::vector<std::string> ingest_payloads(int sites, int count) {
     out.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
         const int round = i / sites;
-        const double pressure = std::array<double, 4>{0.1, 0.4, 0.9, 0.4}[round % 4];
+        const double pressure =
+            std::array<double, 4>{0.1, 0.4, 0.9, 0.4}[static_cast<std::size_t>(round % 4)];
         out.push_back(bench::encoded(bench::acute_sitrep(
             bench::site_id(i % sites), t0 - std::chrono::hours(4) + Duration(round), pressure)));
     }
@@ -695,11 +698,60 @@ private:
     std::thread thread_;
 };
 
+// A real browser (headless Chromium) on the wallboard, recording when each site's level first
+// shows in the page's DOM: a MutationObserver on the board's rows stamps it (the page's clock
+// is the machine's wall clock, performance.timeOrigin + performance.now()).
+class DomWatch {
+public:
+    DomWatch(const fs::path& dir, const std::string& program, const std::string& address, int sites)
+        : browser_(dir, program) {
+        browser_.navigate("http://" + address + "/");
+        if (!browser_.wait_for(
+                "document.querySelectorAll('#rows tr.site').length === " + std::to_string(sites),
+                std::chrono::seconds(30))) {
+            throw std::runtime_error("the wallboard did not show the " + std::to_string(sites) +
+                                     " sites");
+        }
+        browser_.evaluate(R"(window.domSeen = {};
+            new MutationObserver(() => {
+              const t = performance.timeOrigin + performance.now();
+              for (const b of document.querySelectorAll('#rows tr.site .level')) {
+                const id = b.closest('tr').dataset.node;
+                if (!(id in window.domSeen) && b.textContent.startsWith('OPEL')) window.domSeen[id] = t;
+              }
+            }).observe(document.getElementById('rows'),
+                       {subtree: true, childList: true, characterData: true}); true)");
+    }
+    // Each site's first level in the DOM, wall-clock milliseconds since the epoch, once all
+    // `sites` have one (or after 30 s, those that do).
+    std::map<std::string, double> seen(int sites) {
+        browser_.wait_for("Object.keys(window.domSeen).length >= " + std::to_string(sites),
+                          std::chrono::seconds(30));
+        std::map<std::string, double> out;
+        simdjson::dom::parser parser;
+        const std::string json = browser_.evaluate("window.domSeen");
+        simdjson::dom::object object;
+        if (parser.parse(json).get(object) == simdjson::SUCCESS) {
+            for (const auto field : object) {
+                double at = 0;
+                if (field.value.get(at) == simdjson::SUCCESS) {
+                    out.emplace(std::string(field.key), at);
+                }
+            }
+        }
+        return out;
+    }
+
+private:
+    testing::Browser browser_;
+};
+
 // Sitrep submitted -> the new level received by every browser on opel-webd's WebSocket, with
 // 1 and 200 browsers, next to the raw ZeroMQ round trip measured in the same run; and webd's
 // resident memory with 200 browsers. Every sitrep is its site's first, so each is one new
-// site result on the feed. Measured at the WebSocket (the message the page applies at once), not in
-// a browser's DOM: that needs the browser tests (issue 15).
+// site result on the feed. Measured at the WebSocket (the message the page applies at once)
+// for every client, and in a real browser's DOM (DomWatch, one more client) when Chromium is
+// installed.
 int web_latency(double rate, int count, int rounds) {
     zmq::context_t context;
     const double load_before = load_average();
@@ -716,8 +768,14 @@ int web_latency(double rate, int count, int rounds) {
                 std::cerr << "webd did not start:\n" << webd.log();
                 return 1;
             }
+            std::unique_ptr<DomWatch> dom;
+            if (const auto program = testing::Browser::program()) {
+                dom = std::make_unique<DomWatch>(dir, *program, *webd.address(), count);
+            }
             LiveClients clients(*webd.address(), browsers);
             std::vector<Clock::time_point> submitted;
+            const auto wall_start = std::chrono::system_clock::now();
+            const auto steady_start = Clock::now();
             paced(context, daemon->submit_endpoint(), payloads, rate, submitted);
             std::vector<double> ms;
             const auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -737,6 +795,33 @@ int web_latency(double rate, int count, int rounds) {
                                          .count());
                     }
                 }
+            }
+            std::vector<double> dom_ms;
+            if (dom) {
+                const double wall_start_ms =
+                    duration<double, std::milli>(wall_start.time_since_epoch()).count();
+                const auto seen = dom->seen(count);
+                for (int i = 0; i < count; ++i) {
+                    const auto it = seen.find(bench::site_id(i));
+                    if (it != seen.end()) {
+                        const double sent_ms =
+                            wall_start_ms +
+                            duration<double, std::milli>(submitted[static_cast<std::size_t>(i)] -
+                                                         steady_start)
+                                .count();
+                        dom_ms.push_back(it->second - sent_ms);
+                    }
+                }
+                std::printf(
+                    "RESULT web round %d browsers %d+chromium: submitted->DOM p50 %.3f ms, p99 "
+                    "%.3f ms, max %.3f ms (n=%zu of %d); target p50 < 30 ms: %s\n",
+                    round, browsers, percentile(dom_ms, 50), percentile(dom_ms, 99),
+                    percentile(dom_ms, 100), dom_ms.size(), count,
+                    static_cast<int>(dom_ms.size()) == count && percentile(dom_ms, 50) < 30
+                        ? "met"
+                        : "MISSED");
+            } else {
+                std::printf("RESULT web round %d: no Chromium, no DOM figures\n", round);
             }
             const long rss = peak_rss_kb(webd.pid());
             const std::size_t expected =

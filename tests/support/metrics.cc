@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <string_view>
@@ -38,7 +39,10 @@ bool send_all(int fd, const std::string& data) {
 }
 
 // Everything the peer sends until it closes, or none past the deadline.
-std::optional<std::string> receive_all(int fd, std::chrono::steady_clock::time_point deadline) {
+// Reads until the peer closes, `complete` says the bytes so far are a whole reply (a server
+// that keeps the connection open, like Chromium's DevTools), or the deadline (none).
+std::optional<std::string> receive_all(int fd, std::chrono::steady_clock::time_point deadline,
+                                       const std::function<bool(const std::string&)>& complete) {
     std::string out;
     char buffer[4096];
     while (true) {
@@ -56,7 +60,44 @@ std::optional<std::string> receive_all(int fd, std::chrono::steady_clock::time_p
             return out;
         }
         out.append(buffer, static_cast<std::size_t>(n));
+        if (complete(out)) {
+            return out;
+        }
     }
+}
+
+// `raw` as an HTTP/1.1 reply, if it is a whole one (`at_eof`: the peer closed after it, which
+// ends a body framed by the close). Beast reads the body as framed: by Content-Length, chunked
+// (as Go servers such as Prometheus send larger replies), or up to the close.
+std::optional<HttpReply> parse_reply(const std::string& raw, bool at_eof) {
+    const std::size_t split = raw.find("\r\n\r\n");
+    if (split == std::string::npos || raw.compare(0, 9, "HTTP/1.1 ") != 0) {
+        return std::nullopt;
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(boost::none);
+    boost::beast::error_code ec;
+    const std::string_view bytes(raw);
+    std::size_t used = 0;
+    while (!ec && !parser.is_done() && used < bytes.size()) {
+        const std::string_view rest = bytes.substr(used);
+        used += parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+    }
+    if (ec == bhttp::error::need_more) {
+        ec = {};
+    }
+    if (!ec && !parser.is_done() && at_eof) {
+        parser.put_eof(ec);
+    }
+    if (ec || !parser.is_done()) {
+        return std::nullopt;
+    }
+    HttpReply reply;
+    reply.status = static_cast<int>(parser.get().result_int());
+    reply.headers = raw.substr(0, split);
+    reply.body = parser.release().body();
+    return reply;
 }
 
 // A label value up to its closing quote, unescaping \\, \" and \n; advances `i` past it.
@@ -178,39 +219,12 @@ std::optional<HttpReply> http_request(const std::string& method, const std::stri
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
         send_all(fd, request)) {
-        raw = receive_all(fd, deadline);
+        raw = receive_all(fd, deadline, [](const std::string& bytes) {
+            return parse_reply(bytes, false).has_value();
+        });
     }
     ::close(fd);
-    const std::size_t split = raw ? raw->find("\r\n\r\n") : std::string::npos;
-    if (split == std::string::npos || raw->compare(0, 9, "HTTP/1.1 ") != 0) {
-        return std::nullopt;
-    }
-    // Beast reads the body as framed: by Content-Length, chunked (as Go servers such as
-    // Prometheus send larger replies), or up to the close.
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.eager(true);
-    parser.body_limit(boost::none);
-    boost::beast::error_code ec;
-    const std::string_view bytes(*raw);
-    std::size_t used = 0;
-    while (!ec && !parser.is_done() && used < bytes.size()) {
-        const std::string_view rest = bytes.substr(used);
-        used += parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    }
-    if (ec == bhttp::error::need_more) {
-        ec = {};
-    }
-    if (!ec && !parser.is_done()) {
-        parser.put_eof(ec);
-    }
-    if (ec || !parser.is_done()) {
-        return std::nullopt;
-    }
-    HttpReply reply;
-    reply.status = static_cast<int>(parser.get().result_int());
-    reply.headers = raw->substr(0, split);
-    reply.body = parser.release().body();
-    return reply;
+    return raw ? parse_reply(*raw, true) : std::nullopt;
 }
 
 std::optional<double> Exposition::value(const std::string& name,

@@ -51,6 +51,18 @@ WebSocketClient::~WebSocketClient() {
     beast::get_lowest_layer(state_->ws).socket().close(ignored);
 }
 
+void WebSocketClient::send(const std::string& text) {
+    auto& lowest = beast::get_lowest_layer(state_->ws);
+    lowest.expires_after(std::chrono::seconds(10));
+    state_->ws.text(true);
+    beast::error_code ec;
+    state_->ws.write(boost::asio::buffer(text), ec);
+    lowest.expires_never();
+    if (ec) {
+        throw std::runtime_error("WebSocket send failed: " + ec.message());
+    }
+}
+
 std::optional<std::string> WebSocketClient::receive(std::chrono::milliseconds timeout) {
     State& s = *state_;
     std::optional<std::string> out;

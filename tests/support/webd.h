@@ -33,6 +33,8 @@ public:
     WebSocketClient(const WebSocketClient&) = delete;
     WebSocketClient& operator=(const WebSocketClient&) = delete;
 
+    // Sends a text message (blocking, at most 10 s); throws std::runtime_error when it cannot.
+    void send(const std::string& text);
     // The next text message, or none when none came within `timeout` or the server closed.
     std::optional<std::string> receive(std::chrono::milliseconds timeout);
 

@@ -1,135 +1,12 @@
 // System tests of opel-webd: the real daemon between a real opel-escalatord (ipc:// in a temp
 // directory) and HTTP/WebSocket clients on loopback. Every wait is for a condition, with a
 // deadline.
-#include "support/webd.h"
+#include <thread>
 
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <map>
-#include <random>
-#include <zmq.hpp>
-
-#include "adapters/net/client.h"
-#include "opel/v1/reply.pb.h"
-#include "opel/v1/request.pb.h"
-#include "support/daemon.h"
-#include "support/test_card.h"
+#include "webd_fixture.h"
 
 namespace opel {
 namespace {
-
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-using testing::at;
-using testing::Daemon;
-using testing::opel4;
-using testing::t0;
-using testing::Webd;
-using testing::WebSocketClient;
-
-// Reads a JSON text by JSON pointer ("?" when absent).
-class Json {
-public:
-    explicit Json(std::string text) : text_(std::move(text)) {
-        ok_ = parser_.parse(text_).get(root_) == simdjson::SUCCESS;
-    }
-    bool ok() const { return ok_; }
-    std::string text(const char* pointer) {
-        std::string_view v;
-        return ok_ && root_.at_pointer(pointer).get(v) == simdjson::SUCCESS ? std::string(v) : "?";
-    }
-    bool has(const char* pointer) {
-        return ok_ && root_.at_pointer(pointer).error() == simdjson::SUCCESS;
-    }
-    std::size_t size(const char* pointer) {
-        simdjson::dom::array a;
-        return ok_ && root_.at_pointer(pointer).get(a) == simdjson::SUCCESS ? a.size() : 0;
-    }
-
-private:
-    std::string text_;
-    simdjson::dom::parser parser_;
-    simdjson::dom::element root_;
-    bool ok_ = false;
-};
-
-class WebdTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("opel-webd-system-" + std::to_string(std::random_device{}()));
-        fs::create_directories(dir_);
-        const fs::path src = OPEL_SOURCE_DIR;
-        std::ofstream(dir_ / "opel.textproto")
-            << "catalogue: \"" << (src / "config/catalogue.textproto").string() << "\"\n"
-            << "cards: \"" << (src / "tests/system/config/cards/test-acute.textproto").string()
-            << "\"\ntree: \"" << (src / "tests/system/config/trees/test.textproto").string()
-            << "\"\nescalatord { max_clock_skew_seconds: 300 }\n";
-    }
-    void TearDown() override {
-        if (HasFailure()) {
-            if (webd_) {
-                std::cerr << "webd log:\n" << webd_->log();
-            }
-            if (escalator_) {
-                std::cerr << "escalatord log:\n" << escalator_->log();
-            }
-        }
-        webd_.reset();
-        escalator_.reset();
-        std::error_code ignored;
-        fs::remove_all(dir_, ignored);
-    }
-
-    void start_escalator() {
-        escalator_ = std::make_unique<Daemon>(
-            dir_, std::vector<std::string>{"--config", (dir_ / "opel.textproto").string(),
-                                           "--clock-start", t0});
-        ASSERT_TRUE(escalator_->start()) << escalator_->log();
-    }
-    void start_webd(std::vector<std::string> extra = {}) {
-        webd_ = std::make_unique<Webd>(dir_, dir_ / "opel.textproto", *escalator_, extra);
-        ASSERT_TRUE(webd_->start()) << webd_->log();
-    }
-    void submit(const v1::Sitrep& s) {
-        v1::SubmitRequest r;
-        *r.mutable_sitrep() = s;
-        net::RequestClient client(context_, escalator_->submit_endpoint());
-        auto answer = client.request(r.SerializeAsString(), 10s, 0);
-        v1::SubmitReply reply;
-        ASSERT_TRUE(answer.has_value() && reply.ParseFromString(*answer));
-        ASSERT_EQ(reply.status(), v1::SUBMIT_STATUS_ACCEPTED) << reply.DebugString();
-    }
-    // Reads messages until one satisfies `wanted` (returned) or the time runs out (none).
-    static std::optional<std::string> await(WebSocketClient& ws,
-                                            const std::function<bool(Json&)>& wanted,
-                                            std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            auto message = ws.receive(left);
-            if (!message) {
-                return std::nullopt;
-            }
-            Json json(*message);
-            EXPECT_TRUE(json.ok()) << *message;
-            if (wanted(json)) {
-                return message;
-            }
-        }
-        return std::nullopt;
-    }
-
-    fs::path dir_;
-    zmq::context_t context_;
-    std::unique_ptr<Daemon> escalator_;
-    std::unique_ptr<Webd> webd_;
-};
 
 TEST_F(WebdTest, TheBoardListsEveryNodeAndALevelChangeReachesTheBrowserLive) {
     start_escalator();
@@ -263,6 +140,119 @@ TEST_F(WebdTest, AnAcknowledgementFromThePageIsRecordedWithTheNameGiven) {
     EXPECT_EQ(garbage->status, 400);
     EXPECT_EQ(Json(garbage->body).text("/errors/0/field"), "acknowledgement");
     EXPECT_EQ(testing::http_get(address, "/api/v1/ack")->status, 405);
+}
+
+TEST_F(WebdTest, ACsvUploadAnswersEveryRowAndTheGoodOnesChangeTheBoard) {
+    start_escalator();
+    start_webd();
+    const std::string address = *webd_->address();
+    WebSocketClient ws(address, "/api/v1/live");
+    const std::string csv =
+        "site_id,as_at,ambulance_handover_mean_minutes,ga_beds_occupied,nctr_patients\n"
+        "RWJ," +
+        at(0) +
+        ",70,200,50\n"  // OPEL 4
+        "NOPE," +
+        at(0) +
+        ",lots,200,50\n"  // two problems: the cell and the site
+        "RMC," +
+        at(0) +
+        ",5,200,10\n"  // OPEL 1
+        "RMC," +
+        at(0) + ",5,-3,10\n";  // the engine's range check
+    const std::map<std::string, std::string> type{{"Content-Type", "text/csv"}};
+    auto answer = testing::http_request("POST", address, "/api/v1/sitreps", csv, type);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 207) << answer->body;
+    Json reply(answer->body);
+    EXPECT_EQ(reply.size("/results"), 4U) << answer->body;
+    EXPECT_EQ(reply.text("/results/0/reply/status"), "SUBMIT_STATUS_ACCEPTED");
+    EXPECT_EQ(reply.text("/results/0/reply/result/status"), "STATUS_OPEL_4");
+    EXPECT_EQ(reply.text("/results/1/reply/status"), "SUBMIT_STATUS_REJECTED");
+    EXPECT_EQ(reply.text("/results/1/reply/errors/0/field"),
+              "measures.ambulance_handover_mean_minutes");
+    EXPECT_EQ(reply.text("/results/1/reply/errors/1/code"), "unknown_site");
+    EXPECT_EQ(reply.text("/results/2/reply/status"), "SUBMIT_STATUS_ACCEPTED");
+    EXPECT_EQ(reply.text("/results/3/reply/status"), "SUBMIT_STATUS_REJECTED");
+    EXPECT_EQ(reply.text("/results/3/reply/errors/0/field"), "measures.ga_beds_occupied");
+    // The first row's line is the record's: 2 (after the header).
+    EXPECT_NE(answer->body.find("{\"line\":2,"), std::string::npos);
+    EXPECT_TRUE(await(
+                    ws, [](Json& m) { return m.text("/status/status") == "STATUS_OPEL_4"; }, 10s)
+                    .has_value());
+    // The same file again: every good row DUPLICATE, nothing applied twice.
+    auto again = testing::http_request("POST", address, "/api/v1/sitreps", csv, type);
+    EXPECT_EQ(Json(again->body).text("/results/0/reply/status"), "SUBMIT_STATUS_DUPLICATE");
+}
+
+TEST_F(WebdTest, JsonUploadsAndUnreadableOnesGetTheirStatus) {
+    start_escalator();
+    start_webd();
+    const std::string address = *webd_->address();
+    const std::string sitrep = R"({"site_id":"RWJ","as_at":")" + at(0) +
+                               R"(","measures":{"ambulance_handover_mean_minutes":5,)"
+                               R"("ga_beds_occupied":200,"nctr_patients":10}})";
+    auto one = testing::http_request("POST", address, "/api/v1/sitreps", sitrep,
+                                     {{"Content-Type", "application/json"}});
+    EXPECT_EQ(one->status, 200) << one->body;
+    EXPECT_EQ(Json(one->body).text("/results/0/reply/result/status"), "STATUS_OPEL_1");
+    auto lines =
+        testing::http_request("POST", address, "/api/v1/sitreps", "{\"site_id\": 7}\n\n{}\n",
+                              {{"Content-Type", "application/x-ndjson"}});
+    EXPECT_EQ(lines->status, 400) << lines->body;  // every row refused
+    EXPECT_NE(lines->body.find("\"line\":3"), std::string::npos) << lines->body;
+    auto form = testing::http_request("POST", address, "/api/v1/sitreps", "a=b",
+                                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(form->status, 415);
+    EXPECT_NE(Json(form->body).text("/error").find("is not read: send text/csv"), std::string::npos)
+        << form->body;
+    auto empty = testing::http_request("POST", address, "/api/v1/sitreps", "",
+                                       {{"Content-Type", "text/csv"}});
+    EXPECT_EQ(empty->status, 400);
+    EXPECT_EQ(Json(empty->body).text("/error"), "the body is empty: no sitreps to send");
+    EXPECT_EQ(testing::http_get(address, "/api/v1/sitreps")->status, 405);
+    EXPECT_EQ(testing::http_get(address, "/upload")->status, 200);  // the upload form
+}
+
+TEST_F(WebdTest, AnUploadWhileTheEscalatorIsDownIsUnavailableAndTheBoardStillServes) {
+    start_escalator();
+    start_webd({"--submit-timeout-ms", "300"});
+    const std::string address = *webd_->address();
+    escalator_->stop();
+    const std::string csv = "site_id,as_at,ambulance_handover_mean_minutes\nRWJ," + at(0) + ",5\n";
+    std::optional<testing::HttpReply> answer;
+    std::thread upload([&] {
+        answer = testing::http_request("POST", address, "/api/v1/sitreps", csv,
+                                       {{"Content-Type", "text/csv"}}, 30s);
+    });
+    // While the upload waits on the escalator, the board is served.
+    EXPECT_EQ(testing::http_get(address, "/api/v1/state")->status, 200);
+    upload.join();
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status, 503) << answer->body;
+    Json reply(answer->body);
+    EXPECT_EQ(reply.text("/results/0/reply/status"), "SUBMIT_STATUS_UNAVAILABLE");
+    EXPECT_NE(reply.text("/results/0/reply/message").find("no reply from"), std::string::npos);
+}
+
+TEST_F(WebdTest, TheAlertsOfANodeAreFoundByItsEscapedPath) {
+    start_escalator();
+    start_webd();
+    const std::string address = *webd_->address();
+    WebSocketClient ws(address, "/api/v1/live");
+    submit(opel4("RWJ", at(0)));
+    ASSERT_TRUE(await(
+                    ws, [](Json& m) { return m.has("/alert"); }, 10s)
+                    .has_value());
+    auto plain = testing::http_get(address, "/api/v1/alerts?node=stockport/RWJ");
+    auto escaped = testing::http_get(address, "/api/v1/alerts?node=stockport%2FRWJ");
+    auto other = testing::http_get(address, "/api/v1/alerts?node=stockport%2FRMC");
+    EXPECT_GT(Json(plain->body).size(""), 0U) << plain->body;
+    EXPECT_EQ(escaped->body, plain->body);
+    EXPECT_EQ(Json(other->body).size(""), 0U) << other->body;
+    auto bad = testing::http_get(address, "/api/v1/alerts?node=%zz");
+    EXPECT_EQ(bad->status, 400);
+    EXPECT_EQ(bad->body, "node: '%zz' is not a percent escape (% and two hex digits)\n");
 }
 
 TEST_F(WebdTest, MissingPageFilesStopItWithTheirPath) {

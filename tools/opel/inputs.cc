@@ -106,20 +106,7 @@ std::optional<std::vector<Input>> read_sitreps(const std::string& source, const 
 }
 
 void add_validation_errors(Input& input, const engine::Model& model) {
-    if (input.sitrep || !input.partial) {
-        return;
-    }
-    std::vector<engine::FieldError>& errors = input.sitrep.error();
-    const auto named = [&errors](const std::string& field) {
-        return std::any_of(errors.begin(), errors.end(),
-                           [&field](const engine::FieldError& e) { return e.field == field; });
-    };
-    for (engine::FieldError& e :
-         engine::validate_sitrep(*input.partial, model, std::nullopt, Duration{0})) {
-        if (!named(e.field)) {
-            errors.push_back(std::move(e));
-        }
-    }
+    codec::add_validation_errors(input.sitrep, input.partial, model);
 }
 
 std::vector<Input> with_validation_errors(std::vector<Input> inputs, const engine::Model& model) {

@@ -4,12 +4,11 @@
 #include <zmq.hpp>
 
 #include "adapters/codec/client.h"
+#include "adapters/codec/command.h"
 #include "adapters/codec/json.h"
-#include "adapters/codec/proto.h"
 #include "adapters/net/client.h"
 #include "cli.h"
 #include "inputs.h"
-#include "opel/v1/request.pb.h"
 #include "reply.h"
 #include "report.h"
 
@@ -163,9 +162,7 @@ bool submit_one(net::RequestClient& client, const Input& input, const Flags& f,
         print_errors(std::cout, input.sitrep.error());
         return false;
     }
-    v1::SubmitRequest request;
-    *request.mutable_sitrep() = codec::to_proto(*input.sitrep);
-    return exchange(client, request.SerializeAsString(),
+    return exchange(client, codec::sitrep_request(*input.sitrep),
                     {"opel submit", where, input.sitrep->effective_submission_id(), endpoint,
                      std::chrono::milliseconds(f.timeout_ms), static_cast<int>(f.retries), f.json});
 }

@@ -130,6 +130,12 @@ void quiet_protobuf_log() {
                                        int /*line*/, const std::string& /*message*/) {});
 }
 
+std::string sitrep_request(const engine::Sitrep& sitrep) {
+    v1::SubmitRequest request;
+    *request.mutable_sitrep() = to_proto(sitrep);
+    return request.SerializeAsString();
+}
+
 std::string acknowledgement_request(const engine::Acknowledgement& ack) {
     v1::SubmitRequest request;
     v1::Acknowledgement* a = request.mutable_acknowledgement();
@@ -164,27 +170,30 @@ CommandReply read_command_reply(std::string_view bytes) {
     using Outcome = CommandReply::Outcome;
     auto reply = read_reply(bytes);
     if (!reply) {
-        return {Outcome::retry, "unreadable reply: " + reply.error(), ""};
+        return {Outcome::retry, "unreadable reply: " + reply.error(), "", "", ""};
     }
     const std::string status = v1::SubmitStatus_Name(reply->status()).substr(14);  // SUBMIT_STATUS_
-    const std::string json = to_json(*reply);
-    const std::string said = status + (reply->message().empty() ? "" : ": " + reply->message());
+    CommandReply out{Outcome::retry,
+                     status + (reply->message().empty() ? "" : ": " + reply->message()),
+                     to_json(*reply), status, reply->submission_id()};
     switch (reply->status()) {
         case v1::SUBMIT_STATUS_ACCEPTED:
         case v1::SUBMIT_STATUS_DUPLICATE:
         case v1::SUBMIT_STATUS_LATE:
-            return {Outcome::done, said, json};
-        case v1::SUBMIT_STATUS_REJECTED: {
-            std::string detail = status;
+            out.outcome = Outcome::done;
+            break;
+        case v1::SUBMIT_STATUS_REJECTED:
+            out.outcome = Outcome::refused;
+            out.detail = status;
             for (const v1::SubmitError& e : reply->errors()) {
-                detail += (detail == status ? ": " : "; ") + e.field() + ": " + e.code() + ": " +
-                          e.message();
+                out.detail += (out.detail == status ? ": " : "; ") + e.field() + ": " + e.code() +
+                              ": " + e.message();
             }
-            return {Outcome::refused, detail, json};
-        }
+            break;
         default:
-            return {Outcome::retry, said, json};
+            break;
     }
+    return out;
 }
 
 }  // namespace opel::codec

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "engine/command.h"
+#include "engine/sitrep.h"
 
 namespace opel::codec {
 
@@ -37,7 +38,8 @@ Result<engine::Unacknowledged, CommandErrors> decode_unacknowledged(std::string_
 // caller, naming what and where; this drops protobuf's lines. Call once at start.
 void quiet_protobuf_log();
 
-// Serialized opel.v1.SubmitRequests carrying a command (for clients).
+// Serialized opel.v1.SubmitRequests carrying a sitrep or a command (for clients).
+std::string sitrep_request(const engine::Sitrep& sitrep);
 std::string acknowledgement_request(const engine::Acknowledgement& ack);
 std::string declaration_request(const engine::Declaration& declaration,
                                 std::string_view declaration_id);
@@ -47,11 +49,14 @@ std::string unacknowledged_request(const engine::Unacknowledged& report);
 // retries (opel-notifyd): done (ACCEPTED, or DUPLICATE: it was done before), refused
 // (REJECTED: sending it again cannot help), or retry (UNAVAILABLE, or a reply that cannot be
 // read). `detail` says which, with the reply's message or every error.
+// The same reading serves any SubmitReply (a sitrep's too: LATE is done).
 struct CommandReply {
     enum class Outcome { done, refused, retry };
     Outcome outcome = Outcome::retry;
     std::string detail;
-    std::string json;  // the reply as JSON (opel.v1.SubmitReply); "" when unreadable
+    std::string json;           // the reply as JSON (opel.v1.SubmitReply); "" when unreadable
+    std::string status;         // "ACCEPTED", "DUPLICATE", ...; "" when unreadable
+    std::string submission_id;  // the reply's (a command's key); "" when unreadable
 };
 CommandReply read_command_reply(std::string_view bytes);
 

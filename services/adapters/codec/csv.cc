@@ -359,4 +359,22 @@ std::string csv_cell(std::string_view text) {
     return out;
 }
 
+void add_validation_errors(SitrepResult& sitrep, const std::optional<engine::Sitrep>& partial,
+                           const engine::Model& model) {
+    if (sitrep || !partial) {
+        return;
+    }
+    std::vector<engine::FieldError>& errors = sitrep.error();
+    const auto named = [&errors](const std::string& field) {
+        return std::any_of(errors.begin(), errors.end(),
+                           [&field](const engine::FieldError& e) { return e.field == field; });
+    };
+    for (engine::FieldError& e :
+         engine::validate_sitrep(*partial, model, std::nullopt, Duration{0})) {
+        if (!named(e.field)) {
+            errors.push_back(std::move(e));
+        }
+    }
+}
+
 }  // namespace opel::codec

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "adapters/codec/decoded.h"
+#include "engine/model.h"
 
 namespace opel::codec {
 
@@ -49,6 +50,12 @@ private:
     class State;
     std::unique_ptr<State> state_;
 };
+
+// For a row whose cells could not all be read (`sitrep` holds their errors, `partial` the
+// rest): adds the problems the engine's validation finds in the rest (fields not already
+// named), so every problem of the row is reported at once. Otherwise does nothing.
+void add_validation_errors(SitrepResult& sitrep, const std::optional<engine::Sitrep>& partial,
+                           const engine::Model& model);
 
 // One CSV field as RFC 4180 writes it (libcsv's csv_write): quoted, quotes doubled, when it
 // holds a comma, quote or line break; as it is otherwise.

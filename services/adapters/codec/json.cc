@@ -2,6 +2,7 @@
 // fast path for sitrep JSON lines (simdjson on-demand) that hands everything unusual to it.
 #include "adapters/codec/json.h"
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <simdjson.h>
 
@@ -34,6 +35,18 @@ std::string to_json(const google::protobuf::Message& message) {
     const auto status = pb::util::MessageToJsonString(message, &out, options);
     OPEL_CHECK(status.ok(), "every opel.v1 message has a JSON mapping");
     return out;
+}
+
+std::string json_string(std::string_view text) {
+    pb::Value value;
+    std::string utf8(text);
+    if (!simdjson::validate_utf8(utf8.data(), utf8.size())) {
+        for (char& c : utf8) {
+            c = static_cast<unsigned char>(c) < 0x80 ? c : '?';
+        }
+    }
+    value.set_string_value(std::move(utf8));
+    return to_json(value);
 }
 
 namespace {

@@ -48,4 +48,8 @@ private:
 // Compact JSON (protobuf JSON mapping, field names as in the .proto, defaults omitted).
 std::string to_json(const google::protobuf::Message& message);
 
+// `text` as a JSON string, quoted and escaped (a text that is not valid UTF-8 has each of its
+// non-ASCII bytes written as "?").
+std::string json_string(std::string_view text);
+
 }  // namespace opel::codec

@@ -65,6 +65,45 @@ HttpResult<tcp::endpoint> parse_address(std::string_view text) {
     return tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
+Result<std::optional<std::string>, std::string> query_value(std::string_view query,
+                                                            std::string_view name) {
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    };
+    for (std::size_t at = 0; at < query.size();) {
+        const std::size_t end = std::min(query.find('&', at), query.size());
+        const std::string_view pair = query.substr(at, end - at);
+        at = end + 1;
+        const std::size_t eq = pair.find('=');
+        if (pair.substr(0, eq) != name) {
+            continue;
+        }
+        const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+        std::string value;
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '+') {
+                value += ' ';
+            } else if (raw[i] != '%') {
+                value += raw[i];
+            } else if (i + 2 < raw.size() && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
+                value += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
+                i += 2;
+            } else {
+                return unexpected(std::string(name) + ": '" + std::string(raw.substr(i, 3)) +
+                                  "' is not a percent escape (% and two hex digits)");
+            }
+        }
+        return std::optional<std::string>(std::move(value));
+    }
+    return std::optional<std::string>();
+}
+
 // What the server and its open connections share: the routes, the limits, the connections
 // to close on stop, and whether it has stopped (connections outlive the Server object until
 // their last handler has run).
@@ -223,37 +262,54 @@ private:
             socket->start(parser_.release());
             return;
         }
-        write(answer(request));
+        dispatch(request);
     }
 
-    // The route's response, or 404 (no such path) / 405 (not a GET).
-    Response answer(const bhttp::request<bhttp::string_body>& request) const {
+    // Answers with the GET route, the prefix route (now or later), or 404 / 405.
+    void dispatch(const bhttp::request<bhttp::string_body>& request) {
         const std::string_view target(request.target().data(), request.target().size());
         const std::string_view path = target.substr(0, target.find('?'));
         const auto route = shared_->routes.find(path);
-        if (route == shared_->routes.end()) {
-            for (const auto& [prefix, handler] : shared_->prefixes) {
-                if (path.substr(0, prefix.size()) == prefix) {
-                    const std::size_t q = target.find('?');
-                    const Request r{std::string(request.method_string()), std::string(path),
-                                    q == std::string_view::npos ? std::string()
-                                                                : std::string(target.substr(q + 1)),
-                                    std::string(request[bhttp::field::content_type]),
-                                    request.body()};
-                    try {
-                        return handler(r);
-                    } catch (const std::exception&) {
-                        return {500, "text/plain; charset=utf-8", "internal error\n"};
-                    }
-                }
+        if (route != shared_->routes.end()) {
+            write(request.method() != bhttp::verb::get
+                      ? Response{405, "text/plain; charset=utf-8", "method not allowed: GET only\n"}
+                      : guarded([&] { return route->second(); }));
+            return;
+        }
+        for (const auto& [prefix, handler] : shared_->prefixes) {
+            if (path.substr(0, prefix.size()) != prefix) {
+                continue;
             }
-            return {404, "text/plain; charset=utf-8", "not found\n"};
+            const std::size_t q = target.find('?');
+            const Request r{
+                std::string(request.method_string()), std::string(path),
+                q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1)),
+                std::string(request[bhttp::field::content_type]), request.body()};
+            auto answered = std::make_shared<bool>(false);
+            Respond respond = [self = shared_from_this(), answered](Response response) {
+                if (*answered) {
+                    return;
+                }
+                *answered = true;
+                if (self->shared_->stopped) {
+                    self->close();
+                    return;
+                }
+                self->write(std::move(response));
+            };
+            try {
+                handler(r, respond);
+            } catch (const std::exception&) {
+                respond({500, "text/plain; charset=utf-8", "internal error\n"});
+            }
+            return;
         }
-        if (request.method() != bhttp::verb::get) {
-            return {405, "text/plain; charset=utf-8", "method not allowed: GET only\n"};
-        }
+        write({404, "text/plain; charset=utf-8", "not found\n"});
+    }
+
+    static Response guarded(const std::function<Response()>& handler) {
         try {
-            return route->second();
+            return handler();
         } catch (const std::exception&) {
             return {500, "text/plain; charset=utf-8", "internal error\n"};
         }

@@ -5,11 +5,11 @@
 //   accept ──▶ read the request (bounded size, deadline) ──▶ GET path? ──▶ handler ──▶ write,
 //                                                             404 / 405 / 413 / 400   close
 //
-// GET routes, prefix routes for any method with a bounded body, and WebSocket routes fed by
-// a LiveFeed; one request per connection (the response says Connection: close). Every read and
-// write is asynchronous with a deadline, so a client that connects and sends nothing (or reads
-// nothing) holds one connection slot until its deadline and never delays another client. At most
-// max_connections are open at once; further ones are closed on accept.
+// GET routes, prefix routes for any method with a bounded body (answered now or later), and
+// WebSocket routes fed by a LiveFeed; one request per connection (the response says Connection:
+// close). Every read and write is asynchronous with a deadline, so a client that connects and sends
+// nothing (or reads nothing) holds one connection slot until its deadline and never delays another
+// client. At most max_connections are open at once; further ones are closed on accept.
 //
 // Owner: the thread that runs the io_context; not thread-safe. Handlers are only called while
 // the server is not stopped.
@@ -66,7 +66,12 @@ struct Request {
     std::string content_type;
     std::string body;
 };
-using RequestHandler = std::function<Response(const Request&)>;
+// A prefix route answers through `Respond`, once, now or later (after asking another
+// service, without holding the io_context's thread); until then the connection waits. A call
+// after the server stopped, or a second call, does nothing. A handler that throws before
+// answering is answered 500.
+using Respond = std::function<void(Response)>;
+using RequestHandler = std::function<void(const Request&, Respond)>;
 
 // The source of a WebSocket route's messages (opel-webd's fan-out): a connection joins with
 // a `wake` to call when a message is queued while it is idle, takes its messages one write
@@ -92,6 +97,12 @@ struct Limits {
 // address in brackets ("[::1]:9464"); no name lookup. Port 0 asks the system for a free one.
 // Errors: Errc::bad_address naming the text.
 HttpResult<boost::asio::ip::tcp::endpoint> parse_address(std::string_view text);
+
+// The value of the parameter `name` in a query string ("limit=5&node=QOP%2Fstockport"),
+// percent-decoded ('+' is a space); nullopt when the parameter is absent. Errors: an escape
+// that is not '%' and two hex digits, naming the parameter.
+Result<std::optional<std::string>, std::string> query_value(std::string_view query,
+                                                            std::string_view name);
 
 class Server {
 public:

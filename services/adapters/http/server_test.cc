@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace opel::http {
 namespace {
@@ -43,6 +44,26 @@ std::optional<bhttp::response<bhttp::string_body>> round_trip(tcp::socket& socke
     return response;
 }
 
+TEST(QueryValueTest, FindsAParameterAndDecodesItsEscapes) {
+    EXPECT_EQ(query_value("limit=5&node=QOP%2Fstockport", "node").value(), "QOP/stockport");
+    EXPECT_EQ(query_value("limit=5&node=QOP%2fstockport", "node").value(), "QOP/stockport");
+    EXPECT_EQ(query_value("q=a+b%20c", "q").value(), "a b c");
+    EXPECT_EQ(query_value("limit=5", "limit").value(), "5");
+    EXPECT_EQ(query_value("flag&x=1", "flag").value(), "");
+    EXPECT_EQ(query_value("limit=5", "node").value(), std::nullopt);
+    EXPECT_EQ(query_value("", "node").value(), std::nullopt);
+    EXPECT_EQ(query_value("nodes=1&node=2", "node").value(), "2");  // whole names only
+}
+
+TEST(QueryValueTest, ABrokenEscapeIsAnErrorNamingTheParameter) {
+    for (const char* query : {"node=%2", "node=%", "node=a%zzb", "node=%g0"}) {
+        const auto value = query_value(query, "node");
+        ASSERT_FALSE(value) << query;
+        EXPECT_NE(value.error().find("node: '%"), std::string::npos) << value.error();
+        EXPECT_NE(value.error().find("is not a percent escape"), std::string::npos);
+    }
+}
+
 // A server on 127.0.0.1:0 whose io_context runs on its own thread; the test is the client.
 class HttpServerTest : public ::testing::Test {
 protected:
@@ -52,10 +73,15 @@ protected:
             return Response{200, "text/plain; version=0.0.4", "m 1\n"};
         });
         server_->route("/broken", []() -> Response { throw std::runtime_error("bug"); });
-        server_->prefix("/api/", [](const Request& r) {
-            return Response{
-                200, "text/plain",
-                r.method + " " + r.path + " ?" + r.query + " [" + r.content_type + "] " + r.body};
+        server_->prefix("/api/", [](const Request& r, const Respond& respond) {
+            respond(
+                {200, "text/plain",
+                 r.method + " " + r.path + " ?" + r.query + " [" + r.content_type + "] " + r.body});
+        });
+        // Answered later: the test answers it (on the io_context's thread) with `answer_later`.
+        server_->prefix("/later/", [this](const Request& r, Respond respond) {
+            waiting_.push_back(std::move(respond));
+            waiting_paths_.set_value(r.path);
         });
         auto bound = server_->listen("127.0.0.1:0", false);
         ASSERT_TRUE(bound) << bound.error().message;
@@ -72,6 +98,16 @@ protected:
         }
     }
 
+    // Answers every waiting /later/ request with `body`, twice (the second call is ignored).
+    void answer_later(const std::string& body) {
+        boost::asio::post(io_, [this, body] {
+            for (const Respond& respond : waiting_) {
+                respond({202, "text/plain", body});
+                respond({500, "text/plain", "answered twice"});
+            }
+        });
+    }
+
     std::optional<bhttp::response<bhttp::string_body>> get(const std::string& target,
                                                            const std::string& method = "GET") {
         tcp::socket socket = connect_to(client_io_, endpoint_);
@@ -85,6 +121,8 @@ protected:
     std::unique_ptr<Server> server_;
     tcp::endpoint endpoint_;
     std::thread thread_;
+    std::vector<Respond> waiting_;             // io_'s thread only
+    std::promise<std::string> waiting_paths_;  // set when the (one) /later/ request arrives
 };
 
 TEST_F(HttpServerTest, AnswersARouteWithItsStatusContentTypeAndBody) {
@@ -167,6 +205,29 @@ TEST_F(HttpServerTest, APrefixRouteTakesAnyMethodWithItsQueryAndABoundedBody) {
     EXPECT_EQ(response->result_int(), 413U);      // over max_body_bytes
     EXPECT_EQ(get("/metrics")->body(), "m 1\n");  // an exact route still wins
     EXPECT_EQ(get("/other")->result_int(), 404U);
+}
+
+TEST_F(HttpServerTest, APrefixRouteMayAnswerLaterWithoutHoldingUpOtherRequests) {
+    Limits limits;
+    limits.max_body_bytes = 16;
+    serve(limits);
+    tcp::socket socket = connect_to(client_io_, endpoint_);
+    boost::asio::write(
+        socket, boost::asio::buffer(std::string("POST /later/upload HTTP/1.1\r\nHost: test\r\n"
+                                                "Content-Length: 2\r\n\r\nhi")));
+    auto arrived = waiting_paths_.get_future();
+    ASSERT_EQ(arrived.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(arrived.get(), "/later/upload");
+    // The waiting request holds nothing up: another is answered meanwhile.
+    EXPECT_EQ(get("/metrics")->body(), "m 1\n");
+    answer_later("done");
+    boost::beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> response;
+    boost::beast::error_code ec;
+    bhttp::read(socket, buffer, response, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(response.result_int(), 202U);  // the first answer; the second is ignored
+    EXPECT_EQ(response.body(), "done");
 }
 
 TEST_F(HttpServerTest, ASlowClientDoesNotDelayAnother) {
