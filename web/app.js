@@ -206,9 +206,130 @@ async function renderNode() {
     : r.acknowledged ? transition + " was acknowledged by " + r.acknowledged.by + "."
     : "Acknowledge " + transition + " (" + statusText(r.status) + "): you have seen it and are acting on it.";
   document.getElementById("ack-form").dataset.transition = transition;
+  if (historyShownFor !== node.id + "@" + (r.as_at || "")) {
+    historyShownFor = node.id + "@" + (r.as_at || "");  // again when the node has a new result
+    renderHistory(node.id);
+  }
   const mine = board.alerts.filter((a) => a.node_id === node.id).slice(-30).reverse();
   document.getElementById("node-alerts").replaceChildren(...mine.map((a) => item(describeAlert(a))));
 }
+
+// ---- History charts (a node's page): level over time, and each parameter's value against
+// its OPEL 2/3/4 thresholds, as SVG drawn here (no chart library). Times in Europe/London.
+let historyRange = { hours: 24 };  // or { from, to } (ISO strings)
+let historyShownFor = null;
+
+function publisherNow() {
+  return serverNow ? serverNow.getTime() + (Date.now() - lastMessageAt) : Date.now();
+}
+
+function historyQuery(node) {
+  let from, to;
+  if (historyRange.hours) {
+    to = new Date(publisherNow());
+    from = new Date(to.getTime() - historyRange.hours * 3600000);
+  } else {
+    from = new Date(historyRange.from);
+    to = new Date(historyRange.to);
+  }
+  const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return "node=" + encodeURIComponent(node) + "&from=" + iso(from) + "&to=" + iso(to);
+}
+
+const svgNs = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const el = document.createElementNS(svgNs, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// One chart: `series` [[time ms, value]], y from lo to hi, optional horizontal lines
+// [[value, label, class]], drawn as steps (a value holds until the next).
+function chart(title, series, lo, hi, lines, fromMs, toMs, yLabel) {
+  const w = 640, h = 160, left = 48, right = 8, top = 8, bottom = 22;
+  const x = (t) => left + (w - left - right) * (t - fromMs) / Math.max(1, toMs - fromMs);
+  const y = (v) => top + (h - top - bottom) * (1 - (v - lo) / Math.max(1e-9, hi - lo));
+  const root = svg("svg", { viewBox: "0 0 " + w + " " + h, role: "img", class: "chart",
+                            "aria-label": title });
+  root.appendChild(svg("title", {}, title));
+  root.appendChild(svg("rect", { x: left, y: top, width: w - left - right, height: h - top - bottom,
+                                 class: "plot" }));
+  for (const [value, label, cls] of lines) {
+    root.appendChild(svg("line", { x1: left, x2: w - right, y1: y(value), y2: y(value), class: "threshold " + cls }));
+    root.appendChild(svg("text", { x: w - right - 2, y: y(value) - 2, "text-anchor": "end", class: "axis" }, label));
+  }
+  for (const v of [lo, hi]) {
+    root.appendChild(svg("text", { x: left - 4, y: y(v) + 4, "text-anchor": "end", class: "axis" }, yLabel(v)));
+  }
+  const tick = (t) => new Date(t).toLocaleString("en-GB", { timeZone: "Europe/London",
+    day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+  root.appendChild(svg("text", { x: left, y: h - 6, class: "axis" }, tick(fromMs)));
+  root.appendChild(svg("text", { x: w - right, y: h - 6, "text-anchor": "end", class: "axis" }, tick(toMs)));
+  let d = "";
+  series.forEach(([t, v], i) => {
+    const next = i + 1 < series.length ? series[i + 1][0] : Math.min(toMs, publisherNow());
+    d += (i ? " L" : "M") + x(t).toFixed(1) + " " + y(v).toFixed(1) + " L" + x(next).toFixed(1) + " " + y(v).toFixed(1);
+  });
+  if (d) root.appendChild(svg("path", { d, class: "series" }));
+  return root;
+}
+
+async function renderHistory(nodeId) {
+  const query = historyQuery(nodeId);
+  document.getElementById("history-csv").href = "/api/v1/history?" + query + "&format=csv";
+  document.getElementById("history-json").href = "/api/v1/history?" + query;
+  const state = document.getElementById("history-state");
+  const charts = document.getElementById("history-charts");
+  state.textContent = "Loading history…";
+  let h;
+  try {
+    const response = await fetch("/api/v1/history?" + query);
+    if (!response.ok) throw new Error(await response.text());
+    h = await response.json();
+  } catch (e) {
+    state.textContent = "History could not be read: " + e.message;
+    charts.replaceChildren();
+    return;
+  }
+  const fromMs = Date.parse(h.from), toMs = Date.parse(h.to);
+  const points = (h.points || []).map((p) => ({ t: Date.parse(p.at), status: p.status, values: p.values || {} }));
+  state.textContent = points.length + " results from " + new Date(fromMs).toLocaleString("en-GB", { timeZone: "Europe/London" }) +
+    " to " + new Date(toMs).toLocaleString("en-GB", { timeZone: "Europe/London" }) +
+    (h.truncated ? " (more than shown: narrow the range)" : "") + ".";
+  const levels = points.filter((p) => levelOf(p.status)).map((p) => [p.t, levelOf(p.status)]);
+  const out = [chart("Level", levels, 1, 4, [], fromMs, toMs, (v) => "OPEL " + v)];
+  out[0].classList.add("levels");
+  for (const param of h.parameters || []) {
+    const series = points.filter((p) => param.id in p.values).map((p) => [p.t, p.values[param.id]]);
+    const values = series.map(([, v]) => v).concat(param.thresholds || []);
+    const lo = Math.min(0, ...values), hi = Math.max(...values) * 1.1 || 1;
+    const lines = (param.thresholds || []).map((t, i) => [t, "OPEL " + (i + 2), "l" + (i + 2)]);
+    const title = (param.name || param.id) + (param.unit ? " (" + param.unit + ")" : "");
+    const figure = document.createElement("figure");
+    const caption = document.createElement("figcaption");
+    caption.textContent = title + (param.lower_is_worse ? ": lower is worse" : "");
+    figure.append(caption, chart(title, series, lo, hi, lines, fromMs, toMs,
+      (v) => Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 })));
+    out.push(figure);
+  }
+  charts.replaceChildren(...out);
+}
+
+document.getElementById("history-form").addEventListener("click", (event) => {
+  const hours = event.target.dataset && event.target.dataset.hours;
+  if (!hours || !nodePage) return;
+  historyRange = { hours: Number(hours) };
+  renderHistory(nodePage);
+});
+document.getElementById("history-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const from = document.getElementById("history-from").value;
+  const to = document.getElementById("history-to").value;
+  if (!from || !to || !nodePage) return;
+  historyRange = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  renderHistory(nodePage);
+});
 
 async function acknowledge(event) {
   event.preventDefault();

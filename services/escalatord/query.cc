@@ -117,6 +117,14 @@ Result<std::vector<std::string>, engine::FieldError> QueryService::ids_for(
     const std::shared_ptr<const std::vector<QueryNode>> nodes = this->nodes();
     const auto named = std::find_if(nodes->begin(), nodes->end(),
                                     [&](const QueryNode& n) { return n.id == ask.node; });
+    if (ask.only_node && named != nodes->end()) {
+        if (named->site || ask.kind != codec::QueryAsk::Kind::sitreps) {
+            ids.push_back(named->id);
+        } else {
+            ids.emplace_back();  // a system has no sitreps of its own
+        }
+        return ids;
+    }
     const std::string filter = named != nodes->end() ? named->path : ask.node;
     bool any = false;
     for (const QueryNode& n : *nodes) {

@@ -128,5 +128,38 @@ TEST_F(BoardTest, AlertsAreKeptUpToTheLimitAndFilteredBySubtree) {
     EXPECT_EQ(Json(board_.state_json(live_)).size("/alerts"), 3U);
 }
 
+TEST_F(BoardTest, HistoryIsEachResultWithTheCardsThresholdsAsJsonOrCsv) {
+    engine::NodeResult first = result("S1", Status::opel2);
+    first.parameters = {{"pa", "Pressure A", "count", 15.0, 2, 1, false, {}, false, ">= 10"},
+                        {"pb", "Pressure B", "count", std::nullopt, 1, 1, false, {}, false, ""}};
+    engine::NodeResult second = result("S1", Status::stale);
+    second.as_at = testing::at("2026-01-13T09:00:00Z");
+    second.parameters = {{"pa", "Pressure A", "count", 2.5, 1, 1, false, {}, false, "< 10"}};
+    const codec::HistorySeries series{*model_.find_node("S1"),
+                                      testing::at("2026-01-13T00:00:00Z"),
+                                      testing::at("2026-01-14T00:00:00Z"),
+                                      {first, second},
+                                      true};
+    EXPECT_EQ(codec::history_csv(model_, series),
+              "at,status,level,pa,pb\n"
+              "2026-01-13T08:00:00Z,OPEL 2,2,15,\n"
+              "2026-01-13T09:00:00Z,STALE,0,2.5,\n");
+    const std::string text = codec::history_json(model_, series);
+    Json json(text);
+    EXPECT_EQ(json.text("/node_id"), "S1");
+    EXPECT_EQ(json.text("/from"), "2026-01-13T00:00:00Z");
+    EXPECT_TRUE(json.has("/truncated"));
+    EXPECT_EQ(json.size("/parameters"), 2U);
+    EXPECT_EQ(json.text("/parameters/1/id"), "pb");
+    EXPECT_TRUE(json.has("/parameters/1/lower_is_worse"));
+    EXPECT_NE(text.find(R"("thresholds":[90,80,70])"), std::string::npos) << text;
+    EXPECT_EQ(json.size("/points"), 2U);
+    EXPECT_EQ(json.text("/points/0/status"), "STATUS_OPEL_2");
+    EXPECT_NE(text.find(R"("values":{"pa":15})"), std::string::npos) << text;  // pb missing
+    // A system node has no parameters of its own: the level alone.
+    const codec::HistorySeries ics{*model_.find_node("ICS"), series.from, series.to, {}, false};
+    EXPECT_EQ(codec::history_csv(model_, ics), "at,status,level\n");
+}
+
 }  // namespace
 }  // namespace opel::webd

@@ -14,8 +14,10 @@
 
 #include "adapters/clock/real_clock.h"
 #include "adapters/clock/stopwatch.h"
+#include "adapters/codec/board.h"
 #include "adapters/codec/command.h"
 #include "adapters/codec/messages.h"
+#include "adapters/codec/query.h"
 #include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
@@ -49,6 +51,8 @@ const char* const json_type = "application/json";
 // is a few hundred).
 constexpr std::size_t max_upload_bytes = std::size_t{8} << 20U;
 constexpr std::size_t max_upload_rows = 20000;
+// A history answer holds at most this many pages of results (of 1,000).
+constexpr int max_history_pages = 10;
 
 // The page's files, read once at start (a missing one stops the daemon with its path).
 Result<std::map<std::string, http::Response, std::less<>>, std::string> load_assets(
@@ -144,6 +148,97 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
                  answer.status);
         respond({answer.status, json_type, std::move(answer.json)});
     });
+}
+
+// GET /api/v1/history?node=ID[&from=T][&to=T][&format=csv]: the node's results over the
+// range (RFC 3339; default the 24 hours to the feed's now) from the escalator's query endpoint,
+// page after page (at most max_history_pages), as opel.v1.History JSON or CSV.
+void history(Submitter& queries, const engine::Model& model, TimePoint now, const http::Request& r,
+             const http::Respond& respond) {
+    const auto param = [&r](const char* name) { return http::query_value(r.query, name); };
+    const auto node = param("node");
+    const auto from_text = param("from");
+    const auto to_text = param("to");
+    const auto format = param("format");
+    for (const auto* p : {&node, &from_text, &to_text, &format}) {
+        if (!*p) {
+            respond(error(400, p->error()));
+            return;
+        }
+    }
+    const auto index = model.find_node(node->value_or(""));
+    if (!index) {
+        respond(error(node->value_or("").empty() ? 400 : 404,
+                      node->value_or("").empty() ? "node: give the node's id (node=RWJ)"
+                                                 : "no node '" + **node + "' in the tree"));
+        return;
+    }
+    const auto time = [](const std::optional<std::string>& text, const char* name,
+                         TimePoint fallback) -> Result<TimePoint, std::string> {
+        if (!text) {
+            return fallback;
+        }
+        auto t = parse_rfc3339(*text);
+        return t ? Result<TimePoint, std::string>(*t)
+                 : unexpected(std::string(name) + ": '" + *text +
+                              "' is not an RFC 3339 time (2026-01-13T08:00:00Z)");
+    };
+    const auto to = time(*to_text, "to", now);
+    const auto from = to ? time(*from_text, "from", *to - std::chrono::hours(24)) : to;
+    if (!to || !from) {
+        respond(error(400, !to ? to.error() : from.error()));
+        return;
+    }
+    if (*to < *from) {
+        respond(
+            error(400, "to (" + format_utc(*to) + ") is before from (" + format_utc(*from) + ")"));
+        return;
+    }
+    const bool csv = format->value_or("json") == "csv";
+    if (!csv && format->value_or("json") != "json") {
+        respond(error(400, "format: '" + **format + "' is not json or csv"));
+        return;
+    }
+    struct Fetch {
+        codec::QueryAsk ask;
+        codec::HistorySeries series;
+        int pages = 0;
+        std::function<void()> next;
+    };
+    auto fetch = std::make_shared<Fetch>();
+    fetch->ask.kind = codec::QueryAsk::Kind::results;
+    fetch->ask.node = model.node(*index).config.id;
+    fetch->ask.only_node = true;
+    fetch->ask.from = *from;
+    fetch->ask.to = *to;
+    fetch->series = {*index, *from, *to, {}, false};
+    fetch->next = [&queries, &model, fetch_weak = std::weak_ptr<Fetch>(fetch), csv, respond] {
+        auto f = fetch_weak.lock();
+        queries.query(codec::history_request(f->ask), [f, &model, csv, respond](
+                                                          Result<std::string, std::string> reply) {
+            auto page = reply ? codec::read_results_page(*reply)
+                              : Result<codec::ResultsPage, std::string>(unexpected(reply.error()));
+            if (!page) {
+                f->next = nullptr;
+                respond(error(503, "history: " + page.error()));
+                return;
+            }
+            for (engine::NodeResult& result : page->results) {
+                f->series.results.push_back(std::move(result));
+            }
+            if (page->more && ++f->pages < max_history_pages) {
+                f->ask.after = page->next_cursor;
+                f->next();
+                return;
+            }
+            f->series.truncated = page->more;
+            f->next = nullptr;
+            respond(csv ? http::Response{200, "text/csv; charset=utf-8",
+                                         codec::history_csv(model, f->series)}
+                        : http::Response{200, json_type, codec::history_json(model, f->series)});
+        });
+    };
+    fetch->next();
 }
 
 // The fan-out as the HTTP server's WebSocket feed.
@@ -335,7 +430,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
     const config::EscalatordSettings escalator =
         options::with_endpoints(loaded.escalatord, options.endpoints);
     const engine::Model model(loaded.engine);
-    auto assets = load_assets(options.assets);
+    const config::WebdSettings web = settings(options, loaded.webd);
+    auto assets = load_assets(web.assets);
     if (!assets) {
         log.critical("{}", assets.error());
         return 1;
@@ -348,14 +444,15 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         io, context,
         {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint}, board,
         [&](const Shared& message) { fanout.publish(message); }, [&] { fanout.resync(); },
-        options.feed_silence, log);
+        web.feed_silence, log);
     LiveBoard live(fanout, [&](std::uint64_t dropped) {
         codec::BoardFeed health = in.health();
         health.dropped = dropped;
         return board.state_message(health);
     });
 
-    Submitter submitter(io, context, escalator.submit_endpoint, {options.submit_timeout, 2, 64});
+    Submitter submitter(io, context, escalator.submit_endpoint, {web.submit_timeout, 2, 64});
+    Submitter queries(io, context, escalator.query_endpoint, {web.submit_timeout, 2, 1});
 
     http::Limits limits;
     limits.max_connections = 1024;
@@ -413,8 +510,13 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
             }
             return;
         }
-        respond(r.method == "GET" ? get(r)
-                                  : error(405, "method not allowed: " + r.method + " (GET only)"));
+        if (r.method != "GET") {
+            respond(error(405, "method not allowed: " + r.method + " (GET only)"));
+        } else if (r.path == "/api/v1/history") {
+            history(queries, model, in.health().now, r, respond);
+        } else {
+            respond(get(r));
+        }
     });
     const auto metrics_text = [&] {
         std::vector<MetricFamily> out;
@@ -453,13 +555,13 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         const codec::BoardFeed h = in.health();
         return h.live ? std::nullopt : std::optional(h.problem);
     };
-    if (!http::serve_monitoring(server, options.address, options.allow_insecure_remote,
+    if (!http::serve_monitoring(server, web.address, options.allow_insecure_remote,
                                 {metrics_text, not_ready}, log)) {
         return 1;
     }
     log.info("wallboard for {} nodes; feed {} (snapshot {}, catch-up {}); assets {}",
              model.node_count(), escalator.publish_endpoint, escalator.snapshot_endpoint,
-             escalator.query_endpoint, options.assets);
+             escalator.query_endpoint, web.assets);
     in.start();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -469,6 +571,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         log.info("signal {}: stopping", signal);
         in.stop();
         submitter.stop();
+        queries.stop();
         server.stop();
         io.stop();
     });

@@ -15,11 +15,11 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
 
   --config DIR|FILE         configuration (default $OPEL_CONFIG, else the shipped config/):
                             the tree's names and kinds, and the escalator's endpoints
-  --address HOST:PORT       where to serve HTTP (default $OPEL_WEB_ADDRESS, else
-                            127.0.0.1:8080; port 0 takes a free port). Loopback only unless
-                            --allow-insecure-remote
+  --address HOST:PORT       where to serve HTTP (default $OPEL_WEB_ADDRESS, else webd.address,
+                            else 127.0.0.1:8080; port 0 takes a free port). Loopback only
+                            unless --allow-insecure-remote
   --assets DIR              the page's files: index.html, app.js, style.css
-                            (default $OPEL_WEB_ASSETS, else the shipped web/)
+                            (default $OPEL_WEB_ASSETS, else webd.assets, else the shipped web/)
   --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
@@ -27,10 +27,12 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
                             made on the page go (default: escalatord.submit_endpoint)
   --submit-timeout-ms N     wait this long for the escalator's replies before sending the
                             unanswered again (same submission_id), twice; then they are
-                            UNAVAILABLE (default 5000; 50..600000)
+                            UNAVAILABLE (default webd.submit_timeout_ms, else 5000;
+                            50..600000)
   --feed-silence-seconds N  the board is "not live" (a banner on every screen, /readyz
                             503) when nothing, not even a heartbeat, came from the
-                            escalator for N seconds (default 15; 1..3600)
+                            escalator for N seconds (default webd.feed_silence_seconds, else
+                            15; 1..3600)
   --allow-insecure-remote   serve on a non-loopback address without TLS or logins (logged
                             loudly; for a closed network only)
   --log-level LEVEL         trace, debug, info, warn, error, critical, off
@@ -50,11 +52,11 @@ Exit codes: 0 clean stop, 1 failure (config, assets, address), 2 usage.
 
 Result<Options, options::Stop> parse_options(const std::vector<std::string>& args) {
     Options o;
-    std::optional<std::string> address, assets, log_level, log_format;
+    std::optional<std::string> log_level, log_format;
     options::CommandLine cl("opel-webd", usage);
     cl.config(o.config);
-    cl.text("--address", address, "OPEL_WEB_ADDRESS");
-    cl.text("--assets", assets, "OPEL_WEB_ASSETS");
+    cl.text("--address", o.address, "OPEL_WEB_ADDRESS");
+    cl.text("--assets", o.assets, "OPEL_WEB_ASSETS");
     cl.endpoints(o.endpoints);
     std::optional<long> silence, submit_timeout;
     cl.whole("--feed-silence-seconds", silence, {1, 3600, "seconds"});
@@ -66,13 +68,24 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     if (auto stop = cl.parse(args)) {
         return unexpected(std::move(*stop));
     }
-    o.address = address.value_or("127.0.0.1:8080");
-    o.feed_silence = std::chrono::seconds(silence.value_or(15));
-    o.submit_timeout = std::chrono::milliseconds(submit_timeout.value_or(5000));
-    o.assets = assets.value_or(OPEL_WEB_ASSETS);
+    if (silence) {
+        o.feed_silence = std::chrono::seconds(*silence);
+    }
+    if (submit_timeout) {
+        o.submit_timeout = std::chrono::milliseconds(*submit_timeout);
+    }
     o.log_level = log_level.value_or("");
     o.log_format = log_format == "json" ? log::Format::json : log::Format::human;
     return o;
+}
+
+config::WebdSettings settings(const Options& options, const config::WebdSettings& configured) {
+    config::WebdSettings out = configured;
+    out.address = options.address.value_or(out.address);
+    out.assets = options.assets.value_or(out.assets.empty() ? OPEL_WEB_ASSETS : out.assets);
+    out.feed_silence = options.feed_silence.value_or(out.feed_silence);
+    out.submit_timeout = options.submit_timeout.value_or(out.submit_timeout);
+    return out;
 }
 
 }  // namespace opel::webd

@@ -13,18 +13,24 @@
 
 namespace opel::webd {
 
+// What the command line (and the OPEL_* variables) said; unset values come from the
+// configuration's `webd` section, then the defaults (settings()).
 struct Options {
-    std::optional<std::string> config;  // --config, else $OPEL_CONFIG
-    std::string address;                // --address, else $OPEL_WEB_ADDRESS, else 127.0.0.1:8080
-    std::string assets;                 // --assets, else $OPEL_WEB_ASSETS, else the shipped web/
-    options::Endpoints endpoints;       // the escalator's: publish, snapshot, query
-    std::chrono::seconds feed_silence{15};  // --feed-silence-seconds: nothing heard, not live
-    std::chrono::milliseconds submit_timeout{5000};  // --submit-timeout-ms: per attempt
+    std::optional<std::string> config;   // --config, else $OPEL_CONFIG
+    std::optional<std::string> address;  // --address, else $OPEL_WEB_ADDRESS
+    std::optional<std::string> assets;   // --assets, else $OPEL_WEB_ASSETS
+    options::Endpoints endpoints;        // the escalator's: publish, snapshot, query, submit
+    std::optional<std::chrono::seconds> feed_silence;         // --feed-silence-seconds
+    std::optional<std::chrono::milliseconds> submit_timeout;  // --submit-timeout-ms
     std::string log_level;
     log::Format log_format = log::Format::human;
     bool allow_insecure_remote = false;
 };
 
 Result<Options, options::Stop> parse_options(const std::vector<std::string>& args);
+
+// The settings in force: each flag (or variable) over the configuration's `webd` section over
+// the default (assets: the shipped web/ directory).
+config::WebdSettings settings(const Options& options, const config::WebdSettings& configured);
 
 }  // namespace opel::webd

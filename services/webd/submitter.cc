@@ -111,8 +111,14 @@ void ZmqWatch::stop() { state_->stop(); }
 // for which submission_id.
 class Submitter::Job : public std::enable_shared_from_this<Job> {
 public:
+    // The replies (none: unanswered), whether each request was sent, and why the unanswered
+    // ones were given up.
+    using RawDone = std::function<void(std::vector<std::optional<std::string>>, std::vector<bool>,
+                                       std::string)>;
+    using KeyOf = std::function<std::string(std::string_view)>;
+
     Job(boost::asio::io_context& io, zmq::context_t& context, std::string endpoint,
-        Settings settings, std::vector<Outgoing> requests, Done done,
+        Settings settings, std::vector<Outgoing> requests, KeyOf key_of, RawDone done,
         std::function<void(Job*)> finished)
         : io_(io),
           socket_(context, zmq::socket_type::dealer),
@@ -120,6 +126,7 @@ public:
           settings_(settings),
           requests_(std::move(requests)),
           replies_(requests_.size()),
+          key_of_(std::move(key_of)),
           done_(std::move(done)),
           finished_(std::move(finished)),
           timer_(io) {
@@ -174,8 +181,7 @@ private:
     void receive() {
         zmq::message_t message;
         while (!stopped_ && socket_.recv(message, zmq::recv_flags::dontwait)) {
-            codec::CommandReply reply = codec::read_command_reply(message.to_string_view());
-            auto waiting = waiting_.find(reply.submission_id);
+            auto waiting = waiting_.find(key_of_(message.to_string_view()));
             if (waiting == waiting_.end() || waiting->second.empty()) {
                 continue;  // a repeat's second answer (DUPLICATE), or unreadable
             }
@@ -184,7 +190,7 @@ private:
             if (waiting->second.empty()) {
                 waiting_.erase(waiting);
             }
-            replies_[index] = std::move(reply);
+            replies_[index] = message.to_string();
             --in_flight_;
             answered_ = true;
         }
@@ -226,18 +232,12 @@ private:
     }
 
     void give_up() {
-        const std::string why = "no reply from " + endpoint_ + " after " +
-                                std::to_string(settings_.retries + 1) + " attempts of " +
-                                std::to_string(settings_.timeout.count()) +
-                                " ms (is opel-escalatord running?)";
-        for (std::size_t i = 0; i < requests_.size(); ++i) {
-            if (!replies_[i]) {
-                replies_[i] = codec::read_command_reply(codec::unavailable_reply(
-                    requests_[i].key, i < next_ ? why : "not sent: " + why));
-            }
-        }
+        why_ = "no reply from " + endpoint_ + " after " + std::to_string(settings_.retries + 1) +
+               " attempts of " + std::to_string(settings_.timeout.count()) +
+               " ms (is opel-escalatord running?)";
         waiting_.clear();
         in_flight_ = 0;
+        sent_ = next_;
         next_ = requests_.size();
         finish_if_done();
     }
@@ -247,15 +247,14 @@ private:
             return;
         }
         stop();
-        std::vector<codec::CommandReply> replies;
-        replies.reserve(replies_.size());
-        for (auto& reply : replies_) {
-            replies.push_back(std::move(*reply));
+        std::vector<bool> sent(requests_.size());
+        for (std::size_t i = 0; i < sent.size(); ++i) {
+            sent[i] = i < sent_.value_or(requests_.size());
         }
         // Called from this job's own handlers: the job is released after they return.
-        boost::asio::post(io_, [self = shared_from_this(), replies = std::move(replies)]() mutable {
+        boost::asio::post(io_, [self = shared_from_this(), sent = std::move(sent)]() mutable {
             if (!self->abandoned_) {
-                self->done_(std::move(replies));
+                self->done_(std::move(self->replies_), std::move(sent), self->why_);
                 self->finished_(self.get());
             }
         });
@@ -266,16 +265,19 @@ private:
     std::string endpoint_;
     Settings settings_;
     std::vector<Outgoing> requests_;
-    std::vector<std::optional<codec::CommandReply>> replies_;
-    Done done_;
+    std::vector<std::optional<std::string>> replies_;
+    KeyOf key_of_;
+    RawDone done_;
     std::function<void(Job*)> finished_;
     boost::asio::steady_timer timer_;
     std::optional<ZmqWatch> watch_;
     std::map<std::string, std::deque<std::size_t>> waiting_;  // submission_id -> requests
     std::size_t next_ = 0;                                    // the next request to send
     std::size_t in_flight_ = 0;
-    int silent_rounds_ = 0;  // timer rounds in a row without an answer
-    bool answered_ = false;  // an answer came since the last round
+    std::optional<std::size_t> sent_;  // after giving up: how many had been sent
+    std::string why_;                  // after giving up: why
+    int silent_rounds_ = 0;            // timer rounds in a row without an answer
+    bool answered_ = false;            // an answer came since the last round
     bool stopped_ = false;
     bool abandoned_ = false;
 };
@@ -286,14 +288,51 @@ Submitter::Submitter(boost::asio::io_context& io, zmq::context_t& context, std::
 
 Submitter::~Submitter() { stop(); }
 
-void Submitter::submit(std::vector<Outgoing> requests, Done done) {
+void Submitter::start(
+    std::vector<Outgoing> requests, std::function<std::string(std::string_view)> key_of,
+    std::function<void(std::vector<std::optional<std::string>>, std::vector<bool>, std::string)>
+        done) {
     auto job = std::make_shared<Job>(
-        io_, context_, endpoint_, settings_, std::move(requests), std::move(done),
-        [this](Job* finished) {
+        io_, context_, endpoint_, settings_, std::move(requests), std::move(key_of),
+        std::move(done), [this](Job* finished) {
             jobs_.remove_if([finished](const auto& j) { return j.get() == finished; });
         });
     jobs_.push_back(job);
     job->start();
+}
+
+void Submitter::submit(std::vector<Outgoing> requests, Done done) {
+    std::vector<std::string> keys;
+    keys.reserve(requests.size());
+    for (const Outgoing& r : requests) {
+        keys.push_back(r.key);
+    }
+    start(
+        std::move(requests),
+        [](std::string_view reply) { return codec::read_command_reply(reply).submission_id; },
+        [keys = std::move(keys), done = std::move(done)](
+            std::vector<std::optional<std::string>> raw, std::vector<bool> sent, std::string why) {
+            std::vector<codec::CommandReply> replies;
+            replies.reserve(raw.size());
+            for (std::size_t i = 0; i < raw.size(); ++i) {
+                replies.push_back(codec::read_command_reply(
+                    raw[i]
+                        ? *raw[i]
+                        : codec::unavailable_reply(keys[i], sent[i] ? why : "not sent: " + why)));
+            }
+            done(std::move(replies));
+        });
+}
+
+void Submitter::query(std::string payload,
+                      std::function<void(Result<std::string, std::string>)> done) {
+    start(
+        {{"", std::move(payload)}}, [](std::string_view) { return std::string(); },
+        [done = std::move(done)](std::vector<std::optional<std::string>> raw, std::vector<bool>,
+                                 std::string why) {
+            done(raw.front() ? Result<std::string, std::string>(std::move(*raw.front()))
+                             : unexpected(std::move(why)));
+        });
 }
 
 void Submitter::stop() {

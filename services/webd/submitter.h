@@ -1,6 +1,6 @@
 // opel-webd's requests to the escalator's submit socket (uploaded sitreps, acknowledgements
-// from the page), on the daemon's io_context without ever waiting on it: ZeroMQ sockets are
-// watched through their ZMQ_FD.
+// from the page) and query socket (history for charts), on the daemon's io_context without
+// ever waiting on it: ZeroMQ sockets are watched through their ZMQ_FD.
 //
 //   submit(requests) ─▶ Job: a DEALER of its own, up to `window` requests in flight ─▶ replies
 //   matched by submission_id ─▶ done(replies in request order)
@@ -17,10 +17,13 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/codec/command.h"
+#include "base/result.h"
 
 namespace zmq {
 class context_t;
@@ -78,6 +81,9 @@ public:
     // Sends `requests` and calls `done` on the io_context with one reply per request, in
     // their order, once each is answered or has given up. An empty list is done at once.
     void submit(std::vector<Outgoing> requests, Done done);
+    // Sends one request the same way and calls `done` with its reply, or why none came (for
+    // the escalator's query endpoint: opel-webd makes a Submitter for it too).
+    void query(std::string payload, std::function<void(Result<std::string, std::string>)> done);
     // Abandons every submission (their `done` is not called). Idempotent.
     void stop();
     // Requests sent and not answered yet, over every submission.
@@ -85,6 +91,10 @@ public:
 
 private:
     class Job;
+    void start(
+        std::vector<Outgoing> requests, std::function<std::string(std::string_view)> key_of,
+        std::function<void(std::vector<std::optional<std::string>>, std::vector<bool>, std::string)>
+            done);
     boost::asio::io_context& io_;
     zmq::context_t& context_;
     std::string endpoint_;

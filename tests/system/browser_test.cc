@@ -130,6 +130,30 @@ TEST_F(BrowserTest, ACsvUploadShowsEveryRowsOutcome) {
         << browser_->evaluate("document.getElementById('upload-summary').innerText");
 }
 
+TEST_F(BrowserTest, ANodePageChartsItsLevelAndEachParameterAgainstItsThresholds) {
+    start_escalator();
+    start_webd();
+    submit(opel1("RWJ", at(-40)));
+    submit(opel4("RWJ", at(-20)));
+    url_ = "http://" + *webd_->address();
+    browser_ = std::make_unique<Browser>(dir_, program_);
+    browser_->navigate(url_ + "/node/RWJ");
+    ASSERT_TRUE(browser_->wait_for(
+        "document.getElementById('history-state').innerText.startsWith('2 results')", 10s))
+        << browser_->evaluate("document.getElementById('history-state').innerText");
+    // The level chart, and one per parameter with its three threshold lines.
+    const int charts =
+        std::stoi(browser_->evaluate("document.querySelectorAll('svg.chart').length"));
+    EXPECT_GE(charts, 2);
+    EXPECT_EQ(browser_->evaluate("document.querySelectorAll('svg.chart .threshold').length"),
+              std::to_string(3 * (charts - 1)));
+    EXPECT_EQ(browser_->evaluate("document.querySelectorAll('svg.chart .series').length"),
+              std::to_string(charts));
+    EXPECT_NE(browser_->evaluate("document.getElementById('history-csv').href")
+                  .find("/api/v1/history?node=RWJ&from="),
+              std::string::npos);
+}
+
 TEST_F(BrowserTest, APhoneScreenHasNoSidewaysScroll) {
     start_escalator();
     start_webd();

@@ -1,6 +1,7 @@
 // System tests of opel-webd: the real daemon between a real opel-escalatord (ipc:// in a temp
 // directory) and HTTP/WebSocket clients on loopback. Every wait is for a condition, with a
 // deadline.
+#include <algorithm>
 #include <thread>
 
 #include "webd_fixture.h"
@@ -253,6 +254,58 @@ TEST_F(WebdTest, TheAlertsOfANodeAreFoundByItsEscapedPath) {
     auto bad = testing::http_get(address, "/api/v1/alerts?node=%zz");
     EXPECT_EQ(bad->status, 400);
     EXPECT_EQ(bad->body, "node: '%zz' is not a percent escape (% and two hex digits)\n");
+}
+
+TEST_F(WebdTest, HistoryGivesANodesOwnResultsOverARangeAsJsonOrCsv) {
+    start_escalator();
+    start_webd();
+    const std::string address = *webd_->address();
+    submit(opel1("RWJ", at(-40)));
+    submit(opel1("RMC", at(-30)));
+    submit(opel4("RWJ", at(-20)));
+    const std::string range = "&from=" + at(-60) + "&to=" + at(60);
+    auto rwj = testing::http_get(address, "/api/v1/history?node=RWJ" + range);
+    ASSERT_TRUE(rwj.has_value());
+    ASSERT_EQ(rwj->status, 200) << rwj->body;
+    Json h(rwj->body);
+    EXPECT_EQ(h.text("/node_id"), "RWJ");
+    ASSERT_EQ(h.size("/points"), 2U) << rwj->body;
+    EXPECT_EQ(h.text("/points/0/status"), "STATUS_OPEL_1");
+    EXPECT_EQ(h.text("/points/1/status"), "STATUS_OPEL_4");
+    EXPECT_GE(h.size("/parameters"), 1U);
+    EXPECT_EQ(h.size("/parameters/0/thresholds"), 3U);
+    // The same as CSV: a header and a row per result.
+    auto csv = testing::http_get(address, "/api/v1/history?node=RWJ&format=csv" + range);
+    EXPECT_EQ(csv->status, 200);
+    EXPECT_EQ(csv->body.rfind("at,status,level,", 0), 0U) << csv->body;
+    EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 3) << csv->body;
+    EXPECT_NE(csv->body.find(at(-20) + ",OPEL 4,4,"), std::string::npos) << csv->body;
+    // A system's own results only, not its sites' (which carry parameter values).
+    auto stockport = testing::http_get(address, "/api/v1/history?node=stockport" + range);
+    EXPECT_GE(Json(stockport->body).size("/points"), 1U) << stockport->body;
+    EXPECT_EQ(stockport->body.find("\"values\""), std::string::npos) << stockport->body;
+    // Without a range: the 24 hours to the feed's now: the test clock's once a heartbeat has
+    // told it (the wall clock until then).
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (Json(testing::http_get(address, "/api/v1/state")->body).text("/feed/now").rfind(
+               "2026-01-13", 0) != 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);  // then look again
+    }
+    EXPECT_EQ(Json(testing::http_get(address, "/api/v1/history?node=RWJ")->body).size("/points"),
+              2U);
+    // Precise errors.
+    const auto error = [&](const std::string& query) {
+        auto reply = testing::http_get(address, "/api/v1/history?" + query);
+        return std::to_string(reply->status) + " " + reply->body;
+    };
+    EXPECT_EQ(error(""), "400 node: give the node's id (node=RWJ)\n");
+    EXPECT_EQ(error("node=NOPE"), "404 no node 'NOPE' in the tree\n");
+    EXPECT_EQ(error("node=RWJ&from=yesterday"),
+              "400 from: 'yesterday' is not an RFC 3339 time (2026-01-13T08:00:00Z)\n");
+    EXPECT_EQ(error("node=RWJ&from=" + at(60) + "&to=" + at(0)),
+              "400 to (" + at(0) + ") is before from (" + at(60) + ")\n");
+    EXPECT_EQ(error("node=RWJ&format=xml"), "400 format: 'xml' is not json or csv\n");
 }
 
 TEST_F(WebdTest, MissingPageFilesStopItWithTheirPath) {

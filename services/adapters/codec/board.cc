@@ -1,7 +1,9 @@
 #include "adapters/codec/board.h"
 
+#include "adapters/codec/csv.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
+#include "engine/text.h"
 #include "opel/v1/board.pb.h"
 
 namespace opel::codec {
@@ -116,6 +118,84 @@ std::string board_feed_message(const BoardFeed& feed, std::uint64_t sequence) {
     m.set_sequence(sequence);
     fill_feed(feed, *m.mutable_feed());
     return to_json(m);
+}
+
+namespace {
+
+// The parameters a node's results score: its card's (sites), else none.
+std::vector<const engine::Parameter*> scored_parameters(const engine::Model& model,
+                                                        engine::NodeIndex node) {
+    std::vector<const engine::Parameter*> out;
+    const engine::ModelNode& n = model.node(node);
+    if (n.card != nullptr && n.config.kind == engine::NodeKind::site) {
+        for (const engine::Parameter& p : n.card->parameters) {
+            out.push_back(&p);
+        }
+    }
+    return out;
+}
+
+std::optional<double> value_of(const engine::NodeResult& result, const std::string& id) {
+    for (const engine::ParameterResult& p : result.parameters) {
+        if (p.id == id) {
+            return p.value;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string history_json(const engine::Model& model, const HistorySeries& series) {
+    v1::History h;
+    h.set_node_id(model.node(series.node).config.id);
+    h.mutable_from()->set_seconds(series.from.time_since_epoch().count());
+    h.mutable_to()->set_seconds(series.to.time_since_epoch().count());
+    h.set_truncated(series.truncated);
+    const auto parameters = scored_parameters(model, series.node);
+    for (const engine::Parameter* p : parameters) {
+        v1::HistoryParameter& out = *h.add_parameters();
+        out.set_id(p->id);
+        out.set_name(p->name);
+        out.set_unit(p->unit);
+        for (const double t : p->thresholds) {
+            out.add_thresholds(t);
+        }
+        out.set_lower_is_worse(p->direction == engine::Direction::lower_is_worse);
+    }
+    for (const engine::NodeResult& r : series.results) {
+        v1::HistoryPoint& point = *h.add_points();
+        if (r.as_at) {
+            point.mutable_at()->set_seconds(r.as_at->time_since_epoch().count());
+        }
+        point.set_status(to_proto(r.status));
+        for (const engine::ParameterResult& p : r.parameters) {
+            if (p.value) {
+                (*point.mutable_values())[p.id] = *p.value;
+            }
+        }
+    }
+    return to_json(h);
+}
+
+std::string history_csv(const engine::Model& model, const HistorySeries& series) {
+    const auto parameters = scored_parameters(model, series.node);
+    std::string out = "at,status,level";
+    for (const engine::Parameter* p : parameters) {
+        out += "," + csv_cell(p->id);
+    }
+    out += "\n";
+    for (const engine::NodeResult& r : series.results) {
+        out += (r.as_at ? format_utc(*r.as_at) : std::string()) + "," +
+               std::string(engine::to_string(r.status)) + "," +
+               std::to_string(engine::is_level(r.status) ? engine::level_of(r.status) : 0);
+        for (const engine::Parameter* p : parameters) {
+            const auto value = value_of(r, p->id);
+            out += "," + (value ? engine::format_exact(*value) : std::string());
+        }
+        out += "\n";
+    }
+    return out;
 }
 
 }  // namespace opel::codec

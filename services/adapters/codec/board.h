@@ -37,6 +37,20 @@ std::string board_node_json(const engine::Model& model, engine::NodeIndex node,
 // JSON arrays of events (the alerts route).
 std::string events_json(const std::deque<engine::Event>& events, std::size_t limit);
 
+// One node's results over [from, to] (the history route): opel.v1.History as JSON, with the
+// node's card's parameters and thresholds; or as CSV, a row per result:
+// `at,status,level,<parameter id>...` (an empty cell: the value was missing; level 0: not a
+// level).
+struct HistorySeries {
+    engine::NodeIndex node = 0;
+    TimePoint from;
+    TimePoint to;
+    std::vector<engine::NodeResult> results;  // oldest first
+    bool truncated = false;
+};
+std::string history_json(const engine::Model& model, const HistorySeries& series);
+std::string history_csv(const engine::Model& model, const HistorySeries& series);
+
 // The messages of the live feed (opel.v1.BoardMessage).
 std::string board_state_message(const engine::Model& model,
                                 const std::vector<std::optional<engine::NodeResult>>& results,

@@ -1,5 +1,7 @@
 #include "adapters/codec/query.h"
 
+#include "adapters/codec/client.h"
+#include "adapters/codec/proto.h"
 #include "adapters/codec/wire.h"
 #include "opel/v1/query.pb.h"
 
@@ -63,6 +65,7 @@ Result<QueryAsk, engine::FieldError> history_ask(const v1::HistoryQuery& h) {
     ask.to = *to;
     ask.after = h.after_cursor();
     ask.limit = *limit;
+    ask.only_node = h.only_node();
     return ask;
 }
 
@@ -127,6 +130,41 @@ std::string query_error(const engine::FieldError& error, const QueryPage& page) 
     reply.set_last_sequence(page.last_sequence);
     reply.set_epoch(page.epoch);
     return reply.SerializeAsString();
+}
+
+std::string history_request(const QueryAsk& ask) {
+    v1::QueryRequest request;
+    v1::HistoryQuery& h = *request.mutable_history();
+    h.set_kind(ask.kind == QueryAsk::Kind::sitreps  ? v1::HISTORY_KIND_SITREPS
+               : ask.kind == QueryAsk::Kind::events ? v1::HISTORY_KIND_EVENTS
+                                                    : v1::HISTORY_KIND_RESULTS);
+    h.set_node(ask.node);
+    if (ask.from) {
+        h.mutable_from()->set_seconds(ask.from->time_since_epoch().count());
+    }
+    if (ask.to) {
+        h.mutable_to()->set_seconds(ask.to->time_since_epoch().count());
+    }
+    h.set_after_cursor(ask.after);
+    h.set_limit(ask.limit);
+    h.set_only_node(ask.only_node);
+    return request.SerializeAsString();
+}
+
+Result<ResultsPage, std::string> read_results_page(std::string_view reply) {
+    auto page = read_query_reply(reply);  // a refusal is an error too, naming the field
+    if (!page) {
+        return unexpected(page.error());
+    }
+    ResultsPage out;
+    out.more = page->more();
+    out.next_cursor = page->next_cursor();
+    for (const v1::Publication& p : page->publications()) {
+        if (p.has_status()) {
+            out.results.push_back(from_proto(p.status()));
+        }
+    }
+    return out;
 }
 
 }  // namespace opel::codec

@@ -9,9 +9,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "base/time.h"
+#include "engine/node_result.h"
 #include "engine/sitrep.h"
 
 namespace opel::codec {
@@ -28,6 +30,7 @@ struct QueryAsk {
                                         // from = since
     std::uint64_t after = 0;            // publications: sequence; history: the cursor
     std::uint32_t limit = default_query_limit;
+    bool only_node = false;  // history with a node id: that node alone, not its subtree
 };
 
 // A serialized QueryRequest as values, or the first problem: field, code and message
@@ -54,5 +57,18 @@ struct QueryPage {
 std::string query_reply(QueryAsk::Kind kind, std::span<const QueryRow> rows, const QueryPage& page);
 // The reply refusing a query.
 std::string query_error(const engine::FieldError& error, const QueryPage& page);
+
+// --- the client side (opel-webd) ---
+// A serialized history QueryRequest for `ask` (kind sitreps, results or events).
+std::string history_request(const QueryAsk& ask);
+// A page of a results history: the published node results in order, and whether there are
+// more (ask again with after = next_cursor). Errors: the daemon's refusal ("query refused:
+// <field>: <code>: <message>"), or a reply that cannot be read.
+struct ResultsPage {
+    std::vector<engine::NodeResult> results;
+    bool more = false;
+    std::uint64_t next_cursor = 0;
+};
+Result<ResultsPage, std::string> read_results_page(std::string_view reply);
 
 }  // namespace opel::codec

@@ -88,5 +88,47 @@ TEST(QueryTest, ARefusalReachesTheClientAsAnError) {
     EXPECT_EQ(reply.error(), "query refused: node: unknown: no node 'XYZ'");
 }
 
+TEST(QueryTest, AClientsHistoryRequestReadsBackAsAsked) {
+    QueryAsk ask;
+    ask.kind = QueryAsk::Kind::results;
+    ask.node = "stockport";
+    ask.only_node = true;
+    ask.from = *parse_rfc3339("2026-01-13T08:00:00Z");
+    ask.to = *parse_rfc3339("2026-01-14T08:00:00Z");
+    ask.after = 12;
+    ask.limit = 50;
+    const auto read = read_query(history_request(ask));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->kind, QueryAsk::Kind::results);
+    EXPECT_EQ(read->node, "stockport");
+    EXPECT_TRUE(read->only_node);
+    EXPECT_EQ(format_utc(*read->from), "2026-01-13T08:00:00Z");
+    EXPECT_EQ(format_utc(*read->to), "2026-01-14T08:00:00Z");
+    EXPECT_EQ(read->after, 12U);
+    EXPECT_EQ(read->limit, 50U);
+}
+
+TEST(QueryTest, AResultsPageGivesTheResultsAndWhetherThereIsMore) {
+    engine::NodeResult r;
+    r.node_id = "RWJ";
+    r.status = engine::Status::opel3;
+    r.parameters.push_back({"handover", "Handover", "min", 52.0, 3, 2, false, {}, false, ">= 45"});
+    const std::string pub = status_publication(7, encode_result(r), 3);
+    const std::array rows{QueryRow{pub, {}, {}}};
+    const auto page =
+        read_results_page(query_reply(QueryAsk::Kind::results, rows, {true, 7, 9, 3}));
+    ASSERT_TRUE(page) << page.error();
+    ASSERT_EQ(page->results.size(), 1U);
+    EXPECT_EQ(page->results[0].status, engine::Status::opel3);
+    EXPECT_EQ(page->results[0].parameters.at(0).value, 52.0);
+    EXPECT_TRUE(page->more);
+    EXPECT_EQ(page->next_cursor, 7U);
+    const auto refused =
+        read_results_page(query_error({"node", "unknown", "no node 'XYZ'"}, {false, 0, 9, 3}));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error(), "query refused: node: unknown: no node 'XYZ'");
+    EXPECT_FALSE(read_results_page("\xff\xff"));
+}
+
 }  // namespace
 }  // namespace opel::codec

@@ -316,7 +316,37 @@ std::vector<ConfigError> root_problems(const Parsed<cfg::OpelConfig>& root) {
                                       "must be 1..3660 days, got " + std::to_string(days)));
         }
     }
+    const cfg::WebdSettings& webd = root.message.webd();
+    if (webd.has_feed_silence_seconds() &&
+        (webd.feed_silence_seconds() < 1 || webd.feed_silence_seconds() > 3600)) {
+        errors.push_back(error_at(site, "webd",
+                                  "feed_silence_seconds must be 1..3600, got " +
+                                      std::to_string(webd.feed_silence_seconds())));
+    }
+    if (webd.has_submit_timeout_ms() &&
+        (webd.submit_timeout_ms() < 50 || webd.submit_timeout_ms() > 600000)) {
+        errors.push_back(error_at(site, "webd",
+                                  "submit_timeout_ms must be 50..600000, got " +
+                                      std::to_string(webd.submit_timeout_ms())));
+    }
     return errors;
+}
+
+WebdSettings convert(const cfg::WebdSettings& s, const std::filesystem::path& base) {
+    WebdSettings out;
+    if (!s.address().empty()) {
+        out.address = s.address();
+    }
+    if (!s.assets().empty()) {
+        out.assets = (base / s.assets()).lexically_normal().string();
+    }
+    if (s.has_feed_silence_seconds()) {
+        out.feed_silence = std::chrono::seconds(s.feed_silence_seconds());
+    }
+    if (s.has_submit_timeout_ms()) {
+        out.submit_timeout = std::chrono::milliseconds(s.submit_timeout_ms());
+    }
+    return out;
 }
 
 // Where each measure, card and node lives, for mapping engine::ConfigProblem to file:line.
@@ -450,6 +480,7 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
         return unexpected(std::move(l.errors));
     }
     l.loaded.escalatord = convert(root.message.escalatord());
+    l.loaded.webd = convert(root.message.webd(), l.base);
     read_catalogue(l, root.message.catalogue());
     read_cards(l, root.message.cards());
     read_tree(l, root.message.tree());

@@ -41,6 +41,7 @@ struct ConfigError {
 struct LoadedConfig {
     engine::EngineConfig engine;
     EscalatordSettings escalatord;
+    WebdSettings webd;  // assets made absolute (relative to the root file's directory)
     std::filesystem::path root_file;
     std::vector<std::filesystem::path> files;  // every file read, root first
 };

@@ -97,6 +97,33 @@ TEST_F(LoaderTest, ValidConfigLoadsWithSettings) {
     EXPECT_EQ(loaded->files.size(), 4U);
 }
 
+TEST_F(LoaderTest, TheWebdSectionIsReadWithItsAssetsBesideTheFile) {
+    auto defaults = load_config(dir_);
+    ASSERT_TRUE(defaults.has_value());
+    EXPECT_EQ(defaults->webd.address, "127.0.0.1:8080");
+    EXPECT_EQ(defaults->webd.assets, "");  // the daemon's shipped web/
+    EXPECT_EQ(defaults->webd.feed_silence.count(), 15);
+    EXPECT_EQ(defaults->webd.submit_timeout.count(), 5000);
+    std::ofstream(dir_ / "opel.textproto", std::ios::app)
+        << "webd { address: \"127.0.0.1:9090\" assets: \"../web\" feed_silence_seconds: 30 "
+           "submit_timeout_ms: 800 }\n";
+    auto loaded = load_config(dir_);
+    ASSERT_TRUE(loaded.has_value()) << errors()[0];
+    EXPECT_EQ(loaded->webd.address, "127.0.0.1:9090");
+    EXPECT_EQ(loaded->webd.assets, (dir_.parent_path() / "web").string());
+    EXPECT_EQ(loaded->webd.feed_silence.count(), 30);
+    EXPECT_EQ(loaded->webd.submit_timeout.count(), 800);
+}
+
+TEST_F(LoaderTest, WebdSettingsOutOfRangeAreNamedAtTheirLine) {
+    std::ofstream(dir_ / "opel.textproto", std::ios::app)
+        << "webd { feed_silence_seconds: 0 submit_timeout_ms: 10 }\n";
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "opel.textproto:5: webd: feed_silence_seconds must be 1..3600, got 0",
+                  "opel.textproto:5: webd: submit_timeout_ms must be 50..600000, got 10"}));
+}
+
 TEST_F(LoaderTest, ContentHashIsStableAndFollowsEveryByte) {
     auto first = load_config(dir_);
     auto again = load_config(dir_);

@@ -1,6 +1,7 @@
 // Daemon settings as plain values with their defaults (from opel.config.v1.EscalatordSettings).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +20,14 @@ struct EscalatordSettings {
     std::uint32_t max_message_bytes = 65536;
     // HTTP host:port of /metrics, /healthz and /readyz, or "off".
     std::string metrics_address = "127.0.0.1:9464";
+};
+
+// opel.config.v1.WebdSettings with its defaults (assets: "" = the shipped web/ directory).
+struct WebdSettings {
+    std::string address = "127.0.0.1:8080";
+    std::string assets;
+    std::chrono::seconds feed_silence{15};
+    std::chrono::milliseconds submit_timeout{5000};
 };
 
 }  // namespace opel::config
