@@ -72,7 +72,16 @@ function(opel_test)
   if(NOT OPEL_CLANG_TIDY_TESTS)
     set_target_properties(${ARG_NAME} PROPERTIES CXX_CLANG_TIDY "")
   endif()
-  gtest_discover_tests(${ARG_NAME}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120
-    DISCOVERY_TIMEOUT 60)
+  # Unit tests run as one CTest test per executable: each is milliseconds, and a process per
+  # test (a sanitized start-up each) cost more than the tests. GoogleTest names every failure
+  # in the output. Tests that start processes (integration, system) stay one CTest test each,
+  # so they run in parallel and each has its own timeout.
+  if(ARG_LABELS STREQUAL "unit")
+    add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME} --gtest_brief=1)
+    set_tests_properties(${ARG_NAME} PROPERTIES LABELS unit TIMEOUT 300)
+  else()
+    gtest_discover_tests(${ARG_NAME}
+      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 120
+      DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()

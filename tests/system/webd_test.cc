@@ -287,8 +287,9 @@ TEST_F(WebdTest, HistoryGivesANodesOwnResultsOverARangeAsJsonOrCsv) {
     // Without a range: the 24 hours to the feed's now: the test clock's once a heartbeat has
     // told it (the wall clock until then).
     const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (Json(testing::http_get(address, "/api/v1/state")->body).text("/feed/now").rfind(
-               "2026-01-13", 0) != 0 &&
+    while (Json(testing::http_get(address, "/api/v1/state")->body)
+                   .text("/feed/now")
+                   .rfind("2026-01-13", 0) != 0 &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50ms);  // then look again
     }

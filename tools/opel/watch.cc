@@ -41,6 +41,7 @@ silently and nothing is shown twice.
                             caught up from the store too
   --count N                 exit after N printed updates (scripts, tests)
   --seconds N               exit after N seconds
+  --timeout-ms N            wait for the daemon's snapshot and catch-up replies (default 5000)
   --publish-endpoint EP     default $OPEL_PUBLISH_ENDPOINT, else the configuration
   --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
   --query-endpoint EP       default $OPEL_QUERY_ENDPOINT, else the configuration (--since)
@@ -123,19 +124,20 @@ private:
 class Watcher {
 public:
     Watcher(zmq::context_t& context, Endpoints endpoints, Filter filter, bool json,
-            std::optional<std::uint64_t> since, std::optional<TimePoint> since_time)
+            std::optional<std::uint64_t> since, std::optional<TimePoint> since_time,
+            std::chrono::milliseconds timeout)
         : context_(context),
           endpoints_(std::move(endpoints)),
           filter_(std::move(filter)),
           json_(json),
           since_(since),
           since_time_(since_time),
+          timeout_(timeout),
           subscriber_(context, endpoints_.publish, {""}) {}
 
     // Takes a snapshot; returns false when the daemon cannot be reached.
     bool synchronise(bool show) {
-        auto snapshot = feed::fetch_snapshot(context_, endpoints_.snapshot, filter_.node,
-                                             std::chrono::seconds(5));
+        auto snapshot = feed::fetch_snapshot(context_, endpoints_.snapshot, filter_.node, timeout_);
         if (!snapshot) {
             std::cerr << "opel watch: " << snapshot.error() << '\n';
             return false;
@@ -225,17 +227,16 @@ private:
                 since_time_->time_since_epoch().count());
         }
         last_ = after;
-        const auto done =
-            feed::query_pages(context_, endpoints_.query, request, std::chrono::seconds(5),
-                              [this](const v1::QueryReply& reply) {
-                                  epoch_ = reply.epoch();
-                                  for (const v1::Publication& pub : reply.publications()) {
-                                      last_ = std::max(last_, pub.sequence());
-                                      show(pub);
-                                  }
-                                  last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
-                                  return true;
-                              });
+        const auto done = feed::query_pages(
+            context_, endpoints_.query, request, timeout_, [this](const v1::QueryReply& reply) {
+                epoch_ = reply.epoch();
+                for (const v1::Publication& pub : reply.publications()) {
+                    last_ = std::max(last_, pub.sequence());
+                    show(pub);
+                }
+                last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
+                return true;
+            });
         if (!done) {
             std::cerr << "opel watch: " << done.error() << '\n';
         }
@@ -317,6 +318,7 @@ private:
     bool json_;
     std::optional<std::uint64_t> since_;   // --since: a sequence (0 with a time)
     std::optional<TimePoint> since_time_;  // --since TIME
+    std::chrono::milliseconds timeout_;    // per snapshot or catch-up request
     Silence silence_;
     long printed_ = 0;  // updates shown (snapshot rows not counted)
     net::Subscriber subscriber_;
@@ -330,6 +332,7 @@ struct Flags {
     Filter filter;
     long count = 0;    // 0: no limit
     long seconds = 0;  // 0: no limit
+    long timeout_ms = 5000;
     bool json = false;
     std::optional<std::uint64_t> since;
     std::optional<TimePoint> since_time;
@@ -364,6 +367,8 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     cl.whole("--min-level", min_level, {1, 4, ""});
     cl.whole("--count", count, {1, 1000000000, ""});
     cl.whole("--seconds", seconds, {1, 31536000, "seconds"});
+    std::optional<long> timeout_ms;
+    cl.whole("--timeout-ms", timeout_ms, {1, 3600000, "milliseconds"});
     cl.flag("--json", f.json);
     std::optional<std::string> since;
     cl.text("--since", since);
@@ -386,6 +391,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     f.filter.min_level = static_cast<int>(min_level.value_or(1));
     f.count = count.value_or(0);
     f.seconds = seconds.value_or(0);
+    f.timeout_ms = timeout_ms.value_or(f.timeout_ms);
     return f;
 }
 
@@ -401,7 +407,8 @@ int watch_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     zmq::context_t context;
-    Watcher watcher(context, *eps, flags->filter, flags->json, flags->since, flags->since_time);
+    Watcher watcher(context, *eps, flags->filter, flags->json, flags->since, flags->since_time,
+                    std::chrono::milliseconds(flags->timeout_ms));
     return watcher.run(flags->count, flags->seconds);
 }
 
