@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "adapters/codec/json.h"
 #include "support/metrics.h"
 #include "support/process.h"
 #include "support/webd.h"
@@ -24,38 +25,6 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 }  // namespace
-
-std::string json_quote(const std::string& text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char escaped[8];
-                    std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-                    out += escaped;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
-}
 
 std::optional<std::string> Browser::program() {
     const char* configured = std::getenv("OPEL_CHROMIUM");
@@ -151,9 +120,10 @@ std::string Browser::call(const std::string& method, const std::string& params,
 }
 
 void Browser::navigate(const std::string& url) {
-    call("Page.navigate", "{\"url\":" + json_quote(url) + "}");
-    if (!wait_for("document.readyState === 'complete' && location.href === " + json_quote(url),
-                  std::chrono::seconds(30))) {
+    call("Page.navigate", "{\"url\":" + codec::json_string(url) + "}");
+    if (!wait_for(
+            "document.readyState === 'complete' && location.href === " + codec::json_string(url),
+            std::chrono::seconds(30))) {
         throw std::runtime_error("the page " + url + " did not load within 30 s");
     }
 }
@@ -164,7 +134,7 @@ std::string Browser::evaluate(const std::string& expression) {
 
 std::string Browser::evaluate(const std::string& expression, std::chrono::milliseconds timeout) {
     const std::string result = call("Runtime.evaluate",
-                                    "{\"expression\":" + json_quote(expression) +
+                                    "{\"expression\":" + codec::json_string(expression) +
                                         ",\"returnByValue\":true,\"awaitPromise\":true}",
                                     timeout);
     simdjson::dom::parser parser;

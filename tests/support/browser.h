@@ -59,7 +59,4 @@ private:
     int next_id_ = 1;
 };
 
-// `text` as a JSON string literal (for CDP parameters and page scripts).
-std::string json_quote(const std::string& text);
-
 }  // namespace opel::testing

@@ -46,7 +46,9 @@ std::optional<std::string> receive_all(int fd, std::chrono::steady_clock::time_p
     std::string out;
     char buffer[4096];
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        // Rounded up: the read gives up at the deadline, never a fraction of a millisecond
+        // before it.
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
         if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 
+#include "adapters/codec/json.h"
 #include "webd_fixture.h"
 
 namespace opel {
@@ -109,7 +110,7 @@ TEST_F(BrowserTest, ACsvUploadShowsEveryRowsOutcome) {
         at(0) + ",5,200,10\n";
     // What choosing a file does: the input holds it; then the form is sent.
     browser_->evaluate("(() => { const t = new DataTransfer(); t.items.add(new File([" +
-                       testing::json_quote(csv) +
+                       codec::json_string(csv) +
                        "], 'sitreps.csv', {type: 'text/csv'})); "
                        "document.getElementById('upload-file').files = t.files; "
                        "document.getElementById('upload-form').requestSubmit(); })()");
