@@ -833,6 +833,7 @@ int web_latency(double rate, int count, int rounds) {
                 round, browsers, percentile(ms, 50), percentile(ms, 99), percentile(ms, 100),
                 ms.size(), expected, percentile(raw, 50), static_cast<double>(rss) / 1024.0,
                 ms.size() == expected && percentile(ms, 50) < 30 ? "met" : "MISSED");
+            dom.reset();  // Chromium's profile is in `dir`
             webd.stop();
             daemon->stop();
             remove_workdir(dir);
