@@ -125,6 +125,60 @@ std::vector<std::string> lines(const std::string& text) {
     return out;
 }
 
+// opel keygen: needs no daemon.
+TEST(KeygenTest, WritesAKeyPairInFilesOnlyTheOwnerCanReadAndNeverOverwrites) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("opel-keygen-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir);
+    const std::string pub = (dir / "rwj.pub").string();
+    const std::string key = (dir / "rwj.key").string();
+    const auto run = [](const std::string& args) {
+        Outcome r;
+        FILE* pipe = ::popen(
+            (std::string("umask 000; ") + OPEL_COMMAND + " keygen " + args + " 2>&1").c_str(), "r");
+        std::array<char, 4096> buffer{};
+        while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+            r.out += buffer.data();
+        }
+        r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+        return r;
+    };
+    const Outcome made = run("--public " + pub + " --secret " + key);
+    ASSERT_EQ(made.status, 0) << made.out;
+    const auto read = [](const std::string& path) {
+        std::ifstream in(path);
+        std::string line;
+        std::getline(in, line);
+        return line;
+    };
+    const std::string public_key = read(pub);
+    const std::string secret_key = read(key);
+    ASSERT_EQ(public_key.size(), 40U);
+    ASSERT_EQ(secret_key.size(), 40U);
+    // The public key is the secret key's (libzmq derives it the same way).
+    std::array<char, 41> derived{};
+    ASSERT_EQ(zmq_curve_public(derived.data(), secret_key.c_str()), 0);
+    EXPECT_EQ(std::string(derived.data()), public_key);
+    // 0600 even under umask 000.
+    for (const std::string& file : {pub, key}) {
+        EXPECT_EQ(fs::status(file).permissions(), fs::perms::owner_read | fs::perms::owner_write)
+            << file;
+    }
+    // Again: refused, nothing changed; a fresh pair differs.
+    const Outcome again = run("--public " + pub + " --secret " + (dir / "other.key").string());
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.out.find(pub + " exists; nothing written"), std::string::npos) << again.out;
+    EXPECT_FALSE(fs::exists(dir / "other.key"));
+    EXPECT_EQ(read(pub), public_key);
+    const Outcome second =
+        run("--public " + (dir / "b.pub").string() + " --secret " + (dir / "b.key").string());
+    ASSERT_EQ(second.status, 0) << second.out;
+    EXPECT_NE(read((dir / "b.key").string()), secret_key);
+    EXPECT_EQ(run("--public " + pub).status, 2);  // the secret file is required
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
 TEST_F(CliTest, HistoryExportsASitesAlertsResultsAndSitrepsAsCsv) {
     submit("RWJ", -50, false);
     submit("RWJ", -40, true);

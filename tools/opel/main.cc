@@ -19,6 +19,7 @@ int notifications_main(const std::vector<std::string>& args);
 int backup_main(const std::vector<std::string>& args);
 int replay_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
+int keygen_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
 namespace {
@@ -44,6 +45,8 @@ constexpr Command commands[] = {
     {"notifications", "opel-notifyd's deliveries and open escalations, with their state",
      opel::cli::notifications_main},
     {"backup", "a consistent copy of the daemon's database while it runs", opel::cli::backup_main},
+    {"keygen", "a CURVE key pair for ZeroMQ, each key in a file created 0600",
+     opel::cli::keygen_main},
     {"replay", "run a new or changed configuration over the stored sitreps, offline",
      opel::cli::replay_main},
     {"simulate", "submit realistic synthetic sitreps for the configured tree",
