@@ -36,6 +36,7 @@ int main(int argc, char** argv) try {
         std::cerr << "opel-escalatord: SPDLOG_LEVEL: unknown log level\n";
         return opel::options::exit_usage;
     }
+    opel::log::warn_if_root(*log);
     auto loaded = opel::config::load_config(opel::options::config_path(options->config));
     if (!loaded) {
         for (const auto& e : loaded.error()) {

@@ -22,6 +22,7 @@ int main(int argc, char** argv) try {
         std::cerr << "opel-notifyd: SPDLOG_LEVEL: unknown log level\n";
         return opel::options::exit_usage;
     }
+    opel::log::warn_if_root(*log);
     if (sodium_init() < 0) {
         log->critical("libsodium cannot start");
         return opel::options::exit_failed;

@@ -21,6 +21,7 @@ int main(int argc, char** argv) try {
         std::cerr << "opel-webd: SPDLOG_LEVEL: unknown log level\n";
         return opel::options::exit_usage;
     }
+    opel::log::warn_if_root(*log);
     const std::string path = opel::options::config_path(options->config);
     auto loaded = opel::config::load_config(path);
     if (!loaded) {

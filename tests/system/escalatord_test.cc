@@ -3,6 +3,7 @@
 // Every wait is for a condition, with a hard deadline.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -976,6 +977,24 @@ TEST_F(EscalatordTest, SigtermMidBurstKeepsEveryAcknowledgedSitrep) {
         max_sequence = std::max(max_sequence, sequence);
     }
     EXPECT_GE(snapshot().sequence(), max_sequence);
+}
+
+TEST_F(EscalatordTest, ItsFilesAreNotOpenToOtherUsersAndRootIsWarnedAbout) {
+    const mode_t old = ::umask(0);  // the daemon inherits it
+    Daemon daemon(dir_, {});
+    const bool started = daemon.start(60s);
+    ::umask(old);
+    ASSERT_TRUE(started) << daemon.log();
+    const auto mode = [](const fs::path& path) { return fs::status(path).permissions(); };
+    using P = fs::perms;
+    EXPECT_EQ(mode(dir_ / "opel.db"), P::owner_read | P::owner_write);
+    for (const char* socket : {"submit", "publish", "snapshot", "query"}) {
+        EXPECT_EQ(mode(dir_ / socket),
+                  P::owner_read | P::owner_write | P::group_read | P::group_write)
+            << socket;
+    }
+    EXPECT_EQ(daemon.log().find("running as root (uid 0)") != std::string::npos, ::geteuid() == 0)
+        << daemon.log();
 }
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -77,6 +78,16 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, Format form
     logger->set_level(lvl);
     logger->flush_on(spdlog::level::info);
     return logger;
+}
+
+bool warn_if_root(spdlog::logger& log) {
+    if (::geteuid() != 0) {
+        return false;
+    }
+    log.warn(
+        "running as root (uid 0): this daemon needs no privileges; run it as its own user "
+        "(systemd: DynamicUser=yes or User=opel)");
+    return true;
 }
 
 }  // namespace opel::log

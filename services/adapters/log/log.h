@@ -20,4 +20,9 @@ std::optional<Format> parse_format(const std::string& text);
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, Format format,
                                             const std::string& level);
 
+// Logs a warning when the process runs as root (effective uid 0): a daemon needs no
+// privileges, and a bug in one running as root is a bug with every file on the machine.
+// Returns whether it warned.
+bool warn_if_root(spdlog::logger& log);
+
 }  // namespace opel::log

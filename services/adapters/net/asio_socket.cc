@@ -1,5 +1,7 @@
 #include "adapters/net/asio_socket.h"
 
+#include <sys/stat.h>
+
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <zmq_addon.hpp>
@@ -110,7 +112,14 @@ NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string
                          " without encryption; use a loopback or ipc:// endpoint, or pass "
                          "--allow-insecure-remote"});
     }
-    return bind(socket, endpoint);
+    auto bound = bind(socket, endpoint);
+    // An ipc:// socket file is as the umask makes it (often writable by every local user):
+    // owner and group only.
+    if (bound && endpoint.rfind("ipc://", 0) == 0) {
+        ::chmod(endpoint.substr(std::string_view("ipc://").size()).c_str(),
+                S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP);
+    }
+    return bound;
 }
 
 bool is_local_endpoint(const std::string& endpoint) {

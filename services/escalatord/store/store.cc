@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sqlite3.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -270,11 +271,19 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
         return unexpected(std::move(*bad));
     }
     sqlite3* db = nullptr;
+    std::error_code ignored;
+    const bool created = !std::filesystem::exists(path, ignored);
     // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
     // need not lock it around every call.
     const int rc = sqlite3_open_v2(path.c_str(), &db,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    gathering_vfs());
+    if (rc == SQLITE_OK && created) {
+        // The history is for the daemon's user alone, whatever the umask: a new database is
+        // 0600 before anything is written to it, and SQLite gives its -wal and -shm files the
+        // database's mode.
+        ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
+    }
     if (rc != SQLITE_OK) {
         StoreError e{errc_of(rc), "cannot open database '" + path + "': " +
                                       (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};

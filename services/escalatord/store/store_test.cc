@@ -133,6 +133,19 @@ TEST_F(StoreTest, Version5DatabaseGainsTheCommandsTable) {
     ASSERT_TRUE(store->commit());
 }
 
+TEST_F(StoreTest, ANewDatabaseAndItsWalAreTheOwnersAloneWhateverTheUmask) {
+    const mode_t old = ::umask(0);
+    auto store = open();
+    ::umask(old);
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_sitrep(row("a")));
+    ASSERT_TRUE(store->commit());
+    const auto owner_only = fs::perms::owner_read | fs::perms::owner_write;
+    EXPECT_EQ(fs::status(dir_ / "opel.db").permissions(), owner_only);
+    ASSERT_TRUE(fs::exists(dir_ / "opel.db-wal"));
+    EXPECT_EQ(fs::status(dir_ / "opel.db-wal").permissions(), owner_only);
+}
+
 TEST_F(StoreTest, CommittedRowsSurviveReopening) {
     {
         auto store = open();
