@@ -561,8 +561,14 @@ TEST_F(EscalatordTest, ReadOnlyDatabaseAnswersUnavailableNeverAFalseAccept) {
     start();
     ASSERT_EQ(submit(opel1("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
     ASSERT_EQ(daemon_->stop(), 0);
-    // The database stays root's (0644); the daemon now runs as nobody and cannot write it.
+    // The database stays root's, readable by others (a new one is 0600: opened up here); the
+    // daemon now runs as nobody and can read it but not write it.
     fs::permissions(dir_, fs::perms::all, fs::perm_options::add);
+    for (const char* file : {"opel.db", "opel.db-wal", "opel.db-shm"}) {
+        std::error_code absent;  // the WAL and shm may be gone after a clean stop
+        fs::permissions(dir_ / file, fs::perms::group_read | fs::perms::others_read,
+                        fs::perm_options::add, absent);
+    }
     fs::remove(dir_ / "daemon.log");
     daemon_ =
         std::make_unique<Daemon>(dir_, std::vector<std::string>{"--clock-start", t0},
