@@ -329,6 +329,16 @@ std::vector<ConfigError> root_problems(const Parsed<cfg::OpelConfig>& root) {
                                   "submit_timeout_ms must be 50..600000, got " +
                                       std::to_string(webd.submit_timeout_ms())));
     }
+    if (webd.tls_certificate().empty() != webd.tls_private_key().empty()) {
+        errors.push_back(error_at(site, "webd",
+                                  "tls_certificate and tls_private_key go together: give both "
+                                  "(HTTPS) or neither (plain HTTP)"));
+    }
+    if (webd.has_session_hours() && (webd.session_hours() < 1 || webd.session_hours() > 168)) {
+        errors.push_back(
+            error_at(site, "webd",
+                     "session_hours must be 1..168, got " + std::to_string(webd.session_hours())));
+    }
     return errors;
 }
 
@@ -345,6 +355,15 @@ WebdSettings convert(const cfg::WebdSettings& s, const std::filesystem::path& ba
     }
     if (s.has_submit_timeout_ms()) {
         out.submit_timeout = std::chrono::milliseconds(s.submit_timeout_ms());
+    }
+    const auto file = [&base](const std::string& name) {
+        return name.empty() ? name : (base / name).lexically_normal().string();
+    };
+    out.tls_certificate = file(s.tls_certificate());
+    out.tls_private_key = file(s.tls_private_key());
+    out.users_file = file(s.users_file());
+    if (s.has_session_hours()) {
+        out.session_idle = std::chrono::hours(s.session_hours());
     }
     return out;
 }

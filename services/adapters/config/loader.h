@@ -19,6 +19,7 @@
 #include "adapters/config/settings.h"
 #include "base/result.h"
 #include "engine/config.h"
+#include "engine/model.h"
 
 namespace opel::config {
 
@@ -55,6 +56,13 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
 // the root file has no `notifyd` section.
 Result<std::optional<NotifydSettings>, std::vector<ConfigError>> load_notifyd_config(
     const LoadedConfig& loaded);
+
+// opel-webd's users and tokens from `file` (opel.config.v1.WebAccess), checked against
+// `model`'s tree: names unique and printable, every role set, every hash in its form, every
+// site a site of the tree (a submitter and a token name at least one; the others none), and
+// at least one user or token. Every problem at file:line, all at once.
+Result<WebAccess, std::vector<ConfigError>> load_web_access(const std::filesystem::path& file,
+                                                            const engine::Model& model);
 
 // A stable name for a configuration: 16 hex digits of a 64-bit FNV-1a digest of the bytes
 // of every file it was read from (`files`, in order, each with its length so file

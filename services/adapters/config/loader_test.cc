@@ -106,22 +106,33 @@ TEST_F(LoaderTest, TheWebdSectionIsReadWithItsAssetsBesideTheFile) {
     EXPECT_EQ(defaults->webd.submit_timeout.count(), 5000);
     std::ofstream(dir_ / "opel.textproto", std::ios::app)
         << "webd { address: \"127.0.0.1:9090\" assets: \"../web\" feed_silence_seconds: 30 "
-           "submit_timeout_ms: 800 }\n";
+           "submit_timeout_ms: 800 tls_certificate: \"tls/cert.pem\" tls_private_key: "
+           "\"tls/key.pem\" users_file: \"users.textproto\" session_hours: 8 }\n";
     auto loaded = load_config(dir_);
     ASSERT_TRUE(loaded.has_value()) << errors()[0];
     EXPECT_EQ(loaded->webd.address, "127.0.0.1:9090");
     EXPECT_EQ(loaded->webd.assets, (dir_.parent_path() / "web").string());
     EXPECT_EQ(loaded->webd.feed_silence.count(), 30);
     EXPECT_EQ(loaded->webd.submit_timeout.count(), 800);
+    EXPECT_EQ(loaded->webd.tls_certificate, (dir_ / "tls/cert.pem").string());
+    EXPECT_EQ(loaded->webd.tls_private_key, (dir_ / "tls/key.pem").string());
+    EXPECT_EQ(loaded->webd.users_file, (dir_ / "users.textproto").string());
+    EXPECT_EQ(loaded->webd.session_idle.count(), 8);
+    EXPECT_EQ(defaults->webd.users_file, "");
+    EXPECT_EQ(defaults->webd.session_idle.count(), 12);
 }
 
 TEST_F(LoaderTest, WebdSettingsOutOfRangeAreNamedAtTheirLine) {
     std::ofstream(dir_ / "opel.textproto", std::ios::app)
-        << "webd { feed_silence_seconds: 0 submit_timeout_ms: 10 }\n";
+        << "webd { feed_silence_seconds: 0 submit_timeout_ms: 10 tls_certificate: \"c.pem\" "
+           "session_hours: 169 }\n";
     EXPECT_EQ(errors(),
               (std::vector<std::string>{
                   "opel.textproto:5: webd: feed_silence_seconds must be 1..3600, got 0",
-                  "opel.textproto:5: webd: submit_timeout_ms must be 50..600000, got 10"}));
+                  "opel.textproto:5: webd: submit_timeout_ms must be 50..600000, got 10",
+                  "opel.textproto:5: webd: tls_certificate and tls_private_key go together: give "
+                  "both (HTTPS) or neither (plain HTTP)",
+                  "opel.textproto:5: webd: session_hours must be 1..168, got 169"}));
 }
 
 TEST_F(LoaderTest, ContentHashIsStableAndFollowsEveryByte) {

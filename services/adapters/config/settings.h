@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/time.h"
 
@@ -28,6 +29,33 @@ struct WebdSettings {
     std::string assets;
     std::chrono::seconds feed_silence{15};
     std::chrono::milliseconds submit_timeout{5000};
+    // PEM files (absolute once loaded); both empty = plain HTTP.
+    std::string tls_certificate;
+    std::string tls_private_key;
+    // The WebAccess file (absolute once loaded); empty = no logins (loopback only).
+    std::string users_file;
+    std::chrono::hours session_idle{12};
+};
+
+// opel.config.v1.WebAccess: who may use opel-webd (load_web_access).
+enum class WebRole { viewer, acknowledger, submitter };
+
+struct WebUser {
+    std::string name;
+    WebRole role = WebRole::viewer;
+    std::string password_hash;       // crypto_pwhash_str's output
+    std::vector<std::string> sites;  // a submitter's sites
+};
+
+struct WebToken {
+    std::string name;
+    std::string token_hash;  // 64 lowercase hex digits: BLAKE2b-256 of the token
+    std::vector<std::string> sites;
+};
+
+struct WebAccess {
+    std::vector<WebUser> users;
+    std::vector<WebToken> tokens;
 };
 
 }  // namespace opel::config
