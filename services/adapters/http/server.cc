@@ -3,7 +3,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <charconv>
 #include <exception>
 #include <list>
@@ -15,6 +17,7 @@ namespace opel::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace websocket = boost::beast::websocket;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
 std::string_view to_string(Errc code) {
@@ -25,6 +28,8 @@ std::string_view to_string(Errc code) {
             return "address_in_use";
         case Errc::insecure_address:
             return "insecure_address";
+        case Errc::tls_failed:
+            return "tls_failed";
         case Errc::listen_failed:
             break;
     }
@@ -104,6 +109,13 @@ Result<std::optional<std::string>, std::string> query_value(std::string_view que
     return std::optional<std::string>();
 }
 
+// An open connection (HTTP or WebSocket, plain or TLS), as stop() closes it.
+class Server::Open {
+public:
+    virtual ~Open() = default;
+    virtual void close() = 0;
+};
+
 // What the server and its open connections share: the routes, the limits, the connections
 // to close on stop, and whether it has stopped (connections outlive the Server object until
 // their last handler has run).
@@ -111,18 +123,44 @@ struct Server::Shared {
     Limits limits;
     std::map<std::string, Handler, std::less<>> routes;
     std::vector<std::pair<std::string, RequestHandler>> prefixes;
-    std::map<std::string, LiveFeed*, std::less<>> live;
-    std::list<std::weak_ptr<Connection>> open;
-    std::list<std::weak_ptr<WebSocket>> sockets;
+    std::map<std::string, std::pair<LiveFeed*, Guard>, std::less<>> live;
+    std::list<std::weak_ptr<Open>> open;
+    std::unique_ptr<ssl::context> tls;  // HTTPS only when set
     bool stopped = false;
 };
+
+namespace {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <typename Stream>
+constexpr bool is_tls = std::is_same_v<Stream, TlsStream>;
+
+// A Request as the routes see it (the body moved in by the caller when it has one).
+Request to_request(const bhttp::request<bhttp::string_body>& request, bool secure) {
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::size_t q = target.find('?');
+    Request r;
+    r.method = std::string(request.method_string());
+    r.path = std::string(target.substr(0, q));
+    r.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+    r.content_type = std::string(request[bhttp::field::content_type]);
+    r.cookie = std::string(request[bhttp::field::cookie]);
+    r.authorization = std::string(request[bhttp::field::authorization]);
+    r.secure = secure;
+    return r;
+}
+
+}  // namespace
 
 // One WebSocket connection: writes its feed's messages one at a time and reads (and drops)
 // what the client sends, which is how a close or a vanished client is noticed. Owned by the
 // handlers of its pending operations.
-class Server::WebSocket : public std::enable_shared_from_this<WebSocket> {
+template <typename Stream>
+class Server::WebSocket final : public Server::Open,
+                                public std::enable_shared_from_this<WebSocket<Stream>> {
 public:
-    WebSocket(beast::tcp_stream stream, LiveFeed& feed, std::shared_ptr<Shared> shared)
+    WebSocket(Stream stream, LiveFeed& feed, std::shared_ptr<Shared> shared)
         : ws_(std::move(stream)), feed_(feed), shared_(std::move(shared)) {}
 
     void start(bhttp::request<bhttp::string_body> request) {
@@ -134,7 +172,7 @@ public:
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
         ws_.read_message_max(4096);  // a client has nothing to say beyond control frames
-        ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+        ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code ec) {
             if (ec || self->shared_->stopped) {
                 return;
             }
@@ -150,7 +188,7 @@ public:
         });
     }
 
-    void close() {
+    void close() override {
         beast::error_code ignored;
         beast::get_lowest_layer(ws_).socket().close(ignored);
     }
@@ -168,7 +206,7 @@ private:
         current_ = std::move(*message);
         ws_.text(true);
         ws_.async_write(boost::asio::buffer(*current_),
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                             self->writing_ = false;
                             if (self->shared_->stopped) {
                                 return;
@@ -183,7 +221,7 @@ private:
     }
 
     void read() {
-        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
             if (self->shared_->stopped) {
                 return;
             }
@@ -204,7 +242,7 @@ private:
         close();
     }
 
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<Stream> ws_;
     bhttp::request<bhttp::string_body> request_;
     LiveFeed& feed_;
     std::shared_ptr<Shared> shared_;
@@ -215,12 +253,15 @@ private:
     bool writing_ = false;
 };
 
-// One accepted connection: reads one request, writes one response, closes. Owned by the
-// handlers of its pending operation (shared_from_this); Shared::open only observes it.
-class Server::Connection : public std::enable_shared_from_this<Connection> {
+// One accepted connection: (over TLS, the handshake,) reads one request, writes one response,
+// closes. Owned by the handlers of its pending operation (shared_from_this); Shared::open only
+// observes it.
+template <typename Stream>
+class Server::Connection final : public Server::Open,
+                                 public std::enable_shared_from_this<Connection<Stream>> {
 public:
     Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-        : stream_(std::move(socket)),
+        : stream_(make_stream(std::move(socket), *shared)),
           shared_(std::move(shared)),
           buffer_(shared_->limits.max_request_bytes + shared_->limits.max_body_bytes) {
         parser_.header_limit(static_cast<std::uint32_t>(shared_->limits.max_request_bytes));
@@ -228,15 +269,42 @@ public:
     }
 
     void start() {
-        stream_.expires_after(shared_->limits.timeout);
-        bhttp::async_read(
-            stream_, buffer_, parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        beast::get_lowest_layer(stream_).expires_after(shared_->limits.timeout);
+        if constexpr (is_tls<Stream>) {
+            stream_.async_handshake(ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        if (ec || self->shared_->stopped) {
+                                            self->close();  // not TLS, or gone
+                                            return;
+                                        }
+                                        self->read();
+                                    });
+        } else {
+            read();
+        }
     }
 
-    void close() { stream_.close(); }
+    void close() override {
+        beast::error_code ignored;
+        beast::get_lowest_layer(stream_).socket().close(ignored);
+    }
 
 private:
+    static Stream make_stream(tcp::socket socket, Shared& shared) {
+        if constexpr (is_tls<Stream>) {
+            return Stream(beast::tcp_stream(std::move(socket)), *shared.tls);
+        } else {
+            return Stream(std::move(socket));
+        }
+    }
+
+    void read() {
+        bhttp::async_read(stream_, buffer_, parser_,
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_read(ec);
+                          });
+    }
+
     void on_read(beast::error_code ec) {
         if (shared_->stopped || ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
             ec == boost::asio::error::operation_aborted) {
@@ -252,13 +320,19 @@ private:
             write({400, "text/plain; charset=utf-8", "bad request\n"});
             return;
         }
-        const auto& request = parser_.get();
+        auto& request = parser_.get();
         const std::string_view target(request.target().data(), request.target().size());
         const auto live = shared_->live.find(target.substr(0, target.find('?')));
         if (live != shared_->live.end() && websocket::is_upgrade(request)) {
-            auto socket = std::make_shared<WebSocket>(std::move(stream_), *live->second, shared_);
-            shared_->sockets.remove_if([](const auto& w) { return w.expired(); });
-            shared_->sockets.push_back(socket);
+            if (const Guard& guard = live->second.second) {
+                if (auto refused = guard(to_request(request, is_tls<Stream>))) {
+                    write(std::move(*refused));
+                    return;
+                }
+            }
+            auto socket = std::make_shared<WebSocket<Stream>>(std::move(stream_),
+                                                              *live->second.first, shared_);
+            shared_->open.push_back(socket);
             socket->start(parser_.release());
             return;
         }
@@ -266,7 +340,7 @@ private:
     }
 
     // Answers with the GET route, the prefix route (now or later), or 404 / 405.
-    void dispatch(const bhttp::request<bhttp::string_body>& request) {
+    void dispatch(bhttp::request<bhttp::string_body>& request) {
         const std::string_view target(request.target().data(), request.target().size());
         const std::string_view path = target.substr(0, target.find('?'));
         const auto route = shared_->routes.find(path);
@@ -280,13 +354,10 @@ private:
             if (path.substr(0, prefix.size()) != prefix) {
                 continue;
             }
-            const std::size_t q = target.find('?');
-            const Request r{
-                std::string(request.method_string()), std::string(path),
-                q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1)),
-                std::string(request[bhttp::field::content_type]), request.body()};
+            Request r = to_request(request, is_tls<Stream>);
+            r.body = std::move(request.body());
             auto answered = std::make_shared<bool>(false);
-            Respond respond = [self = shared_from_this(), answered](Response response) {
+            Respond respond = [self = this->shared_from_this(), answered](Response response) {
                 if (*answered) {
                     return;
                 }
@@ -322,19 +393,37 @@ private:
         if (response.status == 405) {
             response_.set(bhttp::field::allow, "GET");
         }
+        response_.set("X-Content-Type-Options", "nosniff");
+        response_.set("X-Frame-Options", "DENY");
+        if constexpr (is_tls<Stream>) {
+            response_.set(bhttp::field::strict_transport_security, "max-age=31536000");
+        }
+        for (const auto& [name, value] : response.headers) {
+            response_.insert(name, value);
+        }
         response_.keep_alive(false);
         response_.body() = std::move(response.body);
         response_.prepare_payload();
-        stream_.expires_after(shared_->limits.timeout);
-        bhttp::async_write(stream_, response_,
-                           [self = shared_from_this()](beast::error_code, std::size_t) {
-                               beast::error_code ignored;
-                               self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                               self->close();
-                           });
+        beast::get_lowest_layer(stream_).expires_after(shared_->limits.timeout);
+        bhttp::async_write(
+            stream_, response_,
+            [self = this->shared_from_this()](beast::error_code, std::size_t) { self->finish(); });
     }
 
-    beast::tcp_stream stream_;
+    // After the response: TLS says close_notify first (bounded by the timeout set for the
+    // write); plain TCP shuts its sending side. Then the socket closes.
+    void finish() {
+        if constexpr (is_tls<Stream>) {
+            stream_.async_shutdown(
+                [self = this->shared_from_this()](beast::error_code) { self->close(); });
+        } else {
+            beast::error_code ignored;
+            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            close();
+        }
+    }
+
+    Stream stream_;
     std::shared_ptr<Shared> shared_;
     beast::flat_buffer buffer_;
     bhttp::request_parser<bhttp::string_body> parser_;
@@ -356,15 +445,39 @@ void Server::prefix(std::string prefix, RequestHandler handler) {
     shared_->prefixes.emplace_back(std::move(prefix), std::move(handler));
 }
 
-void Server::live(std::string path, LiveFeed& feed) { shared_->live[std::move(path)] = &feed; }
+void Server::live(std::string path, LiveFeed& feed, Guard guard) {
+    shared_->live[std::move(path)] = {&feed, std::move(guard)};
+}
+
+HttpResult<std::monostate> Server::use_tls(const std::string& certificate_file,
+                                           const std::string& private_key_file) {
+    auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                     ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    tls->use_certificate_chain_file(certificate_file, ec);
+    if (ec) {
+        return unexpected(HttpError{Errc::tls_failed, "cannot use the TLS certificate " +
+                                                          certificate_file + ": " + ec.message()});
+    }
+    tls->use_private_key_file(private_key_file, ssl::context::pem, ec);
+    if (ec) {  // unreadable, not PEM, or ("key values mismatch") another certificate's key
+        return unexpected(HttpError{Errc::tls_failed, "cannot use the TLS private key " +
+                                                          private_key_file +
+                                                          " with the certificate " +
+                                                          certificate_file + ": " + ec.message()});
+    }
+    shared_->tls = std::move(tls);
+    return std::monostate{};
+}
+
+bool Server::secure() const { return shared_->tls != nullptr; }
 
 std::size_t Server::connections() const {
     std::size_t n = 0;
     for (const auto& c : shared_->open) {
         n += c.expired() ? 0 : 1;
-    }
-    for (const auto& w : shared_->sockets) {
-        n += w.expired() ? 0 : 1;
     }
     return n;
 }
@@ -424,13 +537,17 @@ void Server::accept() {
             });
             return;
         }
-        shared->open.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
-        shared->sockets.remove_if([](const std::weak_ptr<WebSocket>& w) { return w.expired(); });
-        if (shared->open.size() + shared->sockets.size() >= shared->limits.max_connections) {
+        shared->open.remove_if([](const std::weak_ptr<Open>& c) { return c.expired(); });
+        if (shared->open.size() >= shared->limits.max_connections) {
             beast::error_code ignored;
             socket.close(ignored);
+        } else if (shared->tls) {
+            auto connection = std::make_shared<Connection<TlsStream>>(std::move(socket), shared);
+            shared->open.push_back(connection);
+            connection->start();
         } else {
-            auto connection = std::make_shared<Connection>(std::move(socket), shared);
+            auto connection =
+                std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), shared);
             shared->open.push_back(connection);
             connection->start();
         }
@@ -445,18 +562,12 @@ void Server::stop() {
     shared_->stopped = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    for (const std::weak_ptr<Connection>& c : shared_->open) {
-        if (const std::shared_ptr<Connection> open = c.lock()) {
-            open->close();
-        }
-    }
-    for (const std::weak_ptr<WebSocket>& w : shared_->sockets) {
-        if (const std::shared_ptr<WebSocket> open = w.lock()) {
+    for (const std::weak_ptr<Open>& c : shared_->open) {
+        if (const std::shared_ptr<Open> open = c.lock()) {
             open->close();
         }
     }
     shared_->open.clear();
-    shared_->sockets.clear();
 }
 
 }  // namespace opel::http

@@ -7,9 +7,11 @@
 //
 // GET routes, prefix routes for any method with a bounded body (answered now or later), and
 // WebSocket routes fed by a LiveFeed; one request per connection (the response says Connection:
-// close). Every read and write is asynchronous with a deadline, so a client that connects and sends
-// nothing (or reads nothing) holds one connection slot until its deadline and never delays another
-// client. At most max_connections are open at once; further ones are closed on accept.
+// close). Plain HTTP, or HTTPS only (TLS 1.2 or later, OpenSSL through Asio) after use_tls().
+// Every response says nosniff and may not be framed; over TLS it also sets HSTS. Every read and
+// write is asynchronous with a deadline, so a client that connects and sends nothing (or reads
+// nothing) holds one connection slot until its deadline and never delays another client. At most
+// max_connections are open at once; further ones are closed on accept.
 //
 // Owner: the thread that runs the io_context; not thread-safe. Handlers are only called while
 // the server is not stopped.
@@ -25,6 +27,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "base/result.h"
 
@@ -35,6 +40,7 @@ enum class Errc {
     address_in_use,    // the port is held by another socket or process (EADDRINUSE)
     insecure_address,  // a non-loopback address refused: nothing would encrypt or authenticate
     listen_failed,     // anything else the system refused when opening, binding or listening
+    tls_failed,        // the certificate or private key could not be read or do not match
 };
 
 struct HttpError {
@@ -49,9 +55,14 @@ std::string_view to_string(Errc code);
 
 // What a route answers.
 struct Response {
+    Response() = default;
+    Response(unsigned status_code, std::string type, std::string text)
+        : status(status_code), content_type(std::move(type)), body(std::move(text)) {}
+
     unsigned status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // more, e.g. Set-Cookie
 };
 
 // A route's handler: called on the io_context's thread for each GET of its path (the query
@@ -65,6 +76,9 @@ struct Request {
     std::string query;   // after the '?' ("" when none)
     std::string content_type;
     std::string body;
+    std::string cookie;         // the Cookie header ("" when none)
+    std::string authorization;  // the Authorization header ("" when none)
+    bool secure = false;        // it came over TLS
 };
 // A prefix route answers through `Respond`, once, now or later (after asking another
 // service, without holding the io_context's thread); until then the connection waits. A call
@@ -72,6 +86,9 @@ struct Request {
 // answering is answered 500.
 using Respond = std::function<void(Response)>;
 using RequestHandler = std::function<void(const Request&, Respond)>;
+// Decides whether a WebSocket upgrade (a Request with no body) may go ahead: none = yes,
+// else the response to write instead (401, 403).
+using Guard = std::function<std::optional<Response>(const Request&)>;
 
 // The source of a WebSocket route's messages (opel-webd's fan-out): a connection joins with
 // a `wake` to call when a message is queued while it is idle, takes its messages one write
@@ -118,8 +135,14 @@ public:
     void prefix(std::string prefix, RequestHandler handler);
     // Serves a WebSocket on `path`: each connection writes `feed`'s messages for it and
     // ignores what the client sends; it leaves the feed when it closes. `feed` must outlive
-    // the server's connections (stop() closes them). Before start().
-    void live(std::string path, LiveFeed& feed);
+    // the server's connections (stop() closes them). A `guard` decides first. Before start().
+    void live(std::string path, LiveFeed& feed, Guard guard = {});
+    // Serves HTTPS only from now on (TLS 1.2 or later): `certificate_file` (PEM, the chain)
+    // and `private_key_file` (PEM). Before start(). Errors: tls_failed naming the file and
+    // OpenSSL's reason (unreadable, not PEM, "key values mismatch").
+    HttpResult<std::monostate> use_tls(const std::string& certificate_file,
+                                       const std::string& private_key_file);
+    bool secure() const;
     // Connections open now (HTTP and WebSocket).
     std::size_t connections() const;
 
@@ -136,7 +159,10 @@ public:
 
 private:
     struct Shared;
+    class Open;
+    template <typename Stream>
     class Connection;
+    template <typename Stream>
     class WebSocket;
     void accept();
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "support/tls.h"
 
 namespace opel::http {
 namespace {
@@ -64,11 +67,37 @@ TEST(QueryValueTest, ABrokenEscapeIsAnErrorNamingTheParameter) {
     }
 }
 
+// A live feed that has nothing to send (the guard's tests never get that far).
+class QuietFeed final : public LiveFeed {
+public:
+    std::uint64_t join(std::function<void()>) override { return 1; }
+    std::optional<std::shared_ptr<const std::string>> next(std::uint64_t) override { return {}; }
+    void done(std::uint64_t) override {}
+    void leave(std::uint64_t) override {}
+};
+
 // A server on 127.0.0.1:0 whose io_context runs on its own thread; the test is the client.
 class HttpServerTest : public ::testing::Test {
 protected:
-    void serve(Limits limits = {}) {
+    void serve(Limits limits = {}, const testing::TestCertificate* tls = nullptr) {
         server_ = std::make_unique<Server>(io_, limits);
+        if (tls) {
+            ASSERT_TRUE(server_->use_tls(tls->certificate, tls->private_key));
+        }
+        // Echoes what a route learns of the caller, and answers with an extra header.
+        server_->prefix("/who/", [](const Request& r, const Respond& respond) {
+            Response out{200, "text/plain",
+                         "cookie=" + r.cookie + " authorization=" + r.authorization +
+                             " secure=" + (r.secure ? "yes" : "no")};
+            out.headers.emplace_back("Set-Cookie", "s=1; HttpOnly");
+            respond(std::move(out));
+        });
+        server_->live("/live", feed_, [](const Request& r) -> std::optional<Response> {
+            if (r.cookie != "s=1") {
+                return Response{401, "text/plain", "log in first\n"};
+            }
+            return std::nullopt;
+        });
         server_->route("/metrics", [] {
             return Response{200, "text/plain; version=0.0.4", "m 1\n"};
         });
@@ -118,6 +147,7 @@ protected:
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
         io_.get_executor()};
     boost::asio::io_context client_io_;
+    QuietFeed feed_;
     std::unique_ptr<Server> server_;
     tcp::endpoint endpoint_;
     std::thread thread_;
@@ -263,6 +293,108 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosedAndTheOthersServed) {
     bhttp::response<bhttp::string_body> response;
     bhttp::read(holding, buffer, response);
     EXPECT_EQ(response.result_int(), 200U);
+}
+
+TEST_F(HttpServerTest, ARouteSeesTheCookieAndAuthorizationAndMaySetHeaders) {
+    serve();
+    tcp::socket socket = connect_to(client_io_, endpoint_);
+    auto response = round_trip(socket,
+                               "GET /who/ HTTP/1.1\r\nHost: test\r\nCookie: s=1\r\n"
+                               "Authorization: Bearer abc\r\n\r\n");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body(), "cookie=s=1 authorization=Bearer abc secure=no");
+    EXPECT_EQ((*response)[bhttp::field::set_cookie], "s=1; HttpOnly");
+    EXPECT_EQ((*response)["X-Content-Type-Options"], "nosniff");
+    EXPECT_EQ((*response)["X-Frame-Options"], "DENY");
+    EXPECT_EQ((*response)[bhttp::field::strict_transport_security], "");  // not over plain HTTP
+}
+
+TEST_F(HttpServerTest, AGuardRefusesAWebSocketUpgradeWithItsResponse) {
+    serve();
+    const std::string upgrade =
+        "GET /live HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    tcp::socket refused = connect_to(client_io_, endpoint_);
+    auto response = round_trip(refused, upgrade + "\r\n");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 401U);
+    EXPECT_EQ(response->body(), "log in first\n");
+    tcp::socket allowed = connect_to(client_io_, endpoint_);
+    response = round_trip(allowed, upgrade + "Cookie: s=1\r\n\r\n");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), 101U);  // switching protocols
+}
+
+// HTTPS: a certificate made for this test; the client trusts only it.
+class HttpsServerTest : public HttpServerTest {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("opel-https-test-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        cert_ = testing::make_certificate(dir_, "server");
+    }
+    void TearDown() override {
+        HttpServerTest::TearDown();
+        std::filesystem::remove_all(dir_);
+    }
+    std::string address() const { return "127.0.0.1:" + std::to_string(endpoint_.port()); }
+
+    std::filesystem::path dir_;
+    testing::TestCertificate cert_;
+};
+
+TEST_F(HttpsServerTest, ServesOverTlsWithHstsAndTellsRoutesTheRequestWasSecure) {
+    serve({}, &cert_);
+    EXPECT_TRUE(server_->secure());
+    std::string error;
+    auto reply =
+        testing::https_request("GET", address(), "/metrics", cert_.certificate, {}, {}, &error);
+    ASSERT_TRUE(reply) << error;
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "m 1\n");
+    EXPECT_NE(reply->headers.find("Strict-Transport-Security: max-age=31536000"), std::string::npos)
+        << reply->headers;
+    reply = testing::https_request("GET", address(), "/who/", cert_.certificate, {},
+                                   {{"Cookie", "s=1"}}, &error);
+    ASSERT_TRUE(reply) << error;
+    EXPECT_EQ(reply->body, "cookie=s=1 authorization= secure=yes");
+}
+
+TEST_F(HttpsServerTest, PlainHttpToATlsServerGetsNoAnswerAndServingGoesOn) {
+    serve({}, &cert_);
+    EXPECT_FALSE(get("/metrics"));  // closed: not a TLS handshake
+    std::string error;
+    auto reply =
+        testing::https_request("GET", address(), "/metrics", cert_.certificate, {}, {}, &error);
+    ASSERT_TRUE(reply) << error;
+    EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(HttpsServerTest, AClientThatTrustsAnotherCertificateRefusesTheServer) {
+    serve({}, &cert_);
+    const testing::TestCertificate other = testing::make_certificate(dir_, "other");
+    std::string error;
+    EXPECT_FALSE(
+        testing::https_request("GET", address(), "/metrics", other.certificate, {}, {}, &error));
+    EXPECT_NE(error.find("handshake"), std::string::npos) << error;
+}
+
+TEST_F(HttpsServerTest, AMissingFileOrAKeyOfAnotherCertificateIsNamed) {
+    const testing::TestCertificate other = testing::make_certificate(dir_, "other");
+    Server server(io_);
+    auto missing = server.use_tls((dir_ / "absent.pem").string(), cert_.private_key);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, Errc::tls_failed);
+    EXPECT_NE(missing.error().message.find("absent.pem"), std::string::npos)
+        << missing.error().message;
+    auto mismatched = server.use_tls(cert_.certificate, other.private_key);
+    ASSERT_FALSE(mismatched);
+    EXPECT_NE(mismatched.error().message.find("other-key.pem with the certificate " +
+                                              cert_.certificate + ": key values mismatch"),
+              std::string::npos)
+        << mismatched.error().message;
+    EXPECT_FALSE(server.secure());
 }
 
 TEST(HttpAddressTest, ParsesLoopbackAddressesAndPorts) {
