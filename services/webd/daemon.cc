@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/stat.h>
+
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -18,12 +20,14 @@
 #include "adapters/codec/command.h"
 #include "adapters/codec/messages.h"
 #include "adapters/codec/query.h"
+#include "adapters/config/loader.h"
 #include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
 #include "adapters/net/client.h"
 #include "webd/board.h"
 #include "webd/fanout.h"
+#include "webd/gate.h"
 #include "webd/submitter.h"
 #include "webd/upload.h"
 
@@ -78,6 +82,29 @@ Result<std::map<std::string, http::Response, std::less<>>, std::string> load_ass
     return out;
 }
 
+// The users file, checked against the tree; every problem as text. A file others may read
+// is logged (it names who may do what; the hashes resist guessing, but need not be shown).
+Result<config::WebAccess, std::vector<std::string>> load_users(const std::string& file,
+                                                              const engine::Model& model,
+                                                              spdlog::logger& log) {
+    auto users = config::load_web_access(file, model);
+    if (!users) {
+        std::vector<std::string> out;
+        for (const config::ConfigError& e : users.error()) {
+            out.push_back(e.to_string());
+        }
+        return unexpected(std::move(out));
+    }
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077U) != 0) {
+        log.warn("the users file {} may be read by other users (mode {:o}): chmod 600 it", file,
+                 st.st_mode & 0777U);
+    }
+    log.info("users: {} users and {} upload tokens from {}", users->users.size(),
+             users->tokens.size(), file);
+    return std::move(*users);
+}
+
 http::Response error(unsigned status, const std::string& message) {
     return {status, "text/plain; charset=utf-8", message + "\n"};
 }
@@ -92,14 +119,18 @@ unsigned http_status(const codec::CommandReply& reply) {
 
 // POST /api/v1/ack: an acknowledgement from the page ({"transition_id", "by", "note"}) sent
 // to the escalator like `opel ack`; its reply as JSON (opel.v1.SubmitReply) with http_status
-// (400 too for a body that is not an acknowledgement).
-void acknowledge(Submitter& submitter, const std::string& body, spdlog::logger& log,
-                 const http::Respond& respond) {
+// (400 too for a body that is not an acknowledgement). A logged-in user's name is the
+// acknowledger, whatever "by" says.
+void acknowledge(Submitter& submitter, const std::string& body, const std::optional<Principal>& who,
+                 spdlog::logger& log, const http::Respond& respond) {
     auto ack = codec::acknowledgement_from_json(body);
     if (!ack) {
         const codec::CommandReply reply = not_sent_reply(ack.error());
         respond({400, json_type, reply.json});
         return;
+    }
+    if (who) {
+        ack->by = who->name;
     }
     Submitter::Outgoing request{engine::command_key(*ack), codec::acknowledgement_request(*ack)};
     submitter.submit({std::move(request)}, [ack = *ack, &log, respond](auto replies) {
@@ -111,9 +142,11 @@ void acknowledge(Submitter& submitter, const std::string& body, spdlog::logger& 
 }
 
 // POST /api/v1/sitreps: the rows of a CSV, JSON lines or JSON body sent to the escalator,
-// up to a window at a time; one reply per row (upload.h: upload_answer).
+// up to a window at a time; one reply per row (upload.h: upload_answer). A row for a site
+// outside the user's or token's sites is REJECTED site_id/not_allowed and not sent.
 void upload(Submitter& submitter, const engine::Model& model, const http::Request& request,
-            spdlog::logger& log, const http::Respond& respond) {
+            const std::optional<Principal>& who, spdlog::logger& log,
+            const http::Respond& respond) {
     const auto format = upload_format(request.content_type);
     if (!format) {
         respond({415, json_type, upload_error_json(415, format.error())});
@@ -124,6 +157,18 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
         respond({400, json_type, upload_error_json(400, rows.error())});
         return;
     }
+    for (UploadRow& row : *rows) {
+        if (who && row.sitrep && !may_upload_for(*who, row.sitrep->site_id)) {
+            std::string sites;
+            for (const std::string& site : who->sites) {
+                sites += (sites.empty() ? "" : ", ") + site;
+            }
+            row.sitrep = unexpected(std::vector<engine::FieldError>{
+                {"site_id", "not_allowed",
+                 "'" + row.sitrep->site_id + "' is not a site " + who->name +
+                     " may submit for (" + sites + ")"}});
+        }
+    }
     std::vector<Submitter::Outgoing> requests;
     std::vector<std::size_t> sent;  // the rows sent, in request order
     for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -132,8 +177,9 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
             sent.push_back(i);
         }
     }
+    const std::string by = who ? who->name : "an open gate";
     submitter.submit(std::move(requests), [rows = std::move(*rows), sent = std::move(sent), &log,
-                                           respond](std::vector<codec::CommandReply> answers) {
+                                           by, respond](std::vector<codec::CommandReply> answers) {
         std::vector<codec::CommandReply> replies(rows.size());
         for (std::size_t i = 0; i < rows.size(); ++i) {
             if (!rows[i].sitrep) {
@@ -144,7 +190,7 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
             replies[sent[k]] = std::move(answers[k]);
         }
         UploadAnswer answer = upload_answer(rows, replies);
-        log.info("upload of {} sitreps ({} sent): HTTP {}", rows.size(), sent.size(),
+        log.info("upload of {} sitreps ({} sent) by {}: HTTP {}", rows.size(), sent.size(), by,
                  answer.status);
         respond({answer.status, json_type, std::move(answer.json)});
     });
@@ -436,6 +482,22 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         log.critical("{}", assets.error());
         return 1;
     }
+    if (web.tls_certificate.empty() != web.tls_private_key.empty()) {
+        log.critical("TLS needs both a certificate and its private key (--tls-certificate and "
+                     "--tls-private-key, or webd.tls_certificate and webd.tls_private_key)");
+        return 1;
+    }
+    std::optional<Access> access;
+    if (!web.users_file.empty()) {
+        auto users = load_users(web.users_file, model, log);
+        if (!users) {
+            for (const std::string& e : users.error()) {
+                log.critical("users: {}", e);
+            }
+            return 1;
+        }
+        access.emplace(std::move(*users), web.session_idle);
+    }
     Board board(model);
     Fanout fanout(max_queue);
     zmq::context_t context;
@@ -458,11 +520,37 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
     limits.max_connections = 1024;
     limits.max_body_bytes = max_upload_bytes;
     http::Server server(io, limits);
+    if (!web.tls_certificate.empty()) {
+        if (auto tls = server.use_tls(web.tls_certificate, web.tls_private_key); !tls) {
+            log.critical("{}", tls.error().message);
+            return 1;
+        }
+    }
+    // Beyond loopback only with TLS and logins, or when told to serve without them.
+    bool remote_ok = server.secure() && access.has_value();
+    if (const auto endpoint = http::parse_address(web.address);
+        endpoint && !endpoint->address().is_loopback() && !remote_ok) {
+        if (!options.allow_insecure_remote) {
+            log.critical("refusing to serve the wallboard on non-loopback address {} without {}{}"
+                         "{}: configure webd.tls_certificate, webd.tls_private_key and "
+                         "webd.users_file, use a loopback address, or pass "
+                         "--allow-insecure-remote",
+                         web.address, server.secure() ? "" : "TLS",
+                         server.secure() || access ? "" : " and ", access ? "" : "logins");
+            return 1;
+        }
+        log.warn("serving the wallboard on non-loopback address {} without {}: anyone who can "
+                 "reach it may read{}; --allow-insecure-remote is set",
+                 web.address, server.secure() ? "logins" : "TLS",
+                 access ? "" : ", upload sitreps and acknowledge alerts");
+        remote_ok = true;
+    }
+    Gate gate(io, std::move(access), server.secure(), log);
     for (const auto& [path, response] : *assets) {
         server.route(path, [&response = response] { return response; });
     }
     server.route("/upload", [&] { return assets->at("/index.html"); });  // the upload form
-    server.live("/api/v1/live", live);
+    server.live("/api/v1/live", live, [&gate](const http::Request& r) { return gate.live(r); });
     // GET /api/v1/...: the board's state, a node, the latest alerts.
     const auto get = [&](const http::Request& r) -> http::Response {
         if (r.path == "/api/v1/state") {
@@ -500,18 +588,40 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                                   : error(405, "method not allowed: " + r.method + " (GET only)"));
     });
     server.prefix("/api/v1/", [&](const http::Request& r, const http::Respond& respond) {
+        if (r.path == "/api/v1/login") {
+            gate.login(r, respond);
+            return;
+        }
+        if (r.path == "/api/v1/logout") {
+            respond(gate.logout(r));
+            return;
+        }
         if (r.path == "/api/v1/ack" || r.path == "/api/v1/sitreps") {
+            const bool ack = r.path == "/api/v1/ack";
             if (r.method != "POST") {
                 respond(error(405, "method not allowed: " + r.method + " (POST only)"));
-            } else if (r.path == "/api/v1/ack") {
-                acknowledge(submitter, r.body, log, respond);
+                return;
+            }
+            auto who = gate.check(r, ack ? Action::acknowledge : Action::upload);
+            if (!who) {
+                respond(std::move(who).error());
+            } else if (ack) {
+                acknowledge(submitter, r.body, *who, log, respond);
             } else {
-                upload(submitter, model, r, log, respond);
+                upload(submitter, model, r, *who, log, respond);
             }
             return;
         }
         if (r.method != "GET") {
             respond(error(405, "method not allowed: " + r.method + " (GET only)"));
+            return;
+        }
+        if (r.path == "/api/v1/me") {
+            respond(gate.me(r));
+            return;
+        }
+        if (auto who = gate.check(r, Action::read); !who) {
+            respond(std::move(who).error());
         } else if (r.path == "/api/v1/history") {
             history(queries, model, in.health().now, r, respond);
         } else {
@@ -524,6 +634,20 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                              MetricType::Gauge, number(server.connections())));
         out.push_back(single("opel_webd_live_clients", "Browsers on the live WebSocket",
                              MetricType::Gauge, number(fanout.subscribers())));
+        out.push_back(single("opel_webd_sessions", "Logged-in sessions open",
+                             MetricType::Gauge, number(gate.sessions())));
+        MetricFamily logins =
+            family("opel_webd_logins_total", "Login attempts by outcome", MetricType::Counter);
+        add(logins, number(gate.logins_ok()), {{"outcome", "ok"}});
+        add(logins, number(gate.logins_refused()), {{"outcome", "refused"}});
+        out.push_back(std::move(logins));
+        MetricFamily refused = family("opel_webd_refused_total",
+                                      "Requests refused: 401 no or unknown login or token, 403 "
+                                      "not the caller's right",
+                                      MetricType::Counter);
+        add(refused, number(gate.unauthenticated()), {{"status", "401"}});
+        add(refused, number(gate.forbidden()), {{"status", "403"}});
+        out.push_back(std::move(refused));
         out.push_back(single("opel_webd_submits_in_flight",
                              "Uploaded sitreps and acknowledgements sent, not yet answered",
                              MetricType::Gauge, number(submitter.in_flight())));
@@ -555,13 +679,36 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         const codec::BoardFeed h = in.health();
         return h.live ? std::nullopt : std::optional(h.problem);
     };
-    if (!http::serve_monitoring(server, web.address, options.allow_insecure_remote,
+    if (!http::serve_monitoring(server, web.address, remote_ok,
                                 {metrics_text, not_ready}, log)) {
         return 1;
     }
-    log.info("wallboard for {} nodes; feed {} (snapshot {}, catch-up {}); assets {}",
+    log.info("wallboard for {} nodes; feed {} (snapshot {}, catch-up {}); assets {}; {}",
              model.node_count(), escalator.publish_endpoint, escalator.snapshot_endpoint,
-             escalator.query_endpoint, web.assets);
+             escalator.query_endpoint, web.assets,
+             gate.open() ? "no users file: anyone who reaches it may read, upload and acknowledge"
+                         : "logins required (users " + web.users_file + ")");
+    // SIGHUP: the users file again (a broken one is logged and the old one kept).
+    boost::asio::signal_set hangup(io, SIGHUP);
+    std::function<void()> await_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            if (web.users_file.empty() || gate.open()) {
+                log.info("SIGHUP: no users file to re-read");
+            } else if (auto users = load_users(web.users_file, model, log); users) {
+                gate.replace(std::move(*users));
+            } else {
+                for (const std::string& e : users.error()) {
+                    log.error("users: {}", e);
+                }
+                log.error("SIGHUP: the users file has problems; the users read before stay");
+            }
+            await_hangup();
+        });
+    };
+    await_hangup();
     in.start();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -569,6 +716,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
             return;
         }
         log.info("signal {}: stopping", signal);
+        hangup.cancel();
+        gate.stop();
         in.stop();
         submitter.stop();
         queries.stop();

@@ -1,4 +1,5 @@
 // opel-webd: the wallboard. main() only wires.
+#include <sodium.h>
 #include <spdlog/logger.h>
 
 #include <exception>
@@ -22,6 +23,10 @@ int main(int argc, char** argv) try {
         return opel::options::exit_usage;
     }
     opel::log::warn_if_root(*log);
+    if (sodium_init() < 0) {  // password hashes, tokens and session ids
+        log->critical("libsodium cannot start");
+        return opel::options::exit_failed;
+    }
     const std::string path = opel::options::config_path(options->config);
     auto loaded = opel::config::load_config(path);
     if (!loaded) {

@@ -33,8 +33,18 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
                             503) when nothing, not even a heartbeat, came from the
                             escalator for N seconds (default webd.feed_silence_seconds, else
                             15; 1..3600)
-  --allow-insecure-remote   serve on a non-loopback address without TLS or logins (logged
-                            loudly; for a closed network only)
+  --tls-certificate FILE    serve HTTPS only (TLS 1.2+), with this certificate chain (PEM)
+                            (default $OPEL_WEB_TLS_CERTIFICATE, else webd.tls_certificate)
+  --tls-private-key FILE    its private key (PEM) (default $OPEL_WEB_TLS_PRIVATE_KEY, else
+                            webd.tls_private_key)
+  --users-file FILE         who may log in and upload (opel.config.v1.WebAccess: users with
+                            roles and password hashes, upload tokens; opel web-user and
+                            opel web-token make the entries); re-read on SIGHUP (default
+                            $OPEL_WEB_USERS, else webd.users_file). Without it anyone who
+                            reaches the address may read, upload and acknowledge
+  --allow-insecure-remote   serve on a non-loopback address without TLS and a users file
+                            (logged loudly; for a closed network only). With both, a
+                            non-loopback address needs no flag
   --log-level LEVEL         trace, debug, info, warn, error, critical, off
                             (default $SPDLOG_LEVEL or info)
   --log-format FORMAT       human (default) or json
@@ -42,9 +52,12 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   -h, --help                this text
 
 Routes: / (the wallboard), /node/<id> (a node's page), /upload (the upload form),
-GET /api/v1/state, /api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P], /api/v1/live
-(WebSocket), POST /api/v1/sitreps (CSV, JSON lines, JSON), POST /api/v1/ack, /metrics,
-/healthz, /readyz.
+GET /api/v1/state, /api/v1/nodes/<id>, /api/v1/alerts[?limit=N&node=P],
+/api/v1/history?node=ID[&from&to&format], /api/v1/live (WebSocket), POST /api/v1/sitreps
+(CSV, JSON lines, JSON), POST /api/v1/ack, POST /api/v1/login, POST /api/v1/logout,
+GET /api/v1/me, /metrics, /healthz, /readyz.
+Signals: SIGTERM/SIGINT stop; SIGHUP re-reads the users file (a broken one is logged and
+the old one kept).
 Exit codes: 0 clean stop, 1 failure (config, assets, address), 2 usage.
 )";
 
@@ -61,6 +74,9 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     std::optional<long> silence, submit_timeout;
     cl.whole("--feed-silence-seconds", silence, {1, 3600, "seconds"});
     cl.whole("--submit-timeout-ms", submit_timeout, {50, 600000, "milliseconds"});
+    cl.text("--tls-certificate", o.tls_certificate, "OPEL_WEB_TLS_CERTIFICATE");
+    cl.text("--tls-private-key", o.tls_private_key, "OPEL_WEB_TLS_PRIVATE_KEY");
+    cl.text("--users-file", o.users_file, "OPEL_WEB_USERS");
     cl.flag("--allow-insecure-remote", o.allow_insecure_remote);
     cl.choice("--log-level", log_level,
               {"trace", "debug", "info", "warn", "error", "critical", "off"});
@@ -85,6 +101,9 @@ config::WebdSettings settings(const Options& options, const config::WebdSettings
     out.assets = options.assets.value_or(out.assets.empty() ? OPEL_WEB_ASSETS : out.assets);
     out.feed_silence = options.feed_silence.value_or(out.feed_silence);
     out.submit_timeout = options.submit_timeout.value_or(out.submit_timeout);
+    out.tls_certificate = options.tls_certificate.value_or(out.tls_certificate);
+    out.tls_private_key = options.tls_private_key.value_or(out.tls_private_key);
+    out.users_file = options.users_file.value_or(out.users_file);
     return out;
 }
 

@@ -22,6 +22,9 @@ struct Options {
     options::Endpoints endpoints;        // the escalator's: publish, snapshot, query, submit
     std::optional<std::chrono::seconds> feed_silence;         // --feed-silence-seconds
     std::optional<std::chrono::milliseconds> submit_timeout;  // --submit-timeout-ms
+    std::optional<std::string> tls_certificate;  // --tls-certificate, $OPEL_WEB_TLS_CERTIFICATE
+    std::optional<std::string> tls_private_key;  // --tls-private-key, $OPEL_WEB_TLS_PRIVATE_KEY
+    std::optional<std::string> users_file;       // --users-file, $OPEL_WEB_USERS
     std::string log_level;
     log::Format log_format = log::Format::human;
     bool allow_insecure_remote = false;

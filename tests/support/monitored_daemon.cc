@@ -81,12 +81,12 @@ std::optional<std::string> MonitoredDaemon::address() const {
     const std::string text = log();
     const std::string start_marker = "---- start " + std::to_string(starts_) + " ----";
     const std::size_t from = text.rfind(start_marker);
-    const std::string marker = "metrics: http://";
+    const std::string marker = "metrics: http";  // http:// or https://
     const std::size_t at = text.find(marker, from == std::string::npos ? 0 : from);
     if (at == std::string::npos) {
         return std::nullopt;
     }
-    const std::size_t begin = at + marker.size();
+    const std::size_t begin = text.find("://", at) + 3;
     return text.substr(begin, text.find('/', begin) - begin);
 }
 

@@ -1,5 +1,7 @@
 #include "adapters/codec/board.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include "adapters/codec/csv.h"
 #include "adapters/codec/json.h"
 #include "adapters/codec/proto.h"
@@ -196,6 +198,31 @@ std::string history_csv(const engine::Model& model, const HistorySeries& series)
         out += "\n";
     }
     return out;
+}
+
+Result<LoginRequest, std::string> login_from_json(std::string_view json) {
+    v1::Login m;
+    // Protobuf's message may quote the body: it is not repeated, so no password is.
+    if (!google::protobuf::util::JsonStringToMessage(std::string(json), &m).ok()) {
+        return unexpected(std::string(
+            "the body is not {\"name\": \"...\", \"password\": \"...\"} JSON"));
+    }
+    if (m.name().empty() || m.password().empty()) {
+        return unexpected(std::string(m.name().empty() ? "name" : "password") + " is required");
+    }
+    return LoginRequest{m.name(), m.password()};
+}
+
+std::string me_json(std::string_view access, std::string_view name, std::string_view role,
+                    const std::vector<std::string>& sites) {
+    v1::Me m;
+    m.set_access(std::string(access));
+    m.set_name(std::string(name));
+    m.set_role(std::string(role));
+    for (const std::string& site : sites) {
+        m.add_sites(site);
+    }
+    return to_json(m);
 }
 
 }  // namespace opel::codec

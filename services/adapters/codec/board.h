@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "base/time.h"
 #include "engine/model.h"
 #include "engine/node_result.h"
@@ -50,6 +51,17 @@ struct HistorySeries {
 };
 std::string history_json(const engine::Model& model, const HistorySeries& series);
 std::string history_csv(const engine::Model& model, const HistorySeries& series);
+
+// POST /api/v1/login's body (opel.v1.Login): name and password. Errors: not that JSON, or
+// either missing; the message never holds the password.
+struct LoginRequest {
+    std::string name;
+    std::string password;
+};
+Result<LoginRequest, std::string> login_from_json(std::string_view json);
+// opel.v1.Me: `access` "open" (no users: the other fields empty) or "login".
+std::string me_json(std::string_view access, std::string_view name, std::string_view role,
+                    const std::vector<std::string>& sites);
 
 // The messages of the live feed (opel.v1.BoardMessage).
 std::string board_state_message(const engine::Model& model,

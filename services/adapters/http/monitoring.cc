@@ -29,14 +29,15 @@ bool serve_monitoring(Server& server, const std::string& address, bool allow_ins
     }
     const boost::asio::ip::address ip = bound->address();
     const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
-    if (!ip.is_loopback()) {
+    if (!ip.is_loopback() && !server.secure()) {
         log.warn(
             "serving metrics UNENCRYPTED on non-loopback address {}: anyone who can reach it can "
             "read them; --allow-insecure-remote is set",
             address);
     }
     // Tests read the port from this line when they ask for port 0.
-    log.info("metrics: http://{}:{}/metrics, /healthz, /readyz", host, bound->port());
+    log.info("metrics: {}://{}:{}/metrics, /healthz, /readyz", server.secure() ? "https" : "http",
+             host, bound->port());
     server.start();
     return true;
 }
