@@ -1,19 +1,11 @@
 #include "webd/access.h"
 
-#include <sodium.h>
-
 #include <algorithm>
-#include <stdexcept>
+
+#include "adapters/secrets/secrets.h"
 
 namespace opel::webd {
 namespace {
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-    std::string out(size * 2 + 1, '\0');
-    sodium_bin2hex(out.data(), out.size(), bytes, size);
-    out.pop_back();
-    return out;
-}
 
 Principal principal_of(const config::WebUser& user) {
     return {user.name, user.role,
@@ -54,32 +46,6 @@ std::string_view to_string(config::WebRole role) {
             break;
     }
     return "viewer";
-}
-
-std::string hash_password(std::string_view password) {
-    char out[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        throw std::runtime_error("crypto_pwhash_str: out of memory");
-    }
-    return out;
-}
-
-bool verify_password(const std::string& hash, std::string_view password) {
-    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-}
-
-std::string new_secret() {
-    unsigned char bytes[32];
-    randombytes_buf(bytes, sizeof bytes);
-    return hex(bytes, sizeof bytes);
-}
-
-std::string hash_token(std::string_view token) {
-    unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()),
-                       token.size(), nullptr, 0);
-    return hex(digest, sizeof digest);
 }
 
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
@@ -151,7 +117,7 @@ std::optional<std::string> Access::open_session(std::string_view name, TimePoint
             sessions_.begin(), sessions_.end(),
             [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; }));
     }
-    std::string id = new_secret();
+    std::string id = secrets::new_secret();
     sessions_[id] = {std::move(*who), now};
     return id;
 }
@@ -176,11 +142,10 @@ void Access::close_session(std::string_view id) {
 }
 
 std::optional<Principal> Access::token(std::string_view token) const {
-    const std::string hash = hash_token(token);
+    const std::string hash = secrets::hash_token(token);
     std::optional<Principal> found;
     for (const config::WebToken& t : users_.tokens) {
-        if (t.token_hash.size() == hash.size() &&
-            sodium_memcmp(t.token_hash.data(), hash.data(), hash.size()) == 0) {
+        if (secrets::equal_in_constant_time(t.token_hash, hash)) {
             found = Principal{t.name, config::WebRole::submitter, t.sites, true};
         }
     }

@@ -1,9 +1,9 @@
-// Who is asking opel-webd, and what they may do (issue 15, access): logins with a password
-// checked against its crypto_pwhash_str hash (Argon2id), sessions named by a random cookie,
-// upload tokens matched by their BLAKE2b hash, and the roles' rights. Time is passed in; no
-// sockets or files (the users come from config::load_web_access).
+// Who is asking opel-webd, and what they may do (issue 15, access): sessions named by a
+// random cookie once a password matched its hash (adapters/secrets), upload tokens matched by
+// their hash, and the roles' rights. Time is passed in; no sockets or files (the users come
+// from config::load_web_access).
 //
-//   login: name + password ──verify_password (slow: off the loop)──▶ open_session ──▶ cookie
+//   login: name + password ──secrets::verify_password (slow: off the loop)──▶ open_session
 //   request: cookie ──session()──▶ Principal ──allowed(action)──▶ route, or 401 / 403
 //   upload:  Authorization: Bearer ──token()──▶ Principal (its sites)
 #pragma once
@@ -37,16 +37,6 @@ bool allowed(const Principal& who, Action action);
 bool may_upload_for(const Principal& who, std::string_view site);
 std::string_view to_string(config::WebRole role);
 
-// libsodium: a password's crypto_pwhash_str hash (Argon2id, interactive limits: about 64 MiB
-// and a fraction of a second), and whether `password` matches one (the same cost: call it
-// off the io_context's thread). sodium_init() must have succeeded.
-std::string hash_password(std::string_view password);
-bool verify_password(const std::string& hash, std::string_view password);
-// A new secret: 32 random bytes as 64 hex digits (tokens, session ids).
-std::string new_secret();
-// A token's hash as the users file keeps it: BLAKE2b-256, 64 hex digits.
-std::string hash_token(std::string_view token);
-
 // The value of cookie `name` in a Cookie header ("a=1; opel_session=xyz"), or none.
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name);
 // The token of an "Authorization: Bearer <token>" header, or none.
@@ -71,7 +61,7 @@ public:
     std::optional<Principal> session(std::string_view id, TimePoint now);
     void close_session(std::string_view id);
     std::size_t sessions() const { return sessions_.size(); }
-    // The token's holder, or none. Every token's hash is compared (sodium_memcmp).
+    // The token's holder, or none. Every token's hash is compared, in constant time.
     std::optional<Principal> token(std::string_view token) const;
     std::chrono::hours idle() const { return idle_; }
 

@@ -5,8 +5,15 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "adapters/secrets/secrets.h"
+
 namespace opel::webd {
 namespace {
+
+using secrets::hash_password;
+using secrets::hash_token;
+using secrets::new_secret;
+using secrets::verify_password;
 
 using config::WebRole;
 using namespace std::chrono_literals;

@@ -1,12 +1,11 @@
 #include "webd/daemon.h"
 
 #include <spdlog/logger.h>
+#include <sys/stat.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <sys/stat.h>
-
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -85,8 +84,8 @@ Result<std::map<std::string, http::Response, std::less<>>, std::string> load_ass
 // The users file, checked against the tree; every problem as text. A file others may read
 // is logged (it names who may do what; the hashes resist guessing, but need not be shown).
 Result<config::WebAccess, std::vector<std::string>> load_users(const std::string& file,
-                                                              const engine::Model& model,
-                                                              spdlog::logger& log) {
+                                                               const engine::Model& model,
+                                                               spdlog::logger& log) {
     auto users = config::load_web_access(file, model);
     if (!users) {
         std::vector<std::string> out;
@@ -165,8 +164,8 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
             }
             row.sitrep = unexpected(std::vector<engine::FieldError>{
                 {"site_id", "not_allowed",
-                 "'" + row.sitrep->site_id + "' is not a site " + who->name +
-                     " may submit for (" + sites + ")"}});
+                 "'" + row.sitrep->site_id + "' is not a site " + who->name + " may submit for (" +
+                     sites + ")"}});
         }
     }
     std::vector<Submitter::Outgoing> requests;
@@ -483,8 +482,9 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         return 1;
     }
     if (web.tls_certificate.empty() != web.tls_private_key.empty()) {
-        log.critical("TLS needs both a certificate and its private key (--tls-certificate and "
-                     "--tls-private-key, or webd.tls_certificate and webd.tls_private_key)");
+        log.critical(
+            "TLS needs both a certificate and its private key (--tls-certificate and "
+            "--tls-private-key, or webd.tls_certificate and webd.tls_private_key)");
         return 1;
     }
     std::optional<Access> access;
@@ -531,18 +531,20 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
     if (const auto endpoint = http::parse_address(web.address);
         endpoint && !endpoint->address().is_loopback() && !remote_ok) {
         if (!options.allow_insecure_remote) {
-            log.critical("refusing to serve the wallboard on non-loopback address {} without {}{}"
-                         "{}: configure webd.tls_certificate, webd.tls_private_key and "
-                         "webd.users_file, use a loopback address, or pass "
-                         "--allow-insecure-remote",
-                         web.address, server.secure() ? "" : "TLS",
-                         server.secure() || access ? "" : " and ", access ? "" : "logins");
+            log.critical(
+                "refusing to serve the wallboard on non-loopback address {} without {}{}"
+                "{}: configure webd.tls_certificate, webd.tls_private_key and "
+                "webd.users_file, use a loopback address, or pass "
+                "--allow-insecure-remote",
+                web.address, server.secure() ? "" : "TLS", server.secure() || access ? "" : " and ",
+                access ? "" : "logins");
             return 1;
         }
-        log.warn("serving the wallboard on non-loopback address {} without {}: anyone who can "
-                 "reach it may read{}; --allow-insecure-remote is set",
-                 web.address, server.secure() ? "logins" : "TLS",
-                 access ? "" : ", upload sitreps and acknowledge alerts");
+        log.warn(
+            "serving the wallboard on non-loopback address {} without {}: anyone who can "
+            "reach it may read{}; --allow-insecure-remote is set",
+            web.address, server.secure() ? "logins" : "TLS",
+            access ? "" : ", upload sitreps and acknowledge alerts");
         remote_ok = true;
     }
     Gate gate(io, std::move(access), server.secure(), log);
@@ -634,8 +636,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                              MetricType::Gauge, number(server.connections())));
         out.push_back(single("opel_webd_live_clients", "Browsers on the live WebSocket",
                              MetricType::Gauge, number(fanout.subscribers())));
-        out.push_back(single("opel_webd_sessions", "Logged-in sessions open",
-                             MetricType::Gauge, number(gate.sessions())));
+        out.push_back(single("opel_webd_sessions", "Logged-in sessions open", MetricType::Gauge,
+                             number(gate.sessions())));
         MetricFamily logins =
             family("opel_webd_logins_total", "Login attempts by outcome", MetricType::Counter);
         add(logins, number(gate.logins_ok()), {{"outcome", "ok"}});
@@ -679,8 +681,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         const codec::BoardFeed h = in.health();
         return h.live ? std::nullopt : std::optional(h.problem);
     };
-    if (!http::serve_monitoring(server, web.address, remote_ok,
-                                {metrics_text, not_ready}, log)) {
+    if (!http::serve_monitoring(server, web.address, remote_ok, {metrics_text, not_ready}, log)) {
         return 1;
     }
     log.info("wallboard for {} nodes; feed {} (snapshot {}, catch-up {}); assets {}; {}",

@@ -4,6 +4,7 @@
 
 #include "adapters/clock/real_clock.h"
 #include "adapters/codec/board.h"
+#include "adapters/secrets/secrets.h"
 #include "webd/upload.h"
 
 namespace opel::webd {
@@ -53,7 +54,8 @@ Gate::Gate(boost::asio::io_context& io, std::optional<Access> access, bool secur
            spdlog::logger& log)
     : io_(io), access_(std::move(access)), secure_(secure), log_(log) {
     if (access_) {
-        boost::asio::post(worker_, [this] { dummy_hash_ = hash_password(new_secret()); });
+        boost::asio::post(worker_,
+                          [this] { dummy_hash_ = secrets::hash_password(secrets::new_secret()); });
     }
 }
 
@@ -102,10 +104,10 @@ Result<std::optional<Principal>, http::Response> Gate::check(const http::Request
     }
     if (!allowed(*who, action)) {
         ++forbidden_;
-        return unexpected(refusal(403, who->name + " (" +
-                                           std::string(who->token ? "upload token"
-                                                                  : to_string(who->role)) +
-                                           ") may not " + std::string(verb(action))));
+        return unexpected(
+            refusal(403, who->name + " (" +
+                             std::string(who->token ? "upload token" : to_string(who->role)) +
+                             ") may not " + std::string(verb(action))));
     }
     return who;
 }
@@ -139,29 +141,30 @@ void Gate::login(const http::Request& r, http::Respond respond) {
                                 respond = std::move(respond), alive = alive_]() mutable {
         // An unknown name is checked against a hash of nothing anyone knows: the same work.
         const bool known = hash.has_value();
-        const bool ok = verify_password(known ? *hash : dummy_hash_, request.password) && known;
-        boost::asio::post(io_, [this, ok, name = std::move(request.name),
-                                respond = std::move(respond), alive] {
-            if (!*alive) {
-                return;
-            }
-            --pending_;
-            const auto id = ok ? access_->open_session(name, wall_now()) : std::nullopt;
-            if (!id) {
-                ++logins_refused_;
-                log_.warn("login refused for '{}': wrong name or password", printable(name));
-                respond(refusal(401, "wrong name or password"));
-                return;
-            }
-            ++logins_ok_;
-            const auto who = access_->session(*id, wall_now());
-            log_.info("login: {} ({})", who->name, to_string(who->role));
-            http::Response out{200, json_type, me_of(*who)};
-            out.headers.emplace_back(
-                "Set-Cookie",
-                cookie(*id, std::chrono::duration_cast<std::chrono::seconds>(access_->idle())));
-            respond(std::move(out));
-        });
+        const bool ok =
+            secrets::verify_password(known ? *hash : dummy_hash_, request.password) && known;
+        boost::asio::post(
+            io_, [this, ok, name = std::move(request.name), respond = std::move(respond), alive] {
+                if (!*alive) {
+                    return;
+                }
+                --pending_;
+                const auto id = ok ? access_->open_session(name, wall_now()) : std::nullopt;
+                if (!id) {
+                    ++logins_refused_;
+                    log_.warn("login refused for '{}': wrong name or password", printable(name));
+                    respond(refusal(401, "wrong name or password"));
+                    return;
+                }
+                ++logins_ok_;
+                const auto who = access_->session(*id, wall_now());
+                log_.info("login: {} ({})", who->name, to_string(who->role));
+                http::Response out{200, json_type, me_of(*who)};
+                out.headers.emplace_back(
+                    "Set-Cookie",
+                    cookie(*id, std::chrono::duration_cast<std::chrono::seconds>(access_->idle())));
+                respond(std::move(out));
+            });
     });
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "adapters/config/loader.h"
@@ -46,6 +47,9 @@ std::optional<config::LoadedConfig> load_config_or_report(const std::string& pat
                                                           std::ostream& err);
 // `s` as a JSON string literal.
 std::string json_string(std::string_view s);
+// Creates `path` holding `text`: mode 0600 whatever the umask, never over an existing file,
+// fsynced (keygen.cc). The error names the path; nothing is left behind after one.
+Result<std::monostate, std::string> write_new(const std::string& path, const std::string& text);
 // Prints every problem as file:line: field: message, then how many there are.
 void report_problems(const std::vector<config::ConfigError>& errors, std::ostream& err);
 

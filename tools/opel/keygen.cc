@@ -32,7 +32,8 @@ Exit 0 with "wrote ..."; 1 when a file exists or cannot be written, or this libz
 CURVE (nothing is left behind); 2 for usage errors.
 )";
 
-// Creates `path` (0600, never an existing file) holding `text`; the error names the path.
+}  // namespace
+
 Result<std::monostate, std::string> write_new(const std::string& path, const std::string& text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
     if (fd < 0) {
@@ -49,8 +50,6 @@ Result<std::monostate, std::string> write_new(const std::string& path, const std
     }
     return std::monostate{};
 }
-
-}  // namespace
 
 int keygen_main(const std::vector<std::string>& argv) {
     std::optional<std::string> public_file, secret_file;

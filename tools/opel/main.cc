@@ -20,6 +20,8 @@ int backup_main(const std::vector<std::string>& args);
 int replay_main(const std::vector<std::string>& args);
 int simulate_main(const std::vector<std::string>& args);
 int keygen_main(const std::vector<std::string>& args);
+int web_user_main(const std::vector<std::string>& args);
+int web_token_main(const std::vector<std::string>& args);
 }  // namespace opel::cli
 
 namespace {
@@ -47,6 +49,10 @@ constexpr Command commands[] = {
     {"backup", "a consistent copy of the daemon's database while it runs", opel::cli::backup_main},
     {"keygen", "a CURVE key pair for ZeroMQ, each key in a file created 0600",
      opel::cli::keygen_main},
+    {"web-user", "a users-file entry for opel-webd: name, role, password hash",
+     opel::cli::web_user_main},
+    {"web-token", "an upload token for opel-webd (to a 0600 file) and its users-file entry",
+     opel::cli::web_token_main},
     {"replay", "run a new or changed configuration over the stored sitreps, offline",
      opel::cli::replay_main},
     {"simulate", "submit realistic synthetic sitreps for the configured tree",

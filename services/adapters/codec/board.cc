@@ -204,8 +204,8 @@ Result<LoginRequest, std::string> login_from_json(std::string_view json) {
     v1::Login m;
     // Protobuf's message may quote the body: it is not repeated, so no password is.
     if (!google::protobuf::util::JsonStringToMessage(std::string(json), &m).ok()) {
-        return unexpected(std::string(
-            "the body is not {\"name\": \"...\", \"password\": \"...\"} JSON"));
+        return unexpected(
+            std::string("the body is not {\"name\": \"...\", \"password\": \"...\"} JSON"));
     }
     if (m.name().empty() || m.password().empty()) {
         return unexpected(std::string(m.name().empty() ? "name" : "password") + " is required");
