@@ -90,6 +90,22 @@ std::optional<std::string> MonitoredDaemon::address() const {
     return text.substr(begin, text.find('/', begin) - begin);
 }
 
+bool MonitoredDaemon::wait_log(const std::string& text, std::chrono::milliseconds timeout) const {
+    const std::string start_marker = "---- start " + std::to_string(starts_) + " ----";
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        const std::string now = log();
+        const std::size_t from = now.rfind(start_marker);
+        if (now.find(text, from == std::string::npos ? 0 : from) != std::string::npos) {
+            return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the file grows: look again
+    }
+}
+
 Exposition MonitoredDaemon::metrics() const {
     if (auto at = address()) {
         if (auto reply = http_get(*at, "/metrics")) {

@@ -41,6 +41,8 @@ public:
     std::optional<std::string> address() const;
     // The metrics of the running process.
     Exposition metrics() const;
+    // Waits until the log since the last start holds `text`; false when the time runs out.
+    bool wait_log(const std::string& text, std::chrono::milliseconds timeout) const;
     // Waits until `name{labels}` reaches at least `value`; the last value seen.
     std::optional<double> wait_metric(const std::string& name, double value,
                                       std::chrono::milliseconds timeout,

@@ -34,8 +34,14 @@ struct WebSocketClient::State {
 };
 
 WebSocketClient::WebSocketClient(const std::string& address, const std::string& target,
-                                 std::chrono::milliseconds timeout)
+                                 std::chrono::milliseconds timeout, const std::string& cookie)
     : state_(std::make_unique<State>()) {
+    if (!cookie.empty()) {
+        state_->ws.set_option(beast::websocket::stream_base::decorator(
+            [cookie](beast::websocket::request_type& request) {
+                request.set(beast::http::field::cookie, cookie);
+            }));
+    }
     const std::size_t colon = address.rfind(':');
     const tcp::endpoint endpoint(boost::asio::ip::make_address(address.substr(0, colon)),
                                  static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));

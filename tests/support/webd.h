@@ -25,10 +25,12 @@ public:
 // A WebSocket client (Boost.Beast, synchronous with deadlines) on `address` ("127.0.0.1:P").
 class WebSocketClient {
 public:
-    // Connects and completes the handshake for `target`; throws std::runtime_error when it
-    // cannot within `timeout`.
+    // Connects and completes the handshake for `target` (sending `cookie` as the Cookie
+    // header when not empty); throws std::runtime_error when it cannot within `timeout` or
+    // the server refuses the upgrade.
     WebSocketClient(const std::string& address, const std::string& target,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                    const std::string& cookie = {});
     ~WebSocketClient();
     WebSocketClient(const WebSocketClient&) = delete;
     WebSocketClient& operator=(const WebSocketClient&) = delete;
