@@ -18,6 +18,7 @@ let socket = null;
 let lastMessageAt = 0;
 let retryMs = 1000;
 let serverNow = null;  // the publisher's clock at lastMessageAt (a drill's simulated clock)
+let me = null;  // who the page speaks for (opel.v1.Me): access "open", or "login" and a name
 
 const levelOf = (status) => {
   const m = /^STATUS_OPEL_([1-4])$/.exec(status || "");
@@ -341,6 +342,10 @@ async function acknowledge(event) {
   try {
     const reply = await (await fetch("/api/v1/ack", { method: "POST", body,
       headers: { "Content-Type": "application/json" } })).json();
+    if (reply.error) {  // 401 (signed out) or 403 (not an acknowledger)
+      result.textContent = "Not recorded: " + reply.error;
+      return;
+    }
     const status = (reply.status || "").replace("SUBMIT_STATUS_", "");
     const errors = (reply.errors || []).map((e) => e.field + ": " + e.message).join("; ");
     result.textContent = status + (reply.message ? ": " + reply.message : "") + (errors ? ": " + errors : "");
@@ -484,12 +489,74 @@ function onMessage(event) {
   } else if (m.feed) setFeed(m.feed);
 }
 
+// Who the page speaks for (GET /api/v1/me): opel.v1.Me, null when a login is needed (401),
+// undefined when the server does not answer.
+async function whoAmI() {
+  try {
+    const response = await fetch("/api/v1/me");
+    return response.status === 401 ? null : await response.json();
+  } catch (e) {
+    return undefined;
+  }
+}
+
+function showLogin() {
+  document.getElementById("login").hidden = false;
+  for (const id of ["board", "alerts-section", "node", "upload"]) {
+    document.getElementById(id).hidden = true;
+  }
+  document.getElementById("who").hidden = true;
+  document.getElementById("banner").hidden = true;
+  document.getElementById("feed-state").textContent = "Signed out";
+}
+
+async function login(event) {
+  event.preventDefault();
+  const result = document.getElementById("login-result");
+  const body = JSON.stringify({ name: document.getElementById("login-name").value,
+    password: document.getElementById("login-password").value });
+  try {
+    const response = await fetch("/api/v1/login", { method: "POST", body,
+      headers: { "Content-Type": "application/json" } });
+    if (response.ok) {
+      location.reload();  // the page again, now with the session cookie
+      return;
+    }
+    result.textContent = (await response.json()).error || "Not signed in.";
+  } catch (e) {
+    result.textContent = "The wallboard server did not answer; try again.";
+  }
+}
+document.getElementById("login-form").addEventListener("submit", login);
+document.getElementById("logout").addEventListener("click", async () => {
+  try {
+    await fetch("/api/v1/logout", { method: "POST" });
+  } finally {
+    location.reload();
+  }
+});
+
+// A login names the acknowledger: the name field shows it and cannot be changed.
+function applyMe(m) {
+  me = m;
+  if (m.access !== "login") return;
+  document.getElementById("who").hidden = false;
+  document.getElementById("who-name").textContent = m.name + " (" + m.role + ")";
+  const by = document.getElementById("ack-by");
+  by.value = m.name;
+  by.readOnly = true;
+}
+
 function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   socket = new WebSocket(scheme + "//" + location.host + "/api/v1/live");
   socket.onopen = () => { retryMs = 1000; lastMessageAt = Date.now(); };
   socket.onmessage = onMessage;
-  socket.onclose = () => {
+  socket.onclose = async () => {
+    if (me && me.access === "login" && (await whoAmI()) === null) {
+      showLogin();  // the session ended (idle, signed out elsewhere, removed): sign in again
+      return;
+    }
     showBanner("The wallboard server is not answering; reconnecting. Levels shown may be out of date.");
     document.getElementById("feed-state").textContent = "Disconnected";
     setTimeout(connect, retryMs);
@@ -529,4 +596,14 @@ if (kiosk) {
   }, 15000);
 }
 
-connect();
+// Signed in (or no logins here): the live board; else the login form.
+async function start() {
+  const m = await whoAmI();
+  if (m === null) {
+    showLogin();
+    return;
+  }
+  if (m) applyMe(m);
+  connect();
+}
+start();

@@ -174,5 +174,43 @@ TEST_F(BrowserTest, APhoneScreenHasNoSidewaysScroll) {
     }
 }
 
+TEST_F(BrowserTest, ALoginLeadsToTheBoardAndNamesTheAcknowledger) {
+    const CommandRun user = opel_command("web-user --name 'Dr A Patel' --role acknowledger",
+                                         "tea and escalation cards");
+    ASSERT_EQ(user.status, 0);
+    std::ofstream(dir_ / "users.textproto") << user.out;
+    open("/node/RWJ", {"--users-file", (dir_ / "users.textproto").string()});
+    ASSERT_TRUE(browser_->wait_for("!document.getElementById('login').hidden", 10s));
+    EXPECT_EQ(browser_->evaluate("document.getElementById('node').hidden"), "true");
+    const auto sign_in = [&](const std::string& password) {
+        browser_->evaluate(
+            "document.getElementById('login-name').value = 'Dr A Patel'; "
+            "document.getElementById('login-password').value = '" +
+            password + "'; document.getElementById('login-form').requestSubmit()");
+    };
+    sign_in("not my password");
+    EXPECT_TRUE(browser_->wait_for(
+        "document.getElementById('login-result').textContent === 'wrong name or password'", 10s))
+        << browser_->evaluate("document.getElementById('login-result').textContent");
+    sign_in("tea and escalation cards");
+    // The page reloads itself once signed in; until the new one runs, evaluation may fail.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool signed_in = false;
+    while (!signed_in && std::chrono::steady_clock::now() < deadline) {
+        try {
+            signed_in = browser_->wait_for(
+                "!document.getElementById('node').hidden && "
+                "document.getElementById('who-name').textContent === 'Dr A Patel (acknowledger)'",
+                5s);
+        } catch (const std::runtime_error&) {
+            // the old document went away mid-evaluation: ask the new one
+        }
+    }
+    ASSERT_TRUE(signed_in) << browser_->evaluate("document.body.innerText");
+    EXPECT_EQ(browser_->evaluate("document.getElementById('ack-by').value"), "\"Dr A Patel\"");
+    EXPECT_EQ(browser_->evaluate("document.getElementById('ack-by').readOnly"), "true");
+    EXPECT_EQ(browser_->evaluate("document.getElementById('login').hidden"), "true");
+}
+
 }  // namespace
 }  // namespace opel

@@ -3,9 +3,7 @@
 // by the real `opel web-user` and `opel web-token`, as an operator would.
 #include <sys/stat.h>
 
-#include <array>
 #include <csignal>
-#include <cstdio>
 
 #include "support/metrics.h"
 #include "support/tls.h"
@@ -16,25 +14,6 @@ namespace {
 
 using testing::http_get;
 using testing::http_request;
-
-struct CommandRun {
-    int status = -1;
-    std::string out;  // standard output only
-};
-
-// `opel <args>` with `input` on standard input.
-CommandRun opel_command(const std::string& args, const std::string& input = {}) {
-    CommandRun r;
-    const std::string command = "printf '%s\\n' '" + input + "' | " + std::string(OPEL_COMMAND) +
-                                " " + args + " 2>/dev/null";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::array<char, 4096> buffer{};
-    while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
-        r.out += buffer.data();
-    }
-    r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
-    return r;
-}
 
 const std::string viewer_password = "a quiet viewer passphrase";
 const std::string acker_password = "tea and escalation cards";

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -57,6 +60,25 @@ private:
     simdjson::dom::element root_;
     bool ok_ = false;
 };
+
+struct CommandRun {
+    int status = -1;
+    std::string out;  // standard output only
+};
+
+// `opel <args>` (the real command) with `input` on standard input.
+inline CommandRun opel_command(const std::string& args, const std::string& input = {}) {
+    CommandRun r;
+    const std::string command = "printf '%s\\n' '" + input + "' | " + std::string(OPEL_COMMAND) +
+                                " " + args + " 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::array<char, 4096> buffer{};
+    while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+        r.out += buffer.data();
+    }
+    r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+    return r;
+}
 
 class WebdTest : public ::testing::Test {
 protected:
