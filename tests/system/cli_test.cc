@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -175,6 +176,78 @@ TEST(KeygenTest, WritesAKeyPairInFilesOnlyTheOwnerCanReadAndNeverOverwrites) {
     ASSERT_EQ(second.status, 0) << second.out;
     EXPECT_NE(read((dir / "b.key").string()), secret_key);
     EXPECT_EQ(run("--public " + pub).status, 2);  // the secret file is required
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+// opel web-user, opel web-token and check-config's reading of the users file they feed.
+TEST(WebAccessCommandsTest, MakeEntriesThatCheckConfigAcceptsAndRefuseBadInput) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("opel-web-access-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir);
+    const auto run = [](const std::string& command) {
+        Outcome r;
+        FILE* pipe = ::popen(("umask 000; " + command + " 2>&1").c_str(), "r");
+        std::array<char, 4096> buffer{};
+        while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+            r.out += buffer.data();
+        }
+        r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+        return r;
+    };
+    const std::string opel = OPEL_COMMAND;
+    const Outcome user = run("echo 'a long enough passphrase' | " + opel +
+                             " web-user --name 'Flow Lead' --role submitter --site RWJ");
+    ASSERT_EQ(user.status, 0) << user.out;
+    EXPECT_NE(user.out.find("users {\n  name: \"Flow Lead\"\n  role: WEB_ROLE_SUBMITTER\n"
+                            "  password_hash: \"$argon2id$v=19$"),
+              std::string::npos)
+        << user.out;
+    EXPECT_NE(user.out.find("  sites: \"RWJ\"\n}\n"), std::string::npos) << user.out;
+    EXPECT_EQ(user.out.find("a long enough passphrase"), std::string::npos);
+    const std::string token_file = (dir / "bi.token").string();
+    const Outcome token = run("(" + opel + " web-token --name bi --site RWJ --token-file " +
+                              token_file + " 2>/dev/null)");
+    ASSERT_EQ(token.status, 0) << token.out;
+    EXPECT_EQ(fs::status(token_file).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+    std::ifstream in(token_file);
+    std::string secret;
+    std::getline(in, secret);
+    EXPECT_EQ(secret.size(), 64U);
+    EXPECT_EQ(token.out.find(secret), std::string::npos);  // only its hash is printed
+    // Refusals: a short password, sites for a viewer, a submitter without, an existing file.
+    EXPECT_EQ(run("echo short | " + opel + " web-user --name a --role viewer").status, 2);
+    EXPECT_EQ(run("echo 'long enough passphrase' | " + opel +
+                  " web-user --name a --role viewer --site RWJ")
+                  .status,
+              2);
+    EXPECT_EQ(run("echo 'long enough passphrase' | " + opel + " web-user --name a --role submitter")
+                  .status,
+              2);
+    const Outcome again = run(opel + " web-token --name bi --site RWJ --token-file " + token_file);
+    EXPECT_EQ(again.status, 1);
+    EXPECT_NE(again.out.find("cannot create " + token_file), std::string::npos) << again.out;
+    // The entries as a users file: check-config counts them; a bad one is named at its line.
+    const fs::path test_config = OPEL_TEST_CONFIG;
+    fs::create_directories(dir / "config");
+    std::ofstream(dir / "config/users.textproto") << user.out << token.out;
+    std::ofstream(dir / "config/opel.textproto")
+        << "catalogue: \""
+        << fs::canonical(test_config / "../../../config/catalogue.textproto").string()
+        << "\"\ncards: \"" << (test_config / "cards/test-acute.textproto").string()
+        << "\"\ntree: \"" << (test_config / "trees/test.textproto").string()
+        << "\"\nwebd { users_file: \"users.textproto\" }\n";
+    const Outcome checked = run(opel + " check-config --config " + (dir / "config").string());
+    EXPECT_EQ(checked.status, 0) << checked.out;
+    EXPECT_NE(checked.out.find("webd       1 users, 1 upload tokens"), std::string::npos)
+        << checked.out;
+    std::ofstream(dir / "config/users.textproto", std::ios::app)
+        << "tokens { name: \"bi\" token_hash: \"x\" sites: \"RWJ\" }\n";
+    const Outcome broken = run(opel + " check-config --config " + (dir / "config").string());
+    EXPECT_EQ(broken.status, 1);
+    EXPECT_NE(broken.out.find("users.textproto:12: tokens[1].name: 'bi' is named twice"),
+              std::string::npos)
+        << broken.out;
     std::error_code ignored;
     fs::remove_all(dir, ignored);
 }

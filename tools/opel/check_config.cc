@@ -18,7 +18,8 @@ their direction, bands ordered, weights positive, every measure a card uses in t
 every site reaching a card, no duplicate ids, no cycles in the tree; and, when the root file
 has a `notifyd` section, opel-notifyd's routing file: every group a route or escalation step
 names exists, every subtree names a node, addresses and webhook URLs are well formed,
-silences have a reason, an author and an end.
+silences have a reason, an author and an end; and when webd names a users file,
+opel-webd's users and upload tokens: roles set, hashes in their form, every site a site.
 
   --config DIR|FILE  configuration directory (reads DIR/opel.textproto) or root file;
                      default $OPEL_CONFIG, else the shipped config/
@@ -30,7 +31,8 @@ silences have a reason, an author and an end.
                                    "measures":N,"cards":[{"id":ID,"parameters":N,
                                    "sites":N},...],"nodes":N,"sites":N,"root":PATH,
                                    "notifyd":{"groups":N,"receivers":N,"routes":N,
-                                   "silences":N} or null}}
+                                   "silences":N} or null,
+                                   "webd_users":{"users":N,"tokens":N} or null}}
                      line 0 = the whole file; field "" = a syntax error; "skipped"
                      lists checks not run because the parts they read have problems
 
@@ -89,7 +91,8 @@ struct NotifydCounts {
 };
 
 void print_json_summary(std::ostream& out, const std::string& root_file, const engine::Model& model,
-                        const std::optional<config::NotifydSettings>& notifyd) {
+                        const std::optional<config::NotifydSettings>& notifyd,
+                        const std::optional<config::WebAccess>& users) {
     std::map<std::string, int> sites = sites_per_card(model);
     int site_count = 0;
     out << R"({"ok":true,"problems":[],"skipped":[],"summary":{"root_file":)"
@@ -110,12 +113,20 @@ void print_json_summary(std::ostream& out, const std::string& root_file, const e
     } else {
         out << "null";
     }
+    out << R"(,"webd_users":)";
+    if (users) {
+        out << R"({"users":)" << users->users.size() << R"(,"tokens":)" << users->tokens.size()
+            << '}';
+    } else {
+        out << "null";
+    }
     out << "}}\n";
 }
 
 void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
                         const engine::Model& model,
-                        const std::optional<config::NotifydSettings>& notifyd) {
+                        const std::optional<config::NotifydSettings>& notifyd,
+                        const std::optional<config::WebAccess>& users) {
     std::map<engine::NodeKind, int> kinds;
     for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
         ++kinds[model.node(i).config.kind];
@@ -150,6 +161,26 @@ void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
     } else {
         out << "  notifyd    not configured (no notifyd section)\n";
     }
+    if (users) {
+        out << "  webd       " << users->users.size() << " users, " << users->tokens.size()
+            << " upload tokens (" << loaded.webd.users_file << ")"
+            << (loaded.webd.tls_certificate.empty() ? "" : "; TLS") << '\n';
+    } else {
+        out << "  webd       no users file: no logins, loopback only\n";
+    }
+}
+
+// opel-webd's users file when the configuration names one: none without one.
+Result<std::optional<config::WebAccess>, std::vector<config::ConfigError>> load_users(
+    const config::LoadedConfig& loaded, const engine::Model& model) {
+    if (loaded.webd.users_file.empty()) {
+        return std::optional<config::WebAccess>();
+    }
+    auto users = config::load_web_access(loaded.webd.users_file, model);
+    if (!users) {
+        return unexpected(std::move(users).error());
+    }
+    return std::optional<config::WebAccess>(std::move(*users));
 }
 
 }  // namespace
@@ -175,7 +206,12 @@ int check_config_main(const std::vector<std::string>& argv) {
             return exit_failed;
         }
         const engine::Model model(std::move(loaded->engine));  // the rest of *loaded stays
-        print_text_summary(std::cout, *loaded, model, *notifyd);
+        auto users = load_users(*loaded, model);
+        if (!users) {
+            report_problems(users.error(), std::cerr);
+            return exit_failed;
+        }
+        print_text_summary(std::cout, *loaded, model, *notifyd, *users);
         return exit_ok;
     }
     auto loaded = config::load_config(path);
@@ -190,7 +226,12 @@ int check_config_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     const engine::Model model(std::move(loaded->engine));
-    print_json_summary(std::cout, loaded->root_file.string(), model, *notifyd);
+    auto users = load_users(*loaded, model);
+    if (!users) {
+        print_json_problems(std::cout, loaded->root_file.string(), users.error());
+        return exit_failed;
+    }
+    print_json_summary(std::cout, loaded->root_file.string(), model, *notifyd, *users);
     return exit_ok;
 }
 
