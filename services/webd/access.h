@@ -63,7 +63,6 @@ public:
     std::size_t sessions() const { return sessions_.size(); }
     // The token's holder, or none. Every token's hash is compared, in constant time.
     std::optional<Principal> token(std::string_view token) const;
-    std::chrono::hours idle() const { return idle_; }
 
 private:
     struct Session {

@@ -176,7 +176,7 @@ void upload(Submitter& submitter, const engine::Model& model, const http::Reques
             sent.push_back(i);
         }
     }
-    const std::string by = who ? who->name : "an open gate";
+    const std::string by = who ? who->name : "anyone (no users file)";
     submitter.submit(std::move(requests), [rows = std::move(*rows), sent = std::move(sent), &log,
                                            by, respond](std::vector<codec::CommandReply> answers) {
         std::vector<codec::CommandReply> replies(rows.size());

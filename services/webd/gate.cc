@@ -61,14 +61,17 @@ Gate::Gate(boost::asio::io_context& io, std::optional<Access> access, bool secur
 
 Gate::~Gate() {
     stop();
+    worker_.stop();  // password checks not yet started are dropped: a stop is not held up
     worker_.join();
 }
 
 void Gate::stop() { *alive_ = false; }
 
-std::string Gate::cookie(const std::string& value, std::chrono::seconds max_age) const {
-    return std::string(session_cookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; " +
-           "Max-Age=" + std::to_string(max_age.count()) + (secure_ ? "; Secure" : "");
+// The session cookie: no Max-Age (the server ends an idle session; the browser keeps it
+// while it runs), or Max-Age=0 to remove it.
+std::string Gate::cookie(const std::string& value, bool remove) const {
+    return std::string(session_cookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict" +
+           (remove ? "; Max-Age=0" : "") + (secure_ ? "; Secure" : "");
 }
 
 std::optional<Principal> Gate::session_of(const http::Request& r) {
@@ -160,9 +163,7 @@ void Gate::login(const http::Request& r, http::Respond respond) {
                 const auto who = access_->session(*id, wall_now());
                 log_.info("login: {} ({})", who->name, to_string(who->role));
                 http::Response out{200, json_type, me_of(*who)};
-                out.headers.emplace_back(
-                    "Set-Cookie",
-                    cookie(*id, std::chrono::duration_cast<std::chrono::seconds>(access_->idle())));
+                out.headers.emplace_back("Set-Cookie", cookie(*id, false));
                 respond(std::move(out));
             });
     });
@@ -182,7 +183,7 @@ http::Response Gate::logout(const http::Request& r) {
         access_->close_session(*id);
     }
     http::Response out{200, json_type, codec::me_json("login", "", "", {})};
-    out.headers.emplace_back("Set-Cookie", cookie("", std::chrono::seconds(0)));
+    out.headers.emplace_back("Set-Cookie", cookie("", true));
     return out;
 }
 

@@ -60,7 +60,7 @@ public:
 
 private:
     std::optional<Principal> session_of(const http::Request& r);
-    std::string cookie(const std::string& value, std::chrono::seconds max_age) const;
+    std::string cookie(const std::string& value, bool remove) const;
 
     boost::asio::io_context& io_;
     std::optional<Access> access_;
