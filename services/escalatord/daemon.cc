@@ -12,6 +12,7 @@
 #include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
 #include "adapters/options/options.h"
+#include "adapters/systemd/notify.h"
 #include "escalatord/escalator.h"
 #include "escalatord/query.h"
 #include "escalatord/server.h"
@@ -124,6 +125,7 @@ std::vector<std::string_view> restart_only_changes(const config::EscalatordSetti
 
 // What SIGHUP needs: where the configuration is, what runs, and who takes the new one.
 struct Reloading {
+    systemd::Notifier& notifier;
     const Options& options;
     const config::EscalatordSettings& running;
     Server& server;
@@ -167,7 +169,9 @@ void await_hangup(boost::asio::signal_set& hangup, const Reloading& r) {
         if (ec) {
             return;
         }
+        r.notifier.reloading();
         reload_config(r);
+        r.notifier.ready("serving (configuration reloaded or refused: see the log)");
         await_hangup(hangup, r);
     });
 }
@@ -207,8 +211,9 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
         return 1;
     }
     // SIGHUP has its own set, so stopping stays exactly as it was.
+    systemd::Notifier notifier(io);
     boost::asio::signal_set hangup(io, SIGHUP);
-    const Reloading reloading{options, settings, server, query, escalator, log};
+    const Reloading reloading{notifier, options, settings, server, query, escalator, log};
     await_hangup(hangup, reloading);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -216,6 +221,7 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
             return;
         }
         log.info("signal {}: stopping", signal);
+        notifier.stopping();
         hangup.cancel();
         monitoring.stop();
         server.stop();
@@ -224,6 +230,8 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     server.start();
     query.start();
     log.info("serving queries on {}", settings.query_endpoint);
+    notifier.ready("serving: submit " + settings.submit_endpoint + ", publish " +
+                   settings.publish_endpoint);
     io.run();
     query.stop();
     log_summary(escalator, server, log);

@@ -12,6 +12,7 @@
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
 #include "adapters/options/options.h"
+#include "adapters/systemd/notify.h"
 #include "notifyd/sender.h"
 
 namespace opel::notifyd {
@@ -207,13 +208,16 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
                                 {metrics_text, not_ready}, log)) {
         return 1;
     }
+    systemd::Notifier service(io);
     boost::asio::signal_set hangup(io, SIGHUP);
     std::function<void()> await_hangup = [&] {
         hangup.async_wait([&](const boost::system::error_code& ec, int /*signal*/) {
             if (ec) {
                 return;
             }
+            service.reloading();
             reload_routing(options, settings, notifier, log);
+            service.ready("delivering alerts (routing reloaded or refused: see the log)");
             await_hangup();
         });
     };
@@ -226,6 +230,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
             stopping = true;
         }
     });
+    service.ready("delivering alerts");
     std::mt19937_64 random{std::random_device{}()};
     std::uniform_real_distribution<double> draw(0.0, 1.0);
     std::string last_feed_error;
@@ -276,6 +281,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         }
         io.poll();
     }
+    service.stopping();
     hangup.cancel();
     monitoring.stop();
     if (follower.synchronised()) {

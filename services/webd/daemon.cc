@@ -24,6 +24,7 @@
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
 #include "adapters/net/client.h"
+#include "adapters/systemd/notify.h"
 #include "webd/board.h"
 #include "webd/fanout.h"
 #include "webd/gate.h"
@@ -689,6 +690,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
              escalator.query_endpoint, web.assets,
              gate.open() ? "no users file: anyone who reaches it may read, upload and acknowledge"
                          : "logins required (users " + web.users_file + ")");
+    systemd::Notifier service(io);
     // SIGHUP: the users file again (a broken one is logged and the old one kept).
     boost::asio::signal_set hangup(io, SIGHUP);
     std::function<void()> await_hangup = [&] {
@@ -696,6 +698,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
             if (ec) {
                 return;
             }
+            service.reloading();
             if (web.users_file.empty() || gate.open()) {
                 log.info("SIGHUP: no users file to re-read");
             } else if (auto users = load_users(web.users_file, model, log); users) {
@@ -706,6 +709,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
                 }
                 log.error("SIGHUP: the users file has problems; the users read before stay");
             }
+            service.ready("serving the wallboard");
             await_hangup();
         });
     };
@@ -717,6 +721,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
             return;
         }
         log.info("signal {}: stopping", signal);
+        service.stopping();
         hangup.cancel();
         gate.stop();
         in.stop();
@@ -725,6 +730,7 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         server.stop();
         io.stop();
     });
+    service.ready("serving the wallboard");
     io.run();
     log.info(
         "stopped cleanly: {} changes fanned out, {} messages sent, {} dropped, feed sequence {}",

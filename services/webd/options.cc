@@ -19,7 +19,8 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
                             else 127.0.0.1:8080; port 0 takes a free port). Loopback only
                             unless --allow-insecure-remote
   --assets DIR              the page's files: index.html, app.js, style.css
-                            (default $OPEL_WEB_ASSETS, else webd.assets, else the shipped web/)
+                            (default $OPEL_WEB_ASSETS, else webd.assets, else the shipped web/:
+                            /usr/share/opel/web when installed)
   --publish-endpoint EP     the escalator's feed     (default: escalatord.publish_endpoint)
   --snapshot-endpoint EP    its snapshot endpoint    (default: escalatord.snapshot_endpoint)
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
@@ -98,7 +99,8 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
 config::WebdSettings settings(const Options& options, const config::WebdSettings& configured) {
     config::WebdSettings out = configured;
     out.address = options.address.value_or(out.address);
-    out.assets = options.assets.value_or(out.assets.empty() ? OPEL_WEB_ASSETS : out.assets);
+    const std::string shipped = options::installed() ? OPEL_INSTALLED_WEB_ASSETS : OPEL_WEB_ASSETS;
+    out.assets = options.assets.value_or(out.assets.empty() ? shipped : out.assets);
     out.feed_silence = options.feed_silence.value_or(out.feed_silence);
     out.submit_timeout = options.submit_timeout.value_or(out.submit_timeout);
     out.tls_certificate = options.tls_certificate.value_or(out.tls_certificate);

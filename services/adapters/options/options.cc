@@ -1,5 +1,7 @@
 #include "adapters/options/options.h"
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cerrno>
@@ -68,6 +70,12 @@ int report(const Stop& stop, std::ostream& out, std::ostream& err) {
 
 std::string version() { return std::string("opel ") + OPEL_VERSION; }
 
+bool installed() {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return !ec && self.parent_path() == std::filesystem::path(OPEL_INSTALLED_BINDIR);
+}
+
 std::string config_path(const std::optional<std::string>& flag) {
     if (flag) {
         return *flag;
@@ -75,7 +83,7 @@ std::string config_path(const std::optional<std::string>& flag) {
     if (const char* env = std::getenv("OPEL_CONFIG"); env != nullptr && *env != '\0') {
         return env;
     }
-    return OPEL_DEFAULT_CONFIG;
+    return installed() ? OPEL_INSTALLED_CONFIG : OPEL_DEFAULT_CONFIG;
 }
 
 Result<long, std::string> parse_whole(const std::string& text, const WholeRange& range) {

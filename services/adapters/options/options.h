@@ -47,8 +47,12 @@ int report(const Stop& stop, std::ostream& out, std::ostream& err);
 // "opel <project version>", what --version prints.
 std::string version();
 
-// --config's fallbacks: $OPEL_CONFIG (when set and not empty), else the shipped config/.
+// --config's fallbacks: $OPEL_CONFIG (when set and not empty), else the shipped
+// configuration: the installed one (/etc/opel) for an installed program, else the source
+// tree's config/ (a build's programs).
 std::string config_path(const std::optional<std::string>& flag);
+// Whether this program runs from the install prefix's bin/ (a package), not a build tree.
+bool installed();
 
 // The inclusive range of a whole-number flag and the unit it counts ("seconds"; "" for a
 // plain count).
