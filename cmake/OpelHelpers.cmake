@@ -26,8 +26,8 @@ endif()
 # (bugprone, performance, modernize, naming). The path-sensitive static analyzer
 # (clang-analyzer-*) costs about four times the lint on a file full of Asio, Beast or
 # GoogleTest templates and was most of CI's build time; it runs where opel_analyze() asks
-# for it: the pure core and the code that decodes untrusted bytes or holds raw resources.
-# The rest runs under ASan and UBSan in the test suite, and the decoders under the fuzzers.
+# for it: the pure core (base, engine) and the store, which holds SQLite's raw handles. The
+# rest runs under ASan and UBSan in the test suite, and the decoders under the fuzzers.
 function(opel_target_defaults target)
   target_link_libraries(${target} PRIVATE opel_warnings)
   if(OPEL_CLANG_TIDY)

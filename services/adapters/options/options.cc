@@ -1,12 +1,11 @@
 #include "adapters/options/options.h"
 
-#include <filesystem>
-
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 #include <sstream>
 

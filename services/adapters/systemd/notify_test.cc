@@ -49,7 +49,8 @@ protected:
         }
         char buffer[512];
         const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-        return n < 0 ? std::nullopt : std::optional<std::string>(std::string(buffer, std::size_t(n)));
+        return n < 0 ? std::nullopt
+                     : std::optional<std::string>(std::string(buffer, std::size_t(n)));
     }
 
     std::string path_;
