@@ -66,16 +66,6 @@ std::string quoted(const std::string& text) {
     return out + "\"";
 }
 
-// The users file's rule for names (config::load_web_access): printable ASCII, no spaces at
-// either end, at most 100 characters.
-bool good_name(const std::string& name) {
-    bool ok = !name.empty() && name.size() <= 100 && name.front() != ' ' && name.back() != ' ';
-    for (const char c : name) {
-        ok = ok && c >= 0x20 && c < 0x7f;
-    }
-    return ok;
-}
-
 std::string sites_lines(const std::vector<std::string>& sites) {
     std::string out;
     for (const std::string& site : sites) {
@@ -129,10 +119,8 @@ int web_user_main(const std::vector<std::string>& argv) {
     if (!name || !role) {
         return usage_error(cl, "--name NAME and --role ROLE are required");
     }
-    if (!good_name(*name)) {
-        return usage_error(cl, "--name: '" + *name +
-                                   "' is not a name: printable ASCII, no spaces at either end, "
-                                   "at most 100 characters");
+    if (auto problem = config::web_name_problem(*name)) {
+        return usage_error(cl, "--name: " + *problem);
     }
     if ((*role == "submitter") == sites.empty()) {
         return usage_error(cl, *role == "submitter"
@@ -189,10 +177,8 @@ int web_token_main(const std::vector<std::string>& argv) {
     if (!name || !token_file || sites.empty()) {
         return usage_error(cl, "--name NAME, --site ID and --token-file FILE are required");
     }
-    if (!good_name(*name)) {
-        return usage_error(cl, "--name: '" + *name +
-                                   "' is not a name: printable ASCII, no spaces at either end, "
-                                   "at most 100 characters");
+    if (auto problem = config::web_name_problem(*name)) {
+        return usage_error(cl, "--name: " + *problem);
     }
     if (sodium_init() < 0) {
         std::cerr << "opel web-token: libsodium cannot start\n";

@@ -57,6 +57,10 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
 Result<std::optional<NotifydSettings>, std::vector<ConfigError>> load_notifyd_config(
     const LoadedConfig& loaded);
 
+// Why `name` cannot name a user or token of opel-webd's users file (printable ASCII, no
+// spaces at either end, at most 100 characters), or none when it can.
+std::optional<std::string> web_name_problem(const std::string& name);
+
 // opel-webd's users and tokens from `file` (opel.config.v1.WebAccess), checked against
 // `model`'s tree: names unique and printable, every role set, every hash in its form, every
 // site a site of the tree (a submitter and a token name at least one; the others none), and

@@ -33,17 +33,8 @@ struct Checking {
     void name(const ItemSite& site, const std::string& name) {
         if (name.empty()) {
             add(site, "name", "a name is required");
-            return;
-        }
-        bool printable =
-            name.size() <= max_name_length && name.front() != ' ' && name.back() != ' ';
-        for (const char c : name) {
-            printable = printable && c >= 0x20 && c < 0x7f;
-        }
-        if (!printable) {
-            add(site, "name",
-                "'" + name + "' is not a name: printable ASCII, no spaces at either end, at most " +
-                    std::to_string(max_name_length) + " characters");
+        } else if (auto problem = web_name_problem(name)) {
+            add(site, "name", std::move(*problem));
         } else if (!names.insert(name).second) {
             add(site, "name", "'" + name + "' is named twice (users and tokens share names)");
         }
@@ -130,6 +121,19 @@ WebToken convert_token(const cfg::WebToken& t, const ItemSite& site, Checking& c
 }
 
 }  // namespace
+
+std::optional<std::string> web_name_problem(const std::string& name) {
+    bool printable = !name.empty() && name.size() <= max_name_length && name.front() != ' ' &&
+                     name.back() != ' ';
+    for (const char c : name) {
+        printable = printable && c >= 0x20 && c < 0x7f;
+    }
+    if (printable) {
+        return std::nullopt;
+    }
+    return "'" + name + "' is not a name: printable ASCII, no spaces at either end, at most " +
+           std::to_string(max_name_length) + " characters";
+}
 
 Result<WebAccess, std::vector<ConfigError>> load_web_access(const std::filesystem::path& file,
                                                             const engine::Model& model) {
