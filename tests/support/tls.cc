@@ -1,22 +1,11 @@
 #include "support/tls.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <curl/curl.h>
+
 #include <cstdlib>
-#include <sstream>
 #include <stdexcept>
 
 namespace opel::testing {
-
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace ssl = boost::asio::ssl;
-using tcp = boost::asio::ip::tcp;
 
 TestCertificate make_certificate(const std::filesystem::path& dir, const std::string& name) {
     TestCertificate out{(dir / (name + ".pem")).string(), (dir / (name + "-key.pem")).string()};
@@ -35,69 +24,56 @@ std::optional<HttpReply> https_request(const std::string& method, const std::str
                                        const std::string& body,
                                        const std::map<std::string, std::string>& headers,
                                        std::string* error, std::chrono::milliseconds timeout) {
-    const auto fail = [error](const std::string& why) -> std::optional<HttpReply> {
-        if (error) {
-            *error = why;
+    // libcurl (as opel-notifyd uses it): "localhost" resolved to the given address, so the
+    // certificate's name is checked as a browser would.
+    const std::string port = address.substr(address.rfind(':') + 1);
+    const std::string host = address.substr(0, address.rfind(':'));
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) {
+        throw std::runtime_error("curl_easy_init failed");
+    }
+    HttpReply reply;
+    char problem[CURL_ERROR_SIZE] = "";
+    curl_slist* resolve = curl_slist_append(nullptr, ("localhost:" + port + ":" + host).c_str());
+    curl_slist* fields = nullptr;
+    for (const auto& [name, value] : headers) {
+        fields = curl_slist_append(fields, (name + ": " + value).c_str());
+    }
+    const std::string url = "https://localhost:" + port + target;
+    const auto append = +[](char* data, std::size_t size, std::size_t n, void* out) {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+    };
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (!body.empty() || method != "GET") {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, fields);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, problem);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+    const CURLcode done = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(fields);
+    curl_slist_free_all(resolve);
+    curl_easy_cleanup(curl);
+    if (done != CURLE_OK) {
+        if (error != nullptr) {
+            *error = std::string(curl_easy_strerror(done)) + ": " + problem;
         }
         return std::nullopt;
-    };
-    const std::size_t colon = address.rfind(':');
-    boost::asio::io_context io;
-    ssl::context context(ssl::context::tls_client);
-    boost::system::error_code ec;
-    context.load_verify_file(ca_file, ec);
-    if (ec) {
-        return fail("cannot read " + ca_file + ": " + ec.message());
     }
-    context.set_verify_mode(ssl::verify_peer);
-    beast::ssl_stream<beast::tcp_stream> stream(io, context);
-    stream.set_verify_callback(ssl::host_name_verification("localhost"));
-    const tcp::endpoint endpoint(boost::asio::ip::make_address(address.substr(0, colon)),
-                                 static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
-    bhttp::request<bhttp::string_body> request(bhttp::string_to_verb(method), target, 11);
-    request.set(bhttp::field::host, "localhost");
-    for (const auto& [name, value] : headers) {
-        request.set(name, value);
-    }
-    request.body() = body;
-    if (!body.empty() || method != "GET") {
-        request.prepare_payload();
-    }
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> response;
-    std::optional<HttpReply> out;
-    std::string why = "no reply in time";
-    beast::get_lowest_layer(stream).async_connect(endpoint, [&](beast::error_code connected) {
-        if (connected) {
-            why = "connect: " + connected.message();
-            return;
-        }
-        stream.async_handshake(ssl::stream_base::client, [&](beast::error_code shook) {
-            if (shook) {
-                why = "handshake: " + shook.message();
-                return;
-            }
-            bhttp::async_write(stream, request, [&](beast::error_code wrote, std::size_t) {
-                if (wrote) {
-                    why = "write: " + wrote.message();
-                    return;
-                }
-                bhttp::async_read(stream, buffer, response,
-                                  [&](beast::error_code read, std::size_t) {
-                                      if (read) {
-                                          why = "read: " + read.message();
-                                          return;
-                                      }
-                                      std::ostringstream head;
-                                      head << response.base();
-                                      out = HttpReply{static_cast<int>(response.result_int()),
-                                                      head.str(), response.body()};
-                                  });
-            });
-        });
-    });
-    io.run_for(timeout);
-    return out ? out : fail(why);
+    reply.status = static_cast<int>(status);
+    return reply;
 }
 
 }  // namespace opel::testing

@@ -1,5 +1,5 @@
 // TLS for tests: a self-signed certificate made at test time with Debian's `openssl` (nothing
-// secret is committed), and an HTTPS client that verifies the server against it.
+// secret is committed), and an HTTPS client (libcurl) that verifies the server against it.
 #pragma once
 
 #include <chrono>
@@ -22,8 +22,8 @@ struct TestCertificate {
 TestCertificate make_certificate(const std::filesystem::path& dir, const std::string& name);
 
 // `method` `target` over HTTPS to `address` ("127.0.0.1:P"), trusting only `ca_file`; the
-// reply, or none when there was no complete reply within `timeout` or the handshake failed
-// (`error`, when given, says why).
+// reply (its headers with the status line, as received), or none when there was no complete
+// reply within `timeout` or the server was not trusted (`error`, when given, says why).
 std::optional<HttpReply> https_request(
     const std::string& method, const std::string& address, const std::string& target,
     const std::string& ca_file, const std::string& body = {},
