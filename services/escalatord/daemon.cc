@@ -1,5 +1,7 @@
 #include "escalatord/daemon.h"
 
+#include <grp.h>
+
 #include <spdlog/logger.h>
 #include <sys/resource.h>
 
@@ -30,10 +32,11 @@ struct Stores {
     std::unique_ptr<store::Store> queries;
 };
 
-std::optional<Stores> open_stores(const std::string& path, spdlog::logger& log) {
+std::optional<Stores> open_stores(const std::string& path, std::optional<gid_t> group,
+                                  spdlog::logger& log) {
     Stores out;
     for (std::unique_ptr<store::Store>* s : {&out.store, &out.reads, &out.queries}) {
-        auto opened = store::Store::open(path);
+        auto opened = store::Store::open(path, group);
         if (!opened) {
             log.critical("database {}: {}", path, opened.error().message);
             return std::nullopt;
@@ -119,6 +122,7 @@ std::vector<std::string_view> restart_only_changes(const config::EscalatordSetti
     check(a.max_clock_skew != b.max_clock_skew, "max_clock_skew_seconds");
     check(a.heartbeat_interval != b.heartbeat_interval, "heartbeat_interval_seconds");
     check(a.max_message_bytes != b.max_message_bytes, "max_message_bytes");
+    check(a.group != b.group, "group");
     check(a.metrics_address != b.metrics_address, "metrics_address");
     return changed;
 }
@@ -178,8 +182,8 @@ void await_hangup(boost::asio::signal_set& hangup, const Reloading& r) {
 
 // Binds and serves until SIGINT/SIGTERM, reloading on SIGHUP; the exit code.
 int serve(const Options& options, Escalator& escalator, Journal& journal, const Clock& clock,
-          const config::EscalatordSettings& settings, std::unique_ptr<store::Store> queries,
-          spdlog::logger& log) {
+          const config::EscalatordSettings& settings, std::optional<gid_t> group,
+          std::unique_ptr<store::Store> queries, spdlog::logger& log) {
     raise_file_limit();
     // One thread runs the io_context (hint 1): a handler it posts for itself goes on that
     // thread's private queue, instead of through the shared queue and an epoll_ctl that wakes
@@ -192,6 +196,7 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     server_options.publish_high_water_mark = static_cast<int>(options.publish_hwm);
     server_options.clock_rate = options.clock_rate;
     server_options.pipeline_depth = options.pipeline_depth;
+    server_options.group = group;
     Server server(io, context, escalator, journal, clock, settings, server_options, log);
     QueryService query(context, settings.query_endpoint, std::move(queries),
                        query_nodes(escalator.engine().model()), escalator.epoch(), log);
@@ -199,7 +204,7 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
         log.critical("{}", bound.error().message);
         return 1;
     }
-    if (auto bound = query.bind(options.allow_insecure_remote); !bound) {
+    if (auto bound = query.bind(options.allow_insecure_remote, group); !bound) {
         log.critical("{}", bound.error().message);
         return 1;
     }
@@ -263,7 +268,19 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
             "never for live reporting",
             format_utc(start), options.clock_rate);
     }
-    std::optional<Stores> stores = open_stores(settings.database_path, log);
+    std::optional<gid_t> group;
+    if (!settings.group.empty()) {
+        const ::group* found = ::getgrnam(settings.group.c_str());  // once, before any thread
+        if (found == nullptr) {
+            log.critical("escalatord.group: no group '{}' on this machine (getent group {})",
+                         settings.group, settings.group);
+            return 1;
+        }
+        group = found->gr_gid;
+        log.info("group {} (gid {}) may read the database and use the ipc:// sockets",
+                 settings.group, *group);
+    }
+    std::optional<Stores> stores = open_stores(settings.database_path, group, log);
     if (!stores) {
         return 1;
     }
@@ -275,7 +292,8 @@ int run_daemon(const Options& options, config::LoadedConfig loaded, spdlog::logg
         return 1;
     }
     Journal journal(*stores->store);
-    return serve(options, escalator, journal, clock, settings, std::move(stores->queries), log);
+    return serve(options, escalator, journal, clock, settings, group, std::move(stores->queries),
+                 log);
 }
 
 }  // namespace opel::escalatord

@@ -17,6 +17,10 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
   --metrics-address HOST:PORT
                             HTTP /metrics, /healthz, /readyz; "off" disables; port 0 takes
                             a free port (default: escalatord.metrics_address, 127.0.0.1:9464)
+  --group NAME              a group that may read the database (0640, with its -wal and
+                            -shm) and use the ipc:// sockets (0660), all owned by it; the
+                            daemon's user must be a member (default: escalatord.group; none:
+                            the database is 0600)
   --heartbeat-seconds N     heartbeat interval, 1 to 86400 (default: escalatord.heartbeat_interval_seconds)
   --publish-hwm N           messages queued per subscriber before it loses some, 1 to 100000000
                             (default 100000)
@@ -34,7 +38,7 @@ in SQLite and publishes status, alerts and heartbeats. Stops cleanly on SIGINT/S
 
 Environment overrides (applied after the file, before flags): OPEL_CONFIG,
 OPEL_DATABASE_PATH, OPEL_SUBMIT_ENDPOINT, OPEL_PUBLISH_ENDPOINT, OPEL_SNAPSHOT_ENDPOINT,
-OPEL_QUERY_ENDPOINT, OPEL_METRICS_ADDRESS.
+OPEL_QUERY_ENDPOINT, OPEL_METRICS_ADDRESS, OPEL_GROUP.
 Exit codes: 0 clean stop, 1 failure (config, database, endpoint), 2 usage.
 )";
 
@@ -65,6 +69,7 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     cl.text("--database", o.database, "OPEL_DATABASE_PATH");
     cl.endpoints(o.endpoints);
     cl.text("--metrics-address", o.metrics_address, "OPEL_METRICS_ADDRESS");
+    cl.text("--group", o.group, "OPEL_GROUP");
     cl.whole("--heartbeat-seconds", o.heartbeat_seconds, {1, 86400, "seconds"});
     cl.whole("--publish-hwm", given.publish_hwm, {1, 100000000, ""});
     cl.whole("--pipeline-depth", given.pipeline_depth, {1, 16, ""});
@@ -85,6 +90,7 @@ config::EscalatordSettings with_overrides(config::EscalatordSettings settings,
     settings = options::with_endpoints(std::move(settings), options.endpoints);
     settings.database_path = options.database.value_or(settings.database_path);
     settings.metrics_address = options.metrics_address.value_or(settings.metrics_address);
+    settings.group = options.group.value_or(settings.group);
     if (options.heartbeat_seconds) {
         settings.heartbeat_interval = Duration{*options.heartbeat_seconds};
     }

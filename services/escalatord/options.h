@@ -22,6 +22,8 @@ struct Options {
     std::optional<std::string> database;  // --database, else $OPEL_DATABASE_PATH
     // --metrics-address, else $OPEL_METRICS_ADDRESS: HTTP host:port, or "off"
     std::optional<std::string> metrics_address;
+    // --group, else $OPEL_GROUP: the group sharing the database and ipc:// sockets
+    std::optional<std::string> group;
     options::Endpoints endpoints;  // --submit-endpoint …, else OPEL_*_ENDPOINT
     std::optional<long> heartbeat_seconds;
     long publish_hwm = 100000;

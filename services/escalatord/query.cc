@@ -48,8 +48,9 @@ QueryService::QueryService(zmq::context_t& context, std::string endpoint,
 
 QueryService::~QueryService() { stop(); }
 
-net::NetResult<std::monostate> QueryService::bind(bool allow_insecure_remote) {
-    return net::bind_listener(router_, endpoint_, allow_insecure_remote);
+net::NetResult<std::monostate> QueryService::bind(bool allow_insecure_remote,
+                                                  std::optional<gid_t> group) {
+    return net::bind_listener(router_, endpoint_, allow_insecure_remote, group);
 }
 
 void QueryService::start() {

@@ -42,7 +42,8 @@ public:
     QueryService(const QueryService&) = delete;
     QueryService& operator=(const QueryService&) = delete;
 
-    net::NetResult<std::monostate> bind(bool allow_insecure_remote);
+    net::NetResult<std::monostate> bind(bool allow_insecure_remote,
+                                        std::optional<gid_t> group = std::nullopt);
     // Serves on its own thread until stop() (or destruction).
     void start();
     void stop();

@@ -26,11 +26,14 @@
 // too, so they read the state without locks.
 #pragma once
 
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/config/settings.h"
@@ -48,6 +51,7 @@ struct ServerOptions {
     int publish_high_water_mark = 100000;  // messages queued per subscriber before dropping
     double clock_rate = 1;                 // simulated seconds per real second (the clock's rate)
     std::size_t pipeline_depth = 4;        // batches prepared and not yet answered
+    std::optional<gid_t> group;            // owns the ipc:// socket files (escalatord.group)
 };
 
 struct Envelope;  // a request: its routing envelope and payload frames

@@ -1,6 +1,7 @@
 // System tests: the real opel-escalatord process, spoken to only through its public ZeroMQ
 // interface (submit ROUTER, publish PUB, snapshot ROUTER) over ipc:// in a temp directory.
 // Every wait is for a condition, with a hard deadline.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -1001,6 +1002,38 @@ TEST_F(EscalatordTest, ItsFilesAreNotOpenToOtherUsersAndRootIsWarnedAbout) {
     }
     EXPECT_EQ(daemon.log().find("running as root (uid 0)") != std::string::npos, ::geteuid() == 0)
         << daemon.log();
+}
+
+TEST_F(EscalatordTest, AConfiguredGroupSharesTheDatabaseAndSocketsAndAnUnknownOneStopsIt) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "giving files to another group needs root (or membership of it)";
+    }
+    const ::group* nogroup = ::getgrnam("nogroup");
+    ASSERT_NE(nogroup, nullptr);
+    const gid_t gid = nogroup->gr_gid;
+    const mode_t old = ::umask(0);  // the daemon inherits it
+    start({"--group", "nogroup"});
+    ::umask(old);
+    EXPECT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto owner_and_mode = [](const fs::path& path) {
+        struct stat st {};
+        return ::stat(path.c_str(), &st) == 0
+                   ? std::make_pair(st.st_gid, st.st_mode & 0777U)
+                   : std::make_pair(static_cast<gid_t>(-1), 0U);
+    };
+    for (const char* file : {"opel.db", "opel.db-wal", "opel.db-shm"}) {
+        EXPECT_EQ(owner_and_mode(dir_ / file), std::make_pair(gid, 0640U)) << file;
+    }
+    for (const char* socket : {"submit", "publish", "snapshot", "query"}) {
+        EXPECT_EQ(owner_and_mode(dir_ / socket), std::make_pair(gid, 0660U)) << socket;
+    }
+    EXPECT_EQ(daemon_->stop(), 0);
+    daemon_.reset();
+    Daemon unknown(dir_, {"--group", "no-such-opel-group"});
+    EXPECT_FALSE(unknown.start(60s));
+    EXPECT_NE(unknown.log().find("escalatord.group: no group 'no-such-opel-group' on this machine"),
+              std::string::npos)
+        << unknown.log();
 }
 
 TEST_F(EscalatordTest, RefusesANonLoopbackEndpointWithoutTheInsecureFlag) {

@@ -293,6 +293,7 @@ EscalatordSettings convert(const cfg::EscalatordSettings& s) {
     if (s.has_max_message_bytes()) {
         out.max_message_bytes = s.max_message_bytes();
     }
+    out.group = s.group();
     return out;
 }
 

@@ -21,6 +21,8 @@ struct EscalatordSettings {
     std::uint32_t max_message_bytes = 65536;
     // HTTP host:port of /metrics, /healthz and /readyz, or "off".
     std::string metrics_address = "127.0.0.1:9464";
+    // A group that may read the database (0640) and use the ipc:// sockets; "" = none.
+    std::string group;
 };
 
 // opel.config.v1.WebdSettings with its defaults (assets: "" = the shipped web/ directory).

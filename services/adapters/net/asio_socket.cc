@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstring>
 #include <zmq_addon.hpp>
 
 namespace opel::net {
@@ -104,7 +105,7 @@ NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoin
 }
 
 NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string& endpoint,
-                                        bool allow_insecure_remote) {
+                                        bool allow_insecure_remote, std::optional<gid_t> group) {
     if (!allow_insecure_remote && !is_local_endpoint(endpoint)) {
         return unexpected(
             NetError{Errc::insecure_endpoint,
@@ -116,8 +117,14 @@ NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string
     // An ipc:// socket file is as the umask makes it (often writable by every local user):
     // owner and group only.
     if (bound && endpoint.rfind("ipc://", 0) == 0) {
-        ::chmod(endpoint.substr(std::string_view("ipc://").size()).c_str(),
-                S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP);
+        const std::string file = endpoint.substr(std::string_view("ipc://").size());
+        ::chmod(file.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP);
+        if (group && ::chown(file.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+            return unexpected(NetError{Errc::bad_endpoint,
+                                       "cannot give " + file + " to group " +
+                                           std::to_string(*group) + ": " + std::strerror(errno) +
+                                           " (is the daemon's user a member of the group?)"});
+        }
     }
     return bound;
 }

@@ -14,9 +14,12 @@
 // Owner: the thread running the io_context; never touched from another thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -68,9 +71,12 @@ std::vector<zmq::message_t> receive_multipart(zmq::socket_t& socket);
 // <endpoint>: <ZeroMQ's reason>".
 NetResult<std::monostate> bind(zmq::socket_t& socket, const std::string& endpoint);
 // The same for a daemon's listening socket: a non-loopback endpoint (is_local_endpoint) is
-// refused with Errc::insecure_endpoint unless `allow_insecure_remote`.
+// refused with Errc::insecure_endpoint unless `allow_insecure_remote`. An ipc:// socket file
+// is made 0660 whatever the umask, and with `group` owned by it (Errc::bad_endpoint naming
+// the file when the process may not).
 NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string& endpoint,
-                                        bool allow_insecure_remote);
+                                        bool allow_insecure_remote,
+                                        std::optional<gid_t> group = std::nullopt);
 
 // True for endpoints that only this machine can reach (ipc://, inproc://, tcp on loopback:
 // 127.x, localhost, [::1]).

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -250,7 +252,38 @@ std::string_view to_string(Errc code) {
     return "other";
 }
 
-StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
+namespace {
+
+// With a group: the database (when it exists) and its -wal and -shm files (made empty when
+// missing: SQLite takes an empty one for an empty log or index) are mode 0640 and owned by
+// `group`. SQLite opens existing files as they are, so each keeps this owner and mode.
+StoreResult<Done> share_with_group(const std::string& path, gid_t group) {
+    std::error_code ignored;
+    for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+        if (file == path && !std::filesystem::exists(path, ignored)) {
+            continue;  // SQLite makes it; Store::open shares it right after
+        }
+        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+        const bool ok = fd >= 0 && ::fchown(fd, static_cast<uid_t>(-1), group) == 0 &&
+                        ::fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP) == 0;
+        const int saved = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        if (!ok) {
+            return unexpected(StoreError{
+                Errc::io, "cannot give " + file + " to group " + std::to_string(group) + ": " +
+                              std::strerror(saved) +
+                              " (is the daemon's user a member of the group?)"});
+        }
+    }
+    return Done{};
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path,
+                                                std::optional<gid_t> group) {
     static std::once_flag configured;
     std::call_once(configured, [] {
         // No memory statistics: with them every SQLite allocation takes a global mutex.
@@ -273,16 +306,27 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3* db = nullptr;
     std::error_code ignored;
     const bool created = !std::filesystem::exists(path, ignored);
+    if (group) {
+        if (auto shared = share_with_group(path, *group); !shared) {
+            return unexpected(std::move(shared).error());
+        }
+    }
     // NOMUTEX: a connection is used by one thread at a time (the class comment), so SQLite
     // need not lock it around every call.
     const int rc = sqlite3_open_v2(path.c_str(), &db,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    gathering_vfs());
     if (rc == SQLITE_OK && created) {
-        // The history is for the daemon's user alone, whatever the umask: a new database is
-        // 0600 before anything is written to it, and SQLite gives its -wal and -shm files the
-        // database's mode.
+        // The history is for the daemon's user alone (or its group), whatever the umask: a
+        // new database is 0600 (0640 for the group) before anything is written to it, and
+        // SQLite gives its -wal and -shm files the database's mode.
         ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
+        if (group) {
+            if (auto shared = share_with_group(path, *group); !shared) {
+                sqlite3_close(db);
+                return unexpected(std::move(shared).error());
+            }
+        }
     }
     if (rc != SQLITE_OK) {
         StoreError e{errc_of(rc), "cannot open database '" + path + "': " +

@@ -26,6 +26,8 @@
 // to a log). docs/storage.md has the cost model, the WAL file and the schema versions.
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -135,8 +137,12 @@ class Store {
 public:
     // Opens (creating if needed) the database at `path` in WAL mode with synchronous=FULL so
     // a commit survives kill -9 and power loss. An existing empty file is refused
-    // (Errc::corrupt): it is not a database this daemon wrote.
-    static StoreResult<std::unique_ptr<Store>> open(const std::string& path);
+    // (Errc::corrupt): it is not a database this daemon wrote. A new database is 0600. With
+    // `group`, the database and its -wal and -shm files are 0640 and owned by that group
+    // (made before SQLite opens them, so SQLite keeps their owner and mode): readers in the
+    // group (opel backup, replay) can read; a chown the process may not do is Errc::io.
+    static StoreResult<std::unique_ptr<Store>> open(const std::string& path,
+                                                    std::optional<gid_t> group = std::nullopt);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;

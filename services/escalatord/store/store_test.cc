@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -144,6 +145,29 @@ TEST_F(StoreTest, ANewDatabaseAndItsWalAreTheOwnersAloneWhateverTheUmask) {
     EXPECT_EQ(fs::status(dir_ / "opel.db").permissions(), owner_only);
     ASSERT_TRUE(fs::exists(dir_ / "opel.db-wal"));
     EXPECT_EQ(fs::status(dir_ / "opel.db-wal").permissions(), owner_only);
+}
+
+TEST_F(StoreTest, WithAGroupTheDatabaseAndItsWalAndShmAreItsToReadWhateverTheUmask) {
+    const gid_t group = ::getegid();  // one the process may always give files to
+    const mode_t old = ::umask(0);
+    auto opened = Store::open((dir_ / "opel.db").string(), group);
+    ::umask(old);
+    ASSERT_TRUE(opened.has_value()) << opened.error().message;
+    auto store = std::move(opened).value();
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->add_sitrep(row("a")));
+    ASSERT_TRUE(store->commit());
+    for (const char* file : {"opel.db", "opel.db-wal", "opel.db-shm"}) {
+        struct stat st {};
+        ASSERT_EQ(::stat((dir_ / file).c_str(), &st), 0) << file;
+        EXPECT_EQ(st.st_mode & 0777U, 0640U) << file;
+        EXPECT_EQ(st.st_gid, group) << file;
+    }
+    // An existing database opened with the group again keeps working and stays shared.
+    store.reset();
+    auto again = Store::open((dir_ / "opel.db").string(), group);
+    ASSERT_TRUE(again.has_value()) << again.error().message;
+    EXPECT_TRUE((*again)->find_reply("a")->has_value());
 }
 
 TEST_F(StoreTest, CommittedRowsSurviveReopening) {
