@@ -1,7 +1,6 @@
 #include "escalatord/daemon.h"
 
 #include <grp.h>
-
 #include <spdlog/logger.h>
 #include <sys/resource.h>
 

@@ -99,9 +99,8 @@ net::NetResult<std::monostate> Server::bind() {
     submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
     snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
     for (const auto& [socket, endpoint] : endpoints) {
-        if (auto bound =
-                net::bind_listener(socket->socket(), *endpoint, options_.allow_insecure_remote,
-                                   options_.group);
+        if (auto bound = net::bind_listener(socket->socket(), *endpoint,
+                                            options_.allow_insecure_remote, options_.group);
             !bound) {
             return bound;
         }

@@ -1017,9 +1017,8 @@ TEST_F(EscalatordTest, AConfiguredGroupSharesTheDatabaseAndSocketsAndAnUnknownOn
     EXPECT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
     const auto owner_and_mode = [](const fs::path& path) {
         struct stat st {};
-        return ::stat(path.c_str(), &st) == 0
-                   ? std::make_pair(st.st_gid, st.st_mode & 0777U)
-                   : std::make_pair(static_cast<gid_t>(-1), 0U);
+        return ::stat(path.c_str(), &st) == 0 ? std::make_pair(st.st_gid, st.st_mode & 0777U)
+                                              : std::make_pair(static_cast<gid_t>(-1), 0U);
     };
     for (const char* file : {"opel.db", "opel.db-wal", "opel.db-shm"}) {
         EXPECT_EQ(owner_and_mode(dir_ / file), std::make_pair(gid, 0640U)) << file;

@@ -21,7 +21,7 @@ protected:
         write("opel.textproto", R"(catalogue: "catalogue.textproto"
 cards: "cards/c.textproto"
 tree: "tree.textproto"
-escalatord { submit_endpoint: "ipc:///tmp/x" max_clock_skew_seconds: 60 metrics_address: "off" }
+escalatord { submit_endpoint: "ipc:///tmp/x" max_clock_skew_seconds: 60 metrics_address: "off" group: "opel-readers" }
 )");
         write("catalogue.textproto", R"(measures { name: "a" unit: "count" integer: true min: 0 }
 measures { name: "b" unit: "percent" min: 0 max: 100 }
@@ -91,6 +91,7 @@ TEST_F(LoaderTest, ValidConfigLoadsWithSettings) {
     EXPECT_EQ(loaded->engine.cards.size(), 1U);
     EXPECT_EQ(loaded->engine.nodes.size(), 2U);
     EXPECT_EQ(loaded->escalatord.submit_endpoint, "ipc:///tmp/x");
+    EXPECT_EQ(loaded->escalatord.group, "opel-readers");
     EXPECT_EQ(loaded->escalatord.max_clock_skew.count(), 60);
     EXPECT_EQ(loaded->escalatord.metrics_address, "off");
     EXPECT_EQ(loaded->escalatord.heartbeat_interval.count(), 5);  // default

@@ -120,10 +120,10 @@ NetResult<std::monostate> bind_listener(zmq::socket_t& socket, const std::string
         const std::string file = endpoint.substr(std::string_view("ipc://").size());
         ::chmod(file.c_str(), S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP);
         if (group && ::chown(file.c_str(), static_cast<uid_t>(-1), *group) != 0) {
-            return unexpected(NetError{Errc::bad_endpoint,
-                                       "cannot give " + file + " to group " +
-                                           std::to_string(*group) + ": " + std::strerror(errno) +
-                                           " (is the daemon's user a member of the group?)"});
+            return unexpected(NetError{
+                Errc::bad_endpoint, "cannot give " + file + " to group " + std::to_string(*group) +
+                                        ": " + std::strerror(errno) +
+                                        " (is the daemon's user a member of the group?)"});
         }
     }
     return bound;

@@ -271,10 +271,10 @@ StoreResult<Done> share_with_group(const std::string& path, gid_t group) {
             ::close(fd);
         }
         if (!ok) {
-            return unexpected(StoreError{
-                Errc::io, "cannot give " + file + " to group " + std::to_string(group) + ": " +
-                              std::strerror(saved) +
-                              " (is the daemon's user a member of the group?)"});
+            return unexpected(
+                StoreError{Errc::io, "cannot give " + file + " to group " + std::to_string(group) +
+                                         ": " + std::strerror(saved) +
+                                         " (is the daemon's user a member of the group?)"});
         }
     }
     return Done{};
