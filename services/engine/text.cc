@@ -48,4 +48,12 @@ std::string format_number(double value) {
     return s == "-0" ? "0" : s;
 }
 
+std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text.substr(0, 100)) {
+        out += c >= 0x20 && c < 0x7f ? c : '?';
+    }
+    return out;
+}
+
 }  // namespace opel::engine

@@ -1,8 +1,9 @@
 // Number formatting for explanations and error messages. Every finite double formats to a
-// non-empty string, whatever its magnitude.
+// non-empty string, whatever its magnitude. And untrusted text made safe for a log line.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace opel::engine {
 
@@ -15,5 +16,9 @@ std::string format_number(double value);
 // 65 -> "65", 0.1 -> "0.1", 1e300 -> "1e+300", 5e-324 -> "5e-324". For echoing what a
 // user sent.
 std::string format_exact(double value);
+
+// Text a client sent (a name, a topic), safe for one log line: printable ASCII only (any
+// other byte is '?'), at most 100 characters.
+std::string printable(std::string_view text);
 
 }  // namespace opel::engine

@@ -12,6 +12,7 @@
 #include "adapters/clock/stopwatch.h"
 #include "adapters/http/monitoring.h"
 #include "adapters/http/server.h"
+#include "adapters/net/curve.h"
 #include "adapters/options/options.h"
 #include "adapters/systemd/notify.h"
 #include "escalatord/escalator.h"
@@ -103,6 +104,18 @@ std::vector<QueryNode> query_nodes(const engine::Model& model) {
     return nodes;
 }
 
+// Why a client key of the allow-list cannot be used (Z85 the loader let through that does
+// not decode to a key), or none.
+std::optional<std::string> client_key_problem(const std::vector<config::CurveClient>& clients) {
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        if (auto key = net::decode_key(clients[i].public_key); !key) {
+            return "escalatord.curve.clients[" + std::to_string(i) + "] (" + clients[i].name +
+                   "): " + key.error();
+        }
+    }
+    return std::nullopt;
+}
+
 // The settings that differ between the running and a reloaded configuration: none of them
 // can change without a restart (sockets are bound, the database open), so a reload keeps them.
 std::vector<std::string_view> restart_only_changes(const config::EscalatordSettings& a,
@@ -123,7 +136,33 @@ std::vector<std::string_view> restart_only_changes(const config::EscalatordSetti
     check(a.max_message_bytes != b.max_message_bytes, "max_message_bytes");
     check(a.group != b.group, "group");
     check(a.metrics_address != b.metrics_address, "metrics_address");
+    check(a.curve.has_value() != b.curve.has_value() ||
+              (a.curve && (a.curve->public_key_file != b.curve->public_key_file ||
+                           a.curve->secret_key_file != b.curve->secret_key_file)),
+          "curve (on or off, or its key files; its clients are reloaded)");
     return changed;
+}
+
+// The escalator's CURVE secret key, checked against its public key file, and every client key
+// decoded; the error says which file or client is wrong.
+Result<std::optional<net::CurveKey>, std::string> curve_secret(
+    const config::EscalatordSettings& settings) {
+    if (!settings.curve) {
+        return std::optional<net::CurveKey>{};
+    }
+    auto secret = net::read_key_file(settings.curve->secret_key_file);
+    auto public_key = net::read_key_file(settings.curve->public_key_file);
+    if (!secret || !public_key) {
+        return unexpected("escalatord.curve: " + (!secret ? secret.error() : public_key.error()));
+    }
+    if (net::public_key_of(*secret) != *public_key) {
+        return unexpected("escalatord.curve: " + settings.curve->public_key_file +
+                          " is not the public key of " + settings.curve->secret_key_file);
+    }
+    if (auto bad = client_key_problem(settings.curve->clients)) {
+        return unexpected(std::move(*bad));
+    }
+    return std::optional<net::CurveKey>(std::move(*secret));
 }
 
 // What SIGHUP needs: where the configuration is, what runs, and who takes the new one.
@@ -156,14 +195,27 @@ void reload_config(const Reloading& r) {
         r.log.warn("reload: escalatord.{} changed: not applied until the daemon is restarted",
                    name);
     }
+    std::vector<config::CurveClient> clients;
+    if (settings.curve && r.running.curve) {
+        if (auto bad = client_key_problem(settings.curve->clients)) {
+            r.log.error("reload refused: {}; the running configuration is kept", *bad);
+            return;
+        }
+        clients = settings.curve->clients;
+    } else if (r.running.curve) {
+        clients = r.running.curve->clients;  // CURVE stays on until a restart
+    }
     std::string hash = config::content_hash(*loaded);
     r.log.info(
-        "reload: configuration {} read ({} measures, {} cards, {} nodes); applied once "
+        "reload: configuration {} read ({} measures, {} cards, {} nodes{}); applied once "
         "the batches in flight are answered",
         hash, loaded->engine.measures.size(), loaded->engine.cards.size(),
-        loaded->engine.nodes.size());
-    r.server.reload(std::move(loaded->engine), std::move(hash),
-                    [&r] { r.query.set_nodes(query_nodes(r.escalator.engine().model())); });
+        loaded->engine.nodes.size(),
+        r.running.curve ? ", " + std::to_string(clients.size()) + " client keys" : std::string());
+    r.server.reload(std::move(loaded->engine), std::move(hash), std::move(clients), [&r] {
+        r.query.set_nodes(query_nodes(r.escalator.engine().model()));
+        r.query.set_scopes(r.server.scopes());
+    });
 }
 
 // Waits for SIGHUP, reloads, and waits again (until the signal set is cancelled).
@@ -196,6 +248,12 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
     server_options.clock_rate = options.clock_rate;
     server_options.pipeline_depth = options.pipeline_depth;
     server_options.group = group;
+    auto secret = curve_secret(settings);
+    if (!secret) {
+        log.critical("{}", secret.error());
+        return 1;
+    }
+    server_options.curve_secret = *secret;
     Server server(io, context, escalator, journal, clock, settings, server_options, log);
     QueryService query(context, settings.query_endpoint, std::move(queries),
                        query_nodes(escalator.engine().model()), escalator.epoch(), log);
@@ -203,9 +261,14 @@ int serve(const Options& options, Escalator& escalator, Journal& journal, const 
         log.critical("{}", bound.error().message);
         return 1;
     }
-    if (auto bound = query.bind(options.allow_insecure_remote, group); !bound) {
+    if (auto bound = query.bind(options.allow_insecure_remote, group, *secret); !bound) {
         log.critical("{}", bound.error().message);
         return 1;
+    }
+    query.set_scopes(server.scopes());
+    if (settings.curve) {
+        log.info("CURVE on every socket: {} client keys may connect (escalatord.curve.clients)",
+                 settings.curve->clients.size());
     }
     http::Server monitoring(io);
     const http::Monitoring routes{[&server] { return server.metrics(); },

@@ -365,7 +365,8 @@ BatchPtr Escalator::config_event(TimePoint now) {
     return batch;
 }
 
-BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
+BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads,
+                            const std::vector<Sender>& senders) {
     BatchPtr batch = new_batch();
     Batch& p = *batch;
     p.replies.resize(payloads.size());
@@ -385,7 +386,7 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     }
     for (std::size_t i = 0; i < payloads.size() && !p.failed(); ++i) {
         watch.lap();
-        prepare_request(p, i, payloads[i], now, watch);
+        prepare_request(p, i, payloads[i], i < senders.size() ? senders[i] : Sender{}, now, watch);
     }
     reads_.end_read();
     // Requests left unread after a failure are answered UNAVAILABLE in finish(): each reply
@@ -401,8 +402,8 @@ BatchPtr Escalator::prepare(const std::vector<std::string_view>& payloads) {
     return batch;
 }
 
-void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payload, TimePoint now,
-                                Stopwatch& watch) {
+void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payload,
+                                const Sender& sender, TimePoint now, Stopwatch& watch) {
     if (payload.size() > settings_.max_message_bytes) {
         p.replies[i] =
             codec::rejected_reply("oversize", "request of " + std::to_string(payload.size()) +
@@ -415,7 +416,7 @@ void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payloa
     // cannot read exactly is REJECTED naming the field (or byte offset).
     const auto body = codec::request_body(payload);
     if (body && body->kind != codec::RequestKind::sitrep) {
-        prepare_command(p, i, *body, now);
+        prepare_command(p, i, *body, sender, now);
         counters_.engine_ns += watch.lap();
         return;
     }
@@ -428,6 +429,14 @@ void Escalator::prepare_request(Batch& p, std::size_t i, std::string_view payloa
         engine::SubmitOutcome bad;
         bad.errors = std::move(sitrep).error();
         p.replies[i] = codec::outcome_reply(bad, {}, 0);
+        p.kinds[i] = Kind::rejected;
+        return;
+    }
+    // Before the duplicate check: a key learns nothing of another site's submissions.
+    if (auto refused = submit_refusal(sender, engine_->model(), sitrep->site_id)) {
+        engine::SubmitOutcome bad;
+        bad.errors.push_back(std::move(*refused));
+        p.replies[i] = codec::outcome_reply(bad, sitrep->site_id, 0);
         p.kinds[i] = Kind::rejected;
         return;
     }
@@ -550,7 +559,7 @@ store::StoreResult<std::optional<Escalator::Earlier>> Escalator::earlier_reply(
 }
 
 void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body,
-                                TimePoint now) {
+                                const Sender& sender, TimePoint now) {
     const auto reject = [&p, i](engine::SubmitOutcome outcome, std::string_view node_id) {
         outcome.status = engine::SubmitStatus::rejected;
         p.replies[i] = codec::outcome_reply(outcome, node_id, 0);
@@ -565,6 +574,12 @@ void Escalator::prepare_command(Batch& p, std::size_t i, const codec::RequestBod
     }
     const std::string& key = command->key;
     const std::string& node_id = command->node_id;
+    if (auto refused = command_refusal(sender, engine_->model(), command->kind, node_id)) {
+        engine::SubmitOutcome bad;
+        bad.errors.push_back(std::move(*refused));
+        reject(std::move(bad), node_id);
+        return;
+    }
     p.submission_ids[i] = key;
     auto before = previous(key, true);
     if (!before) {
@@ -695,7 +710,7 @@ std::string Escalator::snapshot_framing_error(std::size_t payload_frames) const 
         "expected exactly one payload frame, got " + std::to_string(payload_frames));
 }
 
-std::string Escalator::snapshot(std::string_view request) const {
+std::string Escalator::snapshot(std::string_view request, const Sender& sender) const {
     if (unrestored_) {
         return codec::snapshot_error(
             sequence_, epoch_,
@@ -708,7 +723,9 @@ std::string Escalator::snapshot(std::string_view request) const {
     const engine::Model& model = engine_->model();
     std::vector<engine::NodeResult> results;
     for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
-        if (engine::path_matches(model.node(i).path, *subtree)) {
+        if (engine::path_matches(model.node(i).path, *subtree) &&
+            (!sender.curve ||
+             (sender.scope != nullptr && sender.scope->may_read(model.node(i).path)))) {
             results.push_back(engine_->result(i));
         }
     }

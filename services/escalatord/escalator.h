@@ -38,6 +38,7 @@
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "escalatord/batch.h"
+#include "escalatord/scope.h"
 #include "escalatord/store/store.h"
 
 namespace spdlog {
@@ -90,7 +91,11 @@ public:
     // batch prepared before it. The journal then commits it (or skips it), and `finish`
     // turns it into replies and publications, in prepare order. Every reply is final:
     // ACCEPTED / LATE replies only leave finish for a committed batch.
-    BatchPtr prepare(const std::vector<std::string_view>& payloads);
+    // `senders` (one per payload, or empty without CURVE) limit what each request may do
+    // (scope.h): a sitrep for a site outside its sender's scope, or a command it has no
+    // permission for, is REJECTED with code not_allowed and changes nothing.
+    BatchPtr prepare(const std::vector<std::string_view>& payloads,
+                     const std::vector<Sender>& senders = {});
     BatchOutput finish(BatchPtr batch);
     // Batches prepared and not yet finished.
     std::size_t in_flight() const { return in_flight_; }
@@ -132,7 +137,8 @@ public:
     // Answers a snapshot request (serialized opel.v1.SnapshotRequest) with a serialized
     // opel.v1.Snapshot consistent with sequence(). Only while nothing is in flight: the
     // engine's state must be the committed one.
-    std::string snapshot(std::string_view request) const;
+    // With a CURVE `sender`, only the nodes its scope may read.
+    std::string snapshot(std::string_view request, const Sender& sender = {}) const;
     // The Snapshot naming a request the transport could not frame.
     std::string snapshot_framing_error(std::size_t payload_frames) const;
 
@@ -186,8 +192,8 @@ private:
     // Answers request `i` of batch `p` (REJECTED, DUPLICATE, or through the engine) and
     // stages what it produced; fails the batch when the store cannot be read. `watch` times
     // its steps into counters_.
-    void prepare_request(Batch& p, std::size_t i, std::string_view payload, TimePoint now,
-                         Stopwatch& watch);
+    void prepare_request(Batch& p, std::size_t i, std::string_view payload, const Sender& sender,
+                         TimePoint now, Stopwatch& watch);
     // Stages an ACCEPTED or LATE submission: its reply (remembered while in flight), its
     // results and events, and its sitrep row holding `sent`, the sitrep's bytes as sent.
     void stage_submission(Batch& p, std::size_t i, const engine::Sitrep& sitrep,
@@ -195,7 +201,8 @@ private:
                           TimePoint now);
     // Answers command `i` (an acknowledgement or declaration, `body`) like a sitrep: REJECTED,
     // DUPLICATE, or through the engine, staging its reply, results, events and commands row.
-    void prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body, TimePoint now);
+    void prepare_command(Batch& p, std::size_t i, const codec::RequestBody& body,
+                         const Sender& sender, TimePoint now);
     // Serializes the state of every node the batch changed (after the batch).
     void stage_states(Batch& batch) const;
     // Replaces the engine with one built from `config` and restored from the last commit, in

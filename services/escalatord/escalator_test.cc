@@ -796,3 +796,59 @@ TEST_F(EscalatorTest, ADeclarationEndsOnTheClockAndStaysEndedAfterARestart) {
 
 }  // namespace
 }  // namespace opel::escalatord
+
+namespace opel::escalatord {
+namespace {
+
+// CURVE scopes through the escalator: what a key may not do is REJECTED and changes nothing,
+// and its snapshot holds only its subtrees.
+TEST_F(EscalatorTest, ASendersScopeLimitsItsSitrepsCommandsAndSnapshot) {
+    config::CurveClient loc;
+    loc.name = "loc-key";
+    loc.sites = {"S1"};
+    loc.subtrees = {"loc"};
+    const Scopes scopes({loc}, escalator_->engine().model());
+    const Sender sender{true, scopes.find("loc-key"), "loc-key"};
+    const std::vector<std::string> payloads = {
+        request(opel::testing::sitrep("S2", "2026-01-06T08:00:00Z", level3)),
+        request(opel::testing::sitrep("S1", "2026-01-06T08:00:00Z", level3))};
+    const std::vector<std::string_view> views(payloads.begin(), payloads.end());
+    BatchPtr batch = escalator_->prepare(views, {sender, sender});
+    journal_->commit(*batch);
+    const Escalator::BatchOutput out = escalator_->finish(std::move(batch));
+    const v1::SubmitReply refused = reply_of(out.replies.at(0));
+    EXPECT_EQ(refused.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(refused.errors_size(), 1);
+    EXPECT_EQ(refused.errors(0).field(), "site_id");
+    EXPECT_EQ(refused.errors(0).code(), "not_allowed");
+    EXPECT_EQ(refused.errors(0).message(), "'S2' is not a site loc-key may submit for (S1)");
+    EXPECT_EQ(reply_of(out.replies.at(1)).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(*store_->count("sitreps"), 1);  // S1's only
+
+    const std::string ack = codec::acknowledgement_request({"S1#1", "Jane", "on it"});
+    BatchPtr acks = escalator_->prepare({ack}, {sender});
+    journal_->commit(*acks);
+    const v1::SubmitReply ack_reply = reply_of(escalator_->finish(std::move(acks)).replies.at(0));
+    EXPECT_EQ(ack_reply.status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(ack_reply.errors_size(), 1);
+    EXPECT_EQ(ack_reply.errors(0).message(),
+              "loc-key may not acknowledge alerts (its key has no acknowledge permission)");
+
+    v1::Snapshot snap;
+    ASSERT_TRUE(snap.ParseFromString(
+        escalator_->snapshot(v1::SnapshotRequest().SerializeAsString(), sender)));
+    std::vector<std::string> paths;
+    for (const v1::NodeResult& r : snap.results()) {
+        paths.push_back(r.path());
+    }
+    EXPECT_EQ(paths,
+              (std::vector<std::string>{"national/region/ICS/loc", "national/region/ICS/loc/S1",
+                                        "national/region/ICS/loc/S2"}));
+    v1::Snapshot everything;
+    ASSERT_TRUE(everything.ParseFromString(
+        escalator_->snapshot(v1::SnapshotRequest().SerializeAsString())));
+    EXPECT_EQ(everything.results_size(), 8);
+}
+
+}  // namespace
+}  // namespace opel::escalatord

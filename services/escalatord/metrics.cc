@@ -72,6 +72,19 @@ void add_server(std::vector<MetricFamily>& out, const ServerFigures& s) {
     out.push_back(single("opel_escalatord_snapshot_requests_waiting",
                          "Snapshot requests waiting for the batches in flight to commit",
                          MetricType::Gauge, number(s.snapshot_requests_waiting)));
+    if (s.zap_admitted && s.zap_refused) {
+        MetricFamily zap = family("opel_escalatord_curve_handshakes_total",
+                                  "CURVE handshakes the ZAP handler answered, by outcome: refused "
+                                  "= a key not on the allow-list (it got no connection)",
+                                  MetricType::Counter);
+        add(zap, number(*s.zap_admitted), {{"outcome", "admitted"}});
+        add(zap, number(*s.zap_refused), {{"outcome", "refused"}});
+        out.push_back(std::move(zap));
+        out.push_back(single("opel_escalatord_subscriptions_refused_total",
+                             "Subscriptions refused: no topic they match is inside the "
+                             "subscriber key's subtrees",
+                             MetricType::Counter, number(s.subscriptions_refused)));
+    }
 }
 
 // Every node's level and staleness, and each reporting site's time since its last sitrep.

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/time.h"
@@ -35,6 +36,11 @@ struct ServerFigures {
     std::uint64_t undelivered = 0;    // replies a client never got
     std::uint64_t subscriptions = 0;  // active topic subscriptions
     std::size_t snapshot_requests_waiting = 0;
+    // With CURVE (none without): handshakes the ZAP handler admitted and refused, and
+    // subscriptions refused because no topic was inside the subscriber's subtrees.
+    std::optional<std::uint64_t> zap_admitted;
+    std::optional<std::uint64_t> zap_refused;
+    std::uint64_t subscriptions_refused = 0;
 };
 
 class Metrics {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <zmq_addon.hpp>
 
 #include "adapters/net/asio_socket.h"
@@ -48,9 +49,14 @@ QueryService::QueryService(zmq::context_t& context, std::string endpoint,
 
 QueryService::~QueryService() { stop(); }
 
-net::NetResult<std::monostate> QueryService::bind(bool allow_insecure_remote,
-                                                  std::optional<gid_t> group) {
-    return net::bind_listener(router_, endpoint_, allow_insecure_remote, group);
+net::NetResult<std::monostate> QueryService::bind(
+    bool allow_insecure_remote, std::optional<gid_t> group,
+    const std::optional<net::CurveKey>& curve_secret) {
+    if (curve_secret) {
+        net::make_curve_server(router_, *curve_secret);
+        curve_ = true;
+    }
+    return net::bind_listener(router_, endpoint_, allow_insecure_remote || curve_, group);
 }
 
 void QueryService::start() {
@@ -86,7 +92,18 @@ void QueryService::serve_one() {
     if (frames.size() < 2) {
         return;  // nothing routable to answer
     }
-    const std::string reply = answer(frames.back().to_string_view());
+    std::shared_ptr<const Scopes> keep_scopes;
+    Sender sender;
+    if (curve_) {
+        sender.curve = true;
+        if (const auto name = net::client_name(frames.back())) {
+            sender.name = std::string(*name);
+            const std::scoped_lock lock(nodes_mutex_);
+            sender.scope = scopes_ ? scopes_->find(*name) : nullptr;
+            keep_scopes = scopes_;  // the scope stays valid while this answer is read
+        }
+    }
+    const std::string reply = answer(frames.back().to_string_view(), sender);
     frames.back().rebuild(reply.data(), reply.size());
     try {
         if (!zmq::send_multipart(router_, frames, zmq::send_flags::dontwait)) {
@@ -101,6 +118,11 @@ void QueryService::set_nodes(std::vector<QueryNode> nodes) {
     auto swapped = std::make_shared<const std::vector<QueryNode>>(std::move(nodes));
     const std::scoped_lock lock(nodes_mutex_);
     nodes_ = std::move(swapped);
+}
+
+void QueryService::set_scopes(std::shared_ptr<const Scopes> scopes) {
+    const std::scoped_lock lock(nodes_mutex_);
+    scopes_ = std::move(scopes);
 }
 
 std::shared_ptr<const std::vector<QueryNode>> QueryService::nodes() const {
@@ -146,7 +168,32 @@ Result<std::vector<std::string>, engine::FieldError> QueryService::ids_for(
     return ids;
 }
 
-std::string QueryService::answer(std::string_view request) {
+Result<std::vector<std::string>, engine::FieldError> QueryService::within(
+    const codec::QueryAsk& ask, std::vector<std::string> ids, const Sender& sender) const {
+    const bool everything = ids.empty();
+    const bool nothing_of_this_kind = ids.size() == 1 && ids.front().empty();
+    std::vector<std::string> out;
+    for (const QueryNode& n : *nodes()) {
+        const bool asked = everything ? n.site || ask.kind != codec::QueryAsk::Kind::sitreps
+                                      : std::find(ids.begin(), ids.end(), n.id) != ids.end();
+        if (asked && sender.scope != nullptr && sender.scope->may_read(n.path)) {
+            out.push_back(n.id);
+        }
+    }
+    if (!out.empty()) {
+        return out;
+    }
+    if (nothing_of_this_kind) {
+        return ids;  // a subtree without rows of this kind: nothing to show anyone
+    }
+    const std::string who = sender.name.empty() ? "this key" : sender.name;
+    return unexpected(engine::FieldError{
+        "node", "not_allowed",
+        ask.node.empty() ? who + " may read no node with rows of this kind"
+                         : "'" + ask.node + "' is not inside the subtrees " + who + " may read"});
+}
+
+std::string QueryService::answer(std::string_view request, const Sender& sender) {
     codec::QueryPage page;
     page.epoch = epoch_;
     const auto ask = codec::read_query(request);
@@ -157,10 +204,13 @@ std::string QueryService::answer(std::string_view request) {
         ask->kind == codec::QueryAsk::Kind::publications
             ? Result<std::vector<std::string>, engine::FieldError>(std::vector<std::string>{})
             : ids_for(*ask);
+    if (ids && sender.curve && ask->kind != codec::QueryAsk::Kind::publications) {
+        ids = within(*ask, std::move(*ids), sender);
+    }
     if (!ids) {
         return codec::query_error(ids.error(), page);
     }
-    return read_page(*ask, std::move(*ids));
+    return read_page(*ask, std::move(*ids), sender);
 }
 
 store::StoreResult<std::uint64_t> QueryService::publications_from(const codec::QueryAsk& ask) {
@@ -193,7 +243,8 @@ store::StoreResult<std::vector<store::HistoryRow>> QueryService::rows_for(
     return store_->history(table_of(ask.kind), {std::move(ids), ask.from, ask.to, *after, limit});
 }
 
-std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std::string> ids) {
+std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std::string> ids,
+                                    const Sender& sender) {
     codec::QueryPage page;
     page.epoch = epoch_;
     const auto unavailable = [&](const store::StoreError& e) {
@@ -210,20 +261,37 @@ std::string QueryService::read_page(const codec::QueryAsk& ask, std::vector<std:
         return unavailable(!last ? last.error() : rows.error());
     }
     page.last_sequence = *last;
+    // Publications of nodes a CURVE sender may not read are skipped (the cursor moves past
+    // them all the same), so a page may hold fewer rows than the limit.
+    std::map<std::string, std::string, std::less<>> paths;
+    if (sender.curve && ask.kind == codec::QueryAsk::Kind::publications) {
+        for (const QueryNode& n : *nodes()) {
+            paths.emplace(n.id, n.path);
+        }
+    }
+    const auto skipped = [&](const store::HistoryRow& row) {
+        if (!sender.curve || ask.kind != codec::QueryAsk::Kind::publications) {
+            return false;
+        }
+        const auto path = paths.find(row.node_id);
+        return sender.scope == nullptr || path == paths.end() ||
+               !sender.scope->may_read(path->second);
+    };
     std::vector<codec::QueryRow> out;
     std::size_t bytes = 0;
-    for (const store::HistoryRow& row : *rows) {
-        if (out.size() == ask.limit ||
-            (!out.empty() && bytes + row.payload.size() > max_page_bytes)) {
+    page.next_cursor = ask.after;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        const store::HistoryRow& row = (*rows)[i];
+        if (i == ask.limit || (!out.empty() && bytes + row.payload.size() > max_page_bytes)) {
             page.more = true;
             break;
         }
+        page.next_cursor = row.cursor;
+        if (skipped(row)) {
+            continue;
+        }
         bytes += row.payload.size();
         out.push_back({row.payload, row.received_at, row.status});
-        page.next_cursor = row.cursor;
-    }
-    if (out.empty()) {
-        page.next_cursor = ask.after;
     }
     return codec::query_reply(ask.kind, out, page);
 }

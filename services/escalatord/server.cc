@@ -6,6 +6,7 @@
 #include <zmq_addon.hpp>
 
 #include "adapters/clock/stopwatch.h"
+#include "engine/text.h"
 
 namespace opel::escalatord {
 
@@ -65,6 +66,7 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
                Journal& journal, const Clock& clock, config::EscalatordSettings settings,
                ServerOptions options, spdlog::logger& log)
     : io_(io),
+      context_(context),
       escalator_(escalator),
       clock_(clock),
       settings_(std::move(settings)),
@@ -76,6 +78,7 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
       deadline_timer_(io),
       heartbeat_timer_(io),
       stats_timer_(io),
+      insecure_timer_(io),
       writer_(journal, [this] { boost::asio::post(io_, [this] { on_committed(); }); }) {}
 
 Server::~Server() { stop(); }
@@ -98,19 +101,43 @@ net::NetResult<std::monostate> Server::bind() {
     publish_.socket().set(zmq::sockopt::xpub_nodrop, 1);
     submit_.socket().set(zmq::sockopt::router_mandatory, 1);  // undelivered replies counted
     snapshot_.socket().set(zmq::sockopt::router_mandatory, 1);
+    if (options_.curve_secret) {
+        // The handler first: a CURVE socket without one would admit every key.
+        zap_ = std::make_unique<net::ZapHandler>(
+            context_, [this](const std::string& key, const std::string& address) {
+                // On the handler's thread. Logged at the 1st, 2nd, 4th, 8th, ... refusal, so
+                // a client retrying for a day cannot fill the disk; every one is counted.
+                const std::uint64_t n = ++zap_refusals_;
+                if ((n & (n - 1)) == 0) {
+                    log_.warn(
+                        "CURVE: refused key {} from {}: not on the allow-list "
+                        "(escalatord.curve.clients); refusal {} (logged at 1, 2, 4, 8, ...; "
+                        "all counted in opel_escalatord_curve_handshakes_total)",
+                        key, address, n);
+                }
+            });
+        set_clients(settings_.curve ? settings_.curve->clients
+                                    : std::vector<config::CurveClient>{});
+        for (const auto& [socket, endpoint] : endpoints) {
+            net::make_curve_server(socket->socket(), *options_.curve_secret);
+        }
+        publish_.socket().set(zmq::sockopt::xpub_manual, 1);
+    }
     for (const auto& [socket, endpoint] : endpoints) {
-        if (auto bound = net::bind_listener(socket->socket(), *endpoint,
-                                            options_.allow_insecure_remote, options_.group);
+        // With CURVE a non-loopback endpoint is encrypted and only the allow-list's keys
+        // get in; without, it needs --allow-insecure-remote and is warned about every hour.
+        if (auto bound = net::bind_listener(
+                socket->socket(), *endpoint,
+                options_.allow_insecure_remote || options_.curve_secret.has_value(),
+                options_.group);
             !bound) {
             return bound;
         }
-        if (!net::is_local_endpoint(*endpoint)) {
-            log_.warn(
-                "listening UNENCRYPTED on non-loopback endpoint {}: anyone who can reach "
-                "it can submit and read; --allow-insecure-remote is set",
-                *endpoint);
+        if (!net::is_local_endpoint(*endpoint) && !options_.curve_secret) {
+            insecure_endpoints_.push_back(*endpoint);
         }
     }
+    warn_insecure();
     bound_ = true;
     return std::monostate{};
 }
@@ -122,6 +149,7 @@ void Server::start() {
     arm_deadline();
     arm_heartbeat();
     arm_stats();
+    arm_insecure_warning();
     log_.info("serving: submit {}, publish {}, snapshot {}", settings_.submit_endpoint,
               settings_.publish_endpoint, settings_.snapshot_endpoint);
 }
@@ -134,6 +162,7 @@ void Server::stop() {
     deadline_timer_.cancel();
     heartbeat_timer_.cancel();
     stats_timer_.cancel();
+    insecure_timer_.cancel();
     writer_.close();  // every batch in flight is committed (or failed) and handed back
     on_committed();
     submit_.close(1000);
@@ -156,18 +185,22 @@ void Server::on_submit() {
             break;
         }
         std::vector<std::string_view> payloads;
+        std::vector<Sender> senders;
         batch->framing_replies.resize(batch->requests.size());
         for (std::size_t i = 0; i < batch->requests.size(); ++i) {
             const Envelope& r = batch->requests[i];
             if (r.body.size() == 1) {
                 batch->index.push_back(payloads.size());
                 payloads.emplace_back(r.body[0].data<char>(), r.body[0].size());
+                if (zap_) {
+                    senders.push_back(sender_of(r.body[0]));
+                }
             } else {
                 batch->index.push_back(std::string::npos);
                 batch->framing_replies[i] = escalator_.framing_error(r.body.size());
             }
         }
-        BatchPtr prepared = escalator_.prepare(payloads);
+        BatchPtr prepared = escalator_.prepare(payloads, senders);
         if (batch->requests.size() == 1 && escalator_.in_flight() == 1 &&
             writer_.commit_here(*prepared)) {
             answer(*batch, std::move(prepared));
@@ -232,7 +265,8 @@ void Server::answer_snapshots() {
         if (!reply(snapshot_.socket(), request,
                    request.body.size() == 1
                        ? escalator_.snapshot(
-                             std::string_view(request.body[0].data<char>(), request.body[0].size()))
+                             std::string_view(request.body[0].data<char>(), request.body[0].size()),
+                             zap_ ? sender_of(request.body[0]) : Sender{})
                        : escalator_.snapshot_framing_error(request.body.size()))) {
             ++undelivered_;
         }
@@ -245,7 +279,7 @@ void Server::answer_snapshots() {
 }
 
 void Server::reload(engine::EngineConfig config, std::string config_hash,
-                    std::function<void()> applied) {
+                    std::vector<config::CurveClient> clients, std::function<void()> applied) {
     if (stopped_) {
         return;
     }
@@ -253,7 +287,8 @@ void Server::reload(engine::EngineConfig config, std::string config_hash,
         log_.info("reload: configuration {} replaces {}, still waiting for the batches in flight",
                   config_hash, pending_reload_->config_hash);
     }
-    pending_reload_ = PendingReload{std::move(config), std::move(config_hash), std::move(applied)};
+    pending_reload_ = PendingReload{std::move(config), std::move(config_hash), std::move(clients),
+                                    std::move(applied)};
     if (escalator_.in_flight() == 0) {
         apply_reload();
     }
@@ -267,6 +302,9 @@ void Server::apply_reload() {
     pending_reload_.reset();
     Escalator::Reloaded reloaded =
         escalator_.reload(std::move(pending.config), std::move(pending.config_hash));
+    if (zap_) {
+        set_clients(pending.clients);  // the new keys and scopes, on the new tree
+    }
     if (reloaded.event) {
         // Committed on the storage thread and published in order, like a staleness tick.
         writer_.push(std::move(reloaded.event));
@@ -287,13 +325,63 @@ void Server::on_subscription() {
             break;
         }
         const zmq::message_t& m = frames.front();
-        if (m.size() >= 1 && m.data<unsigned char>()[0] == 1) {
+        const bool subscribe = m.size() >= 1 && m.data<unsigned char>()[0] == 1;
+        const bool unsubscribe = m.size() >= 1 && m.data<unsigned char>()[0] == 0;
+        if (zap_ && (subscribe || unsubscribe)) {
+            subscribe_within_scope(m, subscribe);  // ZMQ_XPUB_MANUAL: nothing is automatic
+        } else if (subscribe) {
             ++subscriptions_;
-        } else if (m.size() >= 1 && m.data<unsigned char>()[0] == 0 && subscriptions_ > 0) {
+        } else if (unsubscribe && subscriptions_ > 0) {
             --subscriptions_;
         }
     }
     publish_.after_send();
+}
+
+Sender Server::sender_of(const zmq::message_t& payload) const {
+    Sender sender;
+    sender.curve = true;
+    if (const auto name = net::client_name(payload)) {
+        sender.name = std::string(*name);
+        sender.scope = scopes_ ? scopes_->find(*name) : nullptr;
+    }
+    return sender;
+}
+
+void Server::set_clients(const std::vector<config::CurveClient>& clients) {
+    std::map<net::CurveKey, std::string> keys;
+    for (const config::CurveClient& client : clients) {
+        if (auto key = net::decode_key(client.public_key)) {  // checked at start and reload
+            keys.emplace(std::move(*key), client.name);
+        }
+    }
+    zap_->allow(std::move(keys));
+    scopes_ = std::make_shared<const Scopes>(clients, escalator_.engine().model());
+}
+
+void Server::subscribe_within_scope(const zmq::message_t& request, bool subscribe) {
+    const std::string_view prefix(request.data<char>() + 1, request.size() - 1);
+    const Sender sender = sender_of(request);
+    const std::vector<std::string> topics =
+        sender.scope != nullptr ? sender.scope->narrow(prefix) : std::vector<std::string>{};
+    // Called right after receiving `request`: ZMQ_XPUB_MANUAL applies these to its sender.
+    for (const std::string& topic : topics) {
+        if (subscribe) {
+            publish_.socket().set(zmq::sockopt::subscribe, topic);
+        } else {
+            publish_.socket().set(zmq::sockopt::unsubscribe, topic);
+        }
+    }
+    if (subscribe && topics.empty()) {
+        ++subscriptions_refused_;
+        log_.warn("subscription to '{}' by {} refused: no topic it matches is inside its subtrees",
+                  engine::printable(prefix), sender.name.empty() ? "an unnamed key" : sender.name);
+    } else if (subscribe) {
+        ++subscriptions_;
+    } else if (subscriptions_ > 0) {
+        // An unsubscribe of a refused subscription is counted too (XPUB names no subscriber).
+        --subscriptions_;
+    }
 }
 
 void Server::publish(const std::vector<Publication>& publications) {
@@ -328,6 +416,11 @@ std::string Server::metrics() const {
     figures.undelivered = undelivered_;
     figures.subscriptions = subscriptions_;
     figures.snapshot_requests_waiting = snapshot_requests_.size();
+    if (zap_) {
+        figures.zap_admitted = zap_->admitted();
+        figures.zap_refused = zap_->refused();
+        figures.subscriptions_refused = subscriptions_refused_;
+    }
     return metrics_.exposition(escalator_, figures, clock_.now());
 }
 
@@ -339,6 +432,30 @@ std::optional<std::string> Server::not_ready() const {
         return "stopping";
     }
     return escalator_.unavailable();
+}
+
+void Server::warn_insecure() {
+    for (const std::string& endpoint : insecure_endpoints_) {
+        log_.warn(
+            "listening UNENCRYPTED on non-loopback endpoint {}: anyone who can reach it can "
+            "submit and read; --allow-insecure-remote is set (configure escalatord.curve); "
+            "repeated every hour",
+            endpoint);
+    }
+}
+
+void Server::arm_insecure_warning() {
+    if (stopped_ || insecure_endpoints_.empty()) {
+        return;
+    }
+    insecure_timer_.expires_after(std::chrono::hours(1));
+    insecure_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        warn_insecure();
+        arm_insecure_warning();
+    });
 }
 
 void Server::arm_stats() {

@@ -5,6 +5,12 @@
 //   publish  XPUB    bind  ──▶ [topic, Publication] status/<path>, alert/<path>, heartbeat
 //   snapshot ROUTER  bind  ◀── SnapshotRequest    ──▶ Snapshot (results + sequence)
 //
+// With CURVE (ServerOptions::curve_secret) each socket is a CURVE server behind a ZAP handler
+// that admits only the allow-list's keys; a request is checked against its key's scope by
+// the escalator, the publish socket runs with ZMQ_XPUB_MANUAL so that each subscription is
+// narrowed to the key's subtrees here (or refused and counted), and a snapshot holds only the
+// key's subtrees.
+//
 // On every wake the submit socket is drained into one batch (at most max_batch requests),
 // which the escalator prepares and the storage thread (writer.h) commits; once it is
 // committed its replies are sent and its publications published, in that order and in the
@@ -28,6 +34,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
@@ -38,9 +45,11 @@
 
 #include "adapters/config/settings.h"
 #include "adapters/net/asio_socket.h"
+#include "adapters/net/curve.h"
 #include "base/result.h"
 #include "escalatord/escalator.h"
 #include "escalatord/metrics.h"
+#include "escalatord/scope.h"
 #include "escalatord/writer.h"
 
 namespace opel::escalatord {
@@ -52,6 +61,10 @@ struct ServerOptions {
     double clock_rate = 1;                 // simulated seconds per real second (the clock's rate)
     std::size_t pipeline_depth = 4;        // batches prepared and not yet answered
     std::optional<gid_t> group;            // owns the ipc:// socket files (escalatord.group)
+    // The escalator's CURVE secret key (escalatord.curve): every socket is a CURVE server,
+    // a ZAP handler admits the keys of settings.curve's clients, and each request,
+    // subscription and snapshot is limited to its key's scope (scope.h). None: no CURVE.
+    std::optional<net::CurveKey> curve_secret;
 };
 
 struct Envelope;  // a request: its routing envelope and payload frames
@@ -69,7 +82,7 @@ public:
 
     // Binds the three endpoints. Errors: net::Errc::bad_endpoint or address_in_use for an
     // endpoint that cannot be bound, net::Errc::insecure_endpoint for a non-loopback one
-    // without allow_insecure_remote.
+    // without CURVE or allow_insecure_remote (with it: a warning now and every hour).
     net::NetResult<std::monostate> bind();
     // Starts serving: socket handlers, the staleness timer and the heartbeat.
     void start();
@@ -79,8 +92,12 @@ public:
     // its config event is committed and published like any other event. `applied` runs (on
     // this thread) once the new configuration is in effect. A second reload while one is
     // pending replaces it.
+    // With CURVE, `clients` is the new allow-list, applied with the configuration.
     void reload(engine::EngineConfig config, std::string config_hash,
-                std::function<void()> applied);
+                std::vector<config::CurveClient> clients, std::function<void()> applied);
+    // The scope of each client name (with CURVE; empty otherwise). For the query service,
+    // which runs on its own thread: the object is never changed, a reload makes a new one.
+    std::shared_ptr<const Scopes> scopes() const { return scopes_; }
 
     // Stops reading, answers every batch in flight once it is committed, stops timers and
     // closes the sockets (linger 0 for the feed, 1 s for replies).
@@ -111,11 +128,21 @@ private:
     void on_snapshot();
     void on_subscription();
     void arm_stats();
+    // Warns of every non-loopback endpoint without CURVE, now and every hour.
+    void warn_insecure();
+    void arm_insecure_warning();
     void publish(const std::vector<Publication>& publications);
+    // Who sent `payload` (its User-Id under CURVE), for the escalator.
+    Sender sender_of(const zmq::message_t& payload) const;
+    // The allow-list and scopes from `clients`, on the current tree.
+    void set_clients(const std::vector<config::CurveClient>& clients);
+    // A subscription under CURVE: the topics inside the subscriber's scope, or refused.
+    void subscribe_within_scope(const zmq::message_t& request, bool subscribe);
     void arm_deadline();
     void arm_heartbeat();
 
     boost::asio::io_context& io_;
+    zmq::context_t& context_;
     Escalator& escalator_;
     const Clock& clock_;
     config::EscalatordSettings settings_;
@@ -127,11 +154,13 @@ private:
     boost::asio::steady_timer deadline_timer_;
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer stats_timer_;
+    boost::asio::steady_timer insecure_timer_;         // hourly, while an endpoint is unencrypted
     std::deque<std::unique_ptr<InFlight>> in_flight_;  // oldest first
     std::vector<Envelope> snapshot_requests_;          // waiting for no batch in flight
     struct PendingReload {
         engine::EngineConfig config;
         std::string config_hash;
+        std::vector<config::CurveClient> clients;
         std::function<void()> applied;
     };
     std::optional<PendingReload> pending_reload_;  // waiting for no batch in flight
@@ -139,6 +168,11 @@ private:
     std::uint64_t subscriptions_ = 0;              // currently active topic subscriptions
     std::uint64_t undelivered_ = 0;                // replies a client never got (see undelivered())
     std::uint64_t publish_ns_ = 0;                 // time spent handing messages to the socket
+    std::vector<std::string> insecure_endpoints_;  // non-loopback, without CURVE
+    std::uint64_t subscriptions_refused_ = 0;      // outside every subtree of the key (CURVE)
+    std::unique_ptr<net::ZapHandler> zap_;         // with CURVE: admits the allow-list's keys
+    std::shared_ptr<const Scopes> scopes_;         // with CURVE: each client's scope
+    std::atomic<std::uint64_t> zap_refusals_{0};   // refusals seen (the handler's thread)
     bool bound_ = false;
     bool stopped_ = false;
     Metrics metrics_;

@@ -180,13 +180,18 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded,
         log.critical("outbox {}: {}", settings.database_path, restored.error());
         return 1;
     }
+    auto keys = options::client_keys(options.endpoints, settings.curve, escalator);
+    if (!keys) {
+        log.critical("{}", keys.error());
+        return 1;
+    }
     zmq::context_t context;
     feed::Follower follower(
         context,
-        {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint},
+        {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint, *keys},
         position->known ? std::optional(position->sequence) : std::nullopt,
         std::chrono::seconds(5));
-    Sender sender(settings.smtp, settings.delivery.timeout, context);
+    Sender sender(settings.smtp, settings.delivery.timeout, context, *keys);
     std::map<std::string, OutMessage, std::less<>> in_flight;
     State state;
 

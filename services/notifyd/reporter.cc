@@ -10,8 +10,8 @@
 
 namespace opel::notifyd {
 
-Reporter::Reporter(zmq::context_t& context, Duration timeout)
-    : context_(context), timeout_(timeout) {}
+Reporter::Reporter(zmq::context_t& context, Duration timeout, std::optional<net::ClientKeys> keys)
+    : context_(context), timeout_(timeout), keys_(std::move(keys)) {}
 
 Reporter::~Reporter() = default;
 
@@ -21,6 +21,9 @@ void Reporter::start(const OutMessage& m) {
     try {
         r.socket->set(zmq::sockopt::linger, 0);
         r.socket->set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:P
+        if (keys_) {
+            net::make_curve_client(*r.socket, *keys_);
+        }
         r.socket->connect(m.receiver.target);
         if (!r.socket->send(zmq::buffer(m.content.body), zmq::send_flags::dontwait)) {
             failed_to_start_.push_back(

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "adapters/clock/stopwatch.h"
+#include "adapters/net/curve.h"
 #include "notifyd/delivery.h"
 #include "notifyd/outbox.h"
 
@@ -33,7 +34,8 @@ struct Finished {
 
 class Reporter {
 public:
-    Reporter(zmq::context_t& context, Duration timeout);
+    Reporter(zmq::context_t& context, Duration timeout,
+             std::optional<net::ClientKeys> keys = std::nullopt);
     ~Reporter();
     Reporter(const Reporter&) = delete;
     Reporter& operator=(const Reporter&) = delete;
@@ -60,6 +62,7 @@ private:
 
     zmq::context_t& context_;
     Duration timeout_;
+    std::optional<net::ClientKeys> keys_;
     std::map<std::string, Request, std::less<>> requests_;
     std::vector<Finished> failed_to_start_;
 };

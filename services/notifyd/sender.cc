@@ -98,8 +98,9 @@ std::string mail_address(const std::string& from) {
     return from;
 }
 
-Sender::Sender(config::SmtpSettings smtp, Duration timeout, zmq::context_t& context)
-    : smtp_(std::move(smtp)), timeout_(timeout), reporter_(context, timeout) {
+Sender::Sender(config::SmtpSettings smtp, Duration timeout, zmq::context_t& context,
+               std::optional<net::ClientKeys> keys)
+    : smtp_(std::move(smtp)), timeout_(timeout), reporter_(context, timeout, std::move(keys)) {
     global_init();
     multi_ = curl_multi_init();
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "adapters/config/notify_settings.h"
+#include "adapters/net/curve.h"
 #include "notifyd/delivery.h"
 #include "notifyd/outbox.h"
 #include "notifyd/reporter.h"
@@ -22,7 +23,10 @@ namespace opel::notifyd {
 
 class Sender {
 public:
-    Sender(config::SmtpSettings smtp, Duration timeout, zmq::context_t& context);
+    // `keys`: CURVE keys for the escalator's submit socket (its reports), with
+    // escalatord.curve.
+    Sender(config::SmtpSettings smtp, Duration timeout, zmq::context_t& context,
+           std::optional<net::ClientKeys> keys = std::nullopt);
     ~Sender();
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;

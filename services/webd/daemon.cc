@@ -24,6 +24,7 @@
 #include "adapters/http/server.h"
 #include "adapters/metrics/exposition.h"
 #include "adapters/net/client.h"
+#include "adapters/options/options.h"
 #include "adapters/systemd/notify.h"
 #include "webd/board.h"
 #include "webd/fanout.h"
@@ -399,7 +400,8 @@ private:
             return;
         }
         if (!follower_) {
-            auto state = feed::fetch_state(context_, endpoints_.snapshot, "", snapshot_timeout);
+            auto state = feed::fetch_state(context_, endpoints_.snapshot, "", snapshot_timeout,
+                                           endpoints_.curve);
             if (!state) {
                 problem_ = "the escalator's snapshot endpoint: " + state.error();
                 failed();
@@ -503,10 +505,15 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
     Fanout fanout(max_queue);
     zmq::context_t context;
     boost::asio::io_context io(1);
+    auto keys = options::client_keys(options.endpoints, web.curve, escalator);
+    if (!keys) {
+        log.critical("{}", keys.error());
+        return 1;
+    }
     FeedIn in(
         io, context,
-        {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint}, board,
-        [&](const Shared& message) { fanout.publish(message); }, [&] { fanout.resync(); },
+        {escalator.publish_endpoint, escalator.snapshot_endpoint, escalator.query_endpoint, *keys},
+        board, [&](const Shared& message) { fanout.publish(message); }, [&] { fanout.resync(); },
         web.feed_silence, log);
     LiveBoard live(fanout, [&](std::uint64_t dropped) {
         codec::BoardFeed health = in.health();
@@ -514,8 +521,8 @@ int run_daemon(const Options& options, const config::LoadedConfig& loaded, spdlo
         return board.state_message(health);
     });
 
-    Submitter submitter(io, context, escalator.submit_endpoint, {web.submit_timeout, 2, 64});
-    Submitter queries(io, context, escalator.query_endpoint, {web.submit_timeout, 2, 1});
+    Submitter submitter(io, context, escalator.submit_endpoint, {web.submit_timeout, 2, 64, *keys});
+    Submitter queries(io, context, escalator.query_endpoint, {web.submit_timeout, 2, 1, *keys});
 
     http::Limits limits;
     limits.max_connections = 1024;

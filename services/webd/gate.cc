@@ -5,6 +5,7 @@
 #include "adapters/clock/real_clock.h"
 #include "adapters/codec/board.h"
 #include "adapters/secrets/secrets.h"
+#include "engine/text.h"
 #include "webd/upload.h"
 
 namespace opel::webd {
@@ -21,15 +22,6 @@ http::Response refusal(unsigned status, std::string_view message) {
 
 TimePoint wall_now() {
     return TimePoint{std::chrono::duration_cast<Duration>(wall_time_ms().time_since_epoch())};
-}
-
-// A name as typed, safe for one log line: printable ASCII only, at most 100 characters.
-std::string printable(std::string_view name) {
-    std::string out;
-    for (const char c : name.substr(0, 100)) {
-        out += c >= 0x20 && c < 0x7f ? c : '?';
-    }
-    return out;
 }
 
 std::string me_of(const Principal& who) {
@@ -155,7 +147,8 @@ void Gate::login(const http::Request& r, http::Respond respond) {
                 const auto id = ok ? access_->open_session(name, wall_now()) : std::nullopt;
                 if (!id) {
                     ++logins_refused_;
-                    log_.warn("login refused for '{}': wrong name or password", printable(name));
+                    log_.warn("login refused for '{}': wrong name or password",
+                              engine::printable(name));
                     respond(refusal(401, "wrong name or password"));
                     return;
                 }

@@ -132,6 +132,9 @@ public:
           timer_(io) {
         socket_.set(zmq::sockopt::ipv6, 1);
         socket_.set(zmq::sockopt::linger, 0);
+        if (settings_.curve) {
+            net::make_curve_client(socket_, *settings_.curve);
+        }
         socket_.connect(endpoint_);
     }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "adapters/codec/command.h"
+#include "adapters/net/curve.h"
 #include "base/result.h"
 
 namespace zmq {
@@ -63,6 +64,7 @@ public:
         std::chrono::milliseconds timeout{5000};  // without a reply before sending again
         int retries = 2;                          // further sends of an unanswered request
         std::size_t window = 64;                  // requests in flight per submit()
+        std::optional<net::ClientKeys> curve;     // with escalatord.curve: the keys to use
     };
     // One request: the submission_id its reply will carry (a sitrep's effective one, a
     // command's key) and the serialized opel.v1.SubmitRequest.

@@ -118,7 +118,7 @@ TEST_F(SubmitterTest, RepliesComeBackInRequestOrderWhateverOrderTheyArriveIn) {
     FakeEscalator escalator(context_, endpoint_, [](const std::vector<std::string>& got) {
         return got.size() < 3 ? std::vector<std::size_t>{} : std::vector<std::size_t>{2, 0, 1};
     });
-    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64});
+    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64, std::nullopt});
     EXPECT_EQ(ids(submit(submitter, {"a", "b", "c"})),
               (std::vector<std::string>{"ACCEPTED a", "ACCEPTED b", "ACCEPTED c"}));
     EXPECT_EQ(submitter.in_flight(), 0U);
@@ -128,7 +128,7 @@ TEST_F(SubmitterTest, NoMoreThanTheWindowIsInFlight) {
     FakeEscalator escalator(context_, endpoint_, [](const std::vector<std::string>& got) {
         return std::vector<std::size_t>{got.size() - 1};  // each at once
     });
-    Submitter submitter(io_, context_, endpoint_, {5s, 2, 2});
+    Submitter submitter(io_, context_, endpoint_, {5s, 2, 2, std::nullopt});
     EXPECT_EQ(ids(submit(submitter, {"a", "b", "c", "d", "e"})),
               (std::vector<std::string>{"ACCEPTED a", "ACCEPTED b", "ACCEPTED c", "ACCEPTED d",
                                         "ACCEPTED e"}));
@@ -142,14 +142,15 @@ TEST_F(SubmitterTest, AnUnansweredRequestIsSentAgainWithTheSameKey) {
             got.back() == "b" && std::count(got.begin(), got.end(), std::string("b")) == 1;
         return first_b ? std::vector<std::size_t>{} : std::vector<std::size_t>{got.size() - 1};
     });
-    Submitter submitter(io_, context_, endpoint_, {100ms, 2, 64});
+    Submitter submitter(io_, context_, endpoint_, {100ms, 2, 64, std::nullopt});
     EXPECT_EQ(ids(submit(submitter, {"a", "b"})),
               (std::vector<std::string>{"ACCEPTED a", "ACCEPTED b"}));
     EXPECT_GE(escalator.received(), 3U);  // more if the machine was slow to answer "a"
 }
 
 TEST_F(SubmitterTest, WithoutAnEscalatorEveryRequestIsUnavailableNamingTheEndpoint) {
-    Submitter submitter(io_, context_, "ipc:///nonexistent/opel-test.sock", {100ms, 1, 2});
+    Submitter submitter(io_, context_, "ipc:///nonexistent/opel-test.sock",
+                        {100ms, 1, 2, std::nullopt});
     const auto replies = submit(submitter, {"a", "b", "c"});
     ASSERT_EQ(replies.size(), 3U);
     for (const auto& reply : replies) {
@@ -165,12 +166,12 @@ TEST_F(SubmitterTest, WithoutAnEscalatorEveryRequestIsUnavailableNamingTheEndpoi
 }
 
 TEST_F(SubmitterTest, AnEmptySubmissionIsDoneAtOnce) {
-    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64});
+    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64, std::nullopt});
     EXPECT_TRUE(submit(submitter, {}).empty());
 }
 
 TEST_F(SubmitterTest, StoppingAbandonsSubmissionsWithoutCallingThem) {
-    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64});
+    Submitter submitter(io_, context_, endpoint_, {5s, 2, 64, std::nullopt});
     bool called = false;
     submitter.submit({{"a", "a"}}, [&](auto) { called = true; });
     submitter.stop();

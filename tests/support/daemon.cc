@@ -68,7 +68,7 @@ bool Daemon::start(std::chrono::seconds timeout) {
     request.set_subtree("no-such-node");
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        net::RequestClient client(context, snapshot_endpoint());
+        net::RequestClient client(context, snapshot_endpoint(), probe_keys_);
         if (client.request(request.SerializeAsString(), std::chrono::milliseconds(200), 0)) {
             return true;
         }

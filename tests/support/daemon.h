@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/net/curve.h"
+
 namespace opel::testing {
 
 class Daemon {
@@ -30,6 +32,8 @@ public:
     bool start(std::chrono::seconds timeout = std::chrono::seconds(30));
     // SIGTERM and wait; returns the exit status (or -1 if it had to be killed).
     int stop(std::chrono::seconds timeout = std::chrono::seconds(15));
+    // The keys start() probes the snapshot endpoint with, for a daemon using CURVE.
+    void use_curve(net::ClientKeys keys) { probe_keys_ = std::move(keys); }
     // SIGKILL and reap: a crash.
     void kill9();
     // SIGHUP: the daemon re-reads its configuration (false when it is not running).
@@ -60,6 +64,7 @@ private:
     std::filesystem::path dir_;
     std::vector<std::string> extra_args_;
     std::vector<std::string> wrapper_;
+    std::optional<net::ClientKeys> probe_keys_;
     pid_t pid_ = -1;
     int exit_code_ = -1;
 };

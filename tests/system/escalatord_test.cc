@@ -25,6 +25,7 @@
 #include "adapters/net/client.h"
 #include "base/time.h"
 #include "opel/v1/feed.pb.h"
+#include "opel/v1/query.pb.h"
 #include "opel/v1/reply.pb.h"
 #include "opel/v1/request.pb.h"
 #include "support/daemon.h"
@@ -1321,6 +1322,186 @@ TEST_F(EscalatordTest, SighupDuringABurstLosesNothingAcknowledgedAndPublishesNot
                   1)
             << id;
     }
+}
+
+}  // namespace
+}  // namespace opel
+
+namespace opel {
+namespace {
+
+// A CURVE key pair in two files, as `opel keygen` writes them (one Z85 line each).
+struct KeyPair {
+    std::string public_file;
+    std::string secret_file;
+    std::string public_z85;
+};
+
+KeyPair key_pair(const fs::path& dir, const std::string& name) {
+    std::array<char, 41> pub{};
+    std::array<char, 41> sec{};
+    EXPECT_EQ(zmq_curve_keypair(pub.data(), sec.data()), 0);
+    KeyPair out{(dir / (name + ".pub")).string(), (dir / (name + ".key")).string(), pub.data()};
+    std::ofstream(out.public_file) << pub.data() << "\n";
+    std::ofstream(out.secret_file) << sec.data() << "\n";
+    return out;
+}
+
+std::string client_entry(const std::string& name, const KeyPair& key, const std::string& rest) {
+    return "clients { name: \"" + name + "\" public_key: \"" + key.public_z85 + "\" " + rest + " }";
+}
+
+class CurveTest : public EscalatordTest {
+protected:
+    void SetUp() override {
+        EscalatordTest::SetUp();
+        config_ = copy_config(dir_);
+        server_ = key_pair(config_, "escalator");
+        rwj_ = key_pair(dir_, "rwj");
+        ops_ = key_pair(dir_, "ops");
+        stranger_ = key_pair(dir_, "stranger");
+        ASSERT_TRUE(replace_in(
+            config_ / "opel.textproto", "escalatord { max_clock_skew_seconds: 300 }",
+            "escalatord { max_clock_skew_seconds: 300 curve { public_key_file: \"escalator.pub\" "
+            "secret_key_file: \"escalator.key\"\n" +
+                client_entry("rwj", rwj_, "sites: \"RWJ\" subtrees: \"RWJ\"") + "\n" +
+                client_entry("ops", ops_, "sites: \"national\" subtrees: \"national\"") + " } }"));
+        daemon_ = std::make_unique<Daemon>(
+            dir_, std::vector<std::string>{"--config", config_.string(), "--clock-start", t0});
+        daemon_->use_curve(keys(ops_));
+        ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    }
+
+    net::ClientKeys keys(const KeyPair& pair) const {
+        return net::read_client_keys(server_.public_file, pair.public_file, pair.secret_file)
+            .value();
+    }
+
+    // The reply to `s` sent with `pair`'s keys; none when nothing answers within `wait`.
+    std::optional<v1::SubmitReply> submit_as(const KeyPair* pair, const v1::Sitrep& s,
+                                             std::chrono::milliseconds wait = 10s) {
+        net::RequestClient client(context_, daemon_->submit_endpoint(),
+                                  pair ? std::optional(keys(*pair)) : std::nullopt);
+        auto answer = client.request(request_bytes(s), wait, 0);
+        v1::SubmitReply reply;
+        if (!answer || !reply.ParseFromString(*answer)) {
+            return std::nullopt;
+        }
+        return reply;
+    }
+
+    fs::path config_;
+    KeyPair server_;
+    KeyPair rwj_;
+    KeyPair ops_;
+    KeyPair stranger_;
+};
+
+TEST_F(CurveTest, ASiteKeySubmitsForItsSiteOnlyAndOtherKeysGetNothing) {
+    const auto own = submit_as(&rwj_, opel1("RWJ", at(0)));
+    ASSERT_TRUE(own);
+    EXPECT_EQ(own->status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto other = submit_as(&rwj_, opel1("RMC", at(0)));
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status(), v1::SUBMIT_STATUS_REJECTED);
+    ASSERT_EQ(other->errors_size(), 1);
+    EXPECT_EQ(other->errors(0).field(), "site_id");
+    EXPECT_EQ(other->errors(0).code(), "not_allowed");
+    EXPECT_EQ(other->errors(0).message(), "'RMC' is not a site rwj may submit for (RWJ)");
+    net::RequestClient as_ops(context_, daemon_->snapshot_endpoint(), keys(ops_));
+    v1::SnapshotRequest rmc;
+    rmc.set_subtree("national/QOP/stockport/RMC");
+    v1::Snapshot snap;
+    ASSERT_TRUE(snap.ParseFromString(as_ops.request(rmc.SerializeAsString(), 10s, 0).value()));
+    ASSERT_EQ(snap.results_size(), 1);
+    EXPECT_EQ(snap.results(0).status(), v1::STATUS_UNKNOWN);  // nothing changed
+    // A key not on the allow-list, and a client without keys, get no connection at all.
+    EXPECT_FALSE(submit_as(&stranger_, opel1("RWJ", at(1)), 500ms));
+    EXPECT_FALSE(submit_as(nullptr, opel1("RWJ", at(1)), 500ms));
+    const auto refused = wait_metric("opel_escalatord_curve_handshakes_total",
+                                     {{"outcome", "refused"}}, [](double v) { return v >= 1; });
+    EXPECT_GE(refused.value_or(0), 1);
+    EXPECT_NE(daemon_->log().find("CURVE: refused key " + stranger_.public_z85), std::string::npos);
+}
+
+TEST_F(CurveTest, AKeyReadsOnlyItsSubtreeLiveInSnapshotsAndInHistory) {
+    // Subscribed to everything: narrowed to RWJ's topics and heartbeats.
+    net::Subscriber sub(context_, daemon_->publish_endpoint(), {""}, keys(rwj_));
+    const auto joined = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < joined) {
+        if (auto m = sub.receive(500ms); m && m->first == "heartbeat") {
+            break;
+        }
+    }
+    ASSERT_EQ(submit_as(&ops_, opel4("RMC", at(1)))->status(), v1::SUBMIT_STATUS_ACCEPTED);
+    ASSERT_EQ(submit_as(&ops_, opel4("RWJ", at(2)))->status(), v1::SUBMIT_STATUS_ACCEPTED);
+    // RMC's publications went out first: any that reached this subscriber would be seen here.
+    bool rwj_status = false;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!rwj_status && std::chrono::steady_clock::now() < deadline) {
+        const auto m = sub.receive(200ms);
+        if (!m) {
+            continue;
+        }
+        const std::string& topic = m->first;
+        EXPECT_TRUE(topic == "heartbeat" ||
+                    topic.starts_with("status/national/QOP/stockport/RWJ") ||
+                    topic.starts_with("alert/national/QOP/stockport/RWJ"))
+            << topic;
+        rwj_status = topic == "status/national/QOP/stockport/RWJ";
+    }
+    EXPECT_TRUE(rwj_status);
+
+    net::RequestClient snapshots(context_, daemon_->snapshot_endpoint(), keys(rwj_));
+    v1::Snapshot snap;
+    ASSERT_TRUE(snap.ParseFromString(
+        snapshots.request(v1::SnapshotRequest().SerializeAsString(), 10s, 0).value()));
+    ASSERT_EQ(snap.results_size(), 1);
+    EXPECT_EQ(snap.results(0).node_id(), "RWJ");
+
+    net::RequestClient queries(context_, daemon_->query_endpoint(), keys(rwj_));
+    v1::QueryRequest history;
+    history.mutable_history()->set_kind(v1::HISTORY_KIND_SITREPS);
+    history.mutable_history()->set_node("RMC");
+    v1::QueryReply refused;
+    ASSERT_TRUE(
+        refused.ParseFromString(queries.request(history.SerializeAsString(), 10s, 0).value()));
+    EXPECT_EQ(refused.error().code(), "not_allowed");
+    history.mutable_history()->set_node("");
+    v1::QueryReply own;
+    ASSERT_TRUE(own.ParseFromString(queries.request(history.SerializeAsString(), 10s, 0).value()));
+    ASSERT_EQ(own.sitreps_size(), 1);
+    v1::QueryRequest publications;
+    publications.mutable_publications()->set_after_sequence(0);
+    v1::QueryReply published;
+    ASSERT_TRUE(published.ParseFromString(
+        queries.request(publications.SerializeAsString(), 10s, 0).value()));
+    ASSERT_GT(published.publications_size(), 0);
+    for (const v1::Publication& p : published.publications()) {
+        EXPECT_EQ(p.has_status() ? p.status().node_id() : p.alert().node_id(), "RWJ");
+    }
+
+    // A subscription wholly outside its subtree is refused and counted.
+    net::Subscriber outside(context_, daemon_->publish_endpoint(),
+                            {"status/national/QOP/stockport/RMC"}, keys(rwj_));
+    const auto counted = wait_metric("opel_escalatord_subscriptions_refused_total", {},
+                                     [](double v) { return v >= 1; });
+    EXPECT_GE(counted.value_or(0), 1);
+}
+
+TEST_F(CurveTest, TheAllowListIsReloadedWithTheConfiguration) {
+    EXPECT_FALSE(submit_as(&stranger_, opel1("RWJ", at(0)), 500ms));
+    ASSERT_TRUE(replace_in(config_ / "opel.textproto", rwj_.public_z85, stranger_.public_z85));
+    ASSERT_TRUE(daemon_->reload());
+    // The new key is admitted once the reload is applied; the old one no longer is.
+    std::optional<v1::SubmitReply> reply;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!reply && std::chrono::steady_clock::now() < deadline) {
+        reply = submit_as(&stranger_, opel1("RWJ", at(0)), 500ms);
+    }
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_FALSE(submit_as(&rwj_, opel1("RWJ", at(1)), 500ms));
 }
 
 }  // namespace

@@ -89,7 +89,7 @@ int send(const Common& c, const std::string& program, const std::string& what,
         return exit_failed;
     }
     zmq::context_t context;
-    net::RequestClient client(context, eps->submit);
+    net::RequestClient client(context, eps->submit, eps->curve);
     const bool ok = exchange(
         client, request,
         {program, "", what, eps->submit, std::chrono::milliseconds(c.timeout_ms.value_or(5000)),

@@ -40,7 +40,8 @@ Result<std::string, options::Stop> parse_with_node(options::CommandLine& cl,
 std::optional<Endpoints> endpoints(const options::Endpoints& given,
                                    const std::optional<std::string>& config, std::ostream& err) {
     config::EscalatordSettings settings;
-    if (!given.complete()) {
+    const bool given_keys = given.curve_public_key || given.curve_secret_key;
+    if (!given.complete() || (given_keys && !given.curve_server_key)) {
         auto loaded = load_config_or_report(options::config_path(config), err);
         if (!loaded) {
             return std::nullopt;
@@ -48,8 +49,13 @@ std::optional<Endpoints> endpoints(const options::Endpoints& given,
         settings = loaded->escalatord;
     }
     settings = options::with_endpoints(std::move(settings), given);
+    auto keys = options::client_keys(given, {}, settings);
+    if (!keys) {
+        err << keys.error() << '\n';
+        return std::nullopt;
+    }
     return Endpoints{settings.submit_endpoint, settings.publish_endpoint,
-                     settings.snapshot_endpoint, settings.query_endpoint};
+                     settings.snapshot_endpoint, settings.query_endpoint, std::move(*keys)};
 }
 
 std::optional<config::LoadedConfig> load_config_or_report(const std::string& path,

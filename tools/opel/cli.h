@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "adapters/config/loader.h"
+#include "adapters/net/curve.h"
 #include "adapters/options/options.h"
 #include "base/result.h"
 
@@ -34,11 +35,14 @@ struct Endpoints {
     std::string publish;
     std::string snapshot;
     std::string query;
+    std::optional<net::ClientKeys> curve;  // with escalatord.curve: the keys to connect with
 };
 
 // The endpoints given by flags or environment (options::Endpoints), the rest from the
-// configuration at `config` (read only when something is missing); nullopt after printing
-// the configuration's problems to `err`.
+// configuration at `config` (read only when something is missing), and the CURVE keys: the
+// client's pair from --curve-public-key/--curve-secret-key and the escalator's public key
+// from --curve-server-key or escalatord.curve. nullopt after printing the problem to `err`:
+// the configuration's, a key file's, or keys missing for an escalator that uses CURVE.
 std::optional<Endpoints> endpoints(const options::Endpoints& given,
                                    const std::optional<std::string>& config, std::ostream& err);
 

@@ -226,12 +226,13 @@ int history_main(const std::vector<std::string>& argv) {
     zmq::context_t context;
     const Printer printer(*flags, std::move(measures));
     printer.header();
-    const auto done = feed::query_pages(context, eps->query, request_of(*flags),
-                                        std::chrono::milliseconds(flags->timeout_ms),
-                                        [&](const v1::QueryReply& reply) {
-                                            printer.page(reply);
-                                            return true;
-                                        });
+    const auto done = feed::query_pages(
+        context, eps->query, request_of(*flags), std::chrono::milliseconds(flags->timeout_ms),
+        [&](const v1::QueryReply& reply) {
+            printer.page(reply);
+            return true;
+        },
+        eps->curve);
     std::cout.flush();
     if (!done) {
         std::cerr << "opel history: " << done.error() << '\n';

@@ -318,7 +318,7 @@ int simulate_main(const std::vector<std::string>& argv) {
         if (!eps) {
             return exit_failed;
         }
-        client.emplace(context, eps->submit);
+        client.emplace(context, eps->submit, eps->curve);
     }
     Simulation simulation(*flags, start, std::move(sites), client ? &*client : nullptr);
     return simulation.run();

@@ -96,7 +96,7 @@ int status_main(const std::vector<std::string>& argv) {
     }
     zmq::context_t context;
     auto snapshot = feed::fetch_snapshot(context, eps->snapshot, flags->node,
-                                         std::chrono::milliseconds(flags->timeout_ms));
+                                         std::chrono::milliseconds(flags->timeout_ms), eps->curve);
     if (!snapshot) {
         std::cerr << "opel status: " << snapshot.error() << '\n';
         return exit_failed;

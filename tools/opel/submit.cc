@@ -185,7 +185,7 @@ int submit_main(const std::vector<std::string>& argv) {
         return exit_failed;
     }
     zmq::context_t context;
-    net::RequestClient client(context, eps->submit);
+    net::RequestClient client(context, eps->submit, eps->curve);
     int failures = 0;
     for (const Input& input : *inputs) {
         failures += submit_one(client, input, *flags, eps->submit) ? 0 : 1;

@@ -133,11 +133,12 @@ public:
           since_(since),
           since_time_(since_time),
           timeout_(timeout),
-          subscriber_(context, endpoints_.publish, {""}) {}
+          subscriber_(context, endpoints_.publish, {""}, endpoints_.curve) {}
 
     // Takes a snapshot; returns false when the daemon cannot be reached.
     bool synchronise(bool show) {
-        auto snapshot = feed::fetch_snapshot(context_, endpoints_.snapshot, filter_.node, timeout_);
+        auto snapshot = feed::fetch_snapshot(context_, endpoints_.snapshot, filter_.node, timeout_,
+                                             endpoints_.curve);
         if (!snapshot) {
             std::cerr << "opel watch: " << snapshot.error() << '\n';
             return false;
@@ -228,7 +229,8 @@ private:
         }
         last_ = after;
         const auto done = feed::query_pages(
-            context_, endpoints_.query, request, timeout_, [this](const v1::QueryReply& reply) {
+            context_, endpoints_.query, request, timeout_,
+            [this](const v1::QueryReply& reply) {
                 epoch_ = reply.epoch();
                 for (const v1::Publication& pub : reply.publications()) {
                     last_ = std::max(last_, pub.sequence());
@@ -236,7 +238,8 @@ private:
                 }
                 last_ = std::max(last_, reply.more() ? 0 : reply.last_sequence());
                 return true;
-            });
+            },
+            endpoints_.curve);
         if (!done) {
             std::cerr << "opel watch: " << done.error() << '\n';
         }

@@ -12,7 +12,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "adapters/config/curve_loader.h"
 #include "adapters/config/textproto.h"
+#include "engine/model.h"
 #include "opel/config/v1/card.pb.h"
 #include "opel/config/v1/catalogue.pb.h"
 #include "opel/config/v1/opel_config.pb.h"
@@ -501,12 +503,25 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
     }
     l.loaded.escalatord = convert(root.message.escalatord());
     l.loaded.webd = convert(root.message.webd(), l.base);
+    const ItemSite root_site{root.file, cfg::OpelConfig::descriptor(), root.tree.get(), 1};
+    l.loaded.escalatord.curve =
+        convert_curve(root.message.escalatord(), l.base, root_site, l.errors);
+    l.loaded.webd.curve = client_key_files(l.base, root.message.webd().curve().public_key_file(),
+                                           root.message.webd().curve().secret_key_file(), root_site,
+                                           "webd.curve", l.errors);
     read_catalogue(l, root.message.catalogue());
     read_cards(l, root.message.cards());
     read_tree(l, root.message.tree());
     add_check_results(engine::check_config(l.loaded.engine, l.unusable), l.sites, l.errors);
     if (!l.errors.empty()) {
         return unexpected(std::move(l.errors));
+    }
+    if (l.loaded.escalatord.curve) {
+        const engine::Model model(l.loaded.engine);
+        check_curve_clients(*l.loaded.escalatord.curve, model, root_site, l.errors);
+        if (!l.errors.empty()) {
+            return unexpected(std::move(l.errors));
+        }
     }
     return std::move(l.loaded);
 }

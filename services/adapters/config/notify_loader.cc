@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "adapters/config/curve_loader.h"
 #include "adapters/config/loader.h"
 #include "adapters/config/textproto.h"
 #include "engine/model.h"
@@ -353,6 +354,9 @@ Result<std::optional<NotifydSettings>, std::vector<ConfigError>> load_notifyd_co
                         root.tree->GetTreeForNested(field, -1), loc.line >= 0 ? loc.line + 1 : 1};
     NotifydSettings out;
     convert_settings(root.message.notifyd(), site, out, c);
+    out.curve = client_key_files(
+        loaded.root_file.parent_path(), root.message.notifyd().curve().public_key_file(),
+        root.message.notifyd().curve().secret_key_file(), site, "curve", errors);
     if (root.message.notifyd().routing().empty()) {
         c.add(site, "routing", "opel-notifyd needs a routing file (groups, routes, silences)");
         return unexpected(std::move(errors));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/config/settings.h"
 #include "base/time.h"
 #include "engine/config.h"
 #include "engine/node_result.h"
@@ -131,6 +132,7 @@ struct NotifydSettings {
     SmtpSettings smtp;
     DeliverySettings delivery;
     Routing routing;
+    CurveClientFiles curve;  // notifyd's keys for the escalator's sockets
 };
 
 }  // namespace opel::config

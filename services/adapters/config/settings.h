@@ -3,12 +3,37 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/time.h"
 
 namespace opel::config {
+
+// escalatord.curve.clients[i]: a client key and what it may do (ids checked against the tree).
+struct CurveClient {
+    std::string name;
+    std::string public_key;             // 40 characters of Z85
+    std::vector<std::string> sites;     // may submit sitreps for
+    std::vector<std::string> subtrees;  // may read (and act on, with the flags below)
+    bool acknowledge = false;
+    bool declare = false;
+    bool report_unacknowledged = false;
+};
+
+// escalatord.curve: the escalator's key files (absolute once loaded) and its allow-list.
+struct CurveSettings {
+    std::string public_key_file;
+    std::string secret_key_file;
+    std::vector<CurveClient> clients;
+};
+
+// A client's own key files (absolute once loaded); both empty = no keys.
+struct CurveClientFiles {
+    std::string public_key_file;
+    std::string secret_key_file;
+};
 
 struct EscalatordSettings {
     std::string submit_endpoint = "tcp://127.0.0.1:5560";
@@ -23,6 +48,8 @@ struct EscalatordSettings {
     std::string metrics_address = "127.0.0.1:9464";
     // A group that may read the database (0640) and use the ipc:// sockets; "" = none.
     std::string group;
+    // CURVE on every socket, and who may connect; none = no encryption (loopback only).
+    std::optional<CurveSettings> curve;
 };
 
 // opel.config.v1.WebdSettings with its defaults (assets: "" = the shipped web/ directory).
@@ -37,6 +64,7 @@ struct WebdSettings {
     // The WebAccess file (absolute once loaded); empty = no logins (loopback only).
     std::string users_file;
     std::chrono::hours session_idle{12};
+    CurveClientFiles curve;  // the wallboard's keys for the escalator's sockets
 };
 
 // opel.config.v1.WebAccess: who may use opel-webd (load_web_access).

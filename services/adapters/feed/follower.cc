@@ -30,8 +30,8 @@ Follower::Follower(zmq::context_t& context, Endpoints endpoints, std::optional<s
     : context_(context),
       endpoints_(std::move(endpoints)),
       timeout_(timeout),
-      subscriber_(std::make_unique<net::Subscriber>(context, endpoints_.publish,
-                                                    std::vector<std::string>{""})),
+      subscriber_(std::make_unique<net::Subscriber>(
+          context, endpoints_.publish, std::vector<std::string>{""}, endpoints_.curve)),
       last_(after.value_or(0)),
       from_snapshot_(!after) {}
 
@@ -44,7 +44,7 @@ Result<std::monostate, std::string> Follower::start(const Handler& handler) {
         return catch_up(handler);
     }
     // Nothing handled yet: the present is the starting point, the past is not news.
-    auto snapshot = fetch_snapshot(context_, endpoints_.snapshot, "", timeout_);
+    auto snapshot = fetch_snapshot(context_, endpoints_.snapshot, "", timeout_, endpoints_.curve);
     if (!snapshot) {
         return unexpected(snapshot.error());
     }
@@ -56,23 +56,25 @@ Result<std::monostate, std::string> Follower::catch_up(const Handler& handler) {
     v1::QueryRequest request;
     request.mutable_publications()->set_after_sequence(last_);
     bool stopped = false;
-    auto done = query_pages(context_, endpoints_.query, request, timeout_,
-                            [&](const v1::QueryReply& reply) {
-                                for (const v1::Publication& pub : reply.publications()) {
-                                    if (pub.sequence() <= last_) {
-                                        continue;
-                                    }
-                                    if (!handler(item_of(pub))) {
-                                        stopped = true;
-                                        return false;
-                                    }
-                                    last_ = pub.sequence();
-                                }
-                                if (!reply.more()) {
-                                    last_ = std::max(last_, reply.last_sequence());
-                                }
-                                return true;
-                            });
+    auto done = query_pages(
+        context_, endpoints_.query, request, timeout_,
+        [&](const v1::QueryReply& reply) {
+            for (const v1::Publication& pub : reply.publications()) {
+                if (pub.sequence() <= last_) {
+                    continue;
+                }
+                if (!handler(item_of(pub))) {
+                    stopped = true;
+                    return false;
+                }
+                last_ = pub.sequence();
+            }
+            if (!reply.more()) {
+                last_ = std::max(last_, reply.last_sequence());
+            }
+            return true;
+        },
+        endpoints_.curve);
     if (!done) {
         return unexpected("catching up after sequence " + std::to_string(last_) + ": " +
                           done.error());

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/net/curve.h"
 #include "base/result.h"
 #include "base/time.h"
 #include "engine/node_result.h"
@@ -46,6 +47,7 @@ struct Endpoints {
     std::string publish;
     std::string snapshot;
     std::string query;
+    std::optional<net::ClientKeys> curve;  // the escalator's and this client's CURVE keys
 };
 
 class Follower {

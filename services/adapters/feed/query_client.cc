@@ -7,8 +7,9 @@ namespace opel::feed {
 
 Result<std::monostate, std::string> query_pages(
     zmq::context_t& context, const std::string& endpoint, v1::QueryRequest request,
-    std::chrono::milliseconds timeout, const std::function<bool(const v1::QueryReply&)>& page) {
-    net::RequestClient client(context, endpoint);
+    std::chrono::milliseconds timeout, const std::function<bool(const v1::QueryReply&)>& page,
+    const std::optional<net::ClientKeys>& keys) {
+    net::RequestClient client(context, endpoint, keys);
     while (true) {
         auto answer = client.request(request.SerializeAsString(), timeout, 2);
         if (!answer) {

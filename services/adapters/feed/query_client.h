@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "adapters/net/curve.h"
 #include "base/result.h"
 #include "opel/v1/query.pb.h"
 
@@ -20,6 +22,7 @@ namespace opel::feed {
 // did not answer, or refused the query: "query refused: field: code: message").
 Result<std::monostate, std::string> query_pages(
     zmq::context_t& context, const std::string& endpoint, v1::QueryRequest request,
-    std::chrono::milliseconds timeout, const std::function<bool(const v1::QueryReply&)>& page);
+    std::chrono::milliseconds timeout, const std::function<bool(const v1::QueryReply&)>& page,
+    const std::optional<net::ClientKeys>& keys = {});
 
 }  // namespace opel::feed

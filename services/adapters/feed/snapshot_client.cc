@@ -9,8 +9,9 @@ namespace opel::feed {
 Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
                                                  const std::string& endpoint,
                                                  const std::string& subtree,
-                                                 std::chrono::milliseconds timeout) {
-    net::RequestClient client(context, endpoint);
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::optional<net::ClientKeys>& keys) {
+    net::RequestClient client(context, endpoint, keys);
     v1::SnapshotRequest request;
     request.set_subtree(subtree);
     auto answer = client.request(request.SerializeAsString(), timeout, 2);
@@ -26,8 +27,9 @@ Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
 
 Result<State, std::string> fetch_state(zmq::context_t& context, const std::string& endpoint,
                                        const std::string& subtree,
-                                       std::chrono::milliseconds timeout) {
-    auto snapshot = fetch_snapshot(context, endpoint, subtree, timeout);
+                                       std::chrono::milliseconds timeout,
+                                       const std::optional<net::ClientKeys>& keys) {
+    auto snapshot = fetch_snapshot(context, endpoint, subtree, timeout, keys);
     if (!snapshot) {
         return unexpected(std::move(snapshot).error());
     }

@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/net/curve.h"
 #include "base/result.h"
 #include "engine/node_result.h"
 #include "opel/v1/feed.pb.h"
@@ -21,7 +23,8 @@ namespace opel::feed {
 Result<v1::Snapshot, std::string> fetch_snapshot(zmq::context_t& context,
                                                  const std::string& endpoint,
                                                  const std::string& subtree,
-                                                 std::chrono::milliseconds timeout);
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::optional<net::ClientKeys>& keys = {});
 
 // The same as engine values, for daemons that keep no protobuf types (opel-webd).
 struct State {
@@ -31,6 +34,7 @@ struct State {
 };
 Result<State, std::string> fetch_state(zmq::context_t& context, const std::string& endpoint,
                                        const std::string& subtree,
-                                       std::chrono::milliseconds timeout);
+                                       std::chrono::milliseconds timeout,
+                                       const std::optional<net::ClientKeys>& keys = {});
 
 }  // namespace opel::feed

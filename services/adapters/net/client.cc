@@ -23,8 +23,9 @@ NetResult<std::vector<zmq::message_t>> receive_frames(zmq::socket_t& socket,
 
 }  // namespace
 
-RequestClient::RequestClient(zmq::context_t& context, std::string endpoint)
-    : context_(context), endpoint_(std::move(endpoint)) {
+RequestClient::RequestClient(zmq::context_t& context, std::string endpoint,
+                             std::optional<ClientKeys> keys)
+    : context_(context), endpoint_(std::move(endpoint)), keys_(std::move(keys)) {
     connect();
 }
 
@@ -34,6 +35,9 @@ void RequestClient::connect() {
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     socket_->set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:P
     socket_->set(zmq::sockopt::linger, 0);
+    if (keys_) {
+        make_curve_client(*socket_, *keys_);
+    }
     socket_->connect(endpoint_);
 }
 
@@ -79,7 +83,8 @@ NetResult<std::string> RequestClient::request(const std::string& payload,
 }
 
 Subscriber::Subscriber(zmq::context_t& context, const std::string& endpoint,
-                       const std::vector<std::string>& prefixes)
+                       const std::vector<std::string>& prefixes,
+                       const std::optional<ClientKeys>& keys)
     : endpoint_(endpoint),
       socket_(std::make_unique<zmq::socket_t>(context, zmq::socket_type::sub)) {
     socket_->set(zmq::sockopt::linger, 0);
@@ -88,6 +93,9 @@ Subscriber::Subscriber(zmq::context_t& context, const std::string& endpoint,
         socket_->set(zmq::sockopt::subscribe, p);
     }
     socket_->set(zmq::sockopt::ipv6, 1);  // tcp://[::1]:P
+    if (keys) {
+        make_curve_client(*socket_, *keys);
+    }
     socket_->connect(endpoint);
 }
 

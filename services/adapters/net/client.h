@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "adapters/net/curve.h"
 #include "adapters/net/errc.h"
 #include "base/result.h"
 
@@ -23,7 +25,9 @@ namespace opel::net {
 
 class RequestClient {
 public:
-    RequestClient(zmq::context_t& context, std::string endpoint);
+    // With `keys`, every socket it makes is a CURVE client (curve.h).
+    RequestClient(zmq::context_t& context, std::string endpoint,
+                  std::optional<ClientKeys> keys = std::nullopt);
     ~RequestClient();
     RequestClient(const RequestClient&) = delete;
     RequestClient& operator=(const RequestClient&) = delete;
@@ -46,14 +50,17 @@ private:
 
     zmq::context_t& context_;
     std::string endpoint_;
+    std::optional<ClientKeys> keys_;
     std::unique_ptr<zmq::socket_t> socket_;
 };
 
 class Subscriber {
 public:
-    // Connects a SUB socket subscribed to each prefix ("" = everything).
+    // Connects a SUB socket subscribed to each prefix ("" = everything); a CURVE client with
+    // `keys`.
     Subscriber(zmq::context_t& context, const std::string& endpoint,
-               const std::vector<std::string>& prefixes);
+               const std::vector<std::string>& prefixes,
+               const std::optional<ClientKeys>& keys = std::nullopt);
     ~Subscriber();
     Subscriber(const Subscriber&) = delete;
     Subscriber& operator=(const Subscriber&) = delete;

@@ -200,11 +200,48 @@ void CommandLine::config(std::optional<std::string>& target) {
     text("--config", target, "OPEL_CONFIG");
 }
 
+Result<std::optional<net::ClientKeys>, std::string> client_keys(
+    const Endpoints& given, const config::CurveClientFiles& configured,
+    const config::EscalatordSettings& escalator) {
+    const bool flags = given.curve_public_key || given.curve_secret_key;
+    if (flags && (!given.curve_public_key || !given.curve_secret_key)) {
+        return unexpected(std::string(
+            "--curve-public-key and --curve-secret-key go together (a pair from `opel keygen`)"));
+    }
+    const std::string public_file = flags ? *given.curve_public_key : configured.public_key_file;
+    const std::string secret_file = flags ? *given.curve_secret_key : configured.secret_key_file;
+    if (public_file.empty()) {
+        if (escalator.curve) {
+            return unexpected(std::string(
+                "the escalator uses CURVE (escalatord.curve): give this client's key pair with "
+                "--curve-public-key FILE and --curve-secret-key FILE (or OPEL_CURVE_PUBLIC_KEY "
+                "and OPEL_CURVE_SECRET_KEY, or the daemon's own curve section): a pair from "
+                "`opel keygen` whose public key is on the escalator's allow-list"));
+        }
+        return std::optional<net::ClientKeys>{};
+    }
+    const std::string server = given.curve_server_key.value_or(
+        escalator.curve ? escalator.curve->public_key_file : std::string());
+    if (server.empty()) {
+        return unexpected(std::string(
+            "CURVE keys were given but not the escalator's public key: give --curve-server-key "
+            "FILE (or OPEL_CURVE_SERVER_KEY), or set escalatord.curve.public_key_file"));
+    }
+    auto keys = net::read_client_keys(server, public_file, secret_file);
+    if (!keys) {
+        return unexpected(std::move(keys).error());
+    }
+    return std::optional<net::ClientKeys>(std::move(*keys));
+}
+
 void CommandLine::endpoints(Endpoints& target) {
     text("--submit-endpoint", target.submit, "OPEL_SUBMIT_ENDPOINT");
     text("--publish-endpoint", target.publish, "OPEL_PUBLISH_ENDPOINT");
     text("--snapshot-endpoint", target.snapshot, "OPEL_SNAPSHOT_ENDPOINT");
     text("--query-endpoint", target.query, "OPEL_QUERY_ENDPOINT");
+    text("--curve-public-key", target.curve_public_key, "OPEL_CURVE_PUBLIC_KEY");
+    text("--curve-secret-key", target.curve_secret_key, "OPEL_CURVE_SECRET_KEY");
+    text("--curve-server-key", target.curve_server_key, "OPEL_CURVE_SERVER_KEY");
 }
 
 std::optional<Stop> CommandLine::parse(const std::vector<std::string>& args) {

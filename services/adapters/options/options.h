@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "adapters/config/settings.h"
+#include "adapters/net/curve.h"
 #include "base/result.h"
 #include "base/time.h"
 
@@ -79,6 +80,12 @@ struct Endpoints {
     std::optional<std::string> publish;
     std::optional<std::string> snapshot;
     std::optional<std::string> query;
+    // CURVE key files (`opel keygen`): --curve-public-key / --curve-secret-key (this
+    // client's pair, OPEL_CURVE_PUBLIC_KEY / OPEL_CURVE_SECRET_KEY) and --curve-server-key
+    // (the escalator's public key, OPEL_CURVE_SERVER_KEY; else escalatord.curve's).
+    std::optional<std::string> curve_public_key;
+    std::optional<std::string> curve_secret_key;
+    std::optional<std::string> curve_server_key;
 
     bool complete() const { return submit && publish && snapshot && query; }
 };
@@ -86,6 +93,15 @@ struct Endpoints {
 // `settings` with the endpoints that were given in place of the configuration's.
 config::EscalatordSettings with_endpoints(config::EscalatordSettings settings,
                                           const Endpoints& endpoints);
+
+// The CURVE keys a client of the escalator connects with: its pair from the --curve-* flags
+// or variables, else `configured` (a daemon's own section: notifyd.curve, webd.curve); the
+// escalator's public key from --curve-server-key, else escalatord.curve.public_key_file. None
+// when no keys are given and the escalator has no CURVE. The error says what is missing or
+// which file is wrong.
+Result<std::optional<net::ClientKeys>, std::string> client_keys(
+    const Endpoints& given, const config::CurveClientFiles& configured,
+    const config::EscalatordSettings& escalator);
 
 // One program's command line. Flags are bound to the caller's variables, which must outlive
 // parse(); a variable is only written when its flag (or environment variable) is given and
@@ -120,7 +136,8 @@ public:
     void positionals(std::vector<std::string>& target);
     // --config DIR|FILE, else $OPEL_CONFIG; config_path() adds the shipped default.
     void config(std::optional<std::string>& target);
-    // --submit-endpoint, --publish-endpoint, --snapshot-endpoint with their variables.
+    // --submit-endpoint, --publish-endpoint, --snapshot-endpoint, --query-endpoint and the
+    // --curve-* key files, with their variables.
     void endpoints(Endpoints& target);
 
     // Parses `args` (without the program name). nullopt: run with the bound values.

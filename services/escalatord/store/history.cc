@@ -23,6 +23,8 @@ Rows read_rows(sqlite3_stmt* s, bool sitreps) {
         if (sitreps) {
             row.received_at = TimePoint{Duration{sqlite3_column_int64(s, 2)}};
             row.status = column_blob(s, 3);
+        } else if (sqlite3_column_count(s) > 2) {
+            row.node_id = column_blob(s, 2);
         }
     }
     return out;
@@ -59,8 +61,8 @@ std::string history_sql(HistoryTable table, const HistoryFilter& f) {
 StoreResult<std::vector<HistoryRow>> Store::publications_after(std::uint64_t after,
                                                                std::size_t limit) {
     auto s = one_off(
-        "SELECT sequence, result FROM results WHERE sequence > ?1 "
-        "UNION ALL SELECT sequence, event FROM events WHERE sequence > ?1 "
+        "SELECT sequence, result, node_id FROM results WHERE sequence > ?1 "
+        "UNION ALL SELECT sequence, event, node_id FROM events WHERE sequence > ?1 "
         "ORDER BY 1 LIMIT ?2",
         "read publications");
     if (!s) {

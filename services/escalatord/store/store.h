@@ -131,6 +131,7 @@ struct HistoryRow {
     std::string payload;       // serialized opel.v1.Publication, or opel.v1.Sitrep
     TimePoint received_at;     // sitreps only
     std::string status;        // sitreps only: "accepted" or "late"
+    std::string node_id;       // publications only: the node it is about
 };
 
 class Store {
