@@ -25,6 +25,9 @@ configuration is refused and the running routing kept). Stops cleanly on SIGINT/
   --submit-endpoint EP      its submit endpoint, where reminders and escalation steps
                             are reported (the `unacknowledged` event on the feed)
                             (default: escalatord.submit_endpoint)
+  --curve-public-key FILE   with escalatord.curve: this daemon's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_*_KEY, else notifyd.curve
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --clock wall|stream       the clock reminders and escalation steps run on: the wall
                             (default), or the feed's own time (the latest event or heartbeat
                             time) for drills and tests with a simulated escalator clock
@@ -50,6 +53,7 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     cl.config(o.config);
     cl.text("--database", o.database, "OPEL_NOTIFY_DATABASE_PATH");
     cl.endpoints(o.endpoints);
+    cl.curve_keys(o.endpoints);
     cl.text("--metrics-address", o.metrics_address, "OPEL_NOTIFY_METRICS_ADDRESS");
     cl.choice("--clock", clock, {"wall", "stream"});
     cl.flag("--allow-insecure-remote", o.allow_insecure_remote);

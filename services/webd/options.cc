@@ -26,6 +26,9 @@ and counted. Stops cleanly on SIGINT/SIGTERM.
   --query-endpoint EP       its query endpoint       (default: escalatord.query_endpoint)
   --submit-endpoint EP      its submit endpoint, where uploaded sitreps and acknowledgements
                             made on the page go (default: escalatord.submit_endpoint)
+  --curve-public-key FILE   with escalatord.curve: this daemon's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_*_KEY, else webd.curve
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --submit-timeout-ms N     wait this long for the escalator's replies before sending the
                             unanswered again (same submission_id), twice; then they are
                             UNAVAILABLE (default webd.submit_timeout_ms, else 5000;
@@ -72,6 +75,7 @@ Result<Options, options::Stop> parse_options(const std::vector<std::string>& arg
     cl.text("--address", o.address, "OPEL_WEB_ADDRESS");
     cl.text("--assets", o.assets, "OPEL_WEB_ASSETS");
     cl.endpoints(o.endpoints);
+    cl.curve_keys(o.endpoints);
     std::optional<long> silence, submit_timeout;
     cl.whole("--feed-silence-seconds", silence, {1, 3600, "seconds"});
     cl.whole("--submit-timeout-ms", submit_timeout, {50, 600000, "milliseconds"});

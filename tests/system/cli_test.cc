@@ -56,6 +56,18 @@ struct Outcome {
     std::string out;
 };
 
+// Runs `command_line` in a shell: its exit status and output (stdout and stderr).
+Outcome run_shell(const std::string& command_line) {
+    Outcome r;
+    FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
+    std::array<char, 4096> buffer{};
+    while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
+        r.out += buffer.data();
+    }
+    r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
+    return r;
+}
+
 class CliTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -101,16 +113,7 @@ protected:
 
     Outcome run(const std::string& args) const { return run_raw(command(args)); }
 
-    static Outcome run_raw(const std::string& command_line) {
-        Outcome r;
-        FILE* pipe = ::popen((command_line + " 2>&1").c_str(), "r");
-        std::array<char, 4096> buffer{};
-        while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
-            r.out += buffer.data();
-        }
-        r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
-        return r;
-    }
+    static Outcome run_raw(const std::string& command_line) { return run_shell(command_line); }
 
     fs::path dir_;
     zmq::context_t context_;
@@ -134,15 +137,7 @@ TEST(KeygenTest, WritesAKeyPairInFilesOnlyTheOwnerCanReadAndNeverOverwrites) {
     const std::string pub = (dir / "rwj.pub").string();
     const std::string key = (dir / "rwj.key").string();
     const auto run = [](const std::string& args) {
-        Outcome r;
-        FILE* pipe = ::popen(
-            (std::string("umask 000; ") + OPEL_COMMAND + " keygen " + args + " 2>&1").c_str(), "r");
-        std::array<char, 4096> buffer{};
-        while (pipe != nullptr && std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) {
-            r.out += buffer.data();
-        }
-        r.status = pipe == nullptr ? -1 : WEXITSTATUS(::pclose(pipe));
-        return r;
+        return run_shell(std::string("umask 000; ") + OPEL_COMMAND + " keygen " + args);
     };
     const Outcome made = run("--public " + pub + " --secret " + key);
     ASSERT_EQ(made.status, 0) << made.out;
@@ -176,6 +171,80 @@ TEST(KeygenTest, WritesAKeyPairInFilesOnlyTheOwnerCanReadAndNeverOverwrites) {
     ASSERT_EQ(second.status, 0) << second.out;
     EXPECT_NE(read((dir / "b.key").string()), secret_key);
     EXPECT_EQ(run("--public " + pub).status, 2);  // the secret file is required
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+// Keys from `opel keygen` for an escalator with CURVE: the command connects with a listed
+// pair given by flags or variables, is held to its key's sites, and without keys says what
+// it needs.
+TEST(CurveCommandTest, KeysFromKeygenLetTheCommandInAndItsScopeHolds) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("opel-cli-curve-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir);
+    const auto keygen = [&dir](const std::string& name) {
+        const Outcome made = run_shell(std::string(OPEL_COMMAND) + " keygen --public " +
+                                       (dir / (name + ".pub")).string() + " --secret " +
+                                       (dir / (name + ".key")).string());
+        EXPECT_EQ(made.status, 0) << made.out;
+        std::ifstream in(dir / (name + ".pub"));
+        std::string key;
+        std::getline(in, key);
+        return key;
+    };
+    keygen("escalator");
+    const std::string rwj = keygen("rwj");
+    const fs::path src = OPEL_TEST_CONFIG;
+    std::ofstream(dir / "opel.textproto")
+        << "catalogue: \"" << fs::canonical(src / "../../../config/catalogue.textproto").string()
+        << "\"\ncards: \"" << (src / "cards/test-acute.textproto").string() << "\"\ntree: \""
+        << (src / "trees/test.textproto").string()
+        << "\"\nescalatord { max_clock_skew_seconds: 300 curve { public_key_file: "
+           "\"escalator.pub\" secret_key_file: \"escalator.key\" clients { name: \"rwj-flow\" "
+           "public_key: \""
+        << rwj << "\" sites: \"RWJ\" subtrees: \"stockport\" } } }\n";
+    testing::Daemon daemon(dir, {"--config", dir.string(), "--clock-start", t0});
+    daemon.use_curve(net::read_client_keys((dir / "escalator.pub").string(),
+                                           (dir / "rwj.pub").string(), (dir / "rwj.key").string())
+                         .value());
+    ASSERT_TRUE(daemon.start()) << daemon.log();
+    const std::string endpoints = " --config " + dir.string() + " --submit-endpoint " +
+                                  daemon.submit_endpoint() + " --snapshot-endpoint " +
+                                  daemon.snapshot_endpoint();
+    const std::string keys = " --curve-public-key " + (dir / "rwj.pub").string() +
+                             " --curve-secret-key " + (dir / "rwj.key").string();
+    const auto opel = [&](const std::string& args) {
+        return run_shell(std::string("timeout 60 ") + OPEL_COMMAND + " " + args + endpoints);
+    };
+    const std::string sitrep = " --as-at " + at(0) +
+                               " --measure ambulance_handover_mean_minutes=70 --measure "
+                               "ga_beds_occupied=200 --measure nctr_patients=50 --retries 0";
+    const Outcome accepted = opel("submit --site RWJ" + sitrep + keys);
+    EXPECT_EQ(accepted.status, 0) << accepted.out;
+    EXPECT_NE(accepted.out.find("ACCEPTED"), std::string::npos) << accepted.out;
+    const Outcome other = opel("submit --site RMC" + sitrep + keys);
+    EXPECT_EQ(other.status, 1) << other.out;
+    EXPECT_NE(other.out.find("'RMC' is not a site rwj-flow may submit for (RWJ)"),
+              std::string::npos)
+        << other.out;
+    // The variables do as the flags do.
+    const Outcome status = run_shell("OPEL_CURVE_PUBLIC_KEY=" + (dir / "rwj.pub").string() +
+                                     " OPEL_CURVE_SECRET_KEY=" + (dir / "rwj.key").string() +
+                                     " timeout 60 " + OPEL_COMMAND + " status --brief" + endpoints);
+    EXPECT_EQ(status.status, 0) << status.out;
+    EXPECT_NE(status.out.find("RWJ"), std::string::npos) << status.out;
+    const Outcome without = opel("submit --site RWJ" + sitrep);
+    EXPECT_EQ(without.status, 1) << without.out;
+    EXPECT_NE(without.out.find("the escalator uses CURVE (escalatord.curve): give this client's "
+                               "key pair with --curve-public-key FILE"),
+              std::string::npos)
+        << without.out;
+    const Outcome half =
+        opel("submit --site RWJ" + sitrep + " --curve-public-key " + (dir / "rwj.pub").string());
+    EXPECT_NE(half.out.find("--curve-public-key and --curve-secret-key go together"),
+              std::string::npos)
+        << half.out;
+    daemon.kill9();
     std::error_code ignored;
     fs::remove_all(dir, ignored);
 }

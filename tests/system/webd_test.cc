@@ -1,7 +1,10 @@
 // System tests of opel-webd: the real daemon between a real opel-escalatord (ipc:// in a temp
 // directory) and HTTP/WebSocket clients on loopback. Every wait is for a condition, with a
 // deadline.
+#include <zmq.h>
+
 #include <algorithm>
+#include <iterator>
 #include <thread>
 
 #include "webd_fixture.h"
@@ -307,6 +310,65 @@ TEST_F(WebdTest, HistoryGivesANodesOwnResultsOverARangeAsJsonOrCsv) {
     EXPECT_EQ(error("node=RWJ&from=" + at(60) + "&to=" + at(0)),
               "400 to (" + at(0) + ") is before from (" + at(60) + ")\n");
     EXPECT_EQ(error("node=RWJ&format=xml"), "400 format: 'xml' is not json or csv\n");
+}
+
+// A CURVE key pair written as `opel keygen` writes it; the public key's Z85.
+std::string write_key_pair(const fs::path& dir, const std::string& name) {
+    std::array<char, 41> pub{};
+    std::array<char, 41> sec{};
+    EXPECT_EQ(zmq_curve_keypair(pub.data(), sec.data()), 0);
+    std::ofstream(dir / (name + ".pub")) << pub.data() << "\n";
+    std::ofstream(dir / (name + ".key")) << sec.data() << "\n";
+    return pub.data();
+}
+
+TEST_F(WebdTest, WithCurveTheWallboardReadsAndUploadsWithItsOwnKeys) {
+    write_key_pair(dir_, "escalator");
+    const std::string webd_key = write_key_pair(dir_, "webd");
+    std::ofstream(dir_ / "opel.textproto", std::ios::app)
+        << "escalatord { curve { public_key_file: \"escalator.pub\" secret_key_file: "
+           "\"escalator.key\" clients { name: \"wallboard\" public_key: \""
+        << webd_key
+        << "\" sites: \"national\" subtrees: \"national\" acknowledge: true } } "
+           "max_clock_skew_seconds: 300 }\n";
+    // The configuration had an escalatord section already: the one with curve replaces it.
+    {
+        std::ifstream in(dir_ / "opel.textproto");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string plain = "escalatord { max_clock_skew_seconds: 300 }\n";
+        text.erase(text.find(plain), plain.size());
+        std::ofstream(dir_ / "opel.textproto") << text;
+    }
+    escalator_ = std::make_unique<Daemon>(
+        dir_, std::vector<std::string>{"--config", (dir_ / "opel.textproto").string(),
+                                       "--clock-start", t0});
+    escalator_->use_curve(net::read_client_keys((dir_ / "escalator.pub").string(),
+                                                (dir_ / "webd.pub").string(),
+                                                (dir_ / "webd.key").string())
+                              .value());
+    ASSERT_TRUE(escalator_->start()) << escalator_->log();
+    // Without keys it stops, saying which it needs.
+    webd_ = std::make_unique<Webd>(dir_, dir_ / "opel.textproto", *escalator_);
+    webd_->launch();
+    EXPECT_EQ(webd_->wait_exit(20s), 1);
+    EXPECT_NE(webd_->log().find("the escalator uses CURVE (escalatord.curve)"), std::string::npos)
+        << webd_->log();
+    start_webd({"--curve-public-key", (dir_ / "webd.pub").string(), "--curve-secret-key",
+                (dir_ / "webd.key").string()});
+    const std::string address = *webd_->address();
+    WebSocketClient ws(address, "/api/v1/live");
+    const std::map<std::string, std::string> type{{"Content-Type", "text/csv"}};
+    auto answer = testing::http_request(
+        "POST", address, "/api/v1/sitreps",
+        "site_id,as_at,ambulance_handover_mean_minutes,ga_beds_occupied,nctr_patients\nRWJ," +
+            at(0) + ",70,200,50\n",
+        type);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(Json(answer->body).text("/results/0/reply/status"), "SUBMIT_STATUS_ACCEPTED")
+        << answer->body;
+    EXPECT_TRUE(await(
+                    ws, [](Json& m) { return m.text("/status/status") == "STATUS_OPEL_4"; }, 10s)
+                    .has_value());
 }
 
 TEST_F(WebdTest, MissingPageFilesStopItWithTheirPath) {

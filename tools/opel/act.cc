@@ -29,6 +29,9 @@ Options:
   --timeout-ms N            wait per attempt (default 5000)
   --retries N               further attempts on timeout, same request (default 3)
   --submit-endpoint EP      default $OPEL_SUBMIT_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration to read the endpoint from
 
 Exit 0 when ACCEPTED or DUPLICATE; 1 when rejected or unanswered; 2 for usage errors.
@@ -57,6 +60,9 @@ Options:
   --retries N               further attempts on timeout, same request (default 3): a
                             retry carries the same declaration id, so it never declares twice
   --submit-endpoint EP      default $OPEL_SUBMIT_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration to read the endpoint from
 
 Exit 0 when ACCEPTED or DUPLICATE; 1 when rejected or unanswered; 2 for usage errors.
@@ -75,6 +81,7 @@ struct Common {
 void bind(options::CommandLine& cl, Common& c) {
     cl.config(c.config);
     cl.endpoints(c.endpoints);
+    cl.curve_keys(c.endpoints);
     cl.text("--by", c.by, "OPEL_USER");
     cl.whole("--timeout-ms", c.timeout_ms, {1, 3600000, "milliseconds"});
     cl.whole("--retries", c.retries, {0, 100, ""});

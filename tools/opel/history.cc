@@ -32,6 +32,9 @@ page by page (the daemon keeps ingesting meanwhile).
   --json                    JSON lines: opel.v1.Publication (results, events) or
                             opel.v1.StoredSitrep (sitreps)
   --query-endpoint EP       default $OPEL_QUERY_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration (endpoint; the measure columns of --csv sitreps)
   --timeout-ms N            wait for each page (default 5000)
 
@@ -59,6 +62,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     options::CommandLine cl("opel history", help);
     cl.config(f.config);
     cl.endpoints(f.endpoints);
+    cl.curve_keys(f.endpoints);
     cl.text("--node", node);
     cl.choice("--kind", kind, {"results", "events", "sitreps"});
     cl.time("--from", f.from);

@@ -44,6 +44,9 @@ R times faster than real time from TIME. Start the daemon with the same clock
   --dry-run                 print the sitreps as JSON lines instead of sending them
   --quiet                   no progress lines
   --submit-endpoint EP      default $OPEL_SUBMIT_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration: the tree, and the endpoint
 
 Exit 0 when every sitrep was accepted; 1 if any was rejected or unanswered.
@@ -161,6 +164,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     options::CommandLine cl("opel simulate", help);
     cl.config(f.config);
     cl.endpoints(f.endpoints);
+    cl.curve_keys(f.endpoints);
     cl.whole("--speed", speed, {1, 100000, ""});
     cl.time("--start", f.start);
     cl.whole("--days", days, {1, 3660, "days"});

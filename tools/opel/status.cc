@@ -22,6 +22,9 @@ endpoint, with each site's parameter breakdown (what decided its level).
   --brief                   one line per node, no parameter breakdown
   --json                    the snapshot as one JSON object (opel.v1.Snapshot)
   --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration to read the endpoint from
   --timeout-ms N            wait for the daemon (default 5000)
 
@@ -46,6 +49,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     options::CommandLine cl("opel status", help);
     cl.config(f.config);
     cl.endpoints(f.endpoints);
+    cl.curve_keys(f.endpoints);
     cl.text("--node", node);
     cl.whole("--timeout-ms", timeout, {1, 3600000, "milliseconds"});
     cl.flag("--brief", f.brief);

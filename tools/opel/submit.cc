@@ -42,6 +42,9 @@ Options:
   --timeout-ms N            wait per attempt (default 5000)
   --retries N               further attempts on timeout, same submission_id (default 3)
   --submit-endpoint EP      default $OPEL_SUBMIT_ENDPOINT, else the configuration
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration to read the endpoint from
 
 Exit 0 when every sitrep was ACCEPTED, DUPLICATE or LATE; 1 when any was rejected,
@@ -65,6 +68,7 @@ struct Flags {
 void declare(options::CommandLine& cl, Flags& f) {
     cl.config(f.config);
     cl.endpoints(f.endpoints);
+    cl.curve_keys(f.endpoints);
     cl.text("--site", f.site);
     cl.time("--as-at", f.as_at);
     cl.texts("--measure", f.measures);

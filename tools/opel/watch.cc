@@ -45,6 +45,9 @@ silently and nothing is shown twice.
   --publish-endpoint EP     default $OPEL_PUBLISH_ENDPOINT, else the configuration
   --snapshot-endpoint EP    default $OPEL_SNAPSHOT_ENDPOINT, else the configuration
   --query-endpoint EP       default $OPEL_QUERY_ENDPOINT, else the configuration (--since)
+  --curve-public-key FILE   with escalatord.curve: this client's key pair (opel keygen),
+  --curve-secret-key FILE   default $OPEL_CURVE_PUBLIC_KEY / $OPEL_CURVE_SECRET_KEY
+  --curve-server-key FILE   the escalator's public key (default: escalatord.curve's)
   --config DIR|FILE         configuration to read the endpoints from
 
 When nothing at all (not even a heartbeat) arrives for three heartbeat intervals, says on
@@ -365,6 +368,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     options::CommandLine cl("opel watch", help);
     cl.config(f.config);
     cl.endpoints(f.endpoints);
+    cl.curve_keys(f.endpoints);
     cl.choice("--kind", kind, {"status", "alert"});
     cl.text("--node", node);
     cl.whole("--min-level", min_level, {1, 4, ""});

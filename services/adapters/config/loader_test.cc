@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <iterator>
 #include <random>
 
 namespace opel::config {
@@ -140,14 +139,22 @@ TEST_F(LoaderTest, WebdSettingsOutOfRangeAreNamedAtTheirLine) {
 constexpr const char* key_a = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 constexpr const char* key_b = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
 
+// The fixture's root file with `escalatord` (from line 4 on) in place of its own.
+std::string root_with(const std::string& escalatord) {
+    return "catalogue: \"catalogue.textproto\"\ncards: \"cards/c.textproto\"\ntree: "
+           "\"tree.textproto\"\n" +
+           escalatord;
+}
+
 TEST_F(LoaderTest, TheCurveSectionIsReadWithItsFilesBesideTheFile) {
-    std::ofstream(dir_ / "opel.textproto", std::ios::app)
-        << "escalatord { curve { public_key_file: \"keys/escalator.pub\" secret_key_file: "
-           "\"keys/escalator.key\" clients { name: \"s1\" public_key: \""
-        << key_a << "\" sites: \"S1\" } clients { name: \"board\" public_key: \"" << key_b
-        << "\" sites: \"root\" subtrees: \"root\" acknowledge: true declare: true } } }\n"
-           "webd { curve { public_key_file: \"keys/webd.pub\" secret_key_file: "
-           "\"keys/webd.key\" } }\n";
+    write("opel.textproto",
+          root_with(std::string("escalatord { curve { public_key_file: \"keys/escalator.pub\" "
+                                "secret_key_file: \"keys/escalator.key\" clients { name: \"s1\" "
+                                "public_key: \"") +
+                    key_a + "\" sites: \"S1\" } clients { name: \"board\" public_key: \"" + key_b +
+                    "\" sites: \"root\" subtrees: \"root\" acknowledge: true declare: true } } }\n"
+                    "webd { curve { public_key_file: \"keys/webd.pub\" secret_key_file: "
+                    "\"keys/webd.key\" } }\n"));
     auto loaded = load_config(dir_);
     ASSERT_TRUE(loaded.has_value()) << errors()[0];
     ASSERT_TRUE(loaded->escalatord.curve);
@@ -172,48 +179,41 @@ nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
 nodes { id: "S1-2" kind: NODE_KIND_SITE parent: "root"
         provider_type: PROVIDER_TYPE_ACUTE }
 )");
-    std::ofstream(dir_ / "opel.textproto", std::ios::app)
-        << "escalatord { curve { public_key_file: \"e.pub\"\n"
-           "clients { name: \"a\" public_key: \"short\" sites: \"S1\" }\n"
-           "clients { name: \"a\" public_key: \""
-        << std::string(40, '~')
-        << "\" }\n"
-           "clients { name: \"c\" public_key: \""
-        << key_a
-        << "\" acknowledge: true }\n"
-           "clients { name: \"d\" public_key: \""
-        << key_a << "\" sites: \"S9\" subtrees: \"S1\" } } }\n";
-    const std::vector<std::string> first_pass = {
-        "opel.textproto:5: escalatord.curve: public_key_file and secret_key_file are required "
-        "(the escalator's pair from `opel keygen`)",
-        "opel.textproto:6: escalatord.curve.clients[0].public_key: a public key is the 40 "
-        "characters of Z85 `opel keygen --public` wrote, not 5",
-        "opel.textproto:7: escalatord.curve.clients[1].name: 'a' is named twice",
-        "opel.textproto:7: escalatord.curve.clients[1].public_key: '" + std::string(40, '~') +
-            "' is not Z85 (as `opel keygen --public` writes it)",
-        "opel.textproto:7: escalatord.curve.clients[1].sites: the key may do nothing: give it "
-        "sites, subtrees or a permission",
-        "opel.textproto:8: escalatord.curve.clients[2].subtrees: acknowledge and declare apply to "
-        "nodes in the key's subtrees: name at least one",
-        "opel.textproto:9: escalatord.curve.clients[3].public_key: the same key is listed twice (a "
-        "key has one scope)"};
-    EXPECT_EQ(errors(), first_pass);
-    // With those mended, the tree's checks: an unknown site, a subtree that is a prefix.
-    std::string text;
-    {
-        std::ifstream in(dir_ / "opel.textproto");
-        text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    text = text.substr(0, text.find("escalatord { curve"));
-    write("opel.textproto", text +
-                                "escalatord { curve { public_key_file: \"e.pub\" "
-                                "secret_key_file: \"e.key\"\nclients { name: \"d\" "
-                                "public_key: \"" +
-                                std::string(key_a) + "\" sites: \"S9\" subtrees: \"S1\" } } }\n");
+    write("opel.textproto",
+          root_with("escalatord { curve { public_key_file: \"e.pub\"\n"
+                    "clients { name: \"a\" public_key: \"short\" sites: \"S1\" }\n"
+                    "clients { name: \"a\" public_key: \"" +
+                    std::string(40, '~') +
+                    "\" }\n"
+                    "clients { name: \"c\" public_key: \"" +
+                    key_a +
+                    "\" acknowledge: true }\n"
+                    "clients { name: \"d\" public_key: \"" +
+                    key_a + "\" sites: \"S9\" subtrees: \"S1\" } } }\n"));
     EXPECT_EQ(errors(),
               (std::vector<std::string>{
-                  "opel.textproto:6: escalatord.curve.clients[0].sites[0]: 'S9' is not in the tree",
-                  "opel.textproto:6: escalatord.curve.clients[0].subtrees[0]: the feed filters by "
+                  "opel.textproto:4: escalatord.curve: public_key_file and secret_key_file are "
+                  "required (the escalator's pair from `opel keygen`)",
+                  "opel.textproto:5: escalatord.curve.clients[0].public_key: a public key is the "
+                  "40 characters of Z85 `opel keygen --public` wrote, not 5",
+                  "opel.textproto:6: escalatord.curve.clients[1].name: 'a' is named twice",
+                  "opel.textproto:6: escalatord.curve.clients[1].public_key: '" +
+                      std::string(40, '~') + "' is not Z85 (as `opel keygen --public` writes it)",
+                  "opel.textproto:6: escalatord.curve.clients[1].sites: the key may do nothing: "
+                  "give it sites, subtrees or a permission",
+                  "opel.textproto:7: escalatord.curve.clients[2].subtrees: acknowledge and "
+                  "declare apply to nodes in the key's subtrees: name at least one",
+                  "opel.textproto:8: escalatord.curve.clients[3].public_key: the same key is "
+                  "listed twice (a key has one scope)"}));
+    // With those mended, the tree's checks: an unknown site, a subtree that is a prefix.
+    write("opel.textproto",
+          root_with("escalatord { curve { public_key_file: \"e.pub\" secret_key_file: "
+                    "\"e.key\"\nclients { name: \"d\" public_key: \"" +
+                    std::string(key_a) + "\" sites: \"S9\" subtrees: \"S1\" } } }\n"));
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "opel.textproto:5: escalatord.curve.clients[0].sites[0]: 'S9' is not in the tree",
+                  "opel.textproto:5: escalatord.curve.clients[0].subtrees[0]: the feed filters by "
                   "prefix, and 'root/S1' is also the start of 'root/S1-2', outside it: name its "
                   "parent or its children instead"}));
 }

@@ -239,6 +239,9 @@ void CommandLine::endpoints(Endpoints& target) {
     text("--publish-endpoint", target.publish, "OPEL_PUBLISH_ENDPOINT");
     text("--snapshot-endpoint", target.snapshot, "OPEL_SNAPSHOT_ENDPOINT");
     text("--query-endpoint", target.query, "OPEL_QUERY_ENDPOINT");
+}
+
+void CommandLine::curve_keys(Endpoints& target) {
     text("--curve-public-key", target.curve_public_key, "OPEL_CURVE_PUBLIC_KEY");
     text("--curve-secret-key", target.curve_secret_key, "OPEL_CURVE_SECRET_KEY");
     text("--curve-server-key", target.curve_server_key, "OPEL_CURVE_SERVER_KEY");

@@ -136,9 +136,11 @@ public:
     void positionals(std::vector<std::string>& target);
     // --config DIR|FILE, else $OPEL_CONFIG; config_path() adds the shipped default.
     void config(std::optional<std::string>& target);
-    // --submit-endpoint, --publish-endpoint, --snapshot-endpoint, --query-endpoint and the
-    // --curve-* key files, with their variables.
+    // --submit-endpoint, --publish-endpoint, --snapshot-endpoint, --query-endpoint with their
+    // variables.
     void endpoints(Endpoints& target);
+    // A client's --curve-public-key, --curve-secret-key and --curve-server-key with theirs.
+    void curve_keys(Endpoints& target);
 
     // Parses `args` (without the program name). nullopt: run with the bound values.
     std::optional<Stop> parse(const std::vector<std::string>& args);
