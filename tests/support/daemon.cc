@@ -6,7 +6,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.h>
 
+#include <array>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -17,6 +19,17 @@
 #include "support/process.h"
 
 namespace opel::testing {
+
+std::string write_key_pair(const std::filesystem::path& dir, const std::string& name) {
+    std::array<char, 41> pub{};
+    std::array<char, 41> sec{};
+    if (zmq_curve_keypair(pub.data(), sec.data()) != 0) {
+        return {};
+    }
+    std::ofstream(dir / (name + ".pub")) << pub.data() << "\n";
+    std::ofstream(dir / (name + ".key")) << sec.data() << "\n";
+    return pub.data();
+}
 
 Daemon::Daemon(std::filesystem::path dir, std::vector<std::string> extra_args,
                std::vector<std::string> wrapper)

@@ -16,6 +16,10 @@
 
 namespace opel::testing {
 
+// A CURVE key pair in <dir>/<name>.pub and <name>.key, one Z85 line each, as `opel keygen`
+// writes them; returns the public key's Z85.
+std::string write_key_pair(const std::filesystem::path& dir, const std::string& name);
+
 class Daemon {
 public:
     // `dir` holds the sockets; the database defaults to dir/opel.db and the configuration to

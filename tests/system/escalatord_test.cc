@@ -1338,13 +1338,8 @@ struct KeyPair {
 };
 
 KeyPair key_pair(const fs::path& dir, const std::string& name) {
-    std::array<char, 41> pub{};
-    std::array<char, 41> sec{};
-    EXPECT_EQ(zmq_curve_keypair(pub.data(), sec.data()), 0);
-    KeyPair out{(dir / (name + ".pub")).string(), (dir / (name + ".key")).string(), pub.data()};
-    std::ofstream(out.public_file) << pub.data() << "\n";
-    std::ofstream(out.secret_file) << sec.data() << "\n";
-    return out;
+    return {(dir / (name + ".pub")).string(), (dir / (name + ".key")).string(),
+            testing::write_key_pair(dir, name)};
 }
 
 std::string client_entry(const std::string& name, const KeyPair& key, const std::string& rest) {

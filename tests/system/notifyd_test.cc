@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -121,6 +122,9 @@ protected:
         extra.insert(extra.end(),
                      {"--config", (dir_ / "opel.textproto").string(), "--clock-start", t0});
         escalator_ = std::make_unique<Daemon>(dir_, extra);
+        if (keys_) {
+            escalator_->use_curve(*keys_);
+        }
         ASSERT_TRUE(escalator_->start()) << escalator_->log();
     }
 
@@ -130,7 +134,7 @@ protected:
     }
 
     v1::SubmitReply send(const v1::SubmitRequest& request) {
-        net::RequestClient client(context_, escalator_->submit_endpoint());
+        net::RequestClient client(context_, escalator_->submit_endpoint(), keys_);
         auto answer = client.request(request.SerializeAsString(), 10s, 0);
         v1::SubmitReply reply;
         EXPECT_TRUE(answer.has_value() && reply.ParseFromString(*answer));
@@ -170,6 +174,7 @@ protected:
 
     fs::path dir_;
     zmq::context_t context_;
+    std::optional<net::ClientKeys> keys_;  // the test's own, when the escalator uses CURVE
     std::unique_ptr<HttpReceiver> hooks_;
     std::unique_ptr<SmtpSink> mail_;
     std::unique_ptr<Daemon> escalator_;
@@ -228,6 +233,40 @@ TEST_F(NotifydTest, OneSitrepMovingFourNodesIsOneMessagePerReceiverByWebhookAndE
         EXPECT_TRUE(keys.insert(r.headers.at("idempotency-key")).second)
             << r.headers.at("idempotency-key") << " twice";
     }
+}
+
+TEST_F(NotifydTest, WithCurveItFollowsTheFeedWithTheKeysOfItsSection) {
+    configure(simple_routing());
+    testing::write_key_pair(dir_, "escalator");
+    const std::string notifyd_key = testing::write_key_pair(dir_, "notifyd");
+    const std::string test_key = testing::write_key_pair(dir_, "test");
+    std::string root;
+    {
+        std::ifstream in(dir_ / "opel.textproto");
+        root.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const std::string plain = "escalatord { max_clock_skew_seconds: 300 }\n";
+    root.replace(root.find(plain), plain.size(),
+                 "escalatord { max_clock_skew_seconds: 300 curve { public_key_file: "
+                 "\"escalator.pub\" secret_key_file: \"escalator.key\"\n"
+                 "clients { name: \"notifyd\" public_key: \"" +
+                     notifyd_key +
+                     "\" subtrees: \"national\" report_unacknowledged: true }\n"
+                     "clients { name: \"test\" public_key: \"" +
+                     test_key + "\" sites: \"national\" subtrees: \"national\" } } }\n");
+    root.replace(root.find("notifyd {\n"), 10,
+                 "notifyd {\n  curve { public_key_file: \"notifyd.pub\" secret_key_file: "
+                 "\"notifyd.key\" }\n");
+    std::ofstream(dir_ / "opel.textproto") << root;
+    keys_ = net::read_client_keys((dir_ / "escalator.pub").string(), (dir_ / "test.pub").string(),
+                                  (dir_ / "test.key").string())
+                .value();
+    start_escalator();
+    start_notifyd();
+    submit(opel4("RWJ", at(-100)));
+    const std::vector<Request> hooks = hooks_->wait_for(1, 20s);
+    ASSERT_EQ(hooks.size(), 1U);
+    EXPECT_NE(hooks[0].body.find("\"subject\":\"[OPEL 4] RWJ"), std::string::npos) << hooks[0].body;
 }
 
 TEST_F(NotifydTest, AStandDownIsSentAtOnceAndTakesWhatWasWaitingWithIt) {

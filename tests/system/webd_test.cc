@@ -1,8 +1,6 @@
 // System tests of opel-webd: the real daemon between a real opel-escalatord (ipc:// in a temp
 // directory) and HTTP/WebSocket clients on loopback. Every wait is for a condition, with a
 // deadline.
-#include <zmq.h>
-
 #include <algorithm>
 #include <iterator>
 #include <thread>
@@ -312,19 +310,9 @@ TEST_F(WebdTest, HistoryGivesANodesOwnResultsOverARangeAsJsonOrCsv) {
     EXPECT_EQ(error("node=RWJ&format=xml"), "400 format: 'xml' is not json or csv\n");
 }
 
-// A CURVE key pair written as `opel keygen` writes it; the public key's Z85.
-std::string write_key_pair(const fs::path& dir, const std::string& name) {
-    std::array<char, 41> pub{};
-    std::array<char, 41> sec{};
-    EXPECT_EQ(zmq_curve_keypair(pub.data(), sec.data()), 0);
-    std::ofstream(dir / (name + ".pub")) << pub.data() << "\n";
-    std::ofstream(dir / (name + ".key")) << sec.data() << "\n";
-    return pub.data();
-}
-
 TEST_F(WebdTest, WithCurveTheWallboardReadsAndUploadsWithItsOwnKeys) {
-    write_key_pair(dir_, "escalator");
-    const std::string webd_key = write_key_pair(dir_, "webd");
+    testing::write_key_pair(dir_, "escalator");
+    const std::string webd_key = testing::write_key_pair(dir_, "webd");
     std::ofstream(dir_ / "opel.textproto", std::ios::app)
         << "escalatord { curve { public_key_file: \"escalator.pub\" secret_key_file: "
            "\"escalator.key\" clients { name: \"wallboard\" public_key: \""

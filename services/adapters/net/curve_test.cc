@@ -104,6 +104,16 @@ protected:
         return {server_keys_.public_key, pair.public_key, pair.secret_key};
     }
 
+    // The known client sends; its message is the only one the server gets.
+    void expect_only_the_known_client_arrives() {
+        RequestClient known(context_, endpoint_, keys_of(known_));
+        ASSERT_TRUE(known.send("hello"));
+        auto parts = next_message(server_, 10s);
+        ASSERT_EQ(parts.size(), 2U);
+        EXPECT_EQ(parts[1].to_string(), "hello");
+        EXPECT_TRUE(next_message(server_, 100ms).empty());
+    }
+
     // Waits (at most 10 s) until the handler has refused `n` handshakes.
     bool refusals(std::size_t n) {
         std::unique_lock lock(mutex_);
@@ -142,24 +152,13 @@ TEST_F(ZapTest, AnUnknownKeyIsRefusedCountedAndReportedAndNothingArrives) {
         ASSERT_FALSE(refused_keys_.empty());
         EXPECT_EQ(refused_keys_.front(), encode_key(stranger.public_key));
     }
-    // The known client's message is the only one the server gets.
-    RequestClient known(context_, endpoint_, keys_of(known_));
-    ASSERT_TRUE(known.send("hello"));
-    auto parts = next_message(server_, 10s);
-    ASSERT_EQ(parts.size(), 2U);
-    EXPECT_EQ(parts[1].to_string(), "hello");
-    EXPECT_TRUE(next_message(server_, 100ms).empty());
+    expect_only_the_known_client_arrives();
 }
 
 TEST_F(ZapTest, AClientWithoutKeysGetsNoConnection) {
     RequestClient plain(context_, endpoint_);
     ASSERT_TRUE(plain.send("no keys"));
-    RequestClient known(context_, endpoint_, keys_of(known_));
-    ASSERT_TRUE(known.send("hello"));
-    auto parts = next_message(server_, 10s);
-    ASSERT_EQ(parts.size(), 2U);
-    EXPECT_EQ(parts[1].to_string(), "hello");
-    EXPECT_TRUE(next_message(server_, 100ms).empty());
+    expect_only_the_known_client_arrives();
 }
 
 TEST_F(ZapTest, ANewAllowListAppliesToTheNextHandshake) {
