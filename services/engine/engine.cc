@@ -19,8 +19,11 @@ EventKind transition_kind(Status from, Status to) {
     if (to == Status::unknown) {
         return EventKind::unknown;
     }
+    // A first level (or the first after UNKNOWN) at OPEL 3 or 4 is pressure nobody has
+    // been told of yet: an escalation, alerted and acknowledged like any other. Below
+    // OPEL 3 it is only news that the level is known.
     if (from == Status::unknown) {
-        return EventKind::known;
+        return level_of(to) >= 3 ? EventKind::escalated : EventKind::known;
     }
     return level_of(to) > level_of(from) ? EventKind::escalated : EventKind::deescalated;
 }

@@ -40,7 +40,7 @@ TEST_F(EngineTest, FirstSitrepTakesItsLevelAtOnceAsTransitionOne) {
     ASSERT_EQ(out.status, SubmitStatus::accepted);
     ASSERT_FALSE(out.events.empty());
     const Event& e = out.events.front();
-    EXPECT_EQ(e.kind, EventKind::known);
+    EXPECT_EQ(e.kind, EventKind::escalated);  // a first level at OPEL 3: an escalation
     EXPECT_EQ(e.transition_id, "S1#1");
     EXPECT_EQ(e.path, "national/region/ICS/loc/S1");
     EXPECT_EQ(e.from, Status::unknown);
@@ -49,6 +49,23 @@ TEST_F(EngineTest, FirstSitrepTakesItsLevelAtOnceAsTransitionOne) {
     EXPECT_EQ(e.actions[0].action, "act at level 3");
     EXPECT_EQ(out.results.front().node_id, "S1");
     EXPECT_EQ(out.results.front().decided_by, "total 6 is in the OPEL 3 band (>= 5)");
+}
+
+// UNKNOWN to OPEL 1 or 2 is news that the level is known; to OPEL 3 or 4 it is pressure, and
+// the alert is an escalation (so it is acknowledged and escalated like any other), also
+// when a level returns after UNKNOWN.
+TEST_F(EngineTest, AFirstLevelIsKnownBelowOpel3AndAnEscalationFromOpel3) {
+    const SubmitOutcome calm = submit(sitrep("S1", "2026-01-06T08:00:00Z", level2));
+    ASSERT_FALSE(calm.events.empty());
+    EXPECT_EQ(calm.events.front().kind, EventKind::known);
+    EXPECT_EQ(calm.events.front().to, Status::opel2);
+    const SubmitOutcome pressed = submit(sitrep("S2", "2026-01-06T08:00:00Z", level4));
+    ASSERT_FALSE(pressed.events.empty());
+    EXPECT_EQ(pressed.events.front().kind, EventKind::escalated);
+    EXPECT_EQ(pressed.events.front().transition_id, "S2#1");
+    EXPECT_EQ(pressed.events.front().from, Status::unknown);
+    EXPECT_EQ(pressed.events.front().to, Status::opel4);
+    EXPECT_FALSE(pressed.events.front().actions.empty());
 }
 
 TEST_F(EngineTest, ResultExplainsEveryParameter) {

@@ -1,13 +1,16 @@
 #include "escalatord/escalator.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <sqlite3.h>
+#include <zmq.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <sstream>
 
 #include "adapters/codec/command.h"
 #include "adapters/codec/proto.h"
@@ -522,6 +525,62 @@ TEST_F(EscalatorTest, ServerRefusesANonLoopbackEndpointWithoutAllowInsecureRemot
         bound.error().message.rfind(
             "refusing to listen on non-loopback endpoint tcp://0.0.0.0:0 without encryption", 0),
         0U);
+}
+
+// With --allow-insecure-remote a non-loopback endpoint is bound, and the warning naming it is
+// logged at start and again at every interval (an hour in the daemon); with CURVE it needs
+// neither the flag nor the warning.
+TEST_F(EscalatorTest, AnUnencryptedRemoteEndpointIsWarnedOfRepeatedlyAndACurveOneIsNot) {
+    auto lines = std::make_shared<std::ostringstream>();
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*lines);
+    spdlog::logger log("test", sink);
+    config::EscalatordSettings settings = settings_;
+    settings.submit_endpoint = "tcp://0.0.0.0:0";
+    settings.publish_endpoint = "inproc://escalator-test-warn-publish";
+    settings.snapshot_endpoint = "inproc://escalator-test-warn-snapshot";
+    {
+        boost::asio::io_context io(1);
+        zmq::context_t context;
+        ServerOptions options;
+        options.allow_insecure_remote = true;
+        options.insecure_warning_every = std::chrono::milliseconds(20);
+        Server server(io, context, *escalator_, *journal_, clock_, settings, options, log);
+        ASSERT_TRUE(server.bind());
+        server.start();
+        const std::string warning =
+            "listening UNENCRYPTED on non-loopback endpoint tcp://0.0.0.0:0";
+        const auto count = [&] {
+            const std::string text = lines->str();
+            std::size_t n = 0;
+            for (auto at = text.find(warning); at != std::string::npos;
+                 at = text.find(warning, at + 1)) {
+                ++n;
+            }
+            return n;
+        };
+        EXPECT_EQ(count(), 1U);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (count() < 3 && std::chrono::steady_clock::now() < deadline) {
+            io.run_one_for(std::chrono::milliseconds(100));
+        }
+        EXPECT_GE(count(), 3U);
+        server.stop();
+    }
+    lines->str("");
+    {
+        boost::asio::io_context io(1);
+        zmq::context_t context;
+        ServerOptions options;
+        std::array<char, 41> pub{};
+        std::array<char, 41> sec{};
+        ASSERT_EQ(zmq_curve_keypair(pub.data(), sec.data()), 0);
+        options.curve_secret = net::decode_key(sec.data()).value();
+        settings.curve = config::CurveSettings{};
+        Server server(io, context, *escalator_, *journal_, clock_, settings, options, log);
+        ASSERT_TRUE(server.bind());
+        server.stop();
+    }
+    EXPECT_EQ(lines->str().find("UNENCRYPTED"), std::string::npos) << lines->str();
 }
 
 // The result of `id` in a full snapshot, and the snapshot's config hash.

@@ -448,7 +448,7 @@ void Server::arm_insecure_warning() {
     if (stopped_ || insecure_endpoints_.empty()) {
         return;
     }
-    insecure_timer_.expires_after(std::chrono::hours(1));
+    insecure_timer_.expires_after(options_.insecure_warning_every);
     insecure_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) {
             return;

@@ -65,6 +65,8 @@ struct ServerOptions {
     // a ZAP handler admits the keys of settings.curve's clients, and each request,
     // subscription and snapshot is limited to its key's scope (scope.h). None: no CURVE.
     std::optional<net::CurveKey> curve_secret;
+    // How often the warning about unencrypted non-loopback endpoints is repeated.
+    std::chrono::milliseconds insecure_warning_every{std::chrono::hours(1)};
 };
 
 struct Envelope;  // a request: its routing envelope and payload frames

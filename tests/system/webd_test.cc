@@ -37,7 +37,7 @@ TEST_F(WebdTest, TheBoardListsEveryNodeAndALevelChangeReachesTheBrowserLive) {
     EXPECT_EQ(hello.size("/state/nodes"), 5U) << "a browser is sent the whole board first";
 
     submit(opel4("RWJ", at(0)));
-    // The node's new result and its alert (UNKNOWN to OPEL 4: "known"), in feed order.
+    // The node's new result and its alert (UNKNOWN to OPEL 4: an escalation), in feed order.
     bool status = false;
     bool alert = false;
     const auto both = await(
@@ -46,7 +46,7 @@ TEST_F(WebdTest, TheBoardListsEveryNodeAndALevelChangeReachesTheBrowserLive) {
             status = status || (m.text("/status/node_id") == "RWJ" &&
                                 m.text("/status/status") == "STATUS_OPEL_4");
             alert = alert || (m.text("/alert/node_id") == "RWJ" &&
-                              m.text("/alert/kind") == "EVENT_KIND_KNOWN" &&
+                              m.text("/alert/kind") == "EVENT_KIND_ESCALATED" &&
                               m.text("/alert/to") == "STATUS_OPEL_4");
             return status && alert;
         },
