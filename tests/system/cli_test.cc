@@ -244,6 +244,20 @@ TEST(CurveCommandTest, KeysFromKeygenLetTheCommandInAndItsScopeHolds) {
     EXPECT_NE(half.out.find("--curve-public-key and --curve-secret-key go together"),
               std::string::npos)
         << half.out;
+    // check-config reads the key files the daemons will: a pair that is not one is named.
+    const Outcome checked =
+        run_shell(std::string(OPEL_COMMAND) + " check-config --config " + dir.string());
+    EXPECT_EQ(checked.status, 0) << checked.out;
+    EXPECT_NE(checked.out.find("curve      1 client keys may connect"), std::string::npos)
+        << checked.out;
+    fs::copy_file(dir / "rwj.pub", dir / "escalator.pub", fs::copy_options::overwrite_existing);
+    const Outcome mismatched =
+        run_shell(std::string(OPEL_COMMAND) + " check-config --config " + dir.string());
+    EXPECT_EQ(mismatched.status, 1) << mismatched.out;
+    EXPECT_NE(mismatched.out.find("escalatord.curve: " + (dir / "escalator.pub").string() +
+                                  " is not the public key of " + (dir / "escalator.key").string()),
+              std::string::npos)
+        << mismatched.out;
     daemon.kill9();
     std::error_code ignored;
     fs::remove_all(dir, ignored);

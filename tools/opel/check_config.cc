@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 
+#include "adapters/net/curve.h"
 #include "cli.h"
 #include "engine/model.h"
 #include "engine/text.h"
@@ -39,6 +40,10 @@ opel-webd's users and upload tokens: roles set, hashes in their form, every site
 Every check whose inputs loaded runs, so one run reports every problem. A check that reads a
 part with a problem (a card file that did not parse, a parameter with no thresholds) is not
 run and is listed as "skipped: ...". A misspelt field name gets a "did you mean" suggestion.
+
+With escalatord.curve it also reads the CURVE key files the daemons read at start: the
+escalator's pair (the public key must be the secret key's), every client key on its list,
+and notifyd's and webd's own pairs.
 
 Prints a summary and exits 0 when valid; prints every problem as
 file:line: field: message and exits 1 when not.
@@ -168,6 +173,60 @@ void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
     } else {
         out << "  webd       no users file: no logins, loopback only\n";
     }
+    if (s.curve) {
+        out << "  curve      " << s.curve->clients.size()
+            << " client keys may connect; the escalator's key pair read\n";
+    } else {
+        out << "  curve      off: the escalator's endpoints stay on loopback\n";
+    }
+}
+
+// The CURVE key files the daemons will read at start (check-config is each unit's
+// ExecStartPre): the escalator's pair, every client key on its list, and notifyd's and
+// webd's own pairs. Problems name the file or the client.
+std::vector<config::ConfigError> key_problems(
+    const config::LoadedConfig& loaded, const std::optional<config::NotifydSettings>& notifyd) {
+    std::vector<config::ConfigError> out;
+    const auto add = [&](const std::string& field, std::string message) {
+        config::ConfigError e;
+        e.file = loaded.root_file.string();
+        e.field = field;
+        e.message = std::move(message);
+        out.push_back(std::move(e));
+    };
+    const auto& curve = loaded.escalatord.curve;
+    if (curve) {
+        auto secret = net::read_key_file(curve->secret_key_file);
+        auto public_key = net::read_key_file(curve->public_key_file);
+        if (!secret || !public_key) {
+            add("escalatord.curve", !secret ? secret.error() : public_key.error());
+        } else if (net::public_key_of(*secret) != *public_key) {
+            add("escalatord.curve",
+                curve->public_key_file + " is not the public key of " + curve->secret_key_file);
+        }
+        for (std::size_t i = 0; i < curve->clients.size(); ++i) {
+            if (auto key = net::decode_key(curve->clients[i].public_key); !key) {
+                add("escalatord.curve.clients[" + std::to_string(i) + "].public_key", key.error());
+            }
+        }
+    }
+    const std::pair<const char*, const config::CurveClientFiles*> clients[] = {
+        {"webd.curve", &loaded.webd.curve}, {"notifyd.curve", notifyd ? &notifyd->curve : nullptr}};
+    for (const auto& [field, files] : clients) {
+        if (files == nullptr || files->public_key_file.empty()) {
+            continue;
+        }
+        if (!curve) {
+            add(field, "keys for the escalator's sockets, but escalatord.curve is not set");
+            continue;
+        }
+        if (auto keys = net::read_client_keys(curve->public_key_file, files->public_key_file,
+                                              files->secret_key_file);
+            !keys) {
+            add(field, keys.error());
+        }
+    }
+    return out;
 }
 
 // opel-webd's users file when the configuration names one: none without one.
@@ -205,6 +264,10 @@ int check_config_main(const std::vector<std::string>& argv) {
             report_problems(notifyd.error(), std::cerr);
             return exit_failed;
         }
+        if (auto keys = key_problems(*loaded, *notifyd); !keys.empty()) {
+            report_problems(keys, std::cerr);
+            return exit_failed;
+        }
         const engine::Model model(std::move(loaded->engine));  // the rest of *loaded stays
         auto users = load_users(*loaded, model);
         if (!users) {
@@ -223,6 +286,10 @@ int check_config_main(const std::vector<std::string>& argv) {
     auto notifyd = config::load_notifyd_config(*loaded);
     if (!notifyd) {
         print_json_problems(std::cout, loaded->root_file.string(), notifyd.error());
+        return exit_failed;
+    }
+    if (auto keys = key_problems(*loaded, *notifyd); !keys.empty()) {
+        print_json_problems(std::cout, loaded->root_file.string(), keys);
         return exit_failed;
     }
     const engine::Model model(std::move(loaded->engine));
