@@ -150,14 +150,10 @@ Result<std::optional<net::CurveKey>, std::string> curve_secret(
     if (!settings.curve) {
         return std::optional<net::CurveKey>{};
     }
-    auto secret = net::read_key_file(settings.curve->secret_key_file);
-    auto public_key = net::read_key_file(settings.curve->public_key_file);
-    if (!secret || !public_key) {
-        return unexpected("escalatord.curve: " + (!secret ? secret.error() : public_key.error()));
-    }
-    if (net::public_key_of(*secret) != *public_key) {
-        return unexpected("escalatord.curve: " + settings.curve->public_key_file +
-                          " is not the public key of " + settings.curve->secret_key_file);
+    auto secret =
+        net::read_server_key(settings.curve->secret_key_file, settings.curve->public_key_file);
+    if (!secret) {
+        return unexpected("escalatord.curve: " + secret.error());
     }
     if (auto bad = client_key_problem(settings.curve->clients)) {
         return unexpected(std::move(*bad));

@@ -196,13 +196,9 @@ std::vector<config::ConfigError> key_problems(
     };
     const auto& curve = loaded.escalatord.curve;
     if (curve) {
-        auto secret = net::read_key_file(curve->secret_key_file);
-        auto public_key = net::read_key_file(curve->public_key_file);
-        if (!secret || !public_key) {
-            add("escalatord.curve", !secret ? secret.error() : public_key.error());
-        } else if (net::public_key_of(*secret) != *public_key) {
-            add("escalatord.curve",
-                curve->public_key_file + " is not the public key of " + curve->secret_key_file);
+        if (auto secret = net::read_server_key(curve->secret_key_file, curve->public_key_file);
+            !secret) {
+            add("escalatord.curve", secret.error());
         }
         for (std::size_t i = 0; i < curve->clients.size(); ++i) {
             if (auto key = net::decode_key(curve->clients[i].public_key); !key) {

@@ -75,6 +75,19 @@ CurveKey public_key_of(const CurveKey& secret) {
     return key ? std::move(*key) : CurveKey{};
 }
 
+Result<CurveKey, std::string> read_server_key(const std::string& secret_file,
+                                              const std::string& public_file) {
+    auto secret = read_key_file(secret_file);
+    auto public_key = read_key_file(public_file);
+    if (!secret || !public_key) {
+        return unexpected(!secret ? secret.error() : public_key.error());
+    }
+    if (public_key_of(*secret) != *public_key) {
+        return unexpected(public_file + " is not the public key of " + secret_file);
+    }
+    return secret;
+}
+
 Result<ClientKeys, std::string> read_client_keys(const std::string& server_public_file,
                                                  const std::string& public_file,
                                                  const std::string& secret_file) {

@@ -44,6 +44,11 @@ Result<CurveKey, std::string> read_key_file(const std::string& path);
 // The public key that belongs to `secret`.
 CurveKey public_key_of(const CurveKey& secret);
 
+// A server's secret key from `secret_file`, checked against `public_file` (the key its
+// clients are given); the error names the file or says they are not a pair.
+Result<CurveKey, std::string> read_server_key(const std::string& secret_file,
+                                              const std::string& public_file);
+
 // What a client needs: the server's public key and its own pair.
 struct ClientKeys {
     CurveKey server;

@@ -72,6 +72,10 @@ TEST(CurveKeyTest, ClientKeysMustBeAPairAndNameTheFile) {
     const auto keys = read_client_keys(server_file, pub, sec);
     ASSERT_TRUE(keys) << keys.error();
     EXPECT_EQ(keys->server, server.public_key);
+    const std::string server_secret = write("server.key", server.secret_key);
+    EXPECT_EQ(read_server_key(server_secret, server_file).value(), server.secret_key);
+    EXPECT_EQ(read_server_key(server_secret, pub).error(),
+              pub + " is not the public key of " + server_secret);
     EXPECT_EQ(read_client_keys(server_file, pub, wrong).error(),
               pub + " is not the public key of " + wrong + " (a pair from one opel keygen)");
     EXPECT_EQ(read_client_keys((dir / "absent.pub").string(), pub, sec).error(),
