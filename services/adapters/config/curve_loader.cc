@@ -21,8 +21,7 @@ std::string absolute(const std::filesystem::path& base, const std::string& name)
     return name.empty() ? name : (base / name).lexically_normal().string();
 }
 
-}  // namespace
-
+// Why `z85` is not a CURVE public key as `opel keygen` writes it, or none.
 std::optional<std::string> curve_key_problem(const std::string& z85) {
     if (z85.size() != 40) {
         return "a public key is the 40 characters of Z85 `opel keygen --public` wrote, not " +
@@ -33,6 +32,8 @@ std::optional<std::string> curve_key_problem(const std::string& z85) {
     }
     return std::nullopt;
 }
+
+}  // namespace
 
 CurveClientFiles client_key_files(const std::filesystem::path& base, const std::string& public_file,
                                   const std::string& secret_file, const ItemSite& site,

@@ -61,9 +61,6 @@ Result<std::optional<NotifydSettings>, std::vector<ConfigError>> load_notifyd_co
 // spaces at either end, at most 100 characters), or none when it can.
 std::optional<std::string> web_name_problem(const std::string& name);
 
-// Why `z85` is not a CURVE public key as `opel keygen` writes it, or none.
-std::optional<std::string> curve_key_problem(const std::string& z85);
-
 // opel-webd's users and tokens from `file` (opel.config.v1.WebAccess), checked against
 // `model`'s tree: names unique and printable, every role set, every hash in its form, every
 // site a site of the tree (a submitter and a token name at least one; the others none), and
