@@ -198,7 +198,8 @@ async function renderNode() {
   try {
     const detail = await (await fetch("/api/v1/nodes/" + encodeURIComponent(node.id))).json();
     document.getElementById("actions").replaceChildren(...(detail.actions || []).map(
-      (a) => item(a.role + ": " + a.action + " (OPEL " + a.level + ")")));
+      (a) => item(a.role + ": " + a.action + " (OPEL " + a.level + ")")),
+      ...(detail.actions_note ? [item(detail.actions_note)] : []));
   } catch (e) {
     document.getElementById("actions").replaceChildren(item("(the card's actions could not be read)"));
   }

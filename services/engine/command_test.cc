@@ -251,6 +251,11 @@ TEST_F(CommandTest, ADeclarationStandsBesideTheComputedLevelAndRaisesAMismatch) 
     ASSERT_NE(mismatch, nullptr);
     EXPECT_EQ(mismatch->declared_level, 4);
     EXPECT_EQ(mismatch->at, now);
+    // It carries the site's current transition (the status it disagrees with) like every
+    // alert, and acknowledging that id is accepted; it is not a transition of its own.
+    EXPECT_EQ(mismatch->transition_id, "S1#1");
+    EXPECT_EQ(declared->transition_id, "S1#1");
+    EXPECT_EQ(result("S1").transition_number, 1U);
     ASSERT_EQ(out.results.size(), 1U);  // the site only: the roll-up does not change
     const NodeResult r = result("S1");
     EXPECT_EQ(r.declared_level, 4);

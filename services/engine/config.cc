@@ -44,6 +44,7 @@ public:
     ConfigCheck run() {
         check_measures();
         check_cards();
+        check_system_cards();
         if (unusable_.tree) {
             skip("checks of the tree (the tree file has errors)");
         } else {
@@ -273,7 +274,31 @@ private:
         }
     }
 
+    void check_system_cards() {
+        for (std::size_t i = 0; i < config_.system_cards.size(); ++i) {
+            const std::string& id = config_.system_cards[i].id;
+            if (!valid_id(id)) {
+                add(Where::system_card, i, "id",
+                    "system card id '" + id + "' must be 1-64 letters, digits, '-' or '_'");
+            } else if (!system_card_ids_.insert(id).second) {
+                add(Where::system_card, i, "id", "duplicate system card id '" + id + "'");
+            }
+        }
+    }
+
+    void check_system_card_reference(std::size_t ni, const NodeConfig& n) {
+        if (n.system_card.empty() || system_card_ids_.contains(n.system_card)) {
+            return;
+        }
+        if (unusable_.system_cards) {
+            skip("system card references of the tree's nodes (a system card file has errors)");
+        } else {
+            add(Where::node, ni, "system_card", "no system card with id '" + n.system_card + "'");
+        }
+    }
+
     void check_system_node(std::size_t ni, const NodeConfig& n) {
+        check_system_card_reference(ni, n);
         const bool needs_bands = n.aggregation == Aggregation::weighted_mean || n.pillars;
         if (unusable(unusable_.node_fields, ni, "bands")) {
             skip("band order of node '" + n.id + "' (its bands have errors)");
@@ -327,6 +352,11 @@ private:
         } else if (n.kind == NodeKind::site) {
             if (n.provider_type == ProviderType::none) {
                 add(Where::node, ni, "provider_type", "a site needs a provider_type");
+            }
+            if (!n.system_card.empty()) {
+                add(Where::node, ni, "system_card",
+                    "a site is scored by a card ('card'); system cards are for localities, "
+                    "ICSs and regions");
             }
         } else {
             check_system_node(ni, n);
@@ -416,6 +446,7 @@ private:
     std::vector<std::string> skipped_;
     std::map<std::string, std::size_t, std::less<>> measure_index_;
     std::set<std::string, std::less<>> card_ids_;
+    std::set<std::string, std::less<>> system_card_ids_;
     std::map<std::string, std::size_t, std::less<>> node_index_;  // check_node fills it
     std::size_t roots_ = 0;                                       // nodes without a parent
 };
@@ -437,17 +468,24 @@ double ActionCard::min_total() const {
 
 double ActionCard::max_total() const { return 4 * min_total(); }
 
-std::vector<ActionItem> ActionCard::actions_for(int level) const {
+std::vector<ActionItem> actions_for(const std::array<LevelActions, 4>& rows, int level) {
     OPEL_CHECK(level >= 1 && level <= 4, "actions exist for levels 1..4");
-    const int first =
-        actions[static_cast<std::size_t>(level - 1)].includes_lower_levels ? 1 : level;
+    const int first = rows[static_cast<std::size_t>(level - 1)].includes_lower_levels ? 1 : level;
     std::vector<ActionItem> out;
     for (int l = first; l <= level; ++l) {
-        for (const Action& a : actions[static_cast<std::size_t>(l - 1)].actions) {
+        for (const Action& a : rows[static_cast<std::size_t>(l - 1)].actions) {
             out.push_back({a.role, a.action, l});
         }
     }
     return out;
+}
+
+std::vector<ActionItem> ActionCard::actions_for(int level) const {
+    return engine::actions_for(actions, level);
+}
+
+std::vector<ActionItem> SystemCard::actions_for(int level) const {
+    return engine::actions_for(actions, level);
 }
 
 ConfigCheck check_config(const EngineConfig& config, const UnusableParts& unusable) {
@@ -484,6 +522,8 @@ std::string_view to_string(ProviderType type) {
             return "mental_health";
         case ProviderType::nhs111:
             return "nhs111";
+        case ProviderType::paediatric:
+            return "paediatric";
         case ProviderType::none:
             break;
     }

@@ -107,6 +107,10 @@ struct LevelActions {
     std::string stand_down_note;
 };
 
+// The actions an alert at `level` (1..4) quotes from a card's rows (index = level - 1), lower
+// levels first when the row says it includes them.
+std::vector<ActionItem> actions_for(const std::array<LevelActions, 4>& rows, int level);
+
 // An action card (SPEC §4).
 struct ActionCard {
     std::string id;
@@ -124,13 +128,24 @@ struct ActionCard {
 
     double min_total() const;  // Σ weight × 1
     double max_total() const;  // Σ weight × 4
-    // The actions an alert at `level` (1..4) quotes, lower levels first when the row says
-    // it includes them.
+    // The actions an alert at `level` (1..4) quotes (engine::actions_for).
+    std::vector<ActionItem> actions_for(int level) const;
+};
+
+// A system action card: what the people of a locality, an ICS or a region do at each level.
+// It scores nothing (a system's level comes from its children); system nodes' alerts quote it.
+struct SystemCard {
+    std::string id;
+    std::string name;
+    std::string description;
+    std::array<LevelActions, 4> actions;  // index = level − 1
+
     std::vector<ActionItem> actions_for(int level) const;
 };
 
 enum class NodeKind { site, locality, ics, region, national };
-enum class ProviderType { none, acute, community, mental_health, nhs111 };
+// paediatric: a children's hospital or service reporting its own level next to the adult one.
+enum class ProviderType { none, acute, community, mental_health, nhs111, paediatric };
 enum class Aggregation { weighted_mean, max_level };
 
 // "If at least min_children included direct children are at level >= level, node >= level".
@@ -148,7 +163,8 @@ struct NodeConfig {
     std::string parent;  // empty for the root
     double weight = 1;   // within the parent
     ProviderType provider_type = ProviderType::none;
-    std::string card;  // sites: own card; systems: default for sites below + alert actions
+    std::string card;         // sites: own card; systems: the default for sites below
+    std::string system_card;  // systems: the system card their alerts quote; "" = none
     Aggregation aggregation = Aggregation::weighted_mean;
     std::optional<Bands> bands;  // systems, 0–100
     double deescalation_margin = 0;
@@ -160,16 +176,20 @@ struct NodeConfig {
 struct EngineConfig {
     std::vector<MeasureDef> measures;
     std::vector<ActionCard> cards;
+    std::vector<SystemCard> system_cards;
     std::vector<NodeConfig> nodes;
     // Sitreps whose as_at is further back than this from the site's latest sitrep or from
     // now are rejected (a typo in the year, a file of last winter sent by mistake).
     Duration backfill_limit = std::chrono::days{14};
+    // A node held at OPEL 3 or 4 this long without a break is reported once (the
+    // sustained_pressure event); nullopt = never.
+    std::optional<Duration> sustained_pressure;
 };
 
 // One cross-field problem: which list, which item in it, the field path inside the item
 // (e.g. "parameters[2].thresholds.opel3") and what is wrong.
 struct ConfigProblem {
-    enum class Where { measure, card, node };
+    enum class Where { measure, card, node, system_card };
     Where where = Where::card;
     std::size_t index = 0;
     std::string field;
@@ -180,9 +200,10 @@ struct ConfigProblem {
 // value that was missing or invalid); the loader has already reported why. Checks that read
 // one of them would report nonsense, so check_config skips them and says so.
 struct UnusableParts {
-    bool catalogue = false;  // the catalogue did not load: measure references are not checked
-    bool cards = false;      // a card file did not load: node card references are not checked
-    bool tree = false;       // the tree did not load: no node checks
+    bool catalogue = false;     // the catalogue did not load: measure references are not checked
+    bool cards = false;         // a card file did not load: node card references are not checked
+    bool system_cards = false;  // likewise for system card files and references
+    bool tree = false;          // the tree did not load: no node checks
     // Per card / node index (positions in EngineConfig): the field paths that did not load.
     // Read: "parameters[i].expression", "parameters[i].thresholds", "parameters[i].direction",
     // "bands" (cards); "kind", "bands" (nodes).

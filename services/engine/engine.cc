@@ -58,6 +58,19 @@ bool labelled_by(const std::vector<ParameterResult>& parameters, const ActionCar
     return true;
 }
 
+// The actions an alert about `n` at the event's new status quotes, or the note that the
+// system node has no system card; nothing when the status is not a level.
+void add_actions(Event& e, const ModelNode& n) {
+    if (!is_level(e.to)) {
+        return;
+    }
+    if (const auto* rows = action_rows(n)) {
+        e.actions = actions_for(*rows, level_of(e.to));
+    } else {
+        e.actions_note = no_system_card_note(n);
+    }
+}
+
 }  // namespace
 
 std::string_view to_string(SubmitStatus status) {
@@ -98,10 +111,26 @@ std::string_view to_string(EventKind kind) {
             return "declaration_expired";
         case EventKind::unacknowledged:
             return "unacknowledged";
+        case EventKind::sustained_pressure:
+            return "sustained_pressure";
         case EventKind::declared_mismatch:
             break;
     }
     return "declared_mismatch";
+}
+
+bool is_transition(EventKind kind) {
+    switch (kind) {
+        case EventKind::escalated:
+        case EventKind::deescalated:
+        case EventKind::stale:
+        case EventKind::recovered:
+        case EventKind::unknown:
+        case EventKind::known:
+            return true;
+        default:
+            return false;
+    }
 }
 
 Engine::Engine(EngineConfig config, EngineOptions options)
@@ -117,7 +146,9 @@ Engine::Engine(EngineConfig config, EngineOptions options)
         r.node_id = n.config.id;
         r.path = n.path;
         r.kind = n.config.kind;
-        r.card = n.card != nullptr ? n.card->id : std::string();
+        r.card = n.config.kind == NodeKind::site ? n.card->id
+                 : n.system_card != nullptr      ? n.system_card->id
+                                                 : std::string();
         r.decided_by = n.config.kind == NodeKind::site ? "no sitrep accepted yet"
                                                        : "no child has reported yet";
         if (n.config.kind == NodeKind::site) {
@@ -294,6 +325,9 @@ Event Engine::status_quo_event(EventKind kind, NodeIndex node, TimePoint at) con
     e.from = st.status;
     e.to = st.status;
     e.at = at;
+    if (st.transitions > 0) {
+        e.transition_id = n.config.id + "#" + std::to_string(st.transitions);
+    }
     e.result = st.result;
     label(e.result, node);
     return e;
@@ -379,6 +413,7 @@ std::optional<Event> Engine::set_status(NodeIndex node, Status status, TimePoint
     if (from == status) {
         return std::nullopt;
     }
+    track_pressure(node, from, at);
     ++st.transitions;
     st.result.transition_number = st.transitions;
     st.result.acknowledged.reset();  // it was of the transition before
@@ -393,12 +428,10 @@ std::optional<Event> Engine::set_status(NodeIndex node, Status status, TimePoint
     e.at = at;
     e.result = st.result;
     label(e.result, node);
-    if (n.card != nullptr && is_level(status)) {
-        e.actions = n.card->actions_for(level_of(status));
-        if (e.kind == EventKind::deescalated) {
-            e.stand_down_note =
-                n.card->actions[static_cast<std::size_t>(level_of(status) - 1)].stand_down_note;
-        }
+    add_actions(e, n);
+    const auto* rows = action_rows(n);
+    if (e.kind == EventKind::deescalated && rows != nullptr) {
+        e.stand_down_note = (*rows)[static_cast<std::size_t>(level_of(status) - 1)].stand_down_note;
     }
     return e;
 }
@@ -601,9 +634,53 @@ void Engine::compute_pillars(NodeIndex node) {
     }
 }
 
+void Engine::track_pressure(NodeIndex node, Status from, TimePoint at) {
+    NodeState& st = states_[node];
+    const bool was = is_level(from) && level_of(from) >= 3;
+    const bool is = is_level(st.status) && level_of(st.status) >= 3;
+    if (was == is) {
+        return;  // 3 <-> 4 is one run
+    }
+    const std::optional<Duration> sustained = model_.sustained_pressure();
+    if (st.pressure.since && !st.pressure.reported && sustained) {
+        sustained_ends_.erase({*st.pressure.since + *sustained, node});
+    }
+    st.pressure = {};
+    if (is) {
+        st.pressure.since = at;
+        if (sustained) {
+            sustained_ends_.insert({at + *sustained, node});
+        }
+    }
+}
+
+void Engine::fire_sustained(TimePoint instant, Tick& tick) {
+    while (!sustained_ends_.empty() && sustained_ends_.begin()->first == instant) {
+        const NodeIndex node = sustained_ends_.begin()->second;
+        sustained_ends_.erase(sustained_ends_.begin());
+        NodeState& st = states_[node];
+        st.pressure.reported = true;
+        Event e = status_quo_event(EventKind::sustained_pressure, node, instant);
+        e.pressure_since = st.pressure.since;
+        add_actions(e, model_.node(node));
+        tick.events.push_back(std::move(e));
+    }
+}
+
 Tick Engine::advance_to(TimePoint now) {
     Tick tick;
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    for (;;) {
+        const bool stale_due = !deadlines_.empty() && deadlines_.begin()->first <= now;
+        const bool sustained_due =
+            !sustained_ends_.empty() && sustained_ends_.begin()->first <= now;
+        if (!stale_due && !sustained_due) {
+            break;
+        }
+        if (!stale_due ||
+            (sustained_due && sustained_ends_.begin()->first < deadlines_.begin()->first)) {
+            fire_sustained(sustained_ends_.begin()->first, tick);
+            continue;
+        }
         const TimePoint instant = deadlines_.begin()->first;
         std::vector<NodeIndex> changed;
         while (!deadlines_.empty() && deadlines_.begin()->first == instant) {
@@ -666,9 +743,9 @@ void Engine::emit(std::vector<NodeResult>& out, NodeIndex node) const {
 
 NodeSnapshot Engine::snapshot(NodeIndex node, bool include_result) const {
     const NodeState& st = states_[node];
-    NodeSnapshot out{st.status,    st.transitions,       st.hold,
-                     NodeResult{}, st.latest_as_at,      st.deadline,
-                     st.carried,   st.reported_mismatch, st.declaration};
+    NodeSnapshot out{st.status,       st.transitions, st.hold,    NodeResult{},
+                     st.latest_as_at, st.deadline,    st.carried, st.reported_mismatch,
+                     st.declaration,  st.pressure};
     if (include_result) {
         out.result = result(node);
     }
@@ -683,8 +760,17 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
     if (st.declaration && st.declaration->until) {
         declaration_ends_.erase({*st.declaration->until, node});
     }
+    if (st.pressure.since && model_.sustained_pressure()) {
+        sustained_ends_.erase({*st.pressure.since + *model_.sustained_pressure(), node});
+    }
     const ModelNode& n = model_.node(node);
     st.status = snapshot.status;
+    // A run at OPEL 3+ counts from when it began, across restarts and reloads (a changed
+    // sustained time applies to it: its deadline may now be past, and fires at once).
+    st.pressure = is_level(st.status) && level_of(st.status) >= 3 ? snapshot.pressure : Pressure{};
+    if (st.pressure.since && !st.pressure.reported && model_.sustained_pressure()) {
+        sustained_ends_.insert({*st.pressure.since + *model_.sustained_pressure(), node});
+    }
     st.transitions = snapshot.transitions;
     st.hold = snapshot.hold;
     st.result = std::move(snapshot.result);
@@ -726,7 +812,7 @@ void Engine::restore(NodeIndex node, NodeSnapshot snapshot) {
 
 std::optional<TimePoint> Engine::next_deadline() const {
     std::optional<TimePoint> next;
-    for (const auto* deadlines : {&deadlines_, &declaration_ends_}) {
+    for (const auto* deadlines : {&deadlines_, &declaration_ends_, &sustained_ends_}) {
         if (!deadlines->empty() && (!next || deadlines->begin()->first < *next)) {
             next = deadlines->begin()->first;
         }

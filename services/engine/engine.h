@@ -48,6 +48,14 @@ struct SubmitOutcome {
     std::optional<TimePoint> corrects;
 };
 
+// Since when a node has been held at OPEL 3 or 4 without a break, and whether the
+// sustained_pressure event for that run has gone out.
+struct Pressure {
+    std::optional<TimePoint> since;
+    bool reported = false;
+    bool operator==(const Pressure&) const = default;
+};
+
 // The durable state of one node: everything the engine needs to carry on after a restart
 // exactly as if it had not stopped (held status, transition count, hysteresis holds,
 // staleness clock, carry-forward values, the latest result that parents aggregate).
@@ -61,6 +69,7 @@ struct NodeSnapshot {
     std::vector<std::optional<CarriedValue>> carried;         // sites: card parameter order
     std::optional<std::pair<int, Status>> reported_mismatch;  // sites
     std::optional<StandingDeclaration> declaration;           // sites: opel declare
+    Pressure pressure;
 };
 
 struct EngineOptions {
@@ -102,11 +111,13 @@ public:
     // was acknowledged (nothing is open any more), besides malformed fields. Changes no state.
     SubmitOutcome report_unacknowledged(const Unacknowledged& report, TimePoint now);
 
-    // Fires every staleness deadline <= now, one instant at a time, oldest first, then every
+    // Fires every staleness and sustained-pressure deadline <= now, one instant at a time,
+    // oldest first (at one instant, staleness first: a node that goes stale at the moment
+    // its pressure would have been sustained is not reported as sustained), then every
     // standing declaration whose `until` is <= now.
     Tick advance_to(TimePoint now);
 
-    // The earliest pending staleness deadline or declaration end, if any.
+    // The earliest pending staleness or sustained-pressure deadline or declaration end.
     std::optional<TimePoint> next_deadline() const;
 
     const Model& model() const { return model_; }
@@ -158,6 +169,7 @@ private:
         std::vector<std::optional<CarriedValue>> carried;
         std::optional<std::pair<int, Status>> reported_mismatch;
         std::optional<StandingDeclaration> declaration;
+        Pressure pressure;  // every node
     };
 
     // Applies an accepted sitrep. Appends to `out`'s results and events, which already hold
@@ -193,6 +205,11 @@ private:
                            const std::string& submission_id, const std::string& note);
     // Sets a node's status; the transition event when it changed.
     std::optional<Event> set_status(NodeIndex node, Status status, TimePoint at);
+    // Starts or ends the node's run at OPEL 3+ as its status moves from `from`; keeps
+    // sustained_ends_ in step.
+    void track_pressure(NodeIndex node, Status from, TimePoint at);
+    // The sustained_pressure events of every node whose run reaches `instant` now.
+    void fire_sustained(TimePoint instant, Tick& tick);
     // Re-aggregates a system node from its children's contributions; its transition event.
     std::optional<Event> recompute_system(NodeIndex node, TimePoint at);
     // What a system node's children add up to: weights (all, and of those with a level), the
@@ -254,6 +271,7 @@ private:
     std::vector<NodeIndex> pending_;  // recompute_ancestors' work list, kept for its capacity
     std::set<std::pair<TimePoint, NodeIndex>> deadlines_;
     std::set<std::pair<TimePoint, NodeIndex>> declaration_ends_;  // standing declarations' until
+    std::set<std::pair<TimePoint, NodeIndex>> sustained_ends_;    // pressure.since + sustained
     // The first outcome of a remembered submission and the content its key stands for.
     struct Seen {
         SubmitStatus status = SubmitStatus::accepted;

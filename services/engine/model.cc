@@ -50,7 +50,9 @@ Model::Model(EngineConfig config) {
     OPEL_CHECK(check_config(config).empty(), "a Model is built only from a checked config");
     measures_ = std::move(config.measures);
     cards_ = std::move(config.cards);
+    system_cards_ = std::move(config.system_cards);
     backfill_limit_ = config.backfill_limit;
+    sustained_pressure_ = config.sustained_pressure;
     index_measures();
     compile_cards();
     add_nodes(std::move(config.nodes));
@@ -122,6 +124,11 @@ void Model::link(NodeIndex i, const ActionCard* inherited) {
         ++site_count_;
     } else {
         n.card = own;
+        for (const SystemCard& sc : system_cards_) {
+            if (sc.id == n.config.system_card) {
+                n.system_card = &sc;
+            }
+        }
     }
     for (const NodeIndex child : n.children) {
         link(child, own != nullptr ? own : inherited);
@@ -158,12 +165,25 @@ std::vector<PillarSite> Model::pillar_group(NodeIndex ics, std::size_t group, No
 }
 
 EngineConfig Model::config() const {
-    EngineConfig out{measures_, cards_, {}, backfill_limit_};
+    EngineConfig out{measures_, cards_, system_cards_, {}, backfill_limit_, sustained_pressure_};
     out.nodes.reserve(nodes_.size());
     for (const ModelNode& n : nodes_) {
         out.nodes.push_back(n.config);
     }
     return out;
+}
+
+const std::array<LevelActions, 4>* action_rows(const ModelNode& node) {
+    if (node.config.kind == NodeKind::site) {
+        return &node.card->actions;
+    }
+    return node.system_card != nullptr ? &node.system_card->actions : nullptr;
+}
+
+std::string no_system_card_note(const ModelNode& node) {
+    return "No system action card for " + node.config.name + " (" + node.config.id +
+           "): its people's actions at each level are not configured; agree a system card and "
+           "name it in the tree (system_card).";
 }
 
 bool path_matches(std::string_view path, std::string_view filter) {

@@ -4,6 +4,7 @@
 // construction; shared read-only by the Engine. Not thread-safe to construct, safe to read.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -32,9 +33,11 @@ struct ModelNode {
     std::vector<double> child_weights;  // children[i]'s weight at this node
     std::string path;                   // "national/north-west/QOP/stockport/RWJ"
     int depth = 0;                      // root = 0
-    // Sites: the card that scores them (never null). Systems: their own card for alert
-    // actions, or null.
+    // Sites: the card that scores them (never null). Systems: their own card (the default
+    // for sites below), or null.
     const ActionCard* card = nullptr;
+    // Systems: the system card their alerts quote, or null (sites: always null).
+    const SystemCard* system_card = nullptr;
     // ICS with pillars: its descendant sites, grouped by the direct child whose subtree
     // holds them (in child order), so a site's change only re-sums its own group.
     std::vector<std::vector<PillarSite>> pillar_groups;
@@ -46,6 +49,13 @@ struct ModelNode {
 // ("national/north-west/QOP") or a run of segments anywhere in the path ("QOP/stockport",
 // "RWJ"); empty matches everything. Matching is by whole segments.
 bool path_matches(std::string_view path, std::string_view filter);
+
+// The rows of actions a node's alerts quote: a site's card's, a system's system card's; null
+// for a system without a system card.
+const std::array<LevelActions, 4>* action_rows(const ModelNode& node);
+
+// What an alert about a system node without a system card says instead of actions.
+std::string no_system_card_note(const ModelNode& node);
 
 // Hash for string-keyed lookups by std::string_view without building a std::string.
 struct NameHash {
@@ -73,6 +83,7 @@ public:
 
     const std::vector<ActionCard>& cards() const { return cards_; }
     const ActionCard* card(std::string_view id) const;
+    const std::vector<SystemCard>& system_cards() const { return system_cards_; }
 
     std::size_t node_count() const { return nodes_.size(); }
     const ModelNode& node(NodeIndex index) const { return nodes_[index]; }
@@ -82,6 +93,7 @@ public:
     EngineConfig config() const;
     std::size_t site_count() const { return site_count_; }
     Duration backfill_limit() const { return backfill_limit_; }
+    std::optional<Duration> sustained_pressure() const { return sustained_pressure_; }
 
 private:
     // Construction steps, in this order (each relies on the ones before it).
@@ -97,12 +109,14 @@ private:
     std::vector<MeasureDef> measures_;
     NameIndex<std::size_t> measure_index_;
     std::vector<std::vector<std::size_t>> at_most_;
-    std::vector<ActionCard> cards_;  // never resized after construction (nodes point in)
+    std::vector<ActionCard> cards_;         // never resized after construction (nodes point in)
+    std::vector<SystemCard> system_cards_;  // likewise
     std::vector<ModelNode> nodes_;
     NameIndex<NodeIndex> node_index_;
     NodeIndex root_ = 0;
     std::size_t site_count_ = 0;
     Duration backfill_limit_{};
+    std::optional<Duration> sustained_pressure_;
 };
 
 }  // namespace opel::engine

@@ -86,6 +86,7 @@ enum class EventKind {
     declared,             // a person declared the site's level (declared_level; 0 = withdrew)
     declaration_expired,  // a standing declaration reached its `until`
     unacknowledged,       // an escalation still not acknowledged (the notifier's report)
+    sustained_pressure,   // held at OPEL 3 or 4 for the configured time without a break
 };
 
 // An escalation still open and what the notifier does about it (reminder or step), as
@@ -107,13 +108,17 @@ struct Event {
     EventKind kind = EventKind::escalated;
     std::string node_id;
     std::string path;
-    // "<id>#<n>": the transition, or the one acknowledged; empty for the other kinds
+    // "<id>#<n>": the transition; acknowledged: the one acknowledged; declared_mismatch,
+    // sustained_pressure, declared, declaration_expired: the node's current transition (the
+    // status they are about; empty before the node's first); else empty
     std::string transition_id;
     Status from = Status::unknown;
     Status to = Status::unknown;
     TimePoint at;
     NodeResult result;
     std::vector<ActionItem> actions;
+    // A system node without a system card: says so where the actions would be.
+    std::string actions_note;
     std::string stand_down_note;
     int declared_level = 0;
     Status computed = Status::unknown;
@@ -123,8 +128,13 @@ struct Event {
     std::string note;                // acknowledged: their note
     std::optional<TimePoint> until;  // declared: when it lapses
     std::optional<Unacknowledged> unacknowledged;  // unacknowledged: the report
+    std::optional<TimePoint> pressure_since;       // sustained_pressure: the run's start
 };
 
 std::string_view to_string(EventKind kind);
+
+// Whether events of `kind` are status transitions (SPEC §4 rule 4), each with its own
+// transition id, rather than news about the node's current transition.
+bool is_transition(EventKind kind);
 
 }  // namespace opel::engine

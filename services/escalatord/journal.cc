@@ -1,6 +1,7 @@
 #include "escalatord/journal.h"
 
 #include <algorithm>
+#include <ranges>
 #include <unordered_set>
 
 #include "adapters/clock/stopwatch.h"
@@ -46,8 +47,8 @@ std::optional<std::string> write_rows(store::Store& store, std::span<Batch* cons
     // Only a node's newest state in the transaction is written: the latest batch's, so the
     // batches are walked newest first and a node already written is skipped.
     std::unordered_set<engine::NodeIndex> written;
-    for (auto p = live.rbegin(); p != live.rend(); ++p) {
-        for (const Batch::State& s : (*p)->states) {
+    for (const auto& batch : std::ranges::reverse_view(live)) {
+        for (const Batch::State& s : batch->states) {
             if (written.insert(s.node).second) {
                 if (auto e = error(store.put_node_state(s.node_id, s.state, s.result_sequence))) {
                     return e;

@@ -146,7 +146,7 @@ std::optional<engine::FieldError> command_refusal(const Sender& sender, const en
         return unknown;
     }
     const ClientScope& scope = *sender.scope;
-    const auto refused = [&sender](std::string what) {
+    const auto refused = [&sender](const std::string& what) {
         return engine::FieldError{"node_id", "not_allowed", sender.name + " may not " + what};
     };
     if (kind == "unacknowledged") {

@@ -70,7 +70,7 @@ Server::Server(boost::asio::io_context& io, zmq::context_t& context, Escalator& 
       escalator_(escalator),
       clock_(clock),
       settings_(std::move(settings)),
-      options_(options),
+      options_(std::move(options)),
       log_(log),
       submit_(io, context, zmq::socket_type::router),
       publish_(io, context, zmq::socket_type::xpub),

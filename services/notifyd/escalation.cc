@@ -7,20 +7,6 @@
 namespace opel::notifyd {
 namespace {
 
-bool is_transition(engine::EventKind kind) {
-    switch (kind) {
-        case engine::EventKind::escalated:
-        case engine::EventKind::deescalated:
-        case engine::EventKind::stale:
-        case engine::EventKind::recovered:
-        case engine::EventKind::unknown:
-        case engine::EventKind::known:
-            return true;
-        default:
-            return false;
-    }
-}
-
 std::string minutes(Duration d) {
     return std::to_string(std::chrono::duration_cast<std::chrono::minutes>(d).count()) + " min";
 }
@@ -42,7 +28,7 @@ std::vector<std::string> told(const OpenEscalation& open, const Route& route) {
 }  // namespace
 
 bool opens_escalation(const engine::Event& e) {
-    return is_transition(e.kind) && !e.transition_id.empty() && engine::is_level(e.to) &&
+    return engine::is_transition(e.kind) && !e.transition_id.empty() && engine::is_level(e.to) &&
            engine::level_of(e.to) >= 3 &&
            (!engine::is_level(e.from) || engine::level_of(e.from) < engine::level_of(e.to));
 }
@@ -51,7 +37,7 @@ bool closes(const engine::Event& e, const OpenEscalation& open) {
     if (e.kind == engine::EventKind::acknowledged) {
         return e.transition_id == open.transition_id;
     }
-    return is_transition(e.kind) && e.node_id == open.event.node_id &&
+    return engine::is_transition(e.kind) && e.node_id == open.event.node_id &&
            e.transition_id != open.transition_id;
 }
 

@@ -85,12 +85,14 @@ std::string receiver_id(const Receiver& r) {
 }
 
 std::string event_id(const engine::Event& e) {
-    if (!e.transition_id.empty() && e.kind != engine::EventKind::acknowledged) {
+    // A transition is its own id; other events carry the node's current transition too (a
+    // mismatch, a sustained run, a declaration), so they are told apart by kind and time.
+    if (!e.transition_id.empty() && engine::is_transition(e.kind)) {
         return e.transition_id;
     }
     std::string id =
         e.node_id + "/" + std::string(engine::to_string(e.kind)) + "/" + format_utc(e.at);
-    if (e.kind == engine::EventKind::acknowledged) {
+    if (!e.transition_id.empty()) {
         id += "/" + e.transition_id;
     }
     return id;
@@ -169,6 +171,10 @@ std::string subject(const engine::Event& e, const std::string& name) {
         case engine::EventKind::declared_mismatch:
             return "[DECLARED OPEL " + std::to_string(e.declared_level) + "] " + node +
                    " declared against computed " + level_text(e.computed) + " — " + time;
+        case engine::EventKind::sustained_pressure:
+            return "[SUSTAINED " + level_text(e.to) + "] " + node + " at OPEL 3 or above since " +
+                   (e.pressure_since ? format_london(*e.pressure_since) : std::string("-")) +
+                   " — " + time;
         case engine::EventKind::declared:
             return e.declared_level == 0
                        ? "[DECLARATION WITHDRAWN] " + node + " by " + e.by + " — " + time
@@ -206,6 +212,9 @@ std::string text_body(const engine::Event& e, const std::string& name) {
     }
     if (!e.stand_down_note.empty()) {
         out += "\nStand down: " + e.stand_down_note + "\n";
+    }
+    if (!e.actions_note.empty()) {
+        out += "\n" + e.actions_note + "\n";
     }
     bool heading = false;
     for (const engine::ActionItem& a : e.actions) {

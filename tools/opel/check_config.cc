@@ -109,6 +109,10 @@ void print_json_summary(std::ostream& out, const std::string& root_file, const e
         out << (i == 0 ? "" : ",") << R"({"id":)" << json_string(c.id) << R"(,"parameters":)"
             << c.parameters.size() << R"(,"sites":)" << sites[c.id] << '}';
     }
+    out << R"(],"system_cards":[)";
+    for (std::size_t i = 0; i < model.system_cards().size(); ++i) {
+        out << (i == 0 ? "" : ",") << json_string(model.system_cards()[i].id);
+    }
     out << R"(],"nodes":)" << model.node_count() << R"(,"sites":)" << site_count << R"(,"root":)"
         << json_string(model.node(model.root()).path) << R"(,"notifyd":)";
     if (notifyd) {
@@ -150,6 +154,38 @@ void print_text_summary(std::ostream& out, const config::LoadedConfig& loaded,
             << " grace), scores " << sites[c.id] << " site" << (sites[c.id] == 1 ? "" : "s")
             << '\n';
     }
+    out << "  system cards " << model.system_cards().size() << '\n';
+    std::vector<std::string> without;
+    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+        const engine::ModelNode& n = model.node(i);
+        if (n.config.kind != engine::NodeKind::site && n.system_card == nullptr) {
+            without.push_back(n.config.id);
+        }
+    }
+    for (const engine::SystemCard& c : model.system_cards()) {
+        int nodes = 0;
+        for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+            nodes += model.node(i).system_card == &c ? 1 : 0;
+        }
+        out << "    " << c.id << ": quoted by " << nodes << " system node"
+            << (nodes == 1 ? "" : "s") << '\n';
+    }
+    if (!without.empty()) {
+        out << "    no system card (their alerts say so):";
+        for (const std::string& id : without) {
+            out << ' ' << id;
+        }
+        out << '\n';
+    }
+    const auto sustained = model.sustained_pressure();
+    out << "  sustained  "
+        << (sustained
+                ? "OPEL 3+ for " +
+                      std::to_string(
+                          std::chrono::duration_cast<std::chrono::minutes>(*sustained).count()) +
+                      " min is reported once"
+                : std::string("not reported (sustained_pressure_minutes absent)"))
+        << '\n';
     out << "  nodes      " << model.node_count() << ": " << kinds[engine::NodeKind::national]
         << " national, " << kinds[engine::NodeKind::region] << " region, "
         << kinds[engine::NodeKind::ics] << " ICS, " << kinds[engine::NodeKind::locality]

@@ -106,12 +106,19 @@ void print_event(std::ostream& out, const engine::Event& e) {
                 << " by " << e.by << " stood until " << (e.until ? format_london(*e.until) : "-")
                 << '\n';
             return;
+        case engine::EventKind::sustained_pressure:
+            out << "  ! " << pad("sustained", 13) << pad(e.transition_id, 20) << e.path << ": "
+                << level_text(e.to) << ", at OPEL 3 or above since "
+                << (e.pressure_since ? format_london(*e.pressure_since) : "-") << '\n';
+            return;
         default:
             break;
     }
     if (e.kind == engine::EventKind::declared_mismatch) {
-        out << "  ! MISMATCH " << e.node_id << ": declared OPEL " << e.declared_level
-            << " but computed " << level_text(e.computed) << " - " << e.declared_reason << '\n';
+        out << "  ! MISMATCH " << e.node_id
+            << (e.transition_id.empty() ? std::string() : " (" + e.transition_id + ")")
+            << ": declared OPEL " << e.declared_level << " but computed " << level_text(e.computed)
+            << " - " << e.declared_reason << '\n';
         return;
     }
     out << "  ! " << pad(std::string(engine::to_string(e.kind)), 13) << pad(e.transition_id, 20)
@@ -121,6 +128,9 @@ void print_event(std::ostream& out, const engine::Event& e) {
     }
     if (!e.stand_down_note.empty()) {
         out << "      stand down: " << e.stand_down_note << '\n';
+    }
+    if (!e.actions_note.empty()) {
+        out << "      " << e.actions_note << '\n';
     }
     // The alert carries every action (lower levels too where the card says so); the report
     // lists the new level's own and counts the rest.

@@ -1,15 +1,18 @@
-// opel simulate: realistic synthetic sitreps for every acute site of the configured tree,
-// submitted through the real submit endpoint (or printed with --dry-run).
+// opel simulate: realistic synthetic sitreps for every site of the configured tree (acute,
+// community, mental health, NHS 111, paediatric, each with its card's measures), submitted
+// through the real submit endpoint (or printed with --dry-run).
 //
 // The model: each site has a baseline pressure (seeded); pressure follows the day (quiet
 // overnight, a morning surge, handovers lengthening through the afternoon and evening);
-// no-criteria-to-reside creeps up day by day; one site (RWJ by default, --hot-site) is
-// pushed to OPEL 4 from four hours in and recovers over the next day; one site (RMP by
-// default, --silent-site) stops reporting from six to fourteen hours in, long enough to go
-// STALE, then comes back. Figures are internally consistent (parts never exceed wholes).
+// no-criteria-to-reside creeps up day by day; the hot sites (RWJ, RXV and R0A-RCH by
+// default, --hot-site: an acute, a mental health and a paediatric escalation) are pushed to
+// OPEL 4 from four hours in and recover over the next day; one site (RMP by default,
+// --silent-site) stops reporting from six to fourteen hours in, long enough to go STALE,
+// then comes back. Figures are internally consistent (parts never exceed wholes).
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <random>
 #include <thread>
 #include <zmq.hpp>
@@ -29,8 +32,8 @@ namespace {
 constexpr const char* help =
     R"(usage: opel simulate [--speed R] [--days D] [--seed S] [--start TIME] [options]
 
-Generates realistic synthetic sitreps for every acute site in the configured tree and
-submits them through opel-escalatord's submit endpoint, pacing them on a clock that runs
+Generates realistic synthetic sitreps for every site in the configured tree (each
+provider type with its own measures) and submits them through opel-escalatord's submit endpoint, pacing them on a clock that runs
 R times faster than real time from TIME. Start the daemon with the same clock
 (opel-escalatord --clock-rate R --clock-start TIME) so its staleness matches.
 
@@ -39,7 +42,8 @@ R times faster than real time from TIME. Start the daemon with the same clock
   --days D                  how long to simulate (default 1)
   --seed S                  random seed; the same seed gives the same sitreps (default 1)
   --interval-minutes M      how often each site reports (default 120)
-  --hot-site ID             the site pushed to OPEL 4 and back (default RWJ)
+  --hot-site ID             a site pushed to OPEL 4 and back; repeat for more
+                            (default RWJ, RXV and R0A-RCH)
   --silent-site ID          the site that stops reporting for 8 hours (default RMP)
   --dry-run                 print the sitreps as JSON lines instead of sending them
   --quiet                   no progress lines
@@ -71,7 +75,8 @@ double day_curve(double hour) {
 
 struct SiteModel {
     std::string id;
-    double beds = 300;  // G&A beds (the site's weight in the tree)
+    engine::ProviderType type = engine::ProviderType::acute;
+    double beds = 300;  // the site's weight in the tree (G&A beds for acute sites)
     double baseline = 0.25;
 };
 
@@ -92,6 +97,77 @@ double hot_boost(double elapsed) {
     return 0;
 }
 
+double count(double x) { return std::max(0.0, std::round(x)); }
+double tenths(double x) { return std::round(x * 10) / 10; }
+
+// The measures of each provider type's card at pressure `p` (0 calm .. 1.3 overwhelmed).
+// `size` is the site's weight; `since_midnight` in hours (at least 1).
+using Measures = std::map<std::string, double, std::less<>>;
+
+void community(Measures& m, double p, double size) {
+    const double beds = std::max(10.0, count(size / 2));
+    m["community_beds_open"] = beds;
+    m["community_beds_occupied"] = std::min(beds, count(beds * (0.8 + 0.2 * p)));
+    const double capacity = std::max(4.0, count(size / 5));
+    m["d2a_p1_capacity"] = count(capacity * 0.7);
+    m["d2a_p2_capacity"] = count(capacity * 0.2);
+    m["d2a_p3_capacity"] = std::max(1.0, count(capacity * 0.1));
+    const double waiting = capacity * (0.4 + 1.7 * p);
+    m["d2a_p1_waiting"] = count(waiting * 0.65);
+    m["d2a_p2_waiting"] = count(waiting * 0.25);
+    m["d2a_p3_waiting"] = count(waiting * 0.1);
+    const double referrals = std::max(5.0, count(size / 6));
+    m["ucr_referrals_2_hour"] = referrals;
+    m["ucr_within_2_hours"] = std::min(referrals, count(referrals * (0.9 - 0.45 * p)));
+    const double wards = std::max(10.0, count(size / 3));
+    m["virtual_ward_capacity"] = wards;
+    m["virtual_ward_patients"] = count(wards * (0.75 + 0.3 * p));
+    m["community_staffing_reduction_percent"] = tenths(5 + 18 * p);
+    m["community_caseload_waiting"] = count(size * (0.5 + p));
+}
+
+void mental_health(Measures& m, double p, double size) {
+    const double beds = count(size * 0.8);
+    m["mh_beds_open"] = beds;
+    const double occupied = count(beds * (0.84 + 0.2 * p));
+    m["mh_beds_occupied"] = occupied;
+    m["mh_beds_closed"] = count(3 * p);
+    m["mh_s136_empty_spaces"] = std::max(0.0, count(3 - 3.2 * p));
+    m["mh_s136_breaches"] = count(5 * std::clamp(p - 0.5, 0.0, 1.0));
+    m["mh_patients_waiting_admission"] = count(1 + 11 * p);
+    m["mh_patients_fit_for_discharge"] = std::min(occupied, count(occupied * (0.03 + 0.12 * p)));
+    m["mh_out_of_area_placements"] = count(12 * std::clamp(p - 0.2, 0.0, 1.0));
+    m["mh_patients_waiting_in_ed_over_12_hours"] = count(5 * std::clamp(p - 0.3, 0.0, 1.0));
+}
+
+void nhs111(Measures& m, double p, double size, double since_midnight) {
+    const double offered = count(size * 0.6 * since_midnight * (0.8 + 0.4 * p));
+    m["nhs111_calls_offered"] = offered;
+    const double abandoned_percent = tenths(2 + 16 * std::clamp(p - 0.1, 0.0, 1.0));
+    m["nhs111_calls_abandoned_percent"] = abandoned_percent;
+    const double answered = count(offered * (1 - abandoned_percent / 100));
+    m["nhs111_calls_answered"] = answered;
+    m["nhs111_calls_answered_within_60s"] = std::min(answered, count(answered * (0.95 - 0.5 * p)));
+    m["nhs111_callback_longest_wait_minutes"] = count(20 + 420 * p * p);
+    m["nhs111_clinical_queue"] = count(size * (0.05 + 0.7 * p));
+}
+
+void paediatric(Measures& m, double p, double size, double since_midnight) {
+    const double beds = std::max(10.0, count(size * 0.85));
+    m["paediatric_beds_open"] = beds;
+    m["paediatric_beds_occupied"] = std::min(beds, count(beds * (0.8 + 0.2 * p)));
+    const double picu = std::max(4.0, count(size * 0.07));
+    m["picu_hdu_beds_open"] = picu;
+    m["picu_hdu_beds_occupied"] = count(picu * (0.7 + 0.35 * p));
+    const double in_department = std::max(3.0, count(size / 10 * (0.6 + 0.8 * p)));
+    m["paed_ed_in_department"] = in_department;
+    const double over4 = std::min(in_department, count(in_department * (0.02 + 0.4 * p)));
+    m["paed_ed_over_4_hours"] = over4;
+    m["paed_ed_over_12_hours"] = std::min(over4, count(6 * std::clamp(p - 0.45, 0.0, 1.0)));
+    m["paed_handovers_over_30"] = count(since_midnight / 24 * 8 * std::clamp(p - 0.2, 0.0, 1.0));
+    m["ccn_staffing_reduction_percent"] = tenths(4 + 28 * p);
+}
+
 engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hours, bool hot,
                         std::mt19937& rng) {
     std::normal_distribution<double> noise(0, 0.04);
@@ -102,16 +178,32 @@ engine::Sitrep generate(const SiteModel& site, TimePoint at, double elapsed_hour
         site.baseline + 0.25 * day_curve(hour) + (hot ? hot_boost(elapsed_hours) : 0) + noise(rng),
         0.0, 1.3);
     const double beds = site.beds;
-    const auto count = [](double x) { return std::max(0.0, std::round(x)); };
 
     engine::Sitrep s;
     s.site_id = site.id;
     s.as_at = at;
     auto& m = s.measures;
+    switch (site.type) {
+        case engine::ProviderType::community:
+            community(m, p, beds);
+            return s;
+        case engine::ProviderType::mental_health:
+            mental_health(m, p, beds);
+            return s;
+        case engine::ProviderType::nhs111:
+            nhs111(m, p, beds, since_midnight);
+            return s;
+        case engine::ProviderType::paediatric:
+            paediatric(m, p, beds, since_midnight);
+            return s;
+        case engine::ProviderType::acute:
+        case engine::ProviderType::none:
+            break;
+    }
     const double arrivals = count(beds / 110 * since_midnight);
     const double lengthening = 0.6 + 0.4 * std::min(since_midnight, 16.0) / 16;
     m["ambulance_arrivals"] = arrivals;
-    m["ambulance_handover_mean_minutes"] = std::round((12 + 60 * p * lengthening) * 10) / 10;
+    m["ambulance_handover_mean_minutes"] = tenths(12 + 60 * p * lengthening);
     const double over30 = std::min(arrivals, count(arrivals * clamp01(p - 0.2) * 0.7));
     m["ambulance_handovers_over_30"] = over30;
     m["ambulance_handovers_over_60"] = std::min(over30, count(over30 * clamp01(p - 0.4) * 1.2));
@@ -151,7 +243,7 @@ struct Flags {
     long days = 1;
     long seed = 1;
     long interval_minutes = 120;
-    std::string hot_site = "RWJ";
+    std::vector<std::string> hot_sites;  // none given: RWJ, RXV, R0A-RCH
     std::string silent_site = "RMP";
     bool dry_run = false;
     bool quiet = false;
@@ -160,7 +252,7 @@ struct Flags {
 Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     Flags f;
     std::optional<long> speed, days, seed, interval;
-    std::optional<std::string> hot, silent;
+    std::optional<std::string> silent;
     options::CommandLine cl("opel simulate", help);
     cl.config(f.config);
     cl.endpoints(f.endpoints);
@@ -170,7 +262,7 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     cl.whole("--days", days, {1, 3660, "days"});
     cl.whole("--seed", seed, {1, 4294967295, ""});
     cl.whole("--interval-minutes", interval, {1, 1440, "minutes"});
-    cl.text("--hot-site", hot);
+    cl.texts("--hot-site", f.hot_sites);
     cl.text("--silent-site", silent);
     cl.flag("--dry-run", f.dry_run);
     cl.flag("--quiet", f.quiet);
@@ -181,21 +273,23 @@ Result<Flags, options::Stop> parse_flags(const std::vector<std::string>& argv) {
     f.days = days.value_or(f.days);
     f.seed = seed.value_or(f.seed);
     f.interval_minutes = interval.value_or(f.interval_minutes);
-    f.hot_site = hot.value_or(f.hot_site);
+    if (f.hot_sites.empty()) {
+        f.hot_sites = {"RWJ", "RXV", "R0A-RCH"};
+    }
     f.silent_site = silent.value_or(f.silent_site);
     f.quiet = f.quiet || f.dry_run;
     return f;
 }
 
-// Every acute site of the tree with its seeded baseline pressure.
-std::vector<SiteModel> acute_sites(const engine::EngineConfig& config, long seed) {
+// Every site of the tree with its seeded baseline pressure.
+std::vector<SiteModel> all_sites(const engine::EngineConfig& config, long seed) {
     std::vector<SiteModel> sites;
     for (const engine::NodeConfig& n : config.nodes) {
-        if (n.kind == engine::NodeKind::site && n.provider_type == engine::ProviderType::acute) {
+        if (n.kind == engine::NodeKind::site) {
             std::mt19937 rng(static_cast<std::uint32_t>(seed) ^
                              static_cast<std::uint32_t>(std::hash<std::string>{}(n.id)));
-            sites.push_back(
-                {n.id, n.weight, std::uniform_real_distribution<double>(0.1, 0.3)(rng)});
+            sites.push_back({n.id, n.provider_type, n.weight,
+                             std::uniform_real_distribution<double>(0.1, 0.3)(rng)});
         }
     }
     return sites;
@@ -251,7 +345,7 @@ private:
                 continue;  // the silent site is not reporting
             }
             const v1::Sitrep wire =
-                codec::to_proto(generate(site, t, elapsed, site.id == flags_.hot_site, rng_));
+                codec::to_proto(generate(site, t, elapsed, is_hot(site.id), rng_));
             if (client_ == nullptr) {
                 std::cout << codec::to_json(wire) << '\n';
             } else {
@@ -259,6 +353,11 @@ private:
             }
         }
         return line;
+    }
+
+    bool is_hot(const std::string& id) const {
+        return std::find(flags_.hot_sites.begin(), flags_.hot_sites.end(), id) !=
+               flags_.hot_sites.end();
     }
 
     // Submits one sitrep; " ID:LEVEL" for the progress line, "" after printing a failure.
@@ -314,7 +413,7 @@ int simulate_main(const std::vector<std::string>& argv) {
     if (!loaded) {
         return exit_failed;
     }
-    std::vector<SiteModel> sites = acute_sites(loaded->engine, flags->seed);
+    std::vector<SiteModel> sites = all_sites(loaded->engine, flags->seed);
     zmq::context_t context;
     std::optional<net::RequestClient> client;
     if (!flags->dry_run) {

@@ -77,6 +77,7 @@ struct Filter {
                (min_level <= 1 || high(e.from) || high(e.to) ||
                 e.kind == engine::EventKind::stale ||
                 e.kind == engine::EventKind::declared_mismatch ||
+                e.kind == engine::EventKind::sustained_pressure ||
                 e.kind == engine::EventKind::config_reloaded ||
                 e.kind == engine::EventKind::acknowledged ||
                 e.kind == engine::EventKind::declared ||

@@ -28,9 +28,12 @@ void fill_node(const engine::Model& model, engine::NodeIndex index,
     }
     if (result) {
         to_proto(*result, *out.mutable_result());
-        if (n.card != nullptr && engine::is_level(result->status)) {
+        const auto* rows = engine::action_rows(n);
+        if (engine::is_level(result->status) && rows == nullptr) {
+            out.set_actions_note(engine::no_system_card_note(n));
+        } else if (engine::is_level(result->status)) {
             for (const engine::ActionItem& a :
-                 n.card->actions_for(engine::level_of(result->status))) {
+                 engine::actions_for(*rows, engine::level_of(result->status))) {
                 v1::ActionItem* item = out.add_actions();
                 item->set_role(a.role);
                 item->set_action(a.action);
@@ -205,7 +208,7 @@ Result<LoginRequest, std::string> login_from_json(std::string_view json) {
     // Protobuf's message may quote the body: it is not repeated, so no password is.
     if (!google::protobuf::util::JsonStringToMessage(std::string(json), &m).ok()) {
         return unexpected(
-            std::string("the body is not {\"name\": \"...\", \"password\": \"...\"} JSON"));
+            std::string(R"(the body is not {"name": "...", "password": "..."} JSON)"));
     }
     if (m.name().empty() || m.password().empty()) {
         return unexpected(std::string(m.name().empty() ? "name" : "password") + " is required");

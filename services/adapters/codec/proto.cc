@@ -38,7 +38,8 @@ engine::NodeKind kind_from(std::string_view kind) {
 engine::ProviderType provider_from(std::string_view type) {
     for (const engine::ProviderType t :
          {engine::ProviderType::acute, engine::ProviderType::community,
-          engine::ProviderType::mental_health, engine::ProviderType::nhs111}) {
+          engine::ProviderType::mental_health, engine::ProviderType::nhs111,
+          engine::ProviderType::paediatric}) {
         if (engine::to_string(t) == type) {
             return t;
         }
@@ -232,6 +233,9 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         case engine::EventKind::unacknowledged:
             out.set_kind(v1::EVENT_KIND_UNACKNOWLEDGED);
             break;
+        case engine::EventKind::sustained_pressure:
+            out.set_kind(v1::EVENT_KIND_SUSTAINED_PRESSURE);
+            break;
     }
     out.set_node_id(e.node_id);
     out.set_path(e.path);
@@ -246,6 +250,7 @@ void to_proto(const engine::Event& e, v1::Event& out) {
         item->set_action(a.action);
         item->set_level(static_cast<std::uint32_t>(a.level));
     }
+    out.set_actions_note(e.actions_note);
     out.set_stand_down_note(e.stand_down_note);
     out.set_declared_level(static_cast<std::uint32_t>(e.declared_level));
     if (e.kind == engine::EventKind::declared_mismatch || e.kind == engine::EventKind::declared ||
@@ -261,6 +266,9 @@ void to_proto(const engine::Event& e, v1::Event& out) {
     }
     if (e.unacknowledged) {
         to_proto(*e.unacknowledged, *out.mutable_unacknowledged());
+    }
+    if (e.pressure_since) {
+        *out.mutable_pressure_since() = timestamp(*e.pressure_since);
     }
 }
 
@@ -392,6 +400,9 @@ engine::Event from_proto(const v1::Event& in) {
         case v1::EVENT_KIND_UNACKNOWLEDGED:
             e.kind = engine::EventKind::unacknowledged;
             break;
+        case v1::EVENT_KIND_SUSTAINED_PRESSURE:
+            e.kind = engine::EventKind::sustained_pressure;
+            break;
         default:
             e.kind = engine::EventKind::escalated;
     }
@@ -405,6 +416,7 @@ engine::Event from_proto(const v1::Event& in) {
     for (const v1::ActionItem& a : in.actions()) {
         e.actions.push_back({a.role(), a.action(), static_cast<int>(a.level())});
     }
+    e.actions_note = in.actions_note();
     e.stand_down_note = in.stand_down_note();
     e.declared_level = static_cast<int>(std::min<std::uint32_t>(in.declared_level(), 4));
     e.computed = from_proto(in.computed());
@@ -416,6 +428,7 @@ engine::Event from_proto(const v1::Event& in) {
     if (in.has_unacknowledged()) {
         e.unacknowledged = from_proto(in.unacknowledged());
     }
+    e.pressure_since = time_of(in.pressure_since(), in.has_pressure_since());
     return e;
 }
 
@@ -487,6 +500,10 @@ void to_proto(const engine::NodeSnapshot& s, v1::NodeState& out) {
             *d->mutable_until() = timestamp(*s.declaration->until);
         }
     }
+    if (s.pressure.since) {
+        *out.mutable_pressure_since() = timestamp(*s.pressure.since);
+        out.set_pressure_reported(s.pressure.reported);
+    }
 }
 
 engine::NodeSnapshot from_proto(const v1::NodeState& in) {
@@ -516,6 +533,8 @@ engine::NodeSnapshot from_proto(const v1::NodeState& in) {
             static_cast<int>(std::clamp<std::uint32_t>(d.level(), 1, 4)), d.reason(), d.by(),
             TimePoint{Duration{d.at().seconds()}}, time_of(d.until(), d.has_until())};
     }
+    s.pressure = {time_of(in.pressure_since(), in.has_pressure_since()),
+                  in.has_pressure_since() && in.pressure_reported()};
     return s;
 }
 

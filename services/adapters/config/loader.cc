@@ -139,13 +139,14 @@ engine::MissingPolicy convert(cfg::MissingPolicy missing) {
     }
 }
 
-// The card's actions by level (index 0: OPEL 1); every level must be given exactly once.
-std::array<engine::LevelActions, 4> convert_actions(const cfg::ActionCard& c, const ItemSite& site,
-                                                    std::vector<ConfigError>& errors) {
+// A card's actions by level (index 0: OPEL 1); every level must be given exactly once.
+std::array<engine::LevelActions, 4> convert_actions(
+    const pb::RepeatedPtrField<cfg::LevelActions>& rows, const ItemSite& site,
+    std::vector<ConfigError>& errors) {
     std::array<engine::LevelActions, 4> actions;
     std::array<bool, 4> seen{};
-    for (int i = 0; i < c.actions_size(); ++i) {
-        const cfg::LevelActions& la = c.actions(i);
+    for (int i = 0; i < rows.size(); ++i) {
+        const cfg::LevelActions& la = rows.Get(i);
         const std::string field = "actions[" + std::to_string(i) + "]";
         if (la.level() < 1 || la.level() > 4) {
             errors.push_back(error_at(site, field + ".level",
@@ -201,8 +202,13 @@ engine::ActionCard convert(const cfg::ActionCard& c, const ItemSite& site,
     if (c.has_max_age_minutes()) {
         card.max_age = std::chrono::minutes{c.max_age_minutes()};
     }
-    card.actions = convert_actions(c, site, errors);
+    card.actions = convert_actions(c.actions(), site, errors);
     return card;
+}
+
+engine::SystemCard convert(const cfg::SystemCard& c, const ItemSite& site,
+                           std::vector<ConfigError>& errors) {
+    return {c.id(), c.name(), c.description(), convert_actions(c.actions(), site, errors)};
 }
 
 engine::NodeConfig convert(const cfg::Node& n, const ItemSite& site,
@@ -213,6 +219,7 @@ engine::NodeConfig convert(const cfg::Node& n, const ItemSite& site,
     node.parent = n.parent();
     node.weight = n.has_weight() ? n.weight() : 1;
     node.card = n.card();
+    node.system_card = n.system_card();
     switch (n.kind()) {
         case cfg::NODE_KIND_SITE:
             node.kind = engine::NodeKind::site;
@@ -246,6 +253,9 @@ engine::NodeConfig convert(const cfg::Node& n, const ItemSite& site,
             break;
         case cfg::PROVIDER_TYPE_NHS111:
             node.provider_type = engine::ProviderType::nhs111;
+            break;
+        case cfg::PROVIDER_TYPE_PAEDIATRIC:
+            node.provider_type = engine::ProviderType::paediatric;
             break;
         default:
             node.provider_type = engine::ProviderType::none;
@@ -319,6 +329,14 @@ std::vector<ConfigError> root_problems(const Parsed<cfg::OpelConfig>& root) {
                                       "must be 1..3660 days, got " + std::to_string(days)));
         }
     }
+    if (root.message.has_sustained_pressure_minutes()) {
+        const std::uint32_t minutes = root.message.sustained_pressure_minutes();
+        if (minutes < 1 || minutes > 10080) {
+            errors.push_back(
+                error_at(site, "sustained_pressure_minutes",
+                         "must be 1..10080 minutes (a week), got " + std::to_string(minutes)));
+        }
+    }
     const cfg::WebdSettings& webd = root.message.webd();
     if (webd.has_feed_silence_seconds() &&
         (webd.feed_silence_seconds() < 1 || webd.feed_silence_seconds() > 3600)) {
@@ -375,6 +393,7 @@ WebdSettings convert(const cfg::WebdSettings& s, const std::filesystem::path& ba
 struct ItemSites {
     std::vector<ItemSite> measures;
     std::vector<ItemSite> cards;
+    std::vector<ItemSite> system_cards;
     std::vector<ItemSite> nodes;
     std::string fallback_file;  // for a problem with no item (an empty tree)
 };
@@ -393,10 +412,11 @@ std::set<std::string, std::less<>> fields_of(const std::vector<ConfigError>& err
 void add_check_results(const engine::ConfigCheck& check, const ItemSites& sites,
                        std::vector<ConfigError>& errors) {
     for (const ConfigProblem& p : check.problems) {
-        const std::vector<ItemSite>& items = p.where == ConfigProblem::Where::measure
-                                                 ? sites.measures
-                                             : p.where == ConfigProblem::Where::card ? sites.cards
-                                                                                     : sites.nodes;
+        const std::vector<ItemSite>& items =
+            p.where == ConfigProblem::Where::measure       ? sites.measures
+            : p.where == ConfigProblem::Where::card        ? sites.cards
+            : p.where == ConfigProblem::Where::system_card ? sites.system_cards
+                                                           : sites.nodes;
         if (p.index < items.size()) {
             errors.push_back(error_at(items[p.index], p.field, p.message));
         } else {
@@ -418,6 +438,7 @@ struct Loading {
     engine::UnusableParts unusable;
     Parsed<cfg::MeasureCatalogue> catalogue;
     std::vector<Parsed<cfg::ActionCard>> cards;
+    std::vector<Parsed<cfg::SystemCard>> system_cards;
     Parsed<cfg::Tree> tree;
 };
 
@@ -447,6 +468,21 @@ void read_cards(Loading& l, const pb::RepeatedPtrField<std::string>& files) {
         l.loaded.engine.cards.push_back(convert(card.message, site, l.errors));
         l.unusable.card_fields[l.sites.cards.size()] = fields_of(l.errors, before);
         l.sites.cards.push_back(site);
+    }
+}
+
+void read_system_cards(Loading& l, const pb::RepeatedPtrField<std::string>& files) {
+    for (const std::string& file : files) {
+        l.loaded.files.push_back(l.base / file);
+        auto& card = l.system_cards.emplace_back(
+            parse_file<cfg::SystemCard>(l.loaded.files.back(), l.errors));
+        if (!card.ok) {
+            l.unusable.system_cards = true;
+            continue;
+        }
+        const ItemSite site{card.file, cfg::SystemCard::descriptor(), card.tree.get(), 1};
+        l.loaded.engine.system_cards.push_back(convert(card.message, site, l.errors));
+        l.sites.system_cards.push_back(site);
     }
 }
 
@@ -498,6 +534,10 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
     if (root.message.has_backfill_limit_days()) {
         l.loaded.engine.backfill_limit = std::chrono::days{root.message.backfill_limit_days()};
     }
+    if (root.message.has_sustained_pressure_minutes()) {
+        l.loaded.engine.sustained_pressure =
+            std::chrono::minutes{root.message.sustained_pressure_minutes()};
+    }
     if (!l.errors.empty()) {
         return unexpected(std::move(l.errors));
     }
@@ -511,6 +551,7 @@ Result<LoadedConfig, std::vector<ConfigError>> load_config(const std::filesystem
                                            "webd.curve", l.errors);
     read_catalogue(l, root.message.catalogue());
     read_cards(l, root.message.cards());
+    read_system_cards(l, root.message.system_cards());
     read_tree(l, root.message.tree());
     add_check_results(engine::check_config(l.loaded.engine, l.unusable), l.sites, l.errors);
     if (!l.errors.empty()) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 
 namespace opel::config {
 namespace {
@@ -317,6 +318,84 @@ nodes { id: "S1" kind: NODE_KIND_SITE parent: "nowhere"
                                         "tree.textproto:5: parent: no node with id 'nowhere'"}));
 }
 
+TEST_F(LoaderTest, SystemCardsAndSustainedPressureAreRead) {
+    fs::create_directories(dir_ / "system-cards");
+    write("opel.textproto", R"(catalogue: "catalogue.textproto"
+cards: "cards/c.textproto"
+system_cards: "system-cards/s.textproto"
+tree: "tree.textproto"
+sustained_pressure_minutes: 720
+)");
+    write("system-cards/s.textproto", R"(id: "s"
+name: "System"
+actions { level: 1 actions { role: "director" action: "one" } }
+actions { level: 2 actions { role: "director" action: "two" } }
+actions { level: 3 includes_lower_levels: true actions { role: "director" action: "three" } }
+actions { level: 4 actions { role: "director" action: "four" } }
+)");
+    write("tree.textproto", R"(nodes { id: "root" kind: NODE_KIND_NATIONAL card: "c"
+        aggregation: AGGREGATION_MAX_LEVEL system_card: "s" }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
+        provider_type: PROVIDER_TYPE_PAEDIATRIC }
+)");
+    auto loaded = load_config(dir_);
+    ASSERT_TRUE(loaded.has_value()) << errors()[0];
+    ASSERT_EQ(loaded->engine.system_cards.size(), 1U);
+    EXPECT_EQ(loaded->engine.system_cards[0].actions_for(3).size(), 3U);
+    EXPECT_EQ(loaded->engine.nodes[0].system_card, "s");
+    EXPECT_EQ(loaded->engine.nodes[1].provider_type, engine::ProviderType::paediatric);
+    EXPECT_EQ(loaded->engine.sustained_pressure, std::chrono::minutes{720});
+    EXPECT_EQ(loaded->files.size(), 5U);  // the system card is part of the content hash
+}
+
+TEST_F(LoaderTest, SystemCardProblemsAreNamedAtTheirLine) {
+    fs::create_directories(dir_ / "system-cards");
+    write("opel.textproto", R"(catalogue: "catalogue.textproto"
+cards: "cards/c.textproto"
+system_cards: "system-cards/s.textproto"
+system_cards: "system-cards/t.textproto"
+tree: "tree.textproto"
+sustained_pressure_minutes: 0
+)");
+    write("system-cards/s.textproto", R"(id: "s"
+actions { level: 1 actions { role: "director" action: "one" } }
+actions { level: 5 actions { role: "director" action: "five" } }
+)");
+    write("system-cards/t.textproto", R"(id: "s"
+actions { level: 1 actions { role: "r" action: "x" } }
+actions { level: 2 actions { role: "r" action: "x" } }
+actions { level: 3 actions { role: "r" action: "x" } }
+actions { level: 4 actions { role: "r" action: "x" } }
+)");
+    EXPECT_EQ(errors(), (std::vector<std::string>{
+                            "opel.textproto:6: sustained_pressure_minutes: must be 1..10080 "
+                            "minutes (a week), got 0"}));
+    write("opel.textproto", R"(catalogue: "catalogue.textproto"
+cards: "cards/c.textproto"
+system_cards: "system-cards/s.textproto"
+system_cards: "system-cards/t.textproto"
+tree: "tree.textproto"
+)");
+    write("tree.textproto", R"(nodes { id: "root" kind: NODE_KIND_NATIONAL card: "c"
+        aggregation: AGGREGATION_MAX_LEVEL system_card: "nowhere" }
+nodes { id: "S1" kind: NODE_KIND_SITE parent: "root"
+        provider_type: PROVIDER_TYPE_ACUTE system_card: "s" }
+)");
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "system-cards/s.textproto:3: actions[1].level: level must be 1..4, got 5",
+                  "system-cards/s.textproto:2: actions: no actions for OPEL 2: every card says "
+                  "what to do at every level",
+                  "system-cards/s.textproto:2: actions: no actions for OPEL 3: every card says "
+                  "what to do at every level",
+                  "system-cards/s.textproto:2: actions: no actions for OPEL 4: every card says "
+                  "what to do at every level",
+                  "system-cards/t.textproto:1: id: duplicate system card id 's'",
+                  "tree.textproto:2: system_card: no system card with id 'nowhere'",
+                  "tree.textproto:4: system_card: a site is scored by a card ('card'); system "
+                  "cards are for localities, ICSs and regions"}));
+}
+
 TEST_F(LoaderTest, MissingRequiredValuesAreNamed) {
     write("cards/c.textproto", R"(id: "c"
 reporting_interval_minutes: 60
@@ -424,6 +503,23 @@ TEST(ShippedConfigTest, LoadsTheGreaterManchesterDemo) {
     EXPECT_TRUE(stockport_card);
     EXPECT_GE(loaded->engine.cards.size(), 2U);
     EXPECT_EQ(loaded->engine.cards[0].parameters.size(), 9U);
+    // Every provider type has sites and a card; every locality, the ICS and the region
+    // quote a system card.
+    std::set<engine::ProviderType> types;
+    int with_system_card = 0;
+    for (const auto& n : loaded->engine.nodes) {
+        if (n.kind == engine::NodeKind::site) {
+            types.insert(n.provider_type);
+        }
+        with_system_card += n.system_card.empty() ? 0 : 1;
+    }
+    EXPECT_EQ(types, (std::set<engine::ProviderType>{
+                         engine::ProviderType::acute, engine::ProviderType::community,
+                         engine::ProviderType::mental_health, engine::ProviderType::nhs111,
+                         engine::ProviderType::paediatric}));
+    EXPECT_EQ(with_system_card, 12);
+    EXPECT_EQ(loaded->engine.system_cards.size(), 3U);
+    EXPECT_TRUE(loaded->engine.sustained_pressure.has_value());
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ constexpr std::array event_kinds = {
     engine::EventKind::declared,
     engine::EventKind::declaration_expired,
     engine::EventKind::unacknowledged,
+    engine::EventKind::sustained_pressure,
 };
 
 std::string kind_names() {
@@ -187,6 +188,8 @@ engine::ProviderType provider_type(cfg::ProviderType t) {
             return engine::ProviderType::mental_health;
         case cfg::PROVIDER_TYPE_NHS111:
             return engine::ProviderType::nhs111;
+        case cfg::PROVIDER_TYPE_PAEDIATRIC:
+            return engine::ProviderType::paediatric;
         default:
             return engine::ProviderType::none;
     }

@@ -137,7 +137,8 @@ silences { subtree: "RWJ" reason: "drill" ends_at: "soon" }
                   "prefix such as national/..., or a node id)",
                   "r.textproto:10: kinds[0]: unknown event kind 'escalatd' (kinds: escalated, "
                   "deescalated, stale, recovered, unknown, known, declared_mismatch, "
-                  "config_reloaded, acknowledged, declared, declaration_expired, unacknowledged)",
+                  "config_reloaded, acknowledged, declared, declaration_expired, unacknowledged, "
+                  "sustained_pressure)",
                   "r.textproto:11: min_level: must be 1..4, got 5",
                   "r.textproto:13: groups[1]: unknown group 'nobody' (groups: g, bad)",
                   "r.textproto:14: escalation.steps[0].after_minutes: must be after the previous "
