@@ -1,7 +1,6 @@
 #include "escalatord/journal.h"
 
 #include <algorithm>
-#include <ranges>
 #include <unordered_set>
 
 #include "adapters/clock/stopwatch.h"
@@ -47,8 +46,8 @@ std::optional<std::string> write_rows(store::Store& store, std::span<Batch* cons
     // Only a node's newest state in the transaction is written: the latest batch's, so the
     // batches are walked newest first and a node already written is skipped.
     std::unordered_set<engine::NodeIndex> written;
-    for (const auto& batch : std::ranges::reverse_view(live)) {
-        for (const Batch::State& s : batch->states) {
+    for (std::size_t i = live.size(); i-- > 0;) {
+        for (const Batch::State& s : live[i]->states) {
             if (written.insert(s.node).second) {
                 if (auto e = error(store.put_node_state(s.node_id, s.state, s.result_sequence))) {
                     return e;
