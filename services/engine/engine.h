@@ -257,7 +257,9 @@ private:
         double included = 0;
         double weighted = 0;
     };
-    static constexpr std::size_t provider_types = 5;  // ProviderType values
+    // ProviderType values, none included (index = the enum value).
+    static constexpr std::size_t provider_types =
+        static_cast<std::size_t>(ProviderType::paediatric) + 1;
     struct PillarGroup {
         std::array<PillarSum, provider_types> sums{};
         bool dirty = true;

@@ -181,6 +181,36 @@ TEST_F(EngineTest, PillarsAverageDescendantSitesByProviderType) {
     EXPECT_EQ(status("ICS"), Status::opel3);
 }
 
+// Every provider type is a pillar of its own, paediatric (the last enum value) included.
+TEST_F(EngineTest, EveryProviderTypeHasItsPillar) {
+    const ProviderType types[] = {ProviderType::mental_health, ProviderType::nhs111,
+                                  ProviderType::paediatric};
+    const char* ids[] = {"MH", "111", "PAED"};
+    for (std::size_t i = 0; i < 3; ++i) {
+        NodeConfig n;
+        n.id = ids[i];
+        n.kind = NodeKind::site;
+        n.parent = "loc2";
+        n.provider_type = types[i];
+        n.card = "card2";
+        config_.nodes.push_back(n);
+    }
+    submit(sitrep("S1", "2026-01-06T08:00:00Z", level1));
+    submit(sitrep("MH", "2026-01-06T08:00:00Z", {{"c", 15}}));    // card2: 2x2=4 -> OPEL 2
+    submit(sitrep("111", "2026-01-06T08:00:00Z", {{"c", 25}}));   // 2x3=6 -> OPEL 3
+    submit(sitrep("PAED", "2026-01-06T08:00:00Z", {{"c", 35}}));  // 2x4=8 -> OPEL 4
+    std::vector<std::pair<ProviderType, Status>> pillars;
+    for (const PillarResult& p : result("ICS").pillars) {
+        pillars.emplace_back(p.provider_type, p.status);
+    }
+    EXPECT_EQ(pillars, (std::vector<std::pair<ProviderType, Status>>{
+                           {ProviderType::acute, Status::opel1},
+                           {ProviderType::community, Status::unknown},  // S3 has not reported
+                           {ProviderType::mental_health, Status::opel2},
+                           {ProviderType::nhs111, Status::opel3},
+                           {ProviderType::paediatric, Status::opel4}}));
+}
+
 TEST_F(EngineTest, SiteGoesStaleExactlyAtTheDeadline) {
     submit(sitrep("S1", "2026-01-06T08:00:00Z", level2));
     EXPECT_EQ(engine().next_deadline(), at("2026-01-06T09:30:00Z"));

@@ -133,6 +133,23 @@ TEST(RoutingTest, EventsWithoutATransitionHaveStableIdsOfTheirOwn) {
     mismatch.transition_id.clear();
     EXPECT_EQ(event_id(mismatch), "RWJ/declared_mismatch/2026-01-13T08:00:00Z");
     EXPECT_EQ(event_id(event(EventKind::escalated, Status::opel3, Status::opel4)), "RWJ#7");
+    // News about the current transition carries its id but never takes it: a mismatch or a
+    // sustained run must not be de-duplicated against the escalation it is about.
+    const engine::Event about = event(EventKind::declared_mismatch, Status::opel4, Status::opel4);
+    EXPECT_EQ(event_id(about), "RWJ/declared_mismatch/2026-01-13T08:00:00Z/RWJ#7");
+    const engine::Event run = event(EventKind::sustained_pressure, Status::opel4, Status::opel4);
+    EXPECT_EQ(event_id(run), "RWJ/sustained_pressure/2026-01-13T08:00:00Z/RWJ#7");
+}
+
+TEST(RoutingTest, SustainedPressureAndTheNoSystemCardNoteAreSaid) {
+    engine::Event run = event(EventKind::sustained_pressure, Status::opel4, Status::opel4);
+    run.pressure_since = at("2026-01-12T20:00:00Z");
+    EXPECT_EQ(
+        subject(run, "Stepping Hill"),
+        "[SUSTAINED OPEL 4] Stepping Hill (RWJ) at OPEL 3 or above since 2026-01-12 20:00 GMT "
+        "— 08:00 GMT");
+    run.actions_note = "No system action card for Stockport (stockport): agree one.";
+    EXPECT_NE(text_body(run, "Stepping Hill").find(run.actions_note), std::string::npos);
 }
 
 TEST(RoutingTest, SubjectsSayWhatHappenedWhereAndWhen) {

@@ -57,6 +57,7 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     s.result.parameters.push_back(
         {"handover", "Handover", "min", 42.0, 3, 2, false, std::nullopt, false, ">= 30"});
     s.result.pillars.push_back({engine::ProviderType::community, engine::Status::opel2, 30, 50});
+    s.result.pillars.push_back({engine::ProviderType::paediatric, engine::Status::opel4, 90, 100});
     s.latest_as_at = parse_rfc3339("2026-01-06T09:00:00Z");
     s.deadline = parse_rfc3339("2026-01-06T14:00:00Z");
     s.carried = {engine::CarriedValue{42, *parse_rfc3339("2026-01-06T09:00:00Z")}, std::nullopt};
@@ -64,6 +65,7 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     s.declaration =
         engine::StandingDeclaration{4, "staffing", "Dr Lee", *parse_rfc3339("2026-01-06T08:30:00Z"),
                                     parse_rfc3339("2026-01-06T18:00:00Z")};
+    s.pressure = {parse_rfc3339("2026-01-06T07:00:00Z"), true};
     s.result.declared_level = 4;
     s.result.declared_by = "Dr Lee";
     s.result.declared_until = parse_rfc3339("2026-01-06T18:00:00Z");
@@ -78,13 +80,15 @@ TEST(StateCodecTest, NodeSnapshotSurvivesTheRoundTrip) {
     EXPECT_EQ(back.carried, s.carried);
     EXPECT_EQ(back.reported_mismatch, s.reported_mismatch);
     EXPECT_EQ(back.declaration, s.declaration);
+    EXPECT_EQ(back.pressure, s.pressure);
     EXPECT_EQ(back.result.declared_by, "Dr Lee");
     EXPECT_EQ(back.result.declared_until, s.result.declared_until);
     EXPECT_EQ(back.result.acknowledged, s.result.acknowledged);
     EXPECT_EQ(back.result.parameters.size(), 1U);
     EXPECT_EQ(back.result.parameters[0].value, 42.0);
-    ASSERT_EQ(back.result.pillars.size(), 1U);
+    ASSERT_EQ(back.result.pillars.size(), 2U);
     EXPECT_EQ(back.result.pillars[0].provider_type, engine::ProviderType::community);
+    EXPECT_EQ(back.result.pillars[1].provider_type, engine::ProviderType::paediatric);
     // And the wire form is stable: encoding the decoded state gives the same bytes.
     EXPECT_EQ(to_proto(back).SerializeAsString(), to_proto(s).SerializeAsString());
 }
@@ -108,6 +112,30 @@ TEST(EventCodecTest, EventSurvivesTheRoundTrip) {
     ASSERT_EQ(back.actions.size(), 1U);
     EXPECT_EQ(back.actions[0].level, 3);
     EXPECT_EQ(back.stand_down_note, "stand down");
+}
+
+TEST(EventCodecTest, SustainedPressureAndTheNoSystemCardNoteSurvive) {
+    engine::Event e;
+    e.kind = engine::EventKind::sustained_pressure;
+    e.node_id = "QOP";
+    e.transition_id = "QOP#3";
+    e.from = engine::Status::opel3;
+    e.to = engine::Status::opel3;
+    e.at = *parse_rfc3339("2026-01-06T20:00:00Z");
+    e.pressure_since = parse_rfc3339("2026-01-06T08:00:00Z");
+    e.actions_note = "No system action card for QOP";
+    const engine::Event back = from_proto(to_proto(e));
+    EXPECT_EQ(back.kind, engine::EventKind::sustained_pressure);
+    EXPECT_EQ(back.transition_id, "QOP#3");
+    EXPECT_EQ(back.pressure_since, e.pressure_since);
+    EXPECT_EQ(back.actions_note, e.actions_note);
+}
+
+// A state stored before pressure was tracked (no pressure fields) reads as no run.
+TEST(StateCodecTest, AStateWithoutPressureFieldsHasNoRun) {
+    v1::NodeState old;
+    old.set_status(v1::STATUS_OPEL_4);
+    EXPECT_EQ(from_proto(old).pressure, engine::Pressure{});
 }
 
 // The kinds people's commands publish keep their kind and who, note and until.
