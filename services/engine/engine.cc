@@ -664,6 +664,10 @@ void Engine::fire_sustained(TimePoint instant, Tick& tick) {
         e.pressure_since = st.pressure.since;
         add_actions(e, model_.node(node));
         tick.events.push_back(std::move(e));
+        // The node's (unchanged) result goes out too: a daemon stores the state of every node
+        // whose result it publishes, and "reported" must be stored, or a restart would
+        // report the run again.
+        emit(tick.results, node);
     }
 }
 

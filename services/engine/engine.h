@@ -40,9 +40,11 @@ struct SubmitOutcome {
     std::string submission_id;
     SubmitStatus original_status = SubmitStatus::rejected;  // duplicate: the first outcome
     std::vector<FieldError> errors;                         // rejected: every problem
-    std::vector<NodeResult> results;  // accepted: the site first, then recomputed ancestors
-                                      // (after any staleness that fired first)
-    std::vector<Event> events;        // staleness that fired first, then this sitrep's
+    // accepted: the results of deadlines that fired first (staleness, sustained pressure:
+    // possibly of this very site), then the site's, then its recomputed ancestors'. The
+    // site's result is its last one.
+    std::vector<NodeResult> results;
+    std::vector<Event> events;  // staleness that fired first, then this sitrep's
     // accepted: the as_at of the site's latest sitrep this one corrects (same site and as_at,
     // other figures; SPEC §4 rule 7)
     std::optional<TimePoint> corrects;
@@ -208,7 +210,8 @@ private:
     // Starts or ends the node's run at OPEL 3+ as its status moves from `from`; keeps
     // sustained_ends_ in step.
     void track_pressure(NodeIndex node, Status from, TimePoint at);
-    // The sustained_pressure events of every node whose run reaches `instant` now.
+    // The sustained_pressure events of every node whose run reaches `instant` now, each with
+    // the node's unchanged result (so a daemon stores the node's state: the run reported).
     void fire_sustained(TimePoint instant, Tick& tick);
     // Re-aggregates a system node from its children's contributions; its transition event.
     std::optional<Event> recompute_system(NodeIndex node, TimePoint at);

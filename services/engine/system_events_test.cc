@@ -172,6 +172,8 @@ TEST_F(SustainedPressureTest, FiresOnceExactlyWhenTheRunReachesTheConfiguredTime
     const Tick tick = engine().advance_to(at(on_the_6th(12)));
     const auto fired = of_kind(tick.events, EventKind::sustained_pressure);
     EXPECT_EQ(fired.size(), tick.events.size());
+    // Each with the node's unchanged result, so a daemon stores the reported run.
+    EXPECT_EQ(tick.results.size(), fired.size());
     // S1, and its ancestors held at OPEL 3+ since 08:00 too (loc, ICS, region, national).
     const Event* s1 = nullptr;
     for (const Event* e : fired) {

@@ -26,6 +26,8 @@ bool reaches(const engine::Event& e, int min_level) {
         case engine::EventKind::deescalated:
         case engine::EventKind::known:
             return at_least(e.from) || at_least(e.to);
+        case engine::EventKind::sustained_pressure:
+            return at_least(e.to);
         case engine::EventKind::declared_mismatch:
         case engine::EventKind::declared:
         case engine::EventKind::declaration_expired:

@@ -78,6 +78,16 @@ TEST(RoutingTest, MinimumLevelLetsTheStandDownFromItThrough) {
               3U);
 }
 
+TEST(RoutingTest, SustainedPressureMeetsALevelFilterByItsLevel) {
+    Routing r = routing();
+    r.routes[0].min_level = 4;  // the oversight group: OPEL 4 only
+    const auto at3 = event(EventKind::sustained_pressure, Status::opel3, Status::opel3);
+    EXPECT_EQ(targets(route(at3, engine::ProviderType::acute, r, now)),
+              (std::vector<std::string>{director.target, teams.target}));
+    const auto at4 = event(EventKind::sustained_pressure, Status::opel4, Status::opel4);
+    EXPECT_EQ(targets(route(at4, engine::ProviderType::acute, r, now)).size(), 3U);
+}
+
 TEST(RoutingTest, SubtreeProviderTypeAndKindsFilter) {
     Routing r = routing();
     // Not under stockport, not acute: only routes without those filters match.

@@ -123,7 +123,7 @@ public:
         : io_(io),
           socket_(context, zmq::socket_type::dealer),
           endpoint_(std::move(endpoint)),
-          settings_(settings),
+          settings_(std::move(settings)),
           requests_(std::move(requests)),
           replies_(requests_.size()),
           key_of_(std::move(key_of)),
@@ -287,7 +287,7 @@ private:
 
 Submitter::Submitter(boost::asio::io_context& io, zmq::context_t& context, std::string endpoint,
                      Settings settings)
-    : io_(io), context_(context), endpoint_(std::move(endpoint)), settings_(settings) {}
+    : io_(io), context_(context), endpoint_(std::move(endpoint)), settings_(std::move(settings)) {}
 
 Submitter::~Submitter() { stop(); }
 
@@ -314,7 +314,8 @@ void Submitter::submit(std::vector<Outgoing> requests, Done done) {
         std::move(requests),
         [](std::string_view reply) { return codec::read_command_reply(reply).submission_id; },
         [keys = std::move(keys), done = std::move(done)](
-            std::vector<std::optional<std::string>> raw, std::vector<bool> sent, std::string why) {
+            std::vector<std::optional<std::string>> raw, const std::vector<bool>& sent,
+            const std::string& why) {
             std::vector<codec::CommandReply> replies;
             replies.reserve(raw.size());
             for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -331,8 +332,8 @@ void Submitter::query(std::string payload,
                       std::function<void(Result<std::string, std::string>)> done) {
     start(
         {{"", std::move(payload)}}, [](std::string_view) { return std::string(); },
-        [done = std::move(done)](std::vector<std::optional<std::string>> raw, std::vector<bool>,
-                                 std::string why) {
+        [done = std::move(done)](std::vector<std::optional<std::string>> raw,
+                                 const std::vector<bool>&, std::string why) {
             done(raw.front() ? Result<std::string, std::string>(std::move(*raw.front()))
                              : unexpected(std::move(why)));
         });

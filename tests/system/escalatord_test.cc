@@ -1194,6 +1194,43 @@ int count_rows(const fs::path& path, const char* sql, const std::string& paramet
     return count;
 }
 
+// Sustained pressure through the real daemon: reported once when the run reaches the
+// configured time, with the run's start; stored as reported, so a restart (kill -9) does not
+// report it again.
+TEST_F(EscalatordTest, SustainedPressureIsReportedOnceAndNotAgainAfterARestart) {
+    const fs::path config = copy_config(dir_);
+    {
+        std::ofstream(config / "opel.textproto", std::ios::app)
+            << "sustained_pressure_minutes: 60\n";
+    }
+    // 1200x: 60 simulated minutes pass in 3 real seconds (RWJ is due every 120 minutes).
+    start({"--config", config.string(), "--clock-rate", "1200"});
+    auto sub = subscribe({"alert/"});
+    ASSERT_EQ(submit(opel4("RWJ", at(0))).status(), v1::SUBMIT_STATUS_ACCEPTED);
+    const auto sustained = wait_for(*sub, [](const v1::Publication& p) {
+        return p.alert().kind() == v1::EVENT_KIND_SUSTAINED_PRESSURE &&
+               p.alert().node_id() == "RWJ";
+    });
+    ASSERT_TRUE(sustained);
+    EXPECT_EQ(sustained->alert().transition_id(), "RWJ#1");
+    EXPECT_EQ(sustained->alert().pressure_since().seconds(),
+              parse_rfc3339(at(0))->time_since_epoch().count());
+    EXPECT_EQ(sustained->alert().at().seconds(), parse_rfc3339(at(60))->time_since_epoch().count());
+    EXPECT_GT(sustained->alert().actions_size(), 0);
+    const char* count_sql = "SELECT count(*) FROM events WHERE kind = ? AND node_id = 'RWJ'";
+    EXPECT_EQ(count_rows(dir_ / "opel.db", count_sql, "sustained_pressure"), 1);
+
+    // Restarted at 90 minutes (the run's deadline long past): a sitrep goes through, and the
+    // run is still reported only once.
+    daemon_->kill9();
+    daemon_ = std::make_unique<Daemon>(
+        dir_, std::vector<std::string>{"--config", config.string(), "--clock-start", at(90)});
+    ASSERT_TRUE(daemon_->start()) << daemon_->log();
+    const v1::SubmitReply again = submit(opel4("RWJ", at(85)));
+    ASSERT_EQ(again.status(), v1::SUBMIT_STATUS_ACCEPTED);
+    EXPECT_EQ(count_rows(dir_ / "opel.db", count_sql, "sustained_pressure"), 1);
+}
+
 TEST_F(EscalatordTest, ReloadRefusesABrokenCardAndKeepsTheRunningConfiguration) {
     const fs::path config = copy_config(dir_);
     start({"--config", config.string()});

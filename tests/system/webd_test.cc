@@ -60,6 +60,12 @@ TEST_F(WebdTest, TheBoardListsEveryNodeAndALevelChangeReachesTheBrowserLive) {
     // The card's actions as an OPEL 4 alert quotes them: its row says "and every lower level's".
     EXPECT_EQ(node.size("/actions"), 4U) << node_body;
     EXPECT_NE(node_body.find(R"("level":4)"), std::string::npos) << node_body;
+    // The test tree's locality has no system card: its page says so instead of quoting the
+    // site card's roles.
+    const std::string locality = testing::http_get(address, "/api/v1/nodes/stockport")->body;
+    EXPECT_NE(locality.find(R"("actions_note":"No system action card for)"), std::string::npos)
+        << locality;
+    EXPECT_EQ(locality.find(R"("actions":)"), std::string::npos) << locality;
     Json alerts(testing::http_get(address, "/api/v1/alerts?limit=50&node=stockport")->body);
     EXPECT_GE(alerts.size(""), 1U);
     ASSERT_TRUE(webd_->wait_metric("opel_webd_nodes", 1, 10s, {{"status", "OPEL_4"}}));

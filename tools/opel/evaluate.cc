@@ -157,8 +157,10 @@ void print_json(std::ostream& out, const Input& input, const Evaluated& e) {
 // The site's level and breakdown, a correction note and the roll-up of an accepted sitrep.
 void print_accepted(std::ostream& out, const Evaluated& e) {
     const engine::SubmitOutcome& outcome = e.outcome;
+    // The last result of the site is its sitrep's: deadlines that fired first (the site going
+    // STALE, its sustained pressure) come before it.
     const auto site =
-        std::find_if(outcome.results.begin(), outcome.results.end(),
+        std::find_if(outcome.results.rbegin(), outcome.results.rend(),
                      [&](const engine::NodeResult& r) { return r.node_id == e.site_id; });
     out << "  " << level_text(site->status) << '\n';
     if (outcome.corrects) {
@@ -167,9 +169,9 @@ void print_accepted(std::ostream& out, const Evaluated& e) {
     }
     print_site(out, *site);
     out << "    roll-up:";
-    for (const engine::NodeResult& r : outcome.results) {
-        if (r.kind != engine::NodeKind::site) {
-            out << "  " << r.node_id << " " << level_text(r.status);
+    for (auto r = site.base(); r != outcome.results.end(); ++r) {  // the site's ancestors
+        if (r->kind != engine::NodeKind::site) {
+            out << "  " << r->node_id << " " << level_text(r->status);
         }
     }
     out << '\n';

@@ -266,7 +266,14 @@ private:
         if (stored.empty() || outcome.results.empty() || !sitrep.as_at) {
             return;  // stored without a result (late), or not accepted now
         }
-        const std::string_view now = engine::to_string(outcome.results.front().status);
+        // The site's last result is its sitrep's (deadlines that fired first come before it).
+        const auto site =
+            std::find_if(outcome.results.rbegin(), outcome.results.rend(),
+                         [&](const engine::NodeResult& r) { return r.node_id == sitrep.site_id; });
+        if (site == outcome.results.rend()) {
+            return;
+        }
+        const std::string_view now = engine::to_string(site->status);
         if (now == stored) {
             return;
         }
@@ -291,8 +298,8 @@ private:
                     << engine::format_exact(t->longest_high_hours()) << '\n';
             } else if (flags_.json) {
                 out << (std::string_view(side) == "stored"
-                            ? "{\"node_id\":\"" + n.config.id + "\",\"stored\":"
-                            : ",\"new\":")
+                            ? R"({"node_id":")" + n.config.id + R"(","stored":)"
+                            : R"(,"new":)")
                     << "{\"hours\":{";
                 for (std::size_t k = 0; k < statuses.size(); ++k) {
                     out << (k == 0 ? "" : ",") << '"' << engine::to_string(statuses[k])

@@ -72,12 +72,15 @@ TEST_F(NotifyLoaderTest, TheShippedRoutingLoads) {
     ASSERT_TRUE(notifyd->has_value());
     const NotifydSettings& s = **notifyd;
     EXPECT_EQ(s.routing.groups.size(), 5U);
-    EXPECT_EQ(s.routing.routes.size(), 3U);
+    ASSERT_EQ(s.routing.routes.size(), 4U);
     EXPECT_EQ(s.routing.routes[0].min_level, 3);
     EXPECT_EQ(s.routing.routes[0].escalation.remind_every.count(), 15 * 60);
     ASSERT_EQ(s.routing.routes[0].escalation.steps.size(), 1U);
     EXPECT_EQ(s.routing.routes[0].escalation.steps[0].after.count(), 30 * 60);
-    EXPECT_EQ(s.routing.routes[2].provider_types,
+    EXPECT_EQ(s.routing.routes[1].name, "gm-sustained");
+    EXPECT_EQ(s.routing.routes[1].kinds,
+              std::vector<engine::EventKind>{engine::EventKind::sustained_pressure});
+    EXPECT_EQ(s.routing.routes[3].provider_types,
               std::vector<engine::ProviderType>{engine::ProviderType::acute});
     EXPECT_EQ(s.grouping.count(), 10);
     EXPECT_EQ(s.smtp.url, "smtp://127.0.0.1:2525");
