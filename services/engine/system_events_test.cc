@@ -66,7 +66,8 @@ SystemCard locality_card() {
     return c;
 }
 
-class SystemCardTest : public ::testing::Test {
+// small_config's engine, built on first use so a test may change `config_` before.
+class SmallConfigTest : public ::testing::Test {
 protected:
     Engine& engine() {
         if (!engine_) {
@@ -79,6 +80,8 @@ protected:
     EngineConfig config_ = opel::testing::small_config();
     std::optional<Engine> engine_;
 };
+
+using SystemCardTest = SmallConfigTest;
 
 TEST_F(SystemCardTest, ASystemNodesAlertQuotesItsSystemCardNotASitesCard) {
     config_.system_cards.push_back(locality_card());
@@ -139,26 +142,16 @@ TEST(SystemCardCheckTest, ReferencesAndIdsAreChecked) {
                      }));
 }
 
-class SustainedPressureTest : public ::testing::Test {
+// Sustained after 4 hours; card4 reports every 60 min + 30 min grace, so sitreps every hour
+// keep S1 fresh.
+class SustainedPressureTest : public SmallConfigTest {
 protected:
-    SustainedPressureTest() {
-        config_.sustained_pressure = hours{4};
-        // Reports every 60 min + 30 min grace: sitreps every hour keep S1 fresh.
-    }
-    Engine& engine() {
-        if (!engine_) {
-            engine_.emplace(std::move(config_));
-        }
-        return *engine_;
-    }
+    SustainedPressureTest() { config_.sustained_pressure = hours{4}; }
     // Daemon mode: the wall clock is `now` (as_at == now here).
     SubmitOutcome submit_at(const std::string& when,
                             std::initializer_list<std::pair<const char*, double>> m) {
         return engine().submit(sitrep("S1", when, m), at(when));
     }
-
-    EngineConfig config_ = opel::testing::small_config();
-    std::optional<Engine> engine_;
 };
 
 TEST_F(SustainedPressureTest, FiresOnceExactlyWhenTheRunReachesTheConfiguredTime) {
