@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "support/engine_fixtures.h"
 
 namespace opel::webd {
@@ -85,6 +87,23 @@ TEST_F(BoardTest, TheStateListsEveryNodeParentsFirstWithNamesKindsAndResults) {
     EXPECT_EQ(state.text("/feed/now"), "2026-01-13T08:30:00Z");
     EXPECT_EQ(board_.counts()[3], 1U);  // a result for a node not configured is ignored
     EXPECT_EQ(board_.counts()[0], model_.node_count() - 1);
+}
+
+// Each locality's sites follow it on the board, whatever order the tree file lists them in.
+TEST(BoardOrderTest, NodesAreListedDepthFirstWithChildrenInConfigurationOrder) {
+    engine::EngineConfig config = testing::small_config();
+    std::rotate(config.nodes.begin() + 4, config.nodes.begin() + 5, config.nodes.end());
+    ASSERT_EQ(config.nodes.back().id, "S1");  // listed last, after loc2 and S3
+    const engine::Model model(std::move(config));
+    Board board(model, 3);
+    Json state(board.state_json({true, "", testing::at("2026-01-13T08:30:00Z"), std::nullopt, 0}));
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < model.node_count(); ++i) {
+        const std::string pointer = "/nodes/" + std::to_string(i) + "/id";
+        ids.push_back(state.text(pointer.c_str()));
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"national", "region", "ICS", "loc", "S2", "S1", "loc2",
+                                             "S3"}));
 }
 
 TEST_F(BoardTest, AStatusChangesTheNodeAndIsItsLiveMessage) {

@@ -58,8 +58,14 @@ void fill_state(const engine::Model& model,
                 const std::deque<engine::Event>& alerts, std::uint64_t sequence,
                 const BoardFeed& feed, v1::BoardState& out) {
     out.set_sequence(sequence);
-    for (engine::NodeIndex i = 0; i < model.node_count(); ++i) {
+    // Depth first from the root, so each locality's sites follow it on the board.
+    std::vector<engine::NodeIndex> stack{model.root()};
+    while (!stack.empty()) {
+        const engine::NodeIndex i = stack.back();
+        stack.pop_back();
         fill_node(model, i, i < results.size() ? results[i] : std::nullopt, *out.add_nodes());
+        const std::vector<engine::NodeIndex>& children = model.node(i).children;
+        stack.insert(stack.end(), children.rbegin(), children.rend());
     }
     for (const engine::Event& e : alerts) {
         to_proto(e, *out.add_alerts());
